@@ -1,0 +1,69 @@
+namespace Cairn.Core;
+
+/// <summary>What kind of failure a <see cref="CairnException"/> reports; hosts map it to an HTTP status and an exit code.</summary>
+public enum ErrorCode
+{
+    /// <summary>The caller's input is malformed or breaks a rule.</summary>
+    InvalidArgument,
+
+    /// <summary>A named thing (dataset, run, model, alias, file) does not exist.</summary>
+    NotFound,
+
+    /// <summary>The request conflicts with the current state.</summary>
+    Conflict,
+
+    /// <summary>Stored data failed an integrity check.</summary>
+    Corrupt,
+
+    /// <summary>A dependency is not ready yet; retrying later may succeed.</summary>
+    Unavailable,
+}
+
+/// <summary>The one exception family of Cairn: an expected failure with a machine-readable code and a message for people.</summary>
+public sealed class CairnException(ErrorCode code, string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The machine-readable kind of failure.</summary>
+    public ErrorCode Code { get; } = code;
+
+    /// <summary>Creates an <see cref="ErrorCode.InvalidArgument"/> failure.</summary>
+    public static CairnException Invalid(string message) => new(ErrorCode.InvalidArgument, message);
+
+    /// <summary>Creates an <see cref="ErrorCode.NotFound"/> failure.</summary>
+    public static CairnException NotFound(string message) => new(ErrorCode.NotFound, message);
+}
+
+/// <summary>The single table from failure kind to HTTP status and CLI exit code.</summary>
+public static class ErrorCodes
+{
+    /// <summary>The HTTP status that reports <paramref name="code"/>.</summary>
+    public static int HttpStatus(this ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidArgument => 400,
+        ErrorCode.NotFound => 404,
+        ErrorCode.Conflict => 409,
+        ErrorCode.Unavailable => 503,
+        _ => 500,
+    };
+
+    /// <summary>The process exit code that reports <paramref name="code"/>; 1 is left for unexpected failures.</summary>
+    public static int ExitCode(this ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidArgument => 2,
+        ErrorCode.NotFound => 3,
+        ErrorCode.Conflict => 4,
+        ErrorCode.Corrupt => 5,
+        ErrorCode.Unavailable => 6,
+        _ => 1,
+    };
+
+    /// <summary>The snake_case name used in JSON error bodies.</summary>
+    public static string Name(this ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidArgument => "invalid_argument",
+        ErrorCode.NotFound => "not_found",
+        ErrorCode.Conflict => "conflict",
+        ErrorCode.Corrupt => "corrupt",
+        ErrorCode.Unavailable => "unavailable",
+        _ => "internal",
+    };
+}

@@ -1,0 +1,42 @@
+namespace Cairn.Core.Data;
+
+/// <summary>The kinds of column Cairn infers from data.</summary>
+public enum ColumnType
+{
+    /// <summary>Numbers (integers or reals).</summary>
+    Numeric,
+
+    /// <summary>true/false values.</summary>
+    Boolean,
+
+    /// <summary>A small set of repeated labels.</summary>
+    Categorical,
+
+    /// <summary>Free text.</summary>
+    Text,
+
+    /// <summary>Dates or timestamps in ISO 8601.</summary>
+    DateTime,
+}
+
+/// <summary>One column of an inferred schema.</summary>
+/// <param name="Name">The header name.</param>
+/// <param name="Type">The inferred type.</param>
+/// <param name="Nullable">Whether any value is missing.</param>
+/// <param name="MissingCount">How many values are missing.</param>
+/// <param name="DistinctCount">How many distinct non-missing values (capped at <see cref="SchemaInference.DistinctCap"/>).</param>
+/// <param name="Categories">The sorted levels of a categorical column; null for other types.</param>
+public sealed record ColumnSchema(
+    string Name,
+    ColumnType Type,
+    bool Nullable,
+    long MissingCount,
+    long DistinctCount,
+    IReadOnlyList<string>? Categories = null);
+
+/// <summary>The inferred schema of a table: its columns in file order.</summary>
+public sealed record TableSchema(IReadOnlyList<ColumnSchema> Columns)
+{
+    /// <summary>Finds a column by exact name.</summary>
+    public ColumnSchema? Find(string name) => Columns.FirstOrDefault(c => c.Name == name);
+}

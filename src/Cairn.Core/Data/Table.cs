@@ -1,0 +1,126 @@
+namespace Cairn.Core.Data;
+
+/// <summary>One typed column of an in-memory <see cref="Table"/>.</summary>
+public abstract class TableColumn(string name)
+{
+    /// <summary>The column name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The number of rows.</summary>
+    public abstract int Length { get; }
+}
+
+/// <summary>A numeric (or boolean, as 0/1) column; a missing value is NaN.</summary>
+public sealed class NumericColumn(string name, float[] values) : TableColumn(name)
+{
+    /// <summary>The values, NaN where missing.</summary>
+    public float[] Values { get; } = values;
+
+    /// <inheritdoc />
+    public override int Length => Values.Length;
+}
+
+/// <summary>A text-valued column (categorical, text or date-time); a missing value is null.</summary>
+public sealed class StringColumn(string name, string?[] values) : TableColumn(name)
+{
+    /// <summary>The values, null where missing.</summary>
+    public string?[] Values { get; } = values;
+
+    /// <inheritdoc />
+    public override int Length => Values.Length;
+}
+
+/// <summary>A columnar, in-memory table: what trainers read and models score.</summary>
+public sealed class Table
+{
+    private readonly Dictionary<string, TableColumn> _byName;
+
+    /// <summary>Creates a table; every column must have <paramref name="rowCount"/> rows.</summary>
+    public Table(IReadOnlyList<TableColumn> columns, int rowCount)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        if (columns.Any(c => c.Length != rowCount))
+        {
+            throw new ArgumentException("Every column must have the table's row count.", nameof(columns));
+        }
+
+        Columns = columns;
+        RowCount = rowCount;
+        _byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The columns, in order.</summary>
+    public IReadOnlyList<TableColumn> Columns { get; }
+
+    /// <summary>The number of rows.</summary>
+    public int RowCount { get; }
+
+    /// <summary>The column called <paramref name="name"/>.</summary>
+    public TableColumn this[string name] =>
+        _byName.TryGetValue(name, out var column) ? column : throw CairnException.Invalid($"The table has no column '{name}'.");
+
+    /// <summary>Whether a column called <paramref name="name"/> exists.</summary>
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    /// <summary>Reads CSV records into typed columns following <paramref name="schema"/>: numbers and booleans become floats, the rest strings.</summary>
+    public static Table Load(CsvReader reader, TableSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(schema);
+        var columns = schema.Columns;
+        var numeric = columns.Select(c => c.Type is ColumnType.Numeric or ColumnType.Boolean ? new List<float>() : null).ToArray();
+        var text = columns.Select(c => c.Type is ColumnType.Numeric or ColumnType.Boolean ? null : new List<string?>()).ToArray();
+        while (reader.TryRead(out var record))
+        {
+            for (var i = 0; i < columns.Count; i++)
+            {
+                var raw = record[i];
+                var missing = MissingValues.IsMissing(raw);
+                if (numeric[i] is { } numbers)
+                {
+                    numbers.Add(missing ? float.NaN : ParseNumber(columns[i], raw, reader.RecordCount));
+                }
+                else
+                {
+                    text[i]!.Add(missing ? null : raw);
+                }
+            }
+        }
+
+        var rows = checked((int)reader.RecordCount);
+        TableColumn[] built = [.. columns.Select((c, i) => numeric[i] is { } n
+            ? (TableColumn)new NumericColumn(c.Name, [.. n])
+            : new StringColumn(c.Name, [.. text[i]!]))];
+        return new Table(built, rows);
+    }
+
+    /// <summary>Converts one cell of a numeric or boolean column; a value that does not fit the schema names its row and column.</summary>
+    public static float ParseNumber(ColumnSchema column, string raw, long row)
+    {
+        ArgumentNullException.ThrowIfNull(column);
+        if (column.Type == ColumnType.Boolean && SchemaInference.TryParseBoolean(raw, out var flag))
+        {
+            return flag ? 1f : 0f;
+        }
+
+        if (column.Type == ColumnType.Numeric && SchemaInference.TryParseNumber(raw, out var number))
+        {
+            return (float)number;
+        }
+
+        throw CairnException.Invalid($"Row {row}, column '{column.Name}': '{raw}' is not a {column.Type.ToString().ToLowerInvariant()} value.");
+    }
+
+    /// <summary>A new table with the given rows, in the given order.</summary>
+    public Table Take(IReadOnlyList<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        TableColumn[] taken = [.. Columns.Select(c => c switch
+        {
+            NumericColumn n => (TableColumn)new NumericColumn(c.Name, [.. rows.Select(r => n.Values[r])]),
+            StringColumn s => new StringColumn(c.Name, [.. rows.Select(r => s.Values[r])]),
+            _ => throw new InvalidOperationException($"Unknown column kind {c.GetType().Name}."),
+        })];
+        return new Table(taken, rows.Count);
+    }
+}

@@ -1,0 +1,69 @@
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Runs;
+
+namespace Cairn.Core.Ports;
+
+/// <summary>A dataset version about to be recorded; the store assigns its number.</summary>
+public sealed record NewDatasetVersion(string Name, ContentHash ContentHash, long SizeBytes, long RowCount, string Source, TableSchema Schema);
+
+/// <summary>A model version about to be registered; the store assigns its number.</summary>
+public sealed record NewModelVersion(string Model, string RunId, ContentHash OnnxArtifact, ContentHash MlNetArtifact, ModelSignature Signature);
+
+/// <summary>One entry of the audit log.</summary>
+public sealed record AuditEvent(long Id, DateTimeOffset At, string Actor, string Kind, string Subject, string Detail);
+
+/// <summary>
+/// Cairn's metadata: datasets, runs, models and the audit log. Each write is one transaction and records its
+/// audit event in it. Implemented on SQLite (embedded) and, later, PostgreSQL.
+/// </summary>
+public interface IMetadataStore
+{
+    /// <summary>Records a dataset version, or returns the existing one with the same content (then <c>Created</c> is false).</summary>
+    Task<(DatasetVersion Version, bool Created)> AddDatasetVersionAsync(NewDatasetVersion version, string actor, CancellationToken cancellationToken);
+
+    /// <summary>A dataset version; the latest when <paramref name="version"/> is null.</summary>
+    Task<DatasetVersion?> GetDatasetVersionAsync(string name, int? version, CancellationToken cancellationToken);
+
+    /// <summary>Every dataset, by name.</summary>
+    Task<IReadOnlyList<DatasetSummary>> ListDatasetsAsync(CancellationToken cancellationToken);
+
+    /// <summary>A dataset's versions, newest first.</summary>
+    Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Records a run that has just started.</summary>
+    Task CreateRunAsync(Run run, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Ends a running run successfully, recording everything it logged at once.</summary>
+    Task FinishRunAsync(string runId, RunCompletion completion, DateTimeOffset endedAt, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Ends a running run as failed, with the reason.</summary>
+    Task FailRunAsync(string runId, string error, DateTimeOffset endedAt, string actor, CancellationToken cancellationToken);
+
+    /// <summary>A run with everything it logged.</summary>
+    Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>The newest runs first, with their params and metrics.</summary>
+    Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Registers a new version (creating the model on first use) and optionally points an alias at it.</summary>
+    Task<ModelVersion> CreateModelVersionAsync(NewModelVersion version, string? alias, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Points an alias at an existing version.</summary>
+    Task SetAliasAsync(string model, string alias, int version, string actor, CancellationToken cancellationToken);
+
+    /// <summary>A registered model.</summary>
+    Task<RegisteredModel?> GetModelAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Every registered model, by name.</summary>
+    Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
+
+    /// <summary>A model's versions, newest first.</summary>
+    Task<IReadOnlyList<ModelVersion>> ListModelVersionsAsync(string model, CancellationToken cancellationToken);
+
+    /// <summary>One model version.</summary>
+    Task<ModelVersion?> GetModelVersionAsync(string model, int version, CancellationToken cancellationToken);
+
+    /// <summary>The newest audit events first.</summary>
+    Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, CancellationToken cancellationToken);
+}

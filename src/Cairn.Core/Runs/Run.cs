@@ -1,0 +1,53 @@
+namespace Cairn.Core.Runs;
+
+/// <summary>Where a run is in its life.</summary>
+public enum RunStatus
+{
+    /// <summary>Started and not yet ended.</summary>
+    Running,
+
+    /// <summary>Ended successfully.</summary>
+    Finished,
+
+    /// <summary>Ended with an error.</summary>
+    Failed,
+}
+
+/// <summary>One measurement of a run.</summary>
+public sealed record Metric(string Key, double Value, long Step, DateTimeOffset Timestamp);
+
+/// <summary>A file a run produced, stored by content.</summary>
+public sealed record RunArtifact(string Path, ContentHash ContentHash, long SizeBytes);
+
+/// <summary>A dataset version a run read, and what for (training, validation...).</summary>
+public sealed record RunInput(string Dataset, int Version, string Context);
+
+/// <summary>A run: one execution that records params, metrics, tags, inputs and artifacts.</summary>
+public sealed record Run(
+    string Id,
+    string Name,
+    RunStatus Status,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyList<Metric> Metrics,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyList<RunInput> Inputs,
+    IReadOnlyList<RunArtifact> Artifacts,
+    string? Error)
+{
+    /// <summary>A new running run with nothing logged yet.</summary>
+    public static Run Start(string id, string name, DateTimeOffset startedAt) =>
+        new(id, name, RunStatus.Running, startedAt, null, new Dictionary<string, string>(), [], new Dictionary<string, string>(), [], [], null);
+
+    /// <summary>The artifact at <paramref name="path"/>, if the run has one.</summary>
+    public RunArtifact? Artifact(string path) => Artifacts.FirstOrDefault(a => a.Path == path);
+}
+
+/// <summary>What finishing a run records, all at once.</summary>
+public sealed record RunCompletion(
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyList<Metric> Metrics,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyList<RunInput> Inputs,
+    IReadOnlyList<RunArtifact> Artifacts);

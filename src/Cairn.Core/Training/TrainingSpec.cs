@@ -1,0 +1,229 @@
+using System.Globalization;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Cairn.Core.Training;
+
+/// <summary>How rows are held out for evaluation.</summary>
+/// <param name="TestFraction">The share of rows held out, in (0, 1).</param>
+public sealed record SplitSpec(double TestFraction = 0.2);
+
+/// <summary>A validated training request: what to learn from which data, with which trainer and settings.</summary>
+public sealed record TrainingSpec
+{
+    /// <summary>The trainers Cairn knows, with the hyperparameters each accepts.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Trainers = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["lightgbm"] = ["num_leaves", "learning_rate", "num_iterations", "min_data_in_leaf"],
+        ["fasttree"] = ["num_leaves", "learning_rate", "num_trees", "min_data_in_leaf"],
+        ["fastforest"] = ["num_leaves", "num_trees", "min_data_in_leaf"],
+    };
+
+    /// <summary>The dataset to read.</summary>
+    public required DatasetRef Dataset { get; init; }
+
+    /// <summary>The label column.</summary>
+    public required string Label { get; init; }
+
+    /// <summary>The learning task.</summary>
+    public required TaskKind Task { get; init; }
+
+    /// <summary>The trainer name, a key of <see cref="Trainers"/>.</summary>
+    public string Trainer { get; init; } = "lightgbm";
+
+    /// <summary>Trainer settings; only those the trainer accepts.</summary>
+    public IReadOnlyDictionary<string, double> Hyperparameters { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The feature columns; null means every usable column but the label and <see cref="Ignore"/>.</summary>
+    public IReadOnlyList<string>? Features { get; init; }
+
+    /// <summary>Columns never used as features.</summary>
+    public IReadOnlyList<string> Ignore { get; init; } = [];
+
+    /// <summary>The positive class of a binary task; by default the second of the two classes in sorted order.</summary>
+    public string? PositiveClass { get; init; }
+
+    /// <summary>The hold-out split.</summary>
+    public SplitSpec Split { get; init; } = new();
+
+    /// <summary>The seed for the split and the trainer, so a run is reproducible.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>A name for the run; a default is derived when absent.</summary>
+    public string? RunName { get; init; }
+
+    /// <summary>The spec as flat run params.</summary>
+    public IReadOnlyDictionary<string, string> ToParams()
+    {
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["dataset"] = Dataset.ToString(),
+            ["label"] = Label,
+            ["task"] = Task.ToString().ToLowerInvariant(),
+            ["trainer"] = Trainer,
+            ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+            ["split.test_fraction"] = Split.TestFraction.ToString("R", CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in Hyperparameters)
+        {
+            result[$"hp.{key}"] = value.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        if (PositiveClass is not null)
+        {
+            result["positive_class"] = PositiveClass;
+        }
+
+        if (Ignore.Count > 0)
+        {
+            result["ignore"] = string.Join(",", Ignore);
+        }
+
+        return result;
+    }
+
+    /// <summary>Parses and validates a YAML spec, reporting every problem at once.</summary>
+    public static TrainingSpec Parse(string yaml)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        TrainingSpecDocument document;
+        try
+        {
+            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+            document = deserializer.Deserialize<TrainingSpecDocument?>(yaml) ?? new TrainingSpecDocument();
+        }
+        catch (YamlException e)
+        {
+            var reason = (e.InnerException ?? e).Message;
+            throw CairnException.Invalid($"The training spec is not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {reason}");
+        }
+
+        return document.Validate();
+    }
+
+    // The YAML shape; every field optional here so that validation can name each missing one.
+    private sealed class TrainingSpecDocument
+    {
+        public string? Dataset { get; set; }
+        public string? Label { get; set; }
+        public string? Task { get; set; }
+        public string? Trainer { get; set; }
+        public Dictionary<string, string>? Hyperparameters { get; set; }
+        public List<string>? Features { get; set; }
+        public List<string>? Ignore { get; set; }
+        public string? PositiveClass { get; set; }
+        public SplitDocument? Split { get; set; }
+        public int? Seed { get; set; }
+        public string? Name { get; set; }
+
+        public TrainingSpec Validate()
+        {
+            var problems = new List<string>();
+            DatasetRef? dataset = null;
+            if (string.IsNullOrWhiteSpace(Dataset))
+            {
+                problems.Add("'dataset' is required (a dataset name, or NAME@VERSION)");
+            }
+            else
+            {
+                try
+                {
+                    dataset = DatasetRef.Parse(Dataset);
+                }
+                catch (CairnException e)
+                {
+                    problems.Add(e.Message.TrimEnd('.'));
+                }
+            }
+
+            if (string.IsNullOrWhiteSpace(Label))
+            {
+                problems.Add("'label' is required (the column to predict)");
+            }
+
+            TaskKind task = default;
+            if (string.IsNullOrWhiteSpace(Task))
+            {
+                problems.Add("'task' is required: binary, multiclass or regression");
+            }
+            else if (!Enum.TryParse(Task, ignoreCase: true, out task) || !Enum.IsDefined(task) || Task.All(char.IsDigit))
+            {
+                problems.Add($"'task' is '{Task}'; use binary, multiclass or regression");
+            }
+
+            var trainer = (Trainer ?? "lightgbm").ToLowerInvariant();
+            var hyperparameters = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (!Trainers.TryGetValue(trainer, out var accepted))
+            {
+                problems.Add($"'trainer' is '{Trainer}'; use one of {string.Join(", ", Trainers.Keys)}");
+            }
+            else
+            {
+                foreach (var (key, text) in Hyperparameters ?? [])
+                {
+                    if (!accepted.Contains(key))
+                    {
+                        problems.Add($"hyperparameter '{key}' is not accepted by {trainer}; it accepts {string.Join(", ", accepted)}");
+                    }
+                    else if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0)
+                    {
+                        problems.Add($"hyperparameter '{key}' is '{text}'; it must be a positive number");
+                    }
+                    else
+                    {
+                        hyperparameters[key] = value;
+                    }
+                }
+            }
+
+            if (task == TaskKind.Multiclass && Task is not null && trainer is "fasttree" or "fastforest")
+            {
+                problems.Add($"trainer '{trainer}' does not do multiclass; use lightgbm");
+            }
+
+            var fraction = Split?.TestFraction ?? 0.2;
+            if (!(fraction > 0 && fraction < 1))
+            {
+                problems.Add($"'split.test_fraction' is {fraction.ToString(CultureInfo.InvariantCulture)}; it must be between 0 and 1");
+            }
+
+            if (Features is { Count: 0 })
+            {
+                problems.Add("'features' is empty; leave it out to use every column but the label");
+            }
+
+            if (Label is not null && (Features?.Contains(Label) ?? false))
+            {
+                problems.Add($"the label '{Label}' is also listed in 'features'");
+            }
+
+            if (problems.Count > 0)
+            {
+                throw CairnException.Invalid($"The training spec has {problems.Count} problem(s):{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
+            }
+
+            return new TrainingSpec
+            {
+                Dataset = dataset!,
+                Label = Label!,
+                Task = task,
+                Trainer = trainer,
+                Hyperparameters = hyperparameters,
+                Features = Features,
+                Ignore = Ignore ?? [],
+                PositiveClass = PositiveClass,
+                Split = new SplitSpec(fraction),
+                Seed = Seed ?? 42,
+                RunName = Name,
+            };
+        }
+    }
+
+    private sealed class SplitDocument
+    {
+        public double? TestFraction { get; set; }
+    }
+}

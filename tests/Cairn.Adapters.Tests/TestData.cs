@@ -1,0 +1,27 @@
+using Cairn.Core;
+using Cairn.Core.Data;
+
+namespace Cairn.Adapters.Tests;
+
+internal static class TestData
+{
+    public static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "data", file);
+
+    public static DatasetVersion Describe(string file)
+    {
+        using var reader = CsvReader.Open(File.OpenRead(PathOf(file)));
+        var inference = new SchemaInference(reader.Header);
+        while (reader.TryRead(out var record))
+        {
+            inference.Observe(record);
+        }
+
+        return new DatasetVersion(Path.GetFileNameWithoutExtension(file), 1, ContentHash.Of([]), 0, inference.RowCount, file, inference.Build(), DateTimeOffset.UnixEpoch);
+    }
+
+    public static Table Load(string file, TableSchema schema)
+    {
+        using var reader = CsvReader.Open(File.OpenRead(PathOf(file)));
+        return Table.Load(reader, schema);
+    }
+}
