@@ -63,7 +63,7 @@ internal sealed class OnnxModelRuntime : IModelRuntime
             {
                 TaskKind.Binary => Binary(outputs, rows),
                 TaskKind.Multiclass => Multiclass(outputs[0], rows),
-                _ => [new OutputTensor(ModelSignature.Score, TensorType.Fp32, rows, 1, outputs[0].GetTensorDataAsSpan<float>().ToArray(), null)],
+                _ => [new OutputTensor(ModelSignature.Prediction, TensorType.Fp32, rows, 1, outputs[0].GetTensorDataAsSpan<float>().ToArray(), null)],
             };
         }
         finally
@@ -152,6 +152,8 @@ public sealed class OnnxModelRuntimeFactory : IModelRuntimeFactory
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            // ML.NET's exported graphs draw harmless shape-merge warnings; errors still surface as exceptions.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         InferenceSession session;
         try

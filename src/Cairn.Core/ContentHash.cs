@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 namespace Cairn.Core;
 
 /// <summary>A SHA-256 digest in lowercase hex: the address of an artifact and the identity of content.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(ContentHashJsonConverter))]
 public readonly record struct ContentHash
 {
     private ContentHash(string hex) => Hex = hex;

@@ -60,8 +60,11 @@ public sealed record ModelSignature(
     /// <summary>The output carrying per-class probabilities (multiclass).</summary>
     public const string Probabilities = "probabilities";
 
-    /// <summary>The output carrying the raw score (binary) or the predicted value (regression).</summary>
+    /// <summary>The output carrying the raw margin of a binary classifier.</summary>
     public const string Score = "score";
+
+    /// <summary>The output carrying a regression's predicted value.</summary>
+    public const string Prediction = "prediction";
 
     /// <summary>The standard outputs of a task.</summary>
     public static IReadOnlyList<SignatureOutput> OutputsFor(TaskKind task, int classCount) => task switch
@@ -77,7 +80,7 @@ public sealed record ModelSignature(
             new(PredictedLabel, TensorType.Bytes),
             new(Probabilities, TensorType.Fp32, classCount),
         ],
-        _ => [new(Score, TensorType.Fp32)],
+        _ => [new(Prediction, TensorType.Fp32)],
     };
 
     /// <summary>The input called <paramref name="name"/>, if any.</summary>

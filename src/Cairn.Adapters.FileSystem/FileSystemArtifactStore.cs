@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using Cairn.Core;
+using Cairn.Core.Ports;
+
+namespace Cairn.Adapters.FileSystem;
+
+/// <summary>
+/// Content-addressed blobs under <c>root/sha256/ab/cdef…</c>. A blob is written to <c>root/tmp</c>, flushed to disk
+/// and renamed into place, so a reader sees either nothing or the whole file. Reads verify the hash at the end.
+/// </summary>
+public sealed class FileSystemArtifactStore : IArtifactStore
+{
+    private const int BufferSize = 128 * 1024;
+    private readonly string _root;
+    private readonly string _temp;
+
+    /// <summary>Uses (and creates) <paramref name="root"/>.</summary>
+    public FileSystemArtifactStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        _root = Path.GetFullPath(root);
+        _temp = Path.Combine(_root, "tmp");
+        Directory.CreateDirectory(_temp);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredArtifact> PutAsync(Stream content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var tempPath = Path.Combine(_temp, $"{Guid.NewGuid():N}.partial");
+        try
+        {
+            ContentHash hash;
+            long size;
+            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            {
+                using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var buffer = new byte[BufferSize];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hasher.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+                size = file.Length;
+                hash = ContentHash.FromDigest(hasher.GetHashAndReset());
+            }
+
+            var finalPath = PathOf(hash);
+            if (File.Exists(finalPath))
+            {
+                return new StoredArtifact(hash, size);
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
+            try
+            {
+                File.Move(tempPath, finalPath, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(finalPath))
+            {
+                // Another writer stored the same content first; its copy is identical.
+            }
+
+            return new StoredArtifact(hash, size);
+        }
+        finally
+        {
+            File.Delete(tempPath);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Stream> OpenReadAsync(ContentHash hash, CancellationToken cancellationToken)
+    {
+        var path = PathOf(hash);
+        if (!File.Exists(path))
+        {
+            throw CairnException.NotFound($"Artifact sha256:{hash} is not in the artifact store at {_root}.");
+        }
+
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return Task.FromResult<Stream>(new VerifyingReadStream(file, hash));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> ExistsAsync(ContentHash hash, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathOf(hash)));
+
+    // The path comes from a validated hash only, never from caller text.
+    private string PathOf(ContentHash hash) => Path.Combine(_root, "sha256", hash.Hex[..2], hash.Hex[2..]);
+}

@@ -1,0 +1,104 @@
+namespace Cairn.Adapters.Sqlite;
+
+/// <summary>The schema, as numbered steps. A step is never edited once released; changes are new steps.</summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(int Version, string Name, string Sql)> All =
+    [
+        (1, "foundation", """
+            CREATE TABLE datasets (
+                name TEXT PRIMARY KEY,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE dataset_versions (
+                dataset TEXT NOT NULL REFERENCES datasets(name),
+                version INTEGER NOT NULL,
+                content_hash TEXT NOT NULL,
+                size_bytes INTEGER NOT NULL,
+                row_count INTEGER NOT NULL,
+                source TEXT NOT NULL,
+                schema_json TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (dataset, version),
+                UNIQUE (dataset, content_hash)
+            );
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                ended_at INTEGER,
+                error TEXT
+            );
+            CREATE INDEX runs_by_start ON runs (started_at DESC);
+            CREATE TABLE run_params (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_id, key)
+            );
+            -- A NULL value is NaN: SQLite stores NaN as NULL.
+            CREATE TABLE run_metrics (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                key TEXT NOT NULL,
+                value REAL,
+                step INTEGER NOT NULL,
+                timestamp INTEGER NOT NULL
+            );
+            CREATE INDEX run_metrics_by_run ON run_metrics (run_id, key, step);
+            CREATE TABLE run_tags (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_id, key)
+            );
+            CREATE TABLE run_inputs (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                dataset TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                context TEXT NOT NULL,
+                PRIMARY KEY (run_id, dataset, version, context),
+                FOREIGN KEY (dataset, version) REFERENCES dataset_versions(dataset, version)
+            );
+            CREATE TABLE run_artifacts (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                path TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                size_bytes INTEGER NOT NULL,
+                PRIMARY KEY (run_id, path)
+            );
+            CREATE TABLE models (
+                name TEXT PRIMARY KEY,
+                description TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE model_versions (
+                model TEXT NOT NULL REFERENCES models(name),
+                version INTEGER NOT NULL,
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                onnx_hash TEXT NOT NULL,
+                mlnet_hash TEXT NOT NULL,
+                signature_json TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (model, version)
+            );
+            CREATE TABLE model_aliases (
+                model TEXT NOT NULL,
+                alias TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (model, alias),
+                FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+            );
+            CREATE TABLE events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL
+            );
+            """),
+    ];
+}

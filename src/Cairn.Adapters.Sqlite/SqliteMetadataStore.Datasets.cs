@@ -1,0 +1,82 @@
+using System.Data.Common;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Ports;
+
+namespace Cairn.Adapters.Sqlite;
+
+public sealed partial class SqliteMetadataStore : IMetadataStore
+{
+    private const string DatasetVersionColumns = "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at";
+
+    /// <inheritdoc />
+    public Task<(DatasetVersion Version, bool Created)> AddDatasetVersionAsync(NewDatasetVersion version, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var existing = await QueryAsync(connection, transaction,
+                $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name AND content_hash = $hash",
+                [("$name", version.Name), ("$hash", version.ContentHash.Hex)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
+            if (existing.Count > 0)
+            {
+                return (existing[0], false);
+            }
+
+            var now = Now();
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO datasets (name, created_at, updated_at) VALUES ($name, $now, $now) ON CONFLICT (name) DO UPDATE SET updated_at = $now",
+                [("$name", version.Name), ("$now", now)], cancellationToken).ConfigureAwait(false);
+            var number = (long)(await ScalarAsync(connection, transaction,
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset = $name", [("$name", version.Name)], cancellationToken).ConfigureAwait(false))!;
+            await ExecuteAsync(connection, transaction,
+                $"INSERT INTO dataset_versions ({DatasetVersionColumns}) VALUES ($name, $version, $hash, $size, $rows, $source, $schema, $now)",
+                [("$name", version.Name), ("$version", number), ("$hash", version.ContentHash.Hex), ("$size", version.SizeBytes),
+                 ("$rows", version.RowCount), ("$source", version.Source), ("$schema", JsonSerializer.Serialize(version.Schema, CairnJson.Compact.TableSchema)),
+                 ("$now", now)], cancellationToken).ConfigureAwait(false);
+            var created = new DatasetVersion(version.Name, (int)number, version.ContentHash, version.SizeBytes, version.RowCount, version.Source, version.Schema, Time(now));
+            await RecordEventAsync(connection, transaction, actor, "dataset.version_added", created.Reference,
+                new() { ["content_hash"] = version.ContentHash.Hex, ["rows"] = version.RowCount.ToString(System.Globalization.CultureInfo.InvariantCulture), ["source"] = version.Source },
+                cancellationToken).ConfigureAwait(false);
+            return (created, true);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<DatasetVersion?> GetDatasetVersionAsync(string name, int? version, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            var rows = version is { } v
+                ? await QueryAsync(connection, null, $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name AND version = $v",
+                    [("$name", name), ("$v", v)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false)
+                : await QueryAsync(connection, null, $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name ORDER BY version DESC LIMIT 1",
+                    [("$name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
+            return rows.FirstOrDefault();
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<DatasetSummary>> ListDatasetsAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<DatasetSummary>>(async connection => await QueryAsync(connection, null, """
+            SELECT d.name, MAX(v.version), COUNT(v.version), d.created_at, d.updated_at
+            FROM datasets d JOIN dataset_versions v ON v.dataset = d.name
+            GROUP BY d.name ORDER BY d.name
+            """, [], r => new DatasetSummary(r.GetString(0), r.GetInt32(1), r.GetInt32(2), Time(r.GetInt64(3)), Time(r.GetInt64(4))),
+            cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string name, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<DatasetVersion>>(async connection => await QueryAsync(connection, null,
+            $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name ORDER BY version DESC",
+            [("$name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    private static DatasetVersion ReadDatasetVersion(DbDataReader r) => new(
+        r.GetString(0),
+        r.GetInt32(1),
+        ContentHash.Parse(r.GetString(2)),
+        r.GetInt64(3),
+        r.GetInt64(4),
+        r.GetString(5),
+        JsonSerializer.Deserialize(r.GetString(6), CairnJson.Compact.TableSchema)!,
+        Time(r.GetInt64(7)));
+}

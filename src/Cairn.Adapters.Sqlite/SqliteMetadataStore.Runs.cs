@@ -1,0 +1,166 @@
+using Cairn.Core;
+using Cairn.Core.Runs;
+using Microsoft.Data.Sqlite;
+
+namespace Cairn.Adapters.Sqlite;
+
+public sealed partial class SqliteMetadataStore
+{
+    /// <inheritdoc />
+    public Task CreateRunAsync(Run run, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await ExecuteAsync(connection, transaction, "INSERT INTO runs (id, name, status, started_at) VALUES ($id, $name, $status, $start)",
+                [("$id", run.Id), ("$name", run.Name), ("$status", StatusName(run.Status)), ("$start", run.StartedAt.ToUnixTimeMilliseconds())],
+                cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, "run.started", run.Id, new() { ["name"] = run.Name }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task FinishRunAsync(string runId, RunCompletion completion, DateTimeOffset endedAt, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await EndRunAsync(connection, transaction, runId, RunStatus.Finished, null, endedAt, cancellationToken).ConfigureAwait(false);
+            foreach (var (key, value) in completion.Params)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES ($run, $key, $value)",
+                    [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var metric in completion.Metrics)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)",
+                    [("$run", runId), ("$key", metric.Key), ("$value", double.IsNaN(metric.Value) ? null : metric.Value), ("$step", metric.Step),
+                     ("$ts", metric.Timestamp.ToUnixTimeMilliseconds())], cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var (key, value) in completion.Tags)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES ($run, $key, $value)",
+                    [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var input in completion.Inputs)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_inputs (run_id, dataset, version, context) VALUES ($run, $dataset, $version, $context)",
+                    [("$run", runId), ("$dataset", input.Dataset), ("$version", input.Version), ("$context", input.Context)], cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var artifact in completion.Artifacts)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_artifacts (run_id, path, content_hash, size_bytes) VALUES ($run, $path, $hash, $size)",
+                    [("$run", runId), ("$path", artifact.Path), ("$hash", artifact.ContentHash.Hex), ("$size", artifact.SizeBytes)], cancellationToken).ConfigureAwait(false);
+            }
+
+            await RecordEventAsync(connection, transaction, actor, "run.finished", runId, [], cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task FailRunAsync(string runId, string error, DateTimeOffset endedAt, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await EndRunAsync(connection, transaction, runId, RunStatus.Failed, error, endedAt, cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, "run.failed", runId, new() { ["error"] = error }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            var runs = await LoadRunsAsync(connection, "WHERE id = $id", [("$id", runId)], cancellationToken).ConfigureAwait(false);
+            return runs.FirstOrDefault();
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<Run>>(async connection =>
+            await LoadRunsAsync(connection, "ORDER BY started_at DESC, id DESC LIMIT $limit", [("$limit", limit)], cancellationToken).ConfigureAwait(false),
+            cancellationToken);
+
+    private static async Task EndRunAsync(SqliteConnection connection, SqliteTransaction transaction, string runId, RunStatus status, string? error,
+        DateTimeOffset endedAt, CancellationToken cancellationToken)
+    {
+        var changed = await ExecuteAsync(connection, transaction,
+            "UPDATE runs SET status = $status, ended_at = $end, error = $error WHERE id = $id AND status = 'RUNNING'",
+            [("$id", runId), ("$status", StatusName(status)), ("$end", endedAt.ToUnixTimeMilliseconds()), ("$error", error)], cancellationToken).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw new CairnException(ErrorCode.Conflict, $"Run {runId} does not exist or has already ended.");
+        }
+    }
+
+    private static async Task<List<Run>> LoadRunsAsync(SqliteConnection connection, string where, (string, object?)[] parameters, CancellationToken cancellationToken)
+    {
+        var runs = await QueryAsync(connection, null, $"SELECT id, name, status, started_at, ended_at, error FROM runs {where}", parameters,
+            r => Run.Start(r.GetString(0), r.GetString(1), Time(r.GetInt64(3))) with
+            {
+                Status = ParseStatus(r.GetString(2)),
+                EndedAt = r.IsDBNull(4) ? null : Time(r.GetInt64(4)),
+                Error = r.IsDBNull(5) ? null : r.GetString(5),
+            }, cancellationToken).ConfigureAwait(false);
+        if (runs.Count == 0)
+        {
+            return runs;
+        }
+
+        // One query per detail table for the whole page of runs.
+        var ids = runs.Select((run, i) => ($"$r{i}", (object?)run.Id)).ToArray();
+        var inList = string.Join(", ", ids.Select(p => p.Item1));
+        
+        var paramsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, key, value FROM run_params WHERE run_id IN ({inList}) ORDER BY key",
+            ids, r => (r.GetString(0), (r.GetString(1), r.GetString(2))), cancellationToken).ConfigureAwait(false));
+        var tagsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, key, value FROM run_tags WHERE run_id IN ({inList}) ORDER BY key",
+            ids, r => (r.GetString(0), (r.GetString(1), r.GetString(2))), cancellationToken).ConfigureAwait(false));
+        var metricsByRun = Group(await QueryAsync(connection, null,
+            $"SELECT run_id, key, value, step, timestamp FROM run_metrics WHERE run_id IN ({inList}) ORDER BY key, step, timestamp",
+            ids, r => (r.GetString(0), new Metric(r.GetString(1), r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(3), Time(r.GetInt64(4)))),
+            cancellationToken).ConfigureAwait(false));
+        var inputsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, dataset, version, context FROM run_inputs WHERE run_id IN ({inList})",
+            ids, r => (r.GetString(0), new RunInput(r.GetString(1), r.GetInt32(2), r.GetString(3))), cancellationToken).ConfigureAwait(false));
+        var artifactsByRun = Group(await QueryAsync(connection, null,
+            $"SELECT run_id, path, content_hash, size_bytes FROM run_artifacts WHERE run_id IN ({inList}) ORDER BY path",
+            ids, r => (r.GetString(0), new RunArtifact(r.GetString(1), ContentHash.Parse(r.GetString(2)), r.GetInt64(3))), cancellationToken).ConfigureAwait(false));
+
+        return [.. runs.Select(run => run with
+        {
+            Params = ToDictionary(paramsByRun, run.Id),
+            Tags = ToDictionary(tagsByRun, run.Id),
+            Metrics = metricsByRun.GetValueOrDefault(run.Id) ?? [],
+            Inputs = inputsByRun.GetValueOrDefault(run.Id) ?? [],
+            Artifacts = artifactsByRun.GetValueOrDefault(run.Id) ?? [],
+        })];
+    }
+
+    private static Dictionary<string, List<T>> Group<T>(List<(string RunId, T Item)> rows)
+    {
+        var groups = new Dictionary<string, List<T>>(StringComparer.Ordinal);
+        foreach (var (runId, item) in rows)
+        {
+            if (!groups.TryGetValue(runId, out var list))
+            {
+                groups[runId] = list = [];
+            }
+
+            list.Add(item);
+        }
+
+        return groups;
+    }
+
+    private static SortedDictionary<string, string> ToDictionary(Dictionary<string, List<(string Key, string Value)>> groups, string runId) =>
+        new((groups.GetValueOrDefault(runId) ?? []).ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal);
+
+    private static string StatusName(RunStatus status) => status.ToString().ToUpperInvariant();
+
+    private static RunStatus ParseStatus(string text) => Enum.Parse<RunStatus>(text, ignoreCase: true);
+
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using Cairn.Core.Models;
+using Cairn.Core.Ports;
+
+namespace Cairn.Application;
+
+/// <summary>A model version loaded into a runtime, ready to score.</summary>
+public sealed record LoadedModel(ModelVersion Version, IModelRuntime Runtime);
+
+/// <summary>
+/// Finds the loaded model that answers for a reference such as <c>adult-income@champion</c>. Loaded runtimes are
+/// kept per version; alias lookups are cached for <see cref="AliasRefresh"/>, so a moved alias is picked up within it
+/// while a request costs no database round trip.
+/// </summary>
+public sealed class ModelServing(ModelRegistry registry, IArtifactStore artifacts, IModelRuntimeFactory factory, TimeProvider time) : IDisposable
+{
+    /// <summary>How long an alias resolution is reused.</summary>
+    public static readonly TimeSpan AliasRefresh = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<ModelRef, (ModelVersion Version, DateTimeOffset ResolvedAt)> _resolved = new();
+    private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<IModelRuntime>>> _runtimes = new();
+
+    /// <summary>The model a reference names, loading it on first use.</summary>
+    public async ValueTask<LoadedModel> GetAsync(ModelRef reference, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var now = time.GetUtcNow();
+        if (!_resolved.TryGetValue(reference, out var resolved) || now - resolved.ResolvedAt > AliasRefresh)
+        {
+            resolved = (await registry.ResolveAsync(reference, cancellationToken).ConfigureAwait(false), now);
+            _resolved[reference] = resolved;
+        }
+
+        var version = resolved.Version;
+        var lazy = _runtimes.GetOrAdd((version.Model, version.Version), _ => new Lazy<Task<IModelRuntime>>(() => LoadAsync(version)));
+        try
+        {
+            var runtime = lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new LoadedModel(version, runtime);
+        }
+        catch (Exception) when (lazy.Value.IsFaulted)
+        {
+            // A failed load is not cached: the next request tries again.
+            _runtimes.TryRemove(new KeyValuePair<(string, int), Lazy<Task<IModelRuntime>>>((version.Model, version.Version), lazy));
+            throw;
+        }
+    }
+
+    /// <summary>Loads every registered model that has <paramref name="alias"/>, so the first requests do not pay for loading.</summary>
+    public async Task<IReadOnlyList<ModelVersion>> WarmUpAsync(string alias, CancellationToken cancellationToken)
+    {
+        var loaded = new List<ModelVersion>();
+        foreach (var model in await registry.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (model.Aliases.ContainsKey(alias))
+            {
+                loaded.Add((await GetAsync(new ModelRef(model.Name, alias, null), cancellationToken).ConfigureAwait(false)).Version);
+            }
+        }
+
+        return loaded;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var lazy in _runtimes.Values)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            {
+                lazy.Value.Result.Dispose();
+            }
+        }
+
+        _runtimes.Clear();
+    }
+
+    private async Task<IModelRuntime> LoadAsync(ModelVersion version)
+    {
+        byte[] onnx;
+        await using (var stream = await artifacts.OpenReadAsync(version.OnnxArtifact, CancellationToken.None).ConfigureAwait(false))
+        using (var buffer = new MemoryStream())
+        {
+            await stream.CopyToAsync(buffer).ConfigureAwait(false);
+            onnx = buffer.ToArray();
+        }
+
+        return factory.Load(onnx, version.Signature);
+    }
+}

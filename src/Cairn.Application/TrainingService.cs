@@ -1,0 +1,85 @@
+using System.Globalization;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Ports;
+using Cairn.Core.Runs;
+using Cairn.Core.Training;
+
+namespace Cairn.Application;
+
+/// <summary>The outcome of a training run.</summary>
+public sealed record TrainingOutcome(Run Run, DatasetVersion Dataset, TrainingPlan Plan);
+
+/// <summary>Trains a model from a spec and records the run with its params, metrics, input and artifacts.</summary>
+public sealed class TrainingService(IMetadataStore store, IArtifactStore artifacts, IModelTrainer trainer, DatasetService datasets, TimeProvider time, Actor actor)
+{
+    /// <summary>The run artifact holding the ML.NET model.</summary>
+    public const string MlNetModelPath = "model/model.zip";
+
+    /// <summary>The run artifact holding the ONNX model.</summary>
+    public const string OnnxModelPath = "model/model.onnx";
+
+    /// <summary>The run artifact holding the model's signature.</summary>
+    public const string SignaturePath = "model/signature.json";
+
+    /// <summary>
+    /// Validates the spec against the data before recording anything, then trains. A failure after the run
+    /// started ends the run as FAILED with the reason; it never leaves a run RUNNING.
+    /// </summary>
+    public async Task<TrainingOutcome> TrainAsync(TrainingSpec spec, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var dataset = await datasets.GetAsync(spec.Dataset, cancellationToken).ConfigureAwait(false);
+        progress?.Report($"Loading {dataset.Reference} ({dataset.RowCount:N0} rows)");
+        var table = await datasets.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
+        var plan = TrainingPlan.Create(spec, dataset, table);
+
+        var run = Run.Start(Ids.NewRunId(), spec.RunName ?? $"{spec.Trainer}-{dataset.Name}", time.GetUtcNow());
+        await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            progress?.Report($"Training {spec.Trainer} ({spec.Task.ToString().ToLowerInvariant()}) on {plan.TrainRows.Count:N0} rows, {plan.Features.Count} features");
+            var request = new TrainingRequest(spec, plan, table.Take(plan.TrainRows), table.Take(plan.TestRows));
+            var model = await Task.Run(() => trainer.Train(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+            progress?.Report("Storing the model");
+            var signatureJson = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(model.Signature, CairnJson.Default.ModelSignature);
+            RunArtifact[] stored =
+            [
+                await PutAsync(MlNetModelPath, model.MlNetModel, cancellationToken).ConfigureAwait(false),
+                await PutAsync(OnnxModelPath, model.OnnxModel, cancellationToken).ConfigureAwait(false),
+                await PutAsync(SignaturePath, signatureJson, cancellationToken).ConfigureAwait(false),
+            ];
+
+            var endedAt = time.GetUtcNow();
+            var parameters = new Dictionary<string, string>(spec.ToParams())
+            {
+                ["features"] = string.Join(",", plan.Features.Select(f => f.Name)),
+                ["rows.train"] = plan.TrainRows.Count.ToString(CultureInfo.InvariantCulture),
+                ["rows.test"] = plan.TestRows.Count.ToString(CultureInfo.InvariantCulture),
+            };
+            var completion = new RunCompletion(
+                parameters,
+                [.. model.Metrics.Select(m => new Metric(m.Key, m.Value, 0, endedAt))],
+                new Dictionary<string, string> { ["cairn.kind"] = "train", ["cairn.user"] = actor.Name },
+                [new RunInput(dataset.Name, dataset.Version, "training")],
+                stored);
+            await store.FinishRunAsync(run.Id, completion, endedAt, actor.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await store.FailRunAsync(run.Id, e.Message, time.GetUtcNow(), actor.Name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        var finished = await store.GetRunAsync(run.Id, cancellationToken).ConfigureAwait(false);
+        return new TrainingOutcome(finished!, dataset, plan);
+    }
+
+    private async Task<RunArtifact> PutAsync(string path, byte[] content, CancellationToken cancellationToken)
+    {
+        using var stream = new MemoryStream(content, writable: false);
+        var stored = await artifacts.PutAsync(stream, cancellationToken).ConfigureAwait(false);
+        return new RunArtifact(path, stored.ContentHash, stored.SizeBytes);
+    }
+}

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using Cairn.Application;
+using Cairn.Cli.Commands;
+using Cairn.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cairn.Cli;
+
+/// <summary>What a command handler works with: its parse result, the console, the services of the chosen home.</summary>
+internal sealed record CommandContext(ParseResult Parse, CliConsole Console, IServiceProvider Services, CairnHome Home, bool Json, string WorkingDirectory)
+{
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A path the user typed, relative to the working directory.</summary>
+    public string ResolvePath(string path) => Path.GetFullPath(path, WorkingDirectory);
+}
+
+/// <summary>The <c>cairn</c> command line: builds the command tree and runs one invocation.</summary>
+internal sealed class CliApp(CliConsole console, Func<string, string?> environment, string workingDirectory)
+{
+    /// <summary>Exit code for a usage error (unknown option, missing argument).</summary>
+    public const int UsageError = 2;
+
+    public Option<string?> HomeOption { get; } = new("--home")
+    {
+        Description = $"Cairn's home folder (default: ${CairnHome.EnvironmentVariable}, else ./.cairn)",
+        Recursive = true,
+    };
+
+    public Option<bool> JsonOption { get; } = new("--json") { Description = "Write JSON instead of tables", Recursive = true };
+
+    public CliConsole Console { get; } = console;
+
+    public string WorkingDirectory { get; } = workingDirectory;
+
+    public Func<string, string?> Environment { get; } = environment;
+
+    public static Task<int> RunAsync(string[] args, CliConsole console, Func<string, string?> environment, string workingDirectory, CancellationToken cancellationToken) =>
+        new CliApp(console, environment, workingDirectory).RunAsync(args, cancellationToken);
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("Cairn carries a tabular model from a CSV file to a live prediction: datasets, training, tracking, registry and serving.");
+        root.Options.Add(HomeOption);
+        root.Options.Add(JsonOption);
+        root.Subcommands.Add(DatasetsCommands.Create(this));
+        root.Subcommands.Add(TrainCommand.Create(this));
+        root.Subcommands.Add(RunsCommands.Create(this));
+        root.Subcommands.Add(ModelsCommands.Create(this));
+        root.Subcommands.Add(ServeCommand.Create(this));
+        root.Subcommands.Add(QuickstartCommand.Create(this));
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                Console.WriteError(error.Message);
+            }
+
+            Console.Error.WriteLine("Run 'cairn --help' for usage.");
+            return UsageError;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration
+        {
+            EnableDefaultExceptionHandler = false,
+            Output = Console.RawOut,
+            Error = Console.Error,
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Wraps a handler: resolves the home, builds its services, and turns failures into a message and an exit code.</summary>
+    public Func<ParseResult, CancellationToken, Task<int>> Handler(Func<CommandContext, CancellationToken, Task<int>> handler) =>
+        async (parse, cancellationToken) =>
+        {
+            var home = CairnHome.Resolve(parse.GetValue(HomeOption), Environment, WorkingDirectory);
+            try
+            {
+                await using var services = new ServiceCollection()
+                    .AddCairnEmbedded(home, new Actor(System.Environment.UserName))
+                    .BuildServiceProvider();
+                return await handler(new CommandContext(parse, Console, services, home, parse.GetValue(JsonOption), WorkingDirectory), cancellationToken).ConfigureAwait(false);
+            }
+            catch (CairnException e)
+            {
+                Console.WriteError(e.Message);
+                return e.Code.ExitCode();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Console.WriteError("cancelled");
+                return 130;
+            }
+            catch (Exception e)
+            {
+                // A bug, not a user mistake: say so, and keep the trace for the report.
+                Console.WriteError($"unexpected failure ({e.GetType().Name}): {e.Message}");
+                Console.Error.WriteLine(e.StackTrace);
+                return 1;
+            }
+        };
+}

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using Cairn.Application;
+using Cairn.Core;
+using Spectre.Console;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary><c>cairn runs list | show</c>.</summary>
+internal static class RunsCommands
+{
+    public static Command Create(CliApp app)
+    {
+        var command = new Command("runs", "Inspect training runs");
+
+        var limit = new Option<int>("--limit") { Description = "How many of the newest runs to list", DefaultValueFactory = _ => 20 };
+        var list = new Command("list", "List the newest runs") { limit };
+        list.SetAction(app.Handler((context, ct) => ListAsync(context, context.Parse.GetValue(limit), ct)));
+        command.Subcommands.Add(list);
+
+        var id = new Argument<string>("run") { Description = "The run id" };
+        var show = new Command("show", "Show a run's params, metrics, inputs and artifacts") { id };
+        show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(id)!, ct)));
+        command.Subcommands.Add(show);
+        return command;
+    }
+
+    private static async Task<int> ListAsync(CommandContext context, int limit, CancellationToken cancellationToken)
+    {
+        var runs = await context.Get<RunService>().ListAsync(limit, cancellationToken);
+        if (context.Json)
+        {
+            context.Console.WriteJson(runs, CairnJson.Default.IReadOnlyListRun);
+            return 0;
+        }
+
+        if (runs.Count == 0)
+        {
+            context.Console.Out.MarkupLine("No runs yet. Train one with: cairn train --config FILE.yaml");
+            return 0;
+        }
+
+        var table = new Table().AddColumns("run", "name", "status", "started", "duration", "dataset", "metrics");
+        foreach (var run in runs)
+        {
+            var metrics = string.Join("  ", run.Metrics.Where(m => m.Key is "auc" or "accuracy" or "r2" or "rmse").Select(m => $"{m.Key}={Format.Number(m.Value)}"));
+            table.AddRow(
+                run.Id,
+                Markup.Escape(run.Name),
+                Format.Status(run.Status),
+                Format.Time(run.StartedAt),
+                run.EndedAt is { } end ? Format.Duration(end - run.StartedAt) : "",
+                Markup.Escape(string.Join(", ", run.Inputs.Select(i => $"{i.Dataset}@{i.Version}"))),
+                Markup.Escape(metrics));
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
+    }
+
+    private static async Task<int> ShowAsync(CommandContext context, string id, CancellationToken cancellationToken)
+    {
+        var run = await context.Get<RunService>().GetAsync(id, cancellationToken);
+        if (context.Json)
+        {
+            context.Console.WriteJson(run, CairnJson.Default.Run);
+            return 0;
+        }
+
+        var console = context.Console.Out;
+        console.MarkupLineInterpolated($"[bold]Run {run.Id}[/]  {run.Name}");
+        console.MarkupLine($"  status    {Format.Status(run.Status)}");
+        console.MarkupLineInterpolated($"  started   {Format.Time(run.StartedAt)}");
+        if (run.EndedAt is { } ended)
+        {
+            console.MarkupLineInterpolated($"  ended     {Format.Time(ended)} ({Format.Duration(ended - run.StartedAt)})");
+        }
+
+        if (run.Error is { } error)
+        {
+            console.MarkupLineInterpolated($"  [red]error     {error}[/]");
+        }
+
+        var details = new Table().AddColumns("kind", "key", "value");
+        foreach (var input in run.Inputs)
+        {
+            details.AddRow("input", Markup.Escape(input.Context), Markup.Escape($"{input.Dataset}@{input.Version}"));
+        }
+
+        foreach (var (key, value) in run.Params)
+        {
+            details.AddRow("param", Markup.Escape(key), Markup.Escape(value));
+        }
+
+        foreach (var metric in run.Metrics)
+        {
+            details.AddRow("metric", Markup.Escape(metric.Key), Format.Number(metric.Value));
+        }
+
+        foreach (var (key, value) in run.Tags)
+        {
+            details.AddRow("tag", Markup.Escape(key), Markup.Escape(value));
+        }
+
+        foreach (var artifact in run.Artifacts)
+        {
+            details.AddRow("artifact", Markup.Escape(artifact.Path), $"sha256:{artifact.ContentHash.Short} ({Format.Count(artifact.SizeBytes)} bytes)");
+        }
+
+        console.Write(details);
+        return 0;
+    }
+}

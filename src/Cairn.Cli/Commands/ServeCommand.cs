@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Cairn.Application;
+using Cairn.Server;
+using Spectre.Console;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary><c>cairn serve</c>: the inference server, until Ctrl+C.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var port = new Option<int>("--port") { Description = "The port to listen on (0 picks a free one)", DefaultValueFactory = _ => 5000 };
+        var host = new Option<string>("--host") { Description = "The address to bind", DefaultValueFactory = _ => "127.0.0.1" };
+        var alias = new Option<string>("--alias") { Description = "The alias a bare model name in a URL resolves through", DefaultValueFactory = _ => "champion" };
+        var remote = new Option<bool>("--allow-unauthenticated-remote")
+        {
+            Description = "Allow binding a non-loopback address although the server has no authentication yet",
+        };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, host, alias, remote };
+        command.SetAction(app.Handler(async (context, ct) =>
+        {
+            var options = new CairnServerOptions
+            {
+                Port = context.Parse.GetValue(port),
+                Host = context.Parse.GetValue(host)!,
+                Alias = context.Parse.GetValue(alias)!,
+                AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
+            };
+            await using var server = Build(context, options);
+            var address = await CairnServer.StartAsync(server, ct);
+            var console = context.Console.Out;
+            console.MarkupLineInterpolated($"Cairn {CairnServer.Version} serving models @{options.Alias} at [bold]{address}[/] (home {context.Home.Path})");
+            console.MarkupLineInterpolated($"  POST {address}v2/models/MODEL/infer     Open Inference Protocol v2");
+            console.MarkupLineInterpolated($"  POST {address}api/models/MODEL/predict  JSON rows");
+            console.MarkupLine("Press Ctrl+C to stop.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await server.StopAsync(CancellationToken.None);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A server over the same home as the command, with its own services.</summary>
+    public static Microsoft.AspNetCore.Builder.WebApplication Build(CommandContext context, CairnServerOptions options) =>
+        CairnServer.Build(options, services => services.AddCairnEmbedded(context.Home, new Actor("cairn-server")));
+}

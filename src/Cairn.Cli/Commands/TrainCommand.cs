@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Cairn.Application;
+using Cairn.Core;
+using Cairn.Core.Runs;
+using Cairn.Core.Training;
+using Spectre.Console;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary><c>cairn train --config FILE.yaml</c>.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var config = new Option<string>("--config") { Description = "A YAML training spec (dataset, label, task, trainer, hyperparameters, split, seed)", Required = true };
+        var command = new Command("train", "Train and evaluate a model; the run records params, metrics, the dataset version and the model") { config };
+        command.SetAction(app.Handler((context, ct) => RunAsync(context, context.Parse.GetValue(config)!, ct)));
+        return command;
+    }
+
+    public static TrainingSpec ReadSpec(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw CairnException.NotFound($"Training spec '{path}' does not exist.");
+        }
+
+        return TrainingSpec.Parse(File.ReadAllText(path));
+    }
+
+    private static async Task<int> RunAsync(CommandContext context, string configPath, CancellationToken cancellationToken)
+    {
+        var spec = ReadSpec(context.ResolvePath(configPath));
+        var console = context.Console.Out;
+        var progress = context.Json ? null : new Progress(console);
+        var outcome = await context.Get<TrainingService>().TrainAsync(spec, progress, cancellationToken);
+        if (context.Json)
+        {
+            context.Console.WriteJson(outcome.Run, CairnJson.Default.Run);
+            return 0;
+        }
+
+        foreach (var excluded in outcome.Plan.Excluded)
+        {
+            console.MarkupLineInterpolated($"  [grey]not a feature: {excluded.Name} ({excluded.Reason})[/]");
+        }
+
+        WriteSummary(console, outcome.Run);
+        console.MarkupLineInterpolated($"Register it with: [bold]cairn models register {outcome.Run.Id} --name NAME --alias champion[/]");
+        return 0;
+    }
+
+    public static void WriteSummary(IAnsiConsole console, Run run)
+    {
+        console.MarkupLineInterpolated($"[green]Run {run.Id}[/] finished in {Format.Duration((run.EndedAt ?? run.StartedAt) - run.StartedAt)}");
+        var table = new Table().AddColumns("hold-out metric", "value");
+        foreach (var metric in run.Metrics)
+        {
+            table.AddRow(metric.Key, Format.Number(metric.Value));
+        }
+
+        console.Write(table);
+    }
+
+    /// <summary>Reports progress as plain lines, which read well on a terminal and in a log alike.</summary>
+    public sealed class Progress(IAnsiConsole console) : IProgress<string>
+    {
+        public void Report(string value) => console.MarkupLineInterpolated($"  [grey]… {value}[/]");
+    }
+}

@@ -1,0 +1,31 @@
+using Cairn.Adapters.FileSystem;
+using Cairn.Adapters.MLNet;
+using Cairn.Adapters.OnnxRuntime;
+using Cairn.Adapters.Sqlite;
+using Cairn.Application;
+using Cairn.Core.Ports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Cairn.Cli;
+
+/// <summary>The composition root: the embedded default's adapters (SQLite, local files, ML.NET, ONNX Runtime) and the application services.</summary>
+internal static class Composition
+{
+    public static IServiceCollection AddCairnEmbedded(this IServiceCollection services, CairnHome home, Actor actor)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(actor);
+        services.TryAddSingleton<IMetadataStore>(sp =>
+            SqliteMetadataStore.OpenAsync(home.MetadataDatabase, sp.GetRequiredService<TimeProvider>(), CancellationToken.None).GetAwaiter().GetResult());
+        services.TryAddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(home.Artifacts));
+        services.TryAddSingleton<IModelTrainer, MLNetTrainer>();
+        services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
+        services.TryAddSingleton<DatasetService>();
+        services.TryAddSingleton<TrainingService>();
+        services.TryAddSingleton<RunService>();
+        services.TryAddSingleton<ModelRegistry>();
+        services.TryAddSingleton<ModelServing>();
+        return services;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Ports;
+using Cairn.Core.Runs;
+
+namespace Cairn.Core;
+
+/// <summary>Cairn's JSON shapes: snake_case names, enums as lowercase strings; source-generated, so no reflection at run time.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    WriteIndented = true)]
+[JsonSerializable(typeof(TableSchema))]
+[JsonSerializable(typeof(ModelSignature))]
+[JsonSerializable(typeof(DatasetVersion))]
+[JsonSerializable(typeof(IReadOnlyList<DatasetVersion>))]
+[JsonSerializable(typeof(IReadOnlyList<DatasetSummary>))]
+[JsonSerializable(typeof(Run))]
+[JsonSerializable(typeof(IReadOnlyList<Run>))]
+[JsonSerializable(typeof(RegisteredModel))]
+[JsonSerializable(typeof(IReadOnlyList<RegisteredModel>))]
+[JsonSerializable(typeof(ModelVersion))]
+[JsonSerializable(typeof(IReadOnlyList<ModelVersion>))]
+[JsonSerializable(typeof(IReadOnlyList<AuditEvent>))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+public sealed partial class CairnJson : JsonSerializerContext
+{
+    /// <summary>The same options without indentation, for storage and the wire.</summary>
+    public static CairnJson Compact => field ??= new(new JsonSerializerOptions(Default.Options) { WriteIndented = false });
+}
+
+/// <summary>Writes a <see cref="ContentHash"/> as its hex string.</summary>
+public sealed class ContentHashJsonConverter : JsonConverter<ContentHash>
+{
+    /// <inheritdoc />
+    public override ContentHash Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        ContentHash.TryParse(reader.GetString(), out var hash) ? hash : throw new JsonException("Expected a SHA-256 hex string.");
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, ContentHash value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.Hex);
+    }
+}

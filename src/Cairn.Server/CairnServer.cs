@@ -1,0 +1,144 @@
+using System.Net;
+using System.Reflection;
+using Cairn.Application;
+using Cairn.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.Server;
+
+/// <summary>Where and what a Cairn server serves.</summary>
+public sealed record CairnServerOptions
+{
+    /// <summary>The address to bind; loopback by default, since the server has no authentication yet.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The port; 0 picks a free one.</summary>
+    public int Port { get; init; } = 5000;
+
+    /// <summary>The alias a bare model name resolves through.</summary>
+    public string Alias { get; init; } = "champion";
+
+    /// <summary>Must be set to bind a non-loopback address: it acknowledges that anyone who can reach the port can use the server.</summary>
+    public bool AllowUnauthenticatedRemote { get; init; }
+
+    /// <summary>The largest request body accepted, in bytes.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
+}
+
+/// <summary>Builds and starts Cairn's HTTP server on Kestrel.</summary>
+public static partial class CairnServer
+{
+    /// <summary>The product version reported by <c>GET /v2</c>.</summary>
+    public static string Version { get; } =
+        typeof(CairnServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Builds the server; <paramref name="addServices"/> registers the application services and their adapters.</summary>
+    public static WebApplication Build(CairnServerOptions options, Action<IServiceCollection> addServices)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(addServices);
+        var address = ParseBindAddress(options);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "cairn", EnvironmentName = "Production" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Listen(address, options.Port);
+        });
+        addServices(builder.Services);
+        builder.Services.AddSingleton(new ServingState(options.Alias));
+
+        var app = builder.Build();
+        app.Use(HandleErrorsAsync);
+        app.MapInference();
+        return app;
+    }
+
+    /// <summary>Starts the server, loads the models the alias points to, and returns the address it listens on.</summary>
+    public static async Task<Uri> StartAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var state = app.Services.GetRequiredService<ServingState>();
+        try
+        {
+            await app.Services.GetRequiredService<ModelServing>().WarmUpAsync(state.Alias, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CairnException e)
+        {
+            Log.WarmUpFailed(app.Logger, e.Message);
+        }
+
+        state.MarkReady();
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal));
+    }
+
+    private static IPAddress ParseBindAddress(CairnServerOptions options)
+    {
+        var address = options.Host == "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(options.Host, out var parsed) ? parsed
+            : throw CairnException.Invalid($"'{options.Host}' is not an IP address to bind.");
+        if (!IPAddress.IsLoopback(address) && !options.AllowUnauthenticatedRemote)
+        {
+            throw CairnException.Invalid(
+                $"Binding {options.Host} would expose Cairn beyond this machine without authentication. " +
+                "Pass --allow-unauthenticated-remote to do it anyway.");
+        }
+
+        if (options.Port is < 0 or > 65535)
+        {
+            throw CairnException.Invalid($"Port {options.Port} is not between 0 and 65535.");
+        }
+
+        return address;
+    }
+
+    // Expected failures become a 4xx/5xx with {"error": ...}; unexpected ones are logged and reported without detail.
+    private static async Task HandleErrorsAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (CairnException e) when (!context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, e.Code.HttpStatus(), e.Code.Name(), e.Message);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, e.StatusCode, "invalid_argument", e.Message);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+        {
+            Log.RequestFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Cairn.Server"), context.Request.Path, e);
+            await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, "internal", "The server failed to handle the request; see its log.");
+        }
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message) =>
+        InferenceEndpoints.Json(w =>
+        {
+            w.WriteString("error", message);
+            w.WriteString("code", code);
+        }, status).ExecuteAsync(context);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Request {Path} failed")]
+        public static partial void RequestFailed(ILogger logger, string path, Exception exception);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Loading models at start-up failed: {Reason}")]
+        public static partial void WarmUpFailed(ILogger logger, string reason);
+    }
+}
