@@ -54,6 +54,8 @@ public sealed class TrainingService(IMetadataStore store, IArtifactStore artifac
             var endedAt = time.GetUtcNow();
             var parameters = new Dictionary<string, string>(spec.ToParams())
             {
+                // The resolved version, not the spec's possibly floating reference: the run must say exactly what it read.
+                ["dataset"] = dataset.Reference,
                 ["features"] = string.Join(",", plan.Features.Select(f => f.Name)),
                 ["rows.train"] = plan.TrainRows.Count.ToString(CultureInfo.InvariantCulture),
                 ["rows.test"] = plan.TestRows.Count.ToString(CultureInfo.InvariantCulture),

@@ -10,7 +10,11 @@ namespace Cairn.Core;
 /// <summary>Cairn's JSON shapes: snake_case names, enums as lowercase strings; source-generated, so no reflection at run time.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    UseStringEnumConverter = true,
+    Converters =
+    [
+        typeof(LowercaseEnumConverter<ColumnType>), typeof(LowercaseEnumConverter<TaskKind>),
+        typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>),
+    ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     WriteIndented = true)]
@@ -47,3 +51,7 @@ public sealed class ContentHashJsonConverter : JsonConverter<ContentHash>
         writer.WriteStringValue(value.Hex);
     }
 }
+
+/// <summary>Writes an enum as its snake_case name (<c>Numeric</c> as <c>numeric</c>).</summary>
+public sealed class LowercaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false)
+    where T : struct, Enum;

@@ -38,6 +38,19 @@ public sealed class TrainingAndScoringTests
     }
 
     [Fact]
+    public void Training_WithTheSameSeed_IsReproducible()
+    {
+        const string Spec = "dataset: breast_cancer\nlabel: target\ntask: binary\nseed: 11\n";
+        var (first, test) = Train("breast_cancer.csv", Spec);
+        var (second, _) = Train("breast_cancer.csv", Spec);
+
+        Assert.Equal(first.Metrics, second.Metrics);
+        using var a = new OnnxModelRuntimeFactory().Load(first.OnnxModel, first.Signature);
+        using var b = new OnnxModelRuntimeFactory().Load(second.OnnxModel, second.Signature);
+        Assert.Equal(a.Predict(test)[1].Floats, b.Predict(test)[1].Floats);
+    }
+
+    [Fact]
     public void LightGbm_Multiclass_OnIris_PredictsClassNames()
     {
         var (model, test) = Train("iris.csv", "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2}\n");

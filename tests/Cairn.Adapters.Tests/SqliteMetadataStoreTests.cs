@@ -1,0 +1,151 @@
+using Cairn.Adapters.Sqlite;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Ports;
+using Cairn.Core.Runs;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Adapters.Tests;
+
+public sealed class SqliteMetadataStoreTests : IDisposable
+{
+    private static readonly TableSchema Schema = new([new ColumnSchema("x", ColumnType.Numeric, false, 0, 3)]);
+    private static readonly ModelSignature Signature = new(TaskKind.Binary, "y", ["a", "b"], [new SignatureInput("x", ColumnType.Numeric)],
+        ModelSignature.OutputsFor(TaskKind.Binary, 2));
+
+    private readonly TempDirectory _directory = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _directory.Dispose();
+    }
+
+    private string DatabasePath => Path.Combine(_directory.Path, "metadata.db");
+
+    private Task<SqliteMetadataStore> OpenAsync() => SqliteMetadataStore.OpenAsync(DatabasePath, _time, CancellationToken.None);
+
+    private static NewDatasetVersion Dataset(string name, byte content) => new(name, ContentHash.Of([content]), 10, 3, "f.csv", Schema);
+
+    [Fact]
+    public async Task Open_AppliesMigrations_RecordsTheVersion_AndUsesWal()
+    {
+        var store = await OpenAsync();
+        await OpenAsync(); // a second start finds nothing to do
+
+        Assert.Equal(SqliteMetadataStore.CurrentSchemaVersion, await store.GetSchemaVersionAsync(CancellationToken.None));
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task AddDatasetVersion_NumbersVersions_AndDeduplicatesContent()
+    {
+        var store = await OpenAsync();
+
+        var (first, created1) = await store.AddDatasetVersionAsync(Dataset("d", 1), "tester", CancellationToken.None);
+        var (again, created2) = await store.AddDatasetVersionAsync(Dataset("d", 1), "tester", CancellationToken.None);
+        var (second, created3) = await store.AddDatasetVersionAsync(Dataset("d", 2), "tester", CancellationToken.None);
+
+        Assert.Equal((1, true), (first.Version, created1));
+        Assert.Equal((1, false), (again.Version, created2));
+        Assert.Equal((2, true), (second.Version, created3));
+        Assert.Equal(2, (await store.GetDatasetVersionAsync("d", null, CancellationToken.None))!.Version);
+        Assert.Equal("x", (await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.Schema.Columns[0].Name);
+        var summary = Assert.Single(await store.ListDatasetsAsync(CancellationToken.None));
+        Assert.Equal((2, 2), (summary.LatestVersion, summary.VersionCount));
+    }
+
+    [Fact]
+    public async Task Runs_RecordEverythingAtFinish_IncludingNaNAndInfinity()
+    {
+        var store = await OpenAsync();
+        await store.AddDatasetVersionAsync(Dataset("d", 1), "tester", CancellationToken.None);
+        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
+        await store.CreateRunAsync(run, "tester", CancellationToken.None);
+        Assert.Equal(RunStatus.Running, (await store.GetRunAsync(run.Id, CancellationToken.None))!.Status);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var hash = ContentHash.Of([9]);
+        await store.FinishRunAsync(run.Id, new RunCompletion(
+            new Dictionary<string, string> { ["trainer"] = "lightgbm" },
+            [new Metric("auc", 0.9, 0, _time.GetUtcNow()), new Metric("nan", double.NaN, 0, _time.GetUtcNow()), new Metric("inf", double.PositiveInfinity, 1, _time.GetUtcNow())],
+            new Dictionary<string, string> { ["team"] = "fraud" },
+            [new RunInput("d", 1, "training")],
+            [new RunArtifact("model/model.onnx", hash, 42)]), _time.GetUtcNow(), "tester", CancellationToken.None);
+
+        var finished = (await store.GetRunAsync(run.Id, CancellationToken.None))!;
+        Assert.Equal(RunStatus.Finished, finished.Status);
+        Assert.Equal(TimeSpan.FromSeconds(5), finished.EndedAt - finished.StartedAt);
+        Assert.Equal("lightgbm", finished.Params["trainer"]);
+        Assert.Equal("fraud", finished.Tags["team"]);
+        Assert.Equal(0.9, finished.Metrics.Single(m => m.Key == "auc").Value);
+        Assert.True(double.IsNaN(finished.Metrics.Single(m => m.Key == "nan").Value));
+        Assert.Equal(double.PositiveInfinity, finished.Metrics.Single(m => m.Key == "inf").Value);
+        Assert.Equal(new RunInput("d", 1, "training"), Assert.Single(finished.Inputs));
+        Assert.Equal(hash, finished.Artifact("model/model.onnx")!.ContentHash);
+        Assert.Equal(run.Id, Assert.Single(await store.ListRunsAsync(10, CancellationToken.None)).Id);
+    }
+
+    [Fact]
+    public async Task FinishRun_Twice_IsAConflict_AndWritesNothing()
+    {
+        var store = await OpenAsync();
+        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
+        await store.CreateRunAsync(run, "tester", CancellationToken.None);
+        await store.FailRunAsync(run.Id, "boom", _time.GetUtcNow(), "tester", CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<CairnException>(() => store.FinishRunAsync(run.Id,
+            new RunCompletion(new Dictionary<string, string> { ["p"] = "1" }, [], new Dictionary<string, string>(), [], []), _time.GetUtcNow(), "tester", CancellationToken.None));
+
+        Assert.Equal(ErrorCode.Conflict, e.Code);
+        var failed = (await store.GetRunAsync(run.Id, CancellationToken.None))!;
+        Assert.Equal((RunStatus.Failed, "boom"), (failed.Status, failed.Error));
+        Assert.Empty(failed.Params);
+    }
+
+    [Fact]
+    public async Task ModelVersions_AreNumbered_AndAliasesMove_WithEvents()
+    {
+        var store = await OpenAsync();
+        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
+        await store.CreateRunAsync(run, "tester", CancellationToken.None);
+        var model = new NewModelVersion("m", run.Id, ContentHash.Of([1]), ContentHash.Of([2]), Signature);
+
+        var v1 = await store.CreateModelVersionAsync(model, "champion", "tester", CancellationToken.None);
+        var v2 = await store.CreateModelVersionAsync(model, null, "tester", CancellationToken.None);
+        await store.SetAliasAsync("m", "champion", 2, "tester", CancellationToken.None);
+
+        Assert.Equal((1, 2), (v1.Version, v2.Version));
+        var registered = (await store.GetModelAsync("m", CancellationToken.None))!;
+        Assert.Equal(2, registered.Aliases["champion"]);
+        Assert.Equal(2, registered.LatestVersion);
+        var versions = await store.ListModelVersionsAsync("m", CancellationToken.None);
+        Assert.Equal(["champion"], versions.Single(v => v.Version == 2).Aliases);
+        Assert.Equal(Signature.Classes, versions[0].Signature.Classes);
+        var events = await store.ListEventsAsync(10, CancellationToken.None);
+        var moved = events.First(e => e.Kind == "model.alias_set");
+        Assert.Contains("\"previous_version\":\"1\"", moved.Detail);
+        Assert.Equal("tester", moved.Actor);
+        await Assert.ThrowsAsync<CairnException>(() => store.SetAliasAsync("m", "champion", 9, "tester", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ConcurrentWriters_FromTwoStoresOnOneFile_NeverSeeALockedDatabase()
+    {
+        var a = await OpenAsync();
+        var b = await OpenAsync();
+
+        await Task.WhenAll(Enumerable.Range(0, 60).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? a : b).AddDatasetVersionAsync(new NewDatasetVersion("d", ContentHash.Of(BitConverter.GetBytes(i)), 1, 1, "f", Schema), "t", CancellationToken.None))));
+
+        var versions = await a.ListDatasetVersionsAsync("d", CancellationToken.None);
+        Assert.Equal(Enumerable.Range(1, 60).Reverse(), versions.Select(v => v.Version));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Cairn.Application;
+using Cairn.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cairn.Cli.Tests;
+
+internal sealed record CliResult(int ExitCode, string Output, string Error)
+{
+    public JsonElement Json => JsonDocument.Parse(Output).RootElement;
+}
+
+/// <summary>Runs the real CLI in-process against a temporary home, and real servers on free ports.</summary>
+internal sealed class CairnHarness : IAsyncDisposable
+{
+    private readonly List<WebApplication> _servers = [];
+
+    public CairnHarness()
+    {
+        Directory.CreateDirectory(WorkingDirectory);
+    }
+
+    public string WorkingDirectory { get; } = Path.Combine(Path.GetTempPath(), "cairn-tests", Guid.NewGuid().ToString("N"));
+
+    public string Home => Path.Combine(WorkingDirectory, "home");
+
+    public Dictionary<string, string?> Environment { get; } = new();
+
+    public static string DataFile(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
+
+    public async Task<CliResult> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var environment = new Dictionary<string, string?>(Environment) { [CairnHome.EnvironmentVariable] = Environment.GetValueOrDefault(CairnHome.EnvironmentVariable, Home) };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var code = await CliApp.RunAsync(args, CliConsole.CreatePlain(output, error), name => environment.GetValueOrDefault(name), WorkingDirectory, timeout.Token);
+        return new CliResult(code, output.ToString(), error.ToString());
+    }
+
+    public async Task<CliResult> RunOkAsync(params string[] args)
+    {
+        var result = await RunAsync(args);
+        Assert.True(result.ExitCode == 0, $"cairn {string.Join(' ', args)} exited {result.ExitCode}: {result.Error}{result.Output}");
+        return result;
+    }
+
+    public string WriteFile(string name, string content)
+    {
+        var path = Path.Combine(WorkingDirectory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    /// <summary>Adds a dataset, trains on it and registers the model; returns the run id.</summary>
+    public async Task<string> TrainAndRegisterAsync(string file, string dataset, string spec, string model, string alias = "champion")
+    {
+        await RunOkAsync("datasets", "add", DataFile(file), "--name", dataset);
+        var run = await RunOkAsync("train", "--config", WriteFile($"{dataset}.yaml", spec), "--json");
+        var runId = run.Json.GetProperty("id").GetString()!;
+        await RunOkAsync("models", "register", runId, "--name", model, "--alias", alias);
+        return runId;
+    }
+
+    public async Task<HttpClient> StartServerAsync(string alias = "champion", TimeProvider? time = null)
+    {
+        var server = CairnServer.Build(new CairnServerOptions { Port = 0, Alias = alias }, services =>
+        {
+            services.AddSingleton(time ?? TimeProvider.System);
+            services.AddCairnEmbedded(new CairnHome(Home), new Actor("test-server"));
+        });
+        _servers.Add(server);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var address = await CairnServer.StartAsync(server, timeout.Token);
+        Assert.Equal("127.0.0.1", address.Host);
+        return new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            await server.StopAsync(CancellationToken.None);
+            await server.DisposeAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(WorkingDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

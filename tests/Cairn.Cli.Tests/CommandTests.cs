@@ -1,0 +1,95 @@
+namespace Cairn.Cli.Tests;
+
+public sealed class CommandTests : IAsyncLifetime
+{
+    private readonly CairnHarness _cairn = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _cairn.DisposeAsync();
+
+    [Fact]
+    public async Task DatasetsAdd_InfersTheSchema_AndIdenticalContentReturnsTheSameVersion()
+    {
+        var first = await _cairn.RunOkAsync("datasets", "add", CairnHarness.DataFile("iris.csv"), "--name", "iris", "--json");
+        var copy = _cairn.WriteFile("iris-copy.csv", File.ReadAllText(CairnHarness.DataFile("iris.csv")));
+        var again = await _cairn.RunOkAsync("datasets", "add", copy, "--name", "iris");
+
+        Assert.Equal(1, first.Json.GetProperty("version").GetInt32());
+        Assert.Equal(150, first.Json.GetProperty("row_count").GetInt64());
+        Assert.Equal("4ee430a62e58386cb7db10bc5b725c93b664dd2fe1a036284b8e9ea3f7ed1a93", first.Json.GetProperty("content_hash").GetString());
+        Assert.Equal("numeric", first.Json.GetProperty("schema").GetProperty("columns")[0].GetProperty("type").GetString());
+        Assert.Contains("Unchanged: iris@1 already has this content", again.Output);
+        var list = await _cairn.RunOkAsync("datasets", "list", "--json");
+        Assert.Equal(1, list.Json[0].GetProperty("version_count").GetInt32());
+    }
+
+    [Fact]
+    public async Task DatasetsAdd_ChangedContent_MakesANewVersion_AndShowPrintsTheSchema()
+    {
+        var path = _cairn.WriteFile("small.csv", "x,kind\n1,a\n2,b\n");
+        await _cairn.RunOkAsync("datasets", "add", "small.csv", "--name", "small");
+        File.AppendAllText(path, "3,a\n");
+        await _cairn.RunOkAsync("datasets", "add", "small.csv", "--name", "small");
+
+        var show = await _cairn.RunOkAsync("datasets", "show", "small");
+        var first = await _cairn.RunOkAsync("datasets", "show", "small@1", "--json");
+
+        Assert.Contains("small@2", show.Output);
+        Assert.Contains("categorical", show.Output);
+        Assert.Equal(2, first.Json.GetProperty("row_count").GetInt64());
+    }
+
+    [Fact]
+    public async Task Train_RecordsParamsMetricsInputAndArtifacts_AndRunsShowsThem()
+    {
+        var runId = await _cairn.TrainAndRegisterAsync("iris.csv", "iris",
+            "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2, num_iterations: 30}\n", "iris-species");
+
+        var run = (await _cairn.RunOkAsync("runs", "show", runId, "--json")).Json;
+        Assert.Equal("finished", run.GetProperty("status").GetString());
+        Assert.Equal("lightgbm", run.GetProperty("params").GetProperty("trainer").GetString());
+        Assert.Equal("iris@1", run.GetProperty("params").GetProperty("dataset").GetString());
+        Assert.Equal("30", run.GetProperty("params").GetProperty("rows.test").GetString());
+        Assert.Contains(run.GetProperty("metrics").EnumerateArray(), m => m.GetProperty("key").GetString() == "macro_accuracy");
+        Assert.Equal("training", run.GetProperty("inputs")[0].GetProperty("context").GetString());
+        Assert.Equal(["model/model.onnx", "model/model.zip", "model/signature.json"],
+            run.GetProperty("artifacts").EnumerateArray().Select(a => a.GetProperty("path").GetString()));
+
+        var list = await _cairn.RunOkAsync("runs", "list");
+        Assert.Contains(runId, list.Output);
+        Assert.Contains("FINISHED", list.Output);
+
+        var models = await _cairn.RunOkAsync("models", "show", "iris-species");
+        Assert.Contains("champion", models.Output);
+        Assert.Contains("petal_length_cm", models.Output);
+        var modelList = (await _cairn.RunOkAsync("models", "list", "--json")).Json;
+        Assert.Equal(1, modelList[0].GetProperty("aliases").GetProperty("champion").GetInt32());
+    }
+
+    [Fact]
+    public async Task Regression_TrainsAndServes()
+    {
+        await _cairn.TrainAndRegisterAsync("diabetes.csv", "diabetes", "dataset: diabetes\nlabel: target\ntask: regression\ntrainer: fastforest\n", "diabetes");
+        using var client = await _cairn.StartServerAsync();
+
+        var (status, body) = await client.PostJsonAsync("/api/models/diabetes/predict",
+            "[{\"age\": 59, \"sex\": 2, \"bmi\": 32.1, \"bp\": 101, \"s1\": 157, \"s2\": 93.2, \"s3\": 38, \"s4\": 4, \"s5\": 4.8598, \"s6\": 87}]");
+
+        Assert.Equal(200, status);
+        Assert.InRange(body.GetProperty("predictions")[0].GetProperty("prediction").GetDouble(), 25, 346);
+    }
+
+    [Fact]
+    public async Task Home_FromOptionBeatsEnvironment_AndDefaultsToDotCairn()
+    {
+        var custom = Path.Combine(_cairn.WorkingDirectory, "custom-home");
+        await _cairn.RunOkAsync("datasets", "add", CairnHarness.DataFile("iris.csv"), "--name", "iris", "--home", custom);
+        _cairn.Environment[CairnHome.EnvironmentVariable] = "";
+        await _cairn.RunOkAsync("datasets", "add", CairnHarness.DataFile("iris.csv"), "--name", "iris2");
+
+        Assert.True(File.Exists(Path.Combine(custom, "metadata.db")));
+        Assert.True(File.Exists(Path.Combine(_cairn.WorkingDirectory, ".cairn", "metadata.db")));
+        Assert.False(File.Exists(Path.Combine(_cairn.Home, "metadata.db")));
+    }
+}

@@ -1,0 +1,182 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Cli.Tests;
+
+public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<AdultModelFixture>
+{
+    private HttpClient Client => fixture.Client;
+
+    [Fact]
+    public async Task Health_IsLiveAndReady()
+    {
+        Assert.Equal((200, true), await Bool("/v2/health/live", "live"));
+        Assert.Equal((200, true), await Bool("/v2/health/ready", "ready"));
+        Assert.Equal((200, true), await Bool($"/v2/models/{AdultModelFixture.Model}/ready", "ready"));
+
+        async Task<(int, bool)> Bool(string path, string property)
+        {
+            var (status, body) = await Client.GetJsonAsync(path);
+            return (status, body.GetProperty(property).GetBoolean());
+        }
+    }
+
+    [Fact]
+    public async Task OpenInference_Infer_ReturnsLabelsProbabilitiesAndEchoesTheId()
+    {
+        var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", AdultModelFixture.TwoRowsAsOpenInference("req-7"));
+
+        Assert.Equal(200, status);
+        Assert.Equal(AdultModelFixture.Model, body.GetProperty("model_name").GetString());
+        Assert.Equal("1", body.GetProperty("model_version").GetString());
+        Assert.Equal("req-7", body.GetProperty("id").GetString());
+        var outputs = body.GetProperty("outputs").EnumerateArray().ToDictionary(o => o.GetProperty("name").GetString()!);
+        Assert.Equal(["predicted_label", "probability", "score"], outputs.Keys);
+        var labels = outputs["predicted_label"];
+        Assert.Equal("BYTES", labels.GetProperty("datatype").GetString());
+        Assert.Equal([2], labels.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.Equal([">50K", "<=50K"], labels.GetProperty("data").EnumerateArray().Select(d => d.GetString()));
+        var probabilities = outputs["probability"].GetProperty("data").EnumerateArray().Select(d => d.GetDouble()).ToArray();
+        Assert.InRange(probabilities[0], 0.5, 1);
+        Assert.InRange(probabilities[1], 0, 0.5);
+    }
+
+    [Fact]
+    public async Task OpenInference_RequestedOutputs_AreTheOnlyOnesReturned()
+    {
+        var request = AdultModelFixture.TwoRowsAsOpenInference().TrimEnd().TrimEnd('}') + ", \"outputs\": [{\"name\": \"probability\"}]}";
+
+        var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", request);
+
+        Assert.Equal(200, status);
+        Assert.Equal("probability", Assert.Single(body.GetProperty("outputs").EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task JsonRows_AgreeWithOpenInference()
+    {
+        var (status, rows) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", AdultModelFixture.TwoRows);
+        var (_, tensors) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", AdultModelFixture.TwoRowsAsOpenInference());
+
+        Assert.Equal(200, status);
+        Assert.Equal(1, rows.GetProperty("version").GetInt32());
+        var fromRows = rows.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("probability").GetDouble());
+        var fromTensors = tensors.GetProperty("outputs")[1].GetProperty("data").EnumerateArray().Select(d => d.GetDouble());
+        Assert.Equal(fromTensors, fromRows);
+        Assert.Equal(">50K", rows.GetProperty("predictions")[0].GetProperty("predicted_label").GetString());
+    }
+
+    [Fact]
+    public async Task Model_CanBeAddressedByVersionOrAlias()
+    {
+        var (byVersion, _) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/versions/1/infer", AdultModelFixture.TwoRowsAsOpenInference());
+        var (byAlias, body) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}@champion/predict", AdultModelFixture.TwoRows);
+
+        Assert.Equal(200, byVersion);
+        Assert.Equal(200, byAlias);
+        Assert.Equal(1, body.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Metadata_DescribesInputsAndOutputs()
+    {
+        var (status, body) = await Client.GetJsonAsync($"/v2/models/{AdultModelFixture.Model}");
+
+        Assert.Equal(200, status);
+        var inputs = body.GetProperty("inputs").EnumerateArray().ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("datatype").GetString());
+        Assert.Equal(13, inputs.Count);
+        Assert.Equal("FP32", inputs["age"]);
+        Assert.Equal("BYTES", inputs["workclass"]);
+        Assert.DoesNotContain("income", inputs.Keys);
+        Assert.DoesNotContain("fnlwgt", inputs.Keys);
+    }
+
+    [Theory]
+    [InlineData("/v2/models/no-such-model/infer", 404, "no registered model 'no-such-model'")]
+    [InlineData("/v2/models/adult-income@canary/infer", 404, "no alias 'canary'")]
+    [InlineData("/v2/models/adult-income/versions/9/infer", 404, "no version 9")]
+    public async Task UnknownModelAliasOrVersion_Is404WithAnError(string path, int expected, string message)
+    {
+        var (status, body) = await Client.PostJsonAsync(path, AdultModelFixture.TwoRowsAsOpenInference());
+
+        Assert.Equal(expected, status);
+        Assert.Contains(message, body.GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"inputs\": [", "not valid JSON")]
+    [InlineData("[1, 2]", "must be a JSON object")]
+    [InlineData("{\"inputs\": []}", "non-empty 'inputs'")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [30]}]}", "lacks input(s): workclass")]
+    [InlineData("{\"inputs\": [{\"name\": \"salary\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [30]}]}", "'salary' is not an input")]
+    [InlineData("{\"inputs\": [{\"name\": \"workclass\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [3]}]}", "send it as BYTES")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"x\"]}]}", "send it as FP32")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [2], \"data\": [30]}]}", "has 1 values, but its shape [2] needs 2")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [1, 3], \"data\": [1, 2, 3]}]}", "use [rows] or [rows, 1]")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [{}]}]}", "must be a number, not an object")]
+    public async Task MalformedOpenInferenceRequests_Are400WithTheReason(string request, string reason)
+    {
+        var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", request);
+
+        Assert.Equal(400, status);
+        Assert.Contains(reason, body.GetProperty("error").GetString());
+        Assert.Equal("invalid_argument", body.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task MismatchedRowCounts_Are400()
+    {
+        var request = AdultModelFixture.TwoRowsAsOpenInference().Replace("\"shape\": [2], \"data\": [\"White\", \"White\"]", "\"shape\": [1], \"data\": [\"White\"]", StringComparison.Ordinal);
+
+        var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", request);
+
+        Assert.Equal(400, status);
+        Assert.Contains("Input 'race' has 1 rows, but earlier inputs have 2", body.GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"rows\": [{\"age\": 30}]}", "Row 0 lacks column 'workclass'")]
+    [InlineData("{\"rows\": []}", "between 1 and")]
+    [InlineData("{\"rows\": [42]}", "Row 0 is not a JSON object")]
+    [InlineData("{\"rows\": [{\"age\": \"old\"}]}", "'old' is not a numeric value")]
+    [InlineData("{\"records\": []}", "must be {\"rows\"")]
+    public async Task MalformedRowsRequests_Are400WithTheReason(string request, string reason)
+    {
+        var (status, body) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", request);
+
+        Assert.Equal(400, status);
+        Assert.Contains(reason, body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task NonJsonContentType_Is400()
+    {
+        using var content = new StringContent("age=3");
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+
+        using var response = await Client.PostAsync($"/api/models/{AdultModelFixture.Model}/predict", content);
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("application/json", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task AMovedAlias_IsServedWithoutARestart()
+    {
+        var runId = fixture.RunId;
+        await fixture.Harness.RunOkAsync("models", "register", runId, "--name", "adult-income-2");
+        await fixture.Harness.RunOkAsync("models", "register", runId, "--name", "adult-income-2", "--alias", "champion");
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var client = await fixture.Harness.StartServerAsync(time: time);
+        var (_, before) = await client.PostJsonAsync("/api/models/adult-income-2/predict", AdultModelFixture.TwoRows);
+
+        await fixture.Harness.RunOkAsync("models", "set-alias", "adult-income-2", "champion", "1");
+        var (_, cached) = await client.PostJsonAsync("/api/models/adult-income-2/predict", AdultModelFixture.TwoRows);
+        time.Advance(Application.ModelServing.AliasRefresh + TimeSpan.FromSeconds(1));
+        var (_, after) = await client.PostJsonAsync("/api/models/adult-income-2/predict", AdultModelFixture.TwoRows);
+
+        Assert.Equal(2, before.GetProperty("version").GetInt32());
+        Assert.Equal(2, cached.GetProperty("version").GetInt32());
+        Assert.Equal(1, after.GetProperty("version").GetInt32());
+    }
+}

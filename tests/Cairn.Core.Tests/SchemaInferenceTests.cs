@@ -1,0 +1,107 @@
+using System.Text;
+using Cairn.Core.Data;
+
+namespace Cairn.Core.Tests;
+
+public sealed class SchemaInferenceTests
+{
+    private static TableSchema Infer(string csv)
+    {
+        using var reader = CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(csv)));
+        var inference = new SchemaInference(reader.Header);
+        while (reader.TryRead(out var record))
+        {
+            inference.Observe(record);
+        }
+
+        return inference.Build();
+    }
+
+    [Fact]
+    public void Infer_RecognisesEachColumnType()
+    {
+        var schema = Infer("""
+            n,b,c,t,d
+            1.5,true,red,the quick brown fox,2011-01-01
+            -2e3,False,blue,jumps over the lazy dog,2011-01-02T10:00:00
+            7,TRUE,red,and runs far away,2012-12-31 23:00
+            """);
+
+        Assert.Equal(
+            [ColumnType.Numeric, ColumnType.Boolean, ColumnType.Categorical, ColumnType.Text, ColumnType.DateTime],
+            schema.Columns.Select(c => c.Type));
+        Assert.Equal(["blue", "red"], schema.Find("c")!.Categories);
+    }
+
+    [Fact]
+    public void Infer_MissingValues_MakeAColumnNullableWithoutChangingItsType()
+    {
+        var schema = Infer("age,job\n39,clerk\n?,?\n,manager\nNA,clerk\n");
+
+        var age = schema.Find("age")!;
+        Assert.Equal(ColumnType.Numeric, age.Type);
+        Assert.True(age.Nullable);
+        Assert.Equal(3, age.MissingCount);
+        var job = schema.Find("job")!;
+        Assert.Equal(ColumnType.Categorical, job.Type);
+        Assert.Equal(1, job.MissingCount);
+        Assert.Equal(2, job.DistinctCount);
+    }
+
+    [Fact]
+    public void Infer_ColumnWithoutMissingValues_IsNotNullable()
+    {
+        var schema = Infer("x\n1\n2\n");
+
+        Assert.False(schema.Columns[0].Nullable);
+    }
+
+    [Fact]
+    public void Infer_NearlyUniqueShortStrings_AreText()
+    {
+        var rows = string.Join("\n", Enumerable.Range(0, 100).Select(i => $"id-{i}"));
+        var schema = Infer($"code\n{rows}\n");
+
+        Assert.Equal(ColumnType.Text, schema.Columns[0].Type);
+    }
+
+    [Fact]
+    public void Infer_OnAdult_FindsTheDocumentedTypes()
+    {
+        using var reader = CsvReader.Open(File.OpenRead(Path.Combine(AppContext.BaseDirectory, "data", "adult.csv")));
+        var inference = new SchemaInference(reader.Header);
+        while (reader.TryRead(out var record))
+        {
+            inference.Observe(record);
+        }
+
+        var schema = inference.Build();
+
+        Assert.Equal(32_561, inference.RowCount);
+        string[] numeric = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"];
+        Assert.All(schema.Columns, c => Assert.Equal(numeric.Contains(c.Name) ? ColumnType.Numeric : ColumnType.Categorical, c.Type));
+        // The dataset's README counts '?' in these columns.
+        Assert.Equal(1_836, schema.Find("workclass")!.MissingCount);
+        Assert.Equal(1_843, schema.Find("occupation")!.MissingCount);
+        Assert.Equal(583, schema.Find("native_country")!.MissingCount);
+        Assert.Equal(["<=50K", ">50K"], schema.Find("income")!.Categories);
+    }
+
+    [Fact]
+    public void Infer_OnSentences_FindsText()
+    {
+        using var reader = CsvReader.Open(File.OpenRead(Path.Combine(AppContext.BaseDirectory, "data", "sentiment_labelled_sentences.csv")));
+        var inference = new SchemaInference(reader.Header);
+        while (reader.TryRead(out var record))
+        {
+            inference.Observe(record);
+        }
+
+        var schema = inference.Build();
+
+        Assert.Equal(3_000, inference.RowCount);
+        Assert.Equal(ColumnType.Text, schema.Find("text")!.Type);
+        Assert.Equal(ColumnType.Numeric, schema.Find("label")!.Type);
+        Assert.Equal(ColumnType.Categorical, schema.Find("source")!.Type);
+    }
+}

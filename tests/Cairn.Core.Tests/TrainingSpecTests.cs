@@ -1,0 +1,100 @@
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Training;
+
+namespace Cairn.Core.Tests;
+
+public sealed class TrainingSpecTests
+{
+    [Fact]
+    public void Parse_ReadsEveryField()
+    {
+        var spec = TrainingSpec.Parse("""
+            dataset: adult@2
+            label: income
+            task: binary
+            positive_class: ">50K"
+            trainer: LightGBM
+            hyperparameters: {num_leaves: 15, learning_rate: 0.1}
+            features: [age, education]
+            ignore: [fnlwgt]
+            split: {test_fraction: 0.25}
+            seed: 7
+            name: first
+            """);
+
+        Assert.Equal(new DatasetRef("adult", 2), spec.Dataset);
+        Assert.Equal("income", spec.Label);
+        Assert.Equal(TaskKind.Binary, spec.Task);
+        Assert.Equal(">50K", spec.PositiveClass);
+        Assert.Equal("lightgbm", spec.Trainer);
+        Assert.Equal(15, spec.Hyperparameters["num_leaves"]);
+        Assert.Equal(["age", "education"], spec.Features);
+        Assert.Equal(["fnlwgt"], spec.Ignore);
+        Assert.Equal(0.25, spec.Split.TestFraction);
+        Assert.Equal(7, spec.Seed);
+        Assert.Equal("first", spec.RunName);
+        Assert.Equal("0.1", spec.ToParams()["hp.learning_rate"]);
+    }
+
+    [Fact]
+    public void Parse_AppliesDefaults()
+    {
+        var spec = TrainingSpec.Parse("dataset: d\nlabel: y\ntask: regression\n");
+
+        Assert.Equal("lightgbm", spec.Trainer);
+        Assert.Equal(0.2, spec.Split.TestFraction);
+        Assert.Equal(42, spec.Seed);
+        Assert.Null(spec.Features);
+    }
+
+    [Fact]
+    public void Parse_ReportsEveryProblemAtOnce()
+    {
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse("""
+            task: clustering
+            trainer: xgboost
+            split: {test_fraction: 1.5}
+            """));
+
+        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
+        Assert.Contains("'dataset' is required", e.Message);
+        Assert.Contains("'label' is required", e.Message);
+        Assert.Contains("'task' is 'clustering'", e.Message);
+        Assert.Contains("'trainer' is 'xgboost'", e.Message);
+        Assert.Contains("'split.test_fraction' is 1.5", e.Message);
+    }
+
+    [Fact]
+    public void Parse_RejectsHyperparametersTheTrainerDoesNotTake()
+    {
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: binary\nhyperparameters: {depth: 3, num_leaves: -1}\n"));
+
+        Assert.Contains("hyperparameter 'depth' is not accepted by lightgbm", e.Message);
+        Assert.Contains("hyperparameter 'num_leaves' is '-1'", e.Message);
+    }
+
+    [Fact]
+    public void Parse_RejectsMulticlassForBinaryOnlyTrainers()
+    {
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: multiclass\ntrainer: fasttree\n"));
+
+        Assert.Contains("does not do multiclass", e.Message);
+    }
+
+    [Fact]
+    public void Parse_BadYaml_SaysWhere()
+    {
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: [unclosed\n"));
+
+        Assert.Contains("not valid YAML at line", e.Message);
+    }
+
+    [Fact]
+    public void Parse_UnknownKey_IsRejected()
+    {
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: binary\nlabels: z\n"));
+
+        Assert.Contains("labels", e.Message);
+    }
+}
