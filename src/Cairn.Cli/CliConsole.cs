@@ -16,7 +16,16 @@ internal sealed class CliConsole(IAnsiConsole output, TextWriter rawOutput, Text
     /// <summary>The process's standard error.</summary>
     public TextWriter Error { get; } = error;
 
-    public static CliConsole CreateSystem() => new(AnsiConsole.Console, Console.Out, Console.Error);
+    public static CliConsole CreateSystem()
+    {
+        // Piped output has no terminal width; Spectre would wrap at 80 columns, so give tables room instead.
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Console.Profile.Width = 160;
+        }
+
+        return new(AnsiConsole.Console, Console.Out, Console.Error);
+    }
 
     /// <summary>A console writing plain text to <paramref name="output"/>, as tests and pipes see it.</summary>
     public static CliConsole CreatePlain(TextWriter output, TextWriter error)

@@ -68,7 +68,14 @@ public static partial class CairnServer
     public static async Task<Uri> StartAsync(WebApplication app, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(app);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new CairnException(ErrorCode.Conflict, $"{e.Message.TrimEnd('.')}. Stop whatever uses it, or choose another port with --port.", e);
+        }
         var state = app.Services.GetRequiredService<ServingState>();
         try
         {

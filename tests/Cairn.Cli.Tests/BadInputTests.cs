@@ -123,6 +123,19 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Serve_PortInUse_IsAConflictWithAHint()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var result = await _cairn.RunAsync("serve", "--port", port);
+
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("choose another port with --port", result.Error);
+    }
+
+    [Fact]
     public async Task UnknownCommandOrOption_IsAUsageError()
     {
         var result = await _cairn.RunAsync("datasets", "list", "--frobnicate");

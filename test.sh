@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs and starts what the tests need, builds with warnings as errors, runs every test.
+# Later capabilities (PostgreSQL, the S3-compatible server, Chromium) add their set-up here.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+
+dotnet restore Cairn.slnx -v quiet
+dotnet build Cairn.slnx -c Release --no-restore -v quiet -nologo -clp:ErrorsOnly
+dotnet test Cairn.slnx -c Release --no-build -v quiet -nologo "$@"
