@@ -1,0 +1,100 @@
+using Cairn.Adapters.FileSystem;
+using Cairn.Adapters.Sqlite;
+using Cairn.Core;
+using Cairn.Core.Models;
+using Cairn.Core.Ports;
+using Cairn.Core.Runs;
+using Cairn.Core.Training;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Application.Tests;
+
+/// <summary>The training use case's bookkeeping, on the real embedded stores with a stand-in trainer.</summary>
+public sealed class TrainingServiceTests : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cairn-tests", Guid.NewGuid().ToString("N"));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+    private readonly Actor _actor = new("tester");
+    private IMetadataStore _store = null!;
+    private IArtifactStore _artifacts = null!;
+    private DatasetService _datasets = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_root);
+        _store = await SqliteMetadataStore.OpenAsync(Path.Combine(_root, "metadata.db"), _time, CancellationToken.None);
+        _artifacts = new FileSystemArtifactStore(Path.Combine(_root, "artifacts"));
+        _datasets = new DatasetService(_store, _artifacts, _actor);
+        var csv = Path.Combine(_root, "d.csv");
+        await File.WriteAllTextAsync(csv, "x,y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},{(i % 2 == 0 ? "a" : "b")}\n")));
+        await _datasets.AddAsync(csv, "d", CancellationToken.None);
+    }
+
+    public Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    private TrainingService Service(IModelTrainer trainer) => new(_store, _artifacts, trainer, _datasets, _time, _actor);
+
+    private static TrainingSpec Spec => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: binary\n");
+
+    [Fact]
+    public async Task Train_WhenTheTrainerFails_EndsTheRunFailedWithTheReason()
+    {
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Service(new Trainer(_ => throw new InvalidOperationException("out of memory"))).TrainAsync(Spec, null, CancellationToken.None));
+
+        var run = Assert.Single(await _store.ListRunsAsync(10, CancellationToken.None));
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal(e.Message, run.Error);
+        Assert.Empty(run.Artifacts);
+        Assert.Empty(run.Metrics);
+    }
+
+    [Fact]
+    public async Task Train_RecordsTheResolvedDatasetVersion_TheSplitAndTheModelArtifacts()
+    {
+        TrainingRequest? seen = null;
+        var outcome = await Service(new Trainer(request =>
+        {
+            seen = request;
+            _time.Advance(TimeSpan.FromSeconds(3));
+            return new TrainedModel(new Dictionary<string, double> { ["auc"] = 0.75 }, [1, 2, 3], [4, 5, 6],
+                new ModelSignature(TaskKind.Binary, "y", request.Plan.Classes, [], ModelSignature.OutputsFor(TaskKind.Binary, 2)));
+        })).TrainAsync(Spec, null, CancellationToken.None);
+
+        var run = outcome.Run;
+        Assert.Equal(RunStatus.Finished, run.Status);
+        Assert.Equal(TimeSpan.FromSeconds(3), run.EndedAt - run.StartedAt);
+        Assert.Equal("d@1", run.Params["dataset"]);
+        Assert.Equal("32", run.Params["rows.train"]);
+        Assert.Equal("8", run.Params["rows.test"]);
+        Assert.Equal(32, seen!.Train.RowCount);
+        Assert.Equal(0.75, Assert.Single(run.Metrics).Value);
+        Assert.Equal(ContentHash.Of([4, 5, 6]), run.Artifact(TrainingService.OnnxModelPath)!.ContentHash);
+        Assert.True(await _artifacts.ExistsAsync(run.Artifact(TrainingService.SignaturePath)!.ContentHash, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Register_AFailedRun_IsAConflict()
+    {
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Service(new Trainer(_ => throw new InvalidOperationException("boom"))).TrainAsync(Spec, null, CancellationToken.None));
+        var run = Assert.Single(await _store.ListRunsAsync(10, CancellationToken.None));
+        var registry = new ModelRegistry(_store, _artifacts, new RunService(_store), _actor);
+
+        var e = await Assert.ThrowsAsync<CairnException>(() => registry.RegisterAsync(run.Id, "m", "champion", CancellationToken.None));
+
+        Assert.Equal(ErrorCode.Conflict, e.Code);
+        Assert.Empty(await _store.ListModelsAsync(CancellationToken.None));
+    }
+
+    private sealed class Trainer(Func<TrainingRequest, TrainedModel> train) : IModelTrainer
+    {
+        public TrainedModel Train(TrainingRequest request, CancellationToken cancellationToken) => train(request);
+    }
+}
