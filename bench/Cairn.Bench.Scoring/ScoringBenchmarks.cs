@@ -27,13 +27,7 @@ public class ScoringBenchmarks
         long rows;
         using (var reader = CsvReader.Open(File.OpenRead(path)))
         {
-            var inference = new SchemaInference(reader.Header);
-            while (reader.TryRead(out var record))
-            {
-                inference.Observe(record);
-            }
-
-            (schema, rows) = (inference.Build(), inference.RowCount);
+            (schema, rows) = SchemaInference.Infer(reader);
         }
 
         Table table;

@@ -83,7 +83,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore
         }
 
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return Task.FromResult<Stream>(new VerifyingReadStream(file, hash));
+        return Task.FromResult<Stream>(new HashingReadStream(file, expected: hash));
     }
 
     /// <inheritdoc />

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Ports;
@@ -26,18 +25,10 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         long rows;
         ContentHash parsedHash;
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 128 * 1024, FileOptions.SequentialScan))
-        using (var hashing = new HashingReadStream(file))
+        using (var hashing = new HashingReadStream(file, leaveOpen: true))
         {
             using var reader = CsvReader.Open(hashing);
-            var inference = new SchemaInference(reader.Header);
-            while (reader.TryRead(out var record))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                inference.Observe(record);
-            }
-
-            schema = inference.Build();
-            rows = inference.RowCount;
+            (schema, rows) = SchemaInference.Infer(reader, cancellationToken);
             parsedHash = hashing.Finish();
         }
 
@@ -87,58 +78,5 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         // Drain to the end so the store verifies the hash even if the reader stopped at the last record.
         await stream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         return table;
-    }
-
-    private sealed class HashingReadStream(Stream inner) : Stream
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => inner.Length;
-
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-
-        public ContentHash Finish()
-        {
-            // The CSV reader may stop before the end (blank trailing lines); hash whatever remains.
-            var buffer = new byte[64 * 1024];
-            while (Read(buffer, 0, buffer.Length) > 0)
-            {
-            }
-
-            return ContentHash.FromDigest(_hash.GetHashAndReset());
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = inner.Read(buffer, offset, count);
-            _hash.AppendData(buffer, offset, read);
-            return read;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

@@ -10,13 +10,8 @@ internal static class TestData
     public static DatasetVersion Describe(string file)
     {
         using var reader = CsvReader.Open(File.OpenRead(PathOf(file)));
-        var inference = new SchemaInference(reader.Header);
-        while (reader.TryRead(out var record))
-        {
-            inference.Observe(record);
-        }
-
-        return new DatasetVersion(Path.GetFileNameWithoutExtension(file), 1, ContentHash.Of([]), 0, inference.RowCount, file, inference.Build(), DateTimeOffset.UnixEpoch);
+        var (schema, rows) = SchemaInference.Infer(reader);
+        return new DatasetVersion(Path.GetFileNameWithoutExtension(file), 1, ContentHash.Of([]), 0, rows, file, schema, DateTimeOffset.UnixEpoch);
     }
 
     public static Table Load(string file, TableSchema schema)

@@ -5,16 +5,12 @@ namespace Cairn.Core.Tests;
 
 public sealed class SchemaInferenceTests
 {
-    private static TableSchema Infer(string csv)
-    {
-        using var reader = CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(csv)));
-        var inference = new SchemaInference(reader.Header);
-        while (reader.TryRead(out var record))
-        {
-            inference.Observe(record);
-        }
+    private static TableSchema Infer(string csv) => SchemaInference.Infer(CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(csv)))).Schema;
 
-        return inference.Build();
+    private static (TableSchema Schema, long Rows) InferFile(string name)
+    {
+        using var reader = CsvReader.Open(File.OpenRead(Path.Combine(AppContext.BaseDirectory, "data", name)));
+        return SchemaInference.Infer(reader);
     }
 
     [Fact]
@@ -68,16 +64,9 @@ public sealed class SchemaInferenceTests
     [Fact]
     public void Infer_OnAdult_FindsTheDocumentedTypes()
     {
-        using var reader = CsvReader.Open(File.OpenRead(Path.Combine(AppContext.BaseDirectory, "data", "adult.csv")));
-        var inference = new SchemaInference(reader.Header);
-        while (reader.TryRead(out var record))
-        {
-            inference.Observe(record);
-        }
+        var (schema, rows) = InferFile("adult.csv");
 
-        var schema = inference.Build();
-
-        Assert.Equal(32_561, inference.RowCount);
+        Assert.Equal(32_561, rows);
         string[] numeric = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"];
         Assert.All(schema.Columns, c => Assert.Equal(numeric.Contains(c.Name) ? ColumnType.Numeric : ColumnType.Categorical, c.Type));
         // The dataset's README counts '?' in these columns.
@@ -90,16 +79,9 @@ public sealed class SchemaInferenceTests
     [Fact]
     public void Infer_OnSentences_FindsText()
     {
-        using var reader = CsvReader.Open(File.OpenRead(Path.Combine(AppContext.BaseDirectory, "data", "sentiment_labelled_sentences.csv")));
-        var inference = new SchemaInference(reader.Header);
-        while (reader.TryRead(out var record))
-        {
-            inference.Observe(record);
-        }
+        var (schema, rows) = InferFile("sentiment_labelled_sentences.csv");
 
-        var schema = inference.Build();
-
-        Assert.Equal(3_000, inference.RowCount);
+        Assert.Equal(3_000, rows);
         Assert.Equal(ColumnType.Text, schema.Find("text")!.Type);
         Assert.Equal(ColumnType.Numeric, schema.Find("label")!.Type);
         Assert.Equal(ColumnType.Categorical, schema.Find("source")!.Type);

@@ -13,13 +13,7 @@ public sealed class TrainingPlanTests
         long rows;
         using (var reader = CsvReader.Open(new MemoryStream(bytes)))
         {
-            var inference = new SchemaInference(reader.Header);
-            while (reader.TryRead(out var record))
-            {
-                inference.Observe(record);
-            }
-
-            (schema, rows) = (inference.Build(), inference.RowCount);
+            (schema, rows) = SchemaInference.Infer(reader);
         }
 
         using var again = CsvReader.Open(new MemoryStream(bytes));

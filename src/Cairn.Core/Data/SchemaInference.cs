@@ -28,6 +28,20 @@ public sealed class SchemaInference
         _stats = [.. header.Select(_ => new ColumnStats())];
     }
 
+    /// <summary>Reads every remaining record of <paramref name="reader"/> and infers their schema.</summary>
+    public static (TableSchema Schema, long RowCount) Infer(CsvReader reader, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var inference = new SchemaInference(reader.Header);
+        while (reader.TryRead(out var record))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            inference.Observe(record);
+        }
+
+        return (inference.Build(), inference.RowCount);
+    }
+
     /// <summary>How many rows have been observed.</summary>
     public long RowCount { get; private set; }
 
