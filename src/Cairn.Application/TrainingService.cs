@@ -43,7 +43,7 @@ public sealed class TrainingService(IMetadataStore store, IArtifactStore artifac
             var model = await Task.Run(() => trainer.Train(request, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             progress?.Report("Storing the model");
-            var signatureJson = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(model.Signature, CairnJson.Default.ModelSignature);
+            var signatureJson = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(model.Signature, CairnJson.Readable.ModelSignature);
             RunArtifact[] stored =
             [
                 await PutAsync(MlNetModelPath, model.MlNetModel, cancellationToken).ConfigureAwait(false),

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cairn.Core.Data;
@@ -35,6 +36,9 @@ public sealed partial class CairnJson : JsonSerializerContext
 {
     /// <summary>The same options without indentation, for storage and the wire.</summary>
     public static CairnJson Compact => field ??= new(new JsonSerializerOptions(Default.Options) { WriteIndented = false });
+
+    /// <summary>Indented, with text such as "&gt;50K" left unescaped: for output people and scripts read, never for HTML.</summary>
+    public static CairnJson Readable => field ??= new(new JsonSerializerOptions(Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }
 
 /// <summary>Writes a <see cref="ContentHash"/> as its hex string.</summary>

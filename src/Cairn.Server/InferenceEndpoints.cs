@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Cairn.Application;
 using Cairn.Core;
@@ -206,13 +207,16 @@ internal static class InferenceEndpoints
 
     private sealed class JsonObjectResult(Action<Utf8JsonWriter> writeProperties, int status) : IResult
     {
+        // Labels such as ">50K" stay readable; the body is served as application/json, never embedded in HTML.
+        private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             response.StatusCode = status;
             response.ContentType = "application/json";
             var buffer = new ArrayBufferWriter<byte>(512);
-            await using (var writer = new Utf8JsonWriter(buffer))
+            await using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
             {
                 writer.WriteStartObject();
                 writeProperties(writer);

@@ -36,7 +36,7 @@ internal static class DatasetsCommands
         var (version, created) = await context.Get<DatasetService>().AddAsync(context.ResolvePath(path), name, cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(version, CairnJson.Default.DatasetVersion);
+            context.Console.WriteJson(version, CairnJson.Readable.DatasetVersion);
             return 0;
         }
 
@@ -59,7 +59,7 @@ internal static class DatasetsCommands
         var datasets = await context.Get<DatasetService>().ListAsync(cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(datasets, CairnJson.Default.IReadOnlyListDatasetSummary);
+            context.Console.WriteJson(datasets, CairnJson.Readable.IReadOnlyListDatasetSummary);
             return 0;
         }
 
@@ -86,7 +86,7 @@ internal static class DatasetsCommands
         var version = await datasets.GetAsync(DatasetRef.Parse(reference), cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(version, CairnJson.Default.DatasetVersion);
+            context.Console.WriteJson(version, CairnJson.Readable.DatasetVersion);
             return 0;
         }
 

@@ -51,7 +51,7 @@ internal static class ModelsCommands
         var version = await context.Get<ModelRegistry>().RegisterAsync(runId, name, alias, cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(version, CairnJson.Default.ModelVersion);
+            context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);
             return 0;
         }
 
@@ -65,7 +65,7 @@ internal static class ModelsCommands
         var models = await context.Get<ModelRegistry>().ListAsync(cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(models, CairnJson.Default.IReadOnlyListRegisteredModel);
+            context.Console.WriteJson(models, CairnJson.Readable.IReadOnlyListRegisteredModel);
             return 0;
         }
 
@@ -92,7 +92,7 @@ internal static class ModelsCommands
         var versions = await registry.ListVersionsAsync(name, cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(versions, CairnJson.Default.IReadOnlyListModelVersion);
+            context.Console.WriteJson(versions, CairnJson.Readable.IReadOnlyListModelVersion);
             return 0;
         }
 

@@ -29,7 +29,7 @@ internal static class RunsCommands
         var runs = await context.Get<RunService>().ListAsync(limit, cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(runs, CairnJson.Default.IReadOnlyListRun);
+            context.Console.WriteJson(runs, CairnJson.Readable.IReadOnlyListRun);
             return 0;
         }
 
@@ -62,7 +62,7 @@ internal static class RunsCommands
         var run = await context.Get<RunService>().GetAsync(id, cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(run, CairnJson.Default.Run);
+            context.Console.WriteJson(run, CairnJson.Readable.Run);
             return 0;
         }
 

@@ -36,7 +36,7 @@ internal static class TrainCommand
         var outcome = await context.Get<TrainingService>().TrainAsync(spec, progress, cancellationToken);
         if (context.Json)
         {
-            context.Console.WriteJson(outcome.Run, CairnJson.Default.Run);
+            context.Console.WriteJson(outcome.Run, CairnJson.Readable.Run);
             return 0;
         }
 
