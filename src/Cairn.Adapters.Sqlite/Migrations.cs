@@ -100,5 +100,27 @@ internal static class Migrations
                 detail TEXT NOT NULL
             );
             """),
+        (2, "experiments", """
+            CREATE TABLE experiments (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                artifact_location TEXT NOT NULL,
+                lifecycle_stage TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE experiment_tags (
+                experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (experiment_id, key)
+            );
+            INSERT INTO experiments (id, name, artifact_location, lifecycle_stage, created_at, updated_at)
+            VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', CAST(strftime('%s', 'now') AS INTEGER) * 1000, CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+            ALTER TABLE runs ADD COLUMN experiment_id INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE runs ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';
+            ALTER TABLE runs ADD COLUMN user_id TEXT;
+            CREATE INDEX runs_by_experiment ON runs (experiment_id, started_at DESC);
+            """),
     ];
 }

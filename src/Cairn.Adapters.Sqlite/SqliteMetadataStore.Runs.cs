@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cairn.Core;
 using Cairn.Core.Runs;
 using Microsoft.Data.Sqlite;
@@ -12,9 +13,18 @@ public sealed partial class SqliteMetadataStore
         ArgumentNullException.ThrowIfNull(run);
         return WriteAsync(async (connection, transaction) =>
         {
-            await ExecuteAsync(connection, transaction, "INSERT INTO runs (id, name, status, started_at) VALUES ($id, $name, $status, $start)",
-                [("$id", run.Id), ("$name", run.Name), ("$status", StatusName(run.Status)), ("$start", run.StartedAt.ToUnixTimeMilliseconds())],
+            await RequireActiveExperimentAsync(connection, transaction, run.ExperimentId, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO runs (id, name, status, started_at, experiment_id, user_id) VALUES ($id, $name, $status, $start, $experiment, $user)",
+                [("$id", run.Id), ("$name", run.Name), ("$status", StatusName(run.Status)), ("$start", run.StartedAt.ToUnixTimeMilliseconds()),
+                 ("$experiment", long.Parse(run.ExperimentId, CultureInfo.InvariantCulture)), ("$user", run.User)],
                 cancellationToken).ConfigureAwait(false);
+            foreach (var (key, value) in run.Tags)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_tags (run_id, key, value) VALUES ($run, $key, $value)",
+                    [("$run", run.Id), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+            }
+
             await RecordEventAsync(connection, transaction, actor, "run.started", run.Id, new() { ["name"] = run.Name }, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -83,7 +93,8 @@ public sealed partial class SqliteMetadataStore
     /// <inheritdoc />
     public Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<Run>>(async connection =>
-            await LoadRunsAsync(connection, "ORDER BY started_at DESC, id DESC LIMIT $limit", [("$limit", limit)], cancellationToken).ConfigureAwait(false),
+            await LoadRunsAsync(connection, "WHERE lifecycle_stage = 'active' ORDER BY started_at DESC, id DESC LIMIT $limit", [("$limit", limit)],
+                cancellationToken).ConfigureAwait(false),
             cancellationToken);
 
     private static async Task EndRunAsync(SqliteConnection connection, SqliteTransaction transaction, string runId, RunStatus status, string? error,
@@ -100,12 +111,16 @@ public sealed partial class SqliteMetadataStore
 
     private static async Task<List<Run>> LoadRunsAsync(SqliteConnection connection, string where, (string, object?)[] parameters, CancellationToken cancellationToken)
     {
-        var runs = await QueryAsync(connection, null, $"SELECT id, name, status, started_at, ended_at, error FROM runs {where}", parameters,
+        var runs = await QueryAsync(connection, null,
+            $"SELECT id, name, status, started_at, ended_at, error, experiment_id, lifecycle_stage, user_id FROM runs {where}", parameters,
             r => Run.Start(r.GetString(0), r.GetString(1), Time(r.GetInt64(3))) with
             {
                 Status = ParseStatus(r.GetString(2)),
                 EndedAt = r.IsDBNull(4) ? null : Time(r.GetInt64(4)),
                 Error = r.IsDBNull(5) ? null : r.GetString(5),
+                ExperimentId = r.GetInt64(6).ToString(CultureInfo.InvariantCulture),
+                Lifecycle = ParseLifecycle(r.GetString(7)),
+                User = r.IsDBNull(8) ? null : r.GetString(8),
             }, cancellationToken).ConfigureAwait(false);
         if (runs.Count == 0)
         {
@@ -162,5 +177,9 @@ public sealed partial class SqliteMetadataStore
     private static string StatusName(RunStatus status) => status.ToString().ToUpperInvariant();
 
     private static RunStatus ParseStatus(string text) => Enum.Parse<RunStatus>(text, ignoreCase: true);
+
+    private static string LifecycleName(LifecycleStage stage) => stage.ToString().ToLowerInvariant();
+
+    private static LifecycleStage ParseLifecycle(string text) => Enum.Parse<LifecycleStage>(text, ignoreCase: true);
 
 }

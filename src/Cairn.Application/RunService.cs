@@ -4,25 +4,100 @@ using Cairn.Core.Runs;
 
 namespace Cairn.Application;
 
-/// <summary>Reads runs.</summary>
-public sealed class RunService(IMetadataStore store)
+/// <summary>Starts, logs to, updates, deletes, restores and reads runs.</summary>
+public sealed class RunService(IMetadataStore store, TimeProvider time, Actor actor)
 {
-    /// <summary>A run by id.</summary>
-    public async Task<Run> GetAsync(string runId, CancellationToken cancellationToken)
+    /// <summary>Starts a run in an experiment (the default one when none is named).</summary>
+    public async Task<Run> CreateAsync(string? experimentId, string? name, string? user, DateTimeOffset? startedAt,
+        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(runId);
-        if (!Ids.IsRunId(runId))
+        ArgumentNullException.ThrowIfNull(tags);
+        TrackingLimits.Validate([], [], tags);
+        var run = Run.Start(Ids.NewRunId(), string.IsNullOrEmpty(name) ? DefaultName(tags) : name, startedAt ?? time.GetUtcNow()) with
         {
-            throw CairnException.Invalid($"'{runId}' is not a run id (32 lowercase hex characters).");
-        }
+            ExperimentId = string.IsNullOrEmpty(experimentId) ? Experiment.DefaultId : experimentId,
+            User = user ?? actor.Name,
+            Tags = tags.GroupBy(t => t.Key).ToDictionary(g => g.Key, g => g.Last().Value),
+        };
+        await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
+        return await GetAsync(run.Id, cancellationToken).ConfigureAwait(false);
+    }
 
-        return await store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false)
+    /// <summary>A run by id.</summary>
+    public async Task<Run> GetAsync(string? runId, CancellationToken cancellationToken)
+    {
+        ValidateId(runId);
+        return await store.GetRunAsync(runId!, cancellationToken).ConfigureAwait(false)
             ?? throw CairnException.NotFound($"There is no run '{runId}'.");
     }
 
-    /// <summary>The newest runs first.</summary>
+    /// <summary>The newest active runs first.</summary>
     public Task<IReadOnlyList<Run>> ListAsync(int limit, CancellationToken cancellationToken) =>
         limit is > 0 and <= 10_000
             ? store.ListRunsAsync(limit, cancellationToken)
             : throw CairnException.Invalid($"The run limit must be between 1 and 10000, not {limit}.");
+
+    /// <summary>Logs metrics, params and tags in one transaction, within MLflow's limits.</summary>
+    public Task LogBatchAsync(string? runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
+    {
+        ValidateId(runId);
+        TrackingLimits.Validate(metrics, parameters, tags);
+        return store.LogBatchAsync(runId!, metrics, parameters, tags, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Removes a tag.</summary>
+    public Task DeleteTagAsync(string? runId, string? key, CancellationToken cancellationToken)
+    {
+        ValidateId(runId);
+        TrackingLimits.ValidateKey(key, "tag");
+        return store.DeleteRunTagAsync(runId!, key!, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Changes status, end time or name; a terminal status without an end time ends the run now.</summary>
+    public async Task<Run> UpdateAsync(string? runId, RunStatus? status, DateTimeOffset? endedAt, string? name, CancellationToken cancellationToken)
+    {
+        ValidateId(runId);
+        if (endedAt is null && status is RunStatus.Finished or RunStatus.Failed or RunStatus.Killed)
+        {
+            endedAt = time.GetUtcNow();
+        }
+
+        await store.UpdateRunAsync(runId!, status, endedAt, string.IsNullOrEmpty(name) ? null : name, actor.Name, cancellationToken).ConfigureAwait(false);
+        return await GetAsync(runId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a run (restorable).</summary>
+    public Task DeleteAsync(string? runId, CancellationToken cancellationToken)
+    {
+        ValidateId(runId);
+        return store.SetRunLifecycleAsync(runId!, LifecycleStage.Deleted, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Restores a deleted run.</summary>
+    public Task RestoreAsync(string? runId, CancellationToken cancellationToken)
+    {
+        ValidateId(runId);
+        return store.SetRunLifecycleAsync(runId!, LifecycleStage.Active, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Every value logged for one metric of a run.</summary>
+    public async Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string? runId, string? key, CancellationToken cancellationToken)
+    {
+        TrackingLimits.ValidateKey(key, "metric");
+        await GetAsync(runId, cancellationToken).ConfigureAwait(false);
+        return await store.GetMetricHistoryAsync(runId!, key!, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void ValidateId(string? runId)
+    {
+        if (string.IsNullOrEmpty(runId) || !Ids.IsRunId(runId))
+        {
+            throw CairnException.Invalid($"'{runId}' is not a run id (32 lowercase hex characters).");
+        }
+    }
+
+    // MLflow clients name runs through the mlflow.runName tag.
+    private static string DefaultName(IReadOnlyList<KeyValuePair<string, string>> tags) =>
+        tags.LastOrDefault(t => t.Key == "mlflow.runName").Value is { Length: > 0 } tagged ? tagged : "run";
 }

@@ -24,6 +24,7 @@ internal static class Composition
         services.TryAddSingleton<DatasetService>();
         services.TryAddSingleton<TrainingService>();
         services.TryAddSingleton<RunService>();
+        services.TryAddSingleton<ExperimentService>();
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<ModelServing>();
         return services;

@@ -12,6 +12,9 @@ public enum ErrorCode
     /// <summary>The request conflicts with the current state.</summary>
     Conflict,
 
+    /// <summary>Something with that name or key already exists.</summary>
+    AlreadyExists,
+
     /// <summary>Stored data failed an integrity check.</summary>
     Corrupt,
 
@@ -40,7 +43,7 @@ public static class ErrorCodes
     {
         ErrorCode.InvalidArgument => 400,
         ErrorCode.NotFound => 404,
-        ErrorCode.Conflict => 409,
+        ErrorCode.Conflict or ErrorCode.AlreadyExists => 409,
         ErrorCode.Unavailable => 503,
         _ => 500,
     };
@@ -50,7 +53,7 @@ public static class ErrorCodes
     {
         ErrorCode.InvalidArgument => 2,
         ErrorCode.NotFound => 3,
-        ErrorCode.Conflict => 4,
+        ErrorCode.Conflict or ErrorCode.AlreadyExists => 4,
         ErrorCode.Corrupt => 5,
         ErrorCode.Unavailable => 6,
         _ => 1,
@@ -62,6 +65,7 @@ public static class ErrorCodes
         ErrorCode.InvalidArgument => "invalid_argument",
         ErrorCode.NotFound => "not_found",
         ErrorCode.Conflict => "conflict",
+        ErrorCode.AlreadyExists => "already_exists",
         ErrorCode.Corrupt => "corrupt",
         ErrorCode.Unavailable => "unavailable",
         _ => "internal",

@@ -14,7 +14,7 @@ namespace Cairn.Core;
     Converters =
     [
         typeof(LowercaseEnumConverter<ColumnType>), typeof(LowercaseEnumConverter<TaskKind>),
-        typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>),
+        typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>), typeof(LowercaseEnumConverter<LifecycleStage>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -26,6 +26,8 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(IReadOnlyList<DatasetSummary>))]
 [JsonSerializable(typeof(Run))]
 [JsonSerializable(typeof(IReadOnlyList<Run>))]
+[JsonSerializable(typeof(Experiment))]
+[JsonSerializable(typeof(IReadOnlyList<Experiment>))]
 [JsonSerializable(typeof(RegisteredModel))]
 [JsonSerializable(typeof(IReadOnlyList<RegisteredModel>))]
 [JsonSerializable(typeof(ModelVersion))]

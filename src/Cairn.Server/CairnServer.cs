@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using Cairn.Application;
 using Cairn.Core;
+using Cairn.Server.Mlflow;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -61,6 +62,7 @@ public static partial class CairnServer
         var app = builder.Build();
         app.Use(HandleErrorsAsync);
         app.MapInference();
+        app.MapMlflow();
         return app;
     }
 
@@ -118,6 +120,10 @@ public static partial class CairnServer
         {
             await next(context);
         }
+        catch (CairnException e) when (!context.Response.HasStarted && IsMlflow(context))
+        {
+            await MlflowEndpoints.Error(e).ExecuteAsync(context);
+        }
         catch (CairnException e) when (!context.Response.HasStarted)
         {
             await WriteErrorAsync(context, e.Code.HttpStatus(), e.Code.Name(), e.Message);
@@ -133,8 +139,12 @@ public static partial class CairnServer
         }
     }
 
+    private static bool IsMlflow(HttpContext context) => context.Request.Path.StartsWithSegments(MlflowEndpoints.Prefix, StringComparison.Ordinal);
+
     private static Task WriteErrorAsync(HttpContext context, int status, string code, string message) =>
-        InferenceEndpoints.Json(w =>
+        IsMlflow(context)
+            ? MlflowEndpoints.Error(status, status == 500 ? "INTERNAL_ERROR" : "BAD_REQUEST", message).ExecuteAsync(context)
+            : InferenceEndpoints.Json(w =>
         {
             w.WriteString("error", message);
             w.WriteString("code", code);

@@ -23,6 +23,8 @@ internal static class Format
     {
         RunStatus.Finished => "[green]FINISHED[/]",
         RunStatus.Failed => "[red]FAILED[/]",
+        RunStatus.Killed => "[red]KILLED[/]",
+        RunStatus.Scheduled => "[grey]SCHEDULED[/]",
         _ => "[yellow]RUNNING[/]",
     };
 

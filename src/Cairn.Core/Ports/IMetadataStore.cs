@@ -31,6 +31,46 @@ public interface IMetadataStore
     /// <summary>A dataset's versions, newest first.</summary>
     Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>Creates an experiment; a taken name is <see cref="ErrorCode.AlreadyExists"/>.</summary>
+    Task<Experiment> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyDictionary<string, string> tags, string actor, CancellationToken cancellationToken);
+
+    /// <summary>An experiment by id.</summary>
+    Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>An experiment by name.</summary>
+    Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Experiments by id, filtered by lifecycle (null: all), one page at a time.</summary>
+    Task<IReadOnlyList<Experiment>> ListExperimentsAsync(LifecycleStage? lifecycle, int limit, int offset, CancellationToken cancellationToken);
+
+    /// <summary>Renames an experiment.</summary>
+    Task RenameExperimentAsync(string id, string newName, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Deletes or restores an experiment, and its runs with it.</summary>
+    Task SetExperimentLifecycleAsync(string id, LifecycleStage lifecycle, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Sets (value) or removes (null) an experiment tag.</summary>
+    Task SetExperimentTagAsync(string id, string key, string? value, string actor, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends metrics, sets params (write-once: the same value again is accepted, a different one is an error) and
+    /// sets tags on an active run, all in one transaction.
+    /// </summary>
+    Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Removes a run tag.</summary>
+    Task DeleteRunTagAsync(string runId, string key, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Changes a run's status, end time or name; null leaves a field as it is.</summary>
+    Task UpdateRunAsync(string runId, RunStatus? status, DateTimeOffset? endedAt, string? name, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Deletes or restores a run.</summary>
+    Task SetRunLifecycleAsync(string runId, LifecycleStage lifecycle, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Every value of one metric of a run, by step and time.</summary>
+    Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken);
+
     /// <summary>Records a run that has just started.</summary>
     Task CreateRunAsync(Run run, string actor, CancellationToken cancellationToken);
 

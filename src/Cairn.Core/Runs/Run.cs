@@ -11,6 +11,22 @@ public enum RunStatus
 
     /// <summary>Ended with an error.</summary>
     Failed,
+
+    /// <summary>Queued, not started yet.</summary>
+    Scheduled,
+
+    /// <summary>Stopped from outside before it ended.</summary>
+    Killed,
+}
+
+/// <summary>Whether an experiment or run is in use or in the bin (restorable until purged).</summary>
+public enum LifecycleStage
+{
+    /// <summary>In use.</summary>
+    Active,
+
+    /// <summary>Deleted; hidden from listings, restorable.</summary>
+    Deleted,
 }
 
 /// <summary>One measurement of a run.</summary>
@@ -36,6 +52,15 @@ public sealed record Run(
     IReadOnlyList<RunArtifact> Artifacts,
     string? Error)
 {
+    /// <summary>The experiment the run belongs to; "0" is the default experiment.</summary>
+    public string ExperimentId { get; init; } = Experiment.DefaultId;
+
+    /// <summary>Whether the run is active or deleted.</summary>
+    public LifecycleStage Lifecycle { get; init; } = LifecycleStage.Active;
+
+    /// <summary>Who started the run.</summary>
+    public string? User { get; init; }
+
     /// <summary>A new running run with nothing logged yet.</summary>
     public static Run Start(string id, string name, DateTimeOffset startedAt) =>
         new(id, name, RunStatus.Running, startedAt, null, new Dictionary<string, string>(), [], new Dictionary<string, string>(), [], [], null);

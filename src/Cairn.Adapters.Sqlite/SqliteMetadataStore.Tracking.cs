@@ -1,0 +1,269 @@
+using System.Globalization;
+using Cairn.Core;
+using Cairn.Core.Runs;
+using Microsoft.Data.Sqlite;
+
+namespace Cairn.Adapters.Sqlite;
+
+public sealed partial class SqliteMetadataStore
+{
+    private const string ExperimentColumns = "id, name, artifact_location, lifecycle_stage, created_at, updated_at";
+
+    /// <inheritdoc />
+    public Task<Experiment> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyDictionary<string, string> tags, string actor,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (await ScalarAsync(connection, transaction, "SELECT id FROM experiments WHERE name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false) is not null)
+            {
+                throw new CairnException(ErrorCode.AlreadyExists, $"Experiment '{name}' already exists.");
+            }
+
+            var now = Now();
+            var id = (long)(await ScalarAsync(connection, transaction,
+                "INSERT INTO experiments (name, artifact_location, lifecycle_stage, created_at, updated_at) VALUES ($name, '', 'active', $now, $now) RETURNING id",
+                [("$name", name), ("$now", now)], cancellationToken).ConfigureAwait(false))!;
+            var location = artifactLocation ?? $"mlflow-artifacts:/{id}";
+            await ExecuteAsync(connection, transaction, "UPDATE experiments SET artifact_location = $location WHERE id = $id",
+                [("$location", location), ("$id", id)], cancellationToken).ConfigureAwait(false);
+            foreach (var (key, value) in tags)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES ($id, $key, $value)",
+                    [("$id", id), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+            }
+
+            var idText = id.ToString(CultureInfo.InvariantCulture);
+            await RecordEventAsync(connection, transaction, actor, "experiment.created", idText, new() { ["name"] = name }, cancellationToken).ConfigureAwait(false);
+            return new Experiment(idText, name, location, LifecycleStage.Active, Time(now), Time(now), new SortedDictionary<string, string>(tags.ToDictionary(), StringComparer.Ordinal));
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken) =>
+        !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+            ? Task.FromResult<Experiment?>(null)
+            : ReadAsync(async connection => (await LoadExperimentsAsync(connection, "WHERE id = $id", [("$id", number)], cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await LoadExperimentsAsync(connection, "WHERE name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Experiment>> ListExperimentsAsync(LifecycleStage? lifecycle, int limit, int offset, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<Experiment>>(async connection => await LoadExperimentsAsync(connection,
+            "WHERE ($stage IS NULL OR lifecycle_stage = $stage) ORDER BY id LIMIT $limit OFFSET $offset",
+            [("$stage", lifecycle is { } stage ? LifecycleName(stage) : null), ("$limit", limit), ("$offset", offset)], cancellationToken).ConfigureAwait(false),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task RenameExperimentAsync(string id, string newName, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var number = await RequireExperimentAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
+            var holder = await ScalarAsync(connection, transaction, "SELECT id FROM experiments WHERE name = $name", [("$name", newName)], cancellationToken).ConfigureAwait(false);
+            if (holder is long other && other != number)
+            {
+                throw new CairnException(ErrorCode.AlreadyExists, $"Experiment '{newName}' already exists.");
+            }
+
+            await ExecuteAsync(connection, transaction, "UPDATE experiments SET name = $name, updated_at = $now WHERE id = $id",
+                [("$name", newName), ("$now", Now()), ("$id", number)], cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, "experiment.renamed", id, new() { ["name"] = newName }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetExperimentLifecycleAsync(string id, LifecycleStage lifecycle, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var number = await RequireExperimentAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
+            if (number == 0 && lifecycle == LifecycleStage.Deleted)
+            {
+                throw CairnException.Invalid("The default experiment (id 0) cannot be deleted.");
+            }
+
+            var stage = LifecycleName(lifecycle);
+            await ExecuteAsync(connection, transaction, "UPDATE experiments SET lifecycle_stage = $stage, updated_at = $now WHERE id = $id",
+                [("$stage", stage), ("$now", Now()), ("$id", number)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "UPDATE runs SET lifecycle_stage = $stage WHERE experiment_id = $id",
+                [("$stage", stage), ("$id", number)], cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, $"experiment.{(lifecycle == LifecycleStage.Deleted ? "deleted" : "restored")}", id, [],
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetExperimentTagAsync(string id, string key, string? value, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var number = await RequireExperimentAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
+            await (value is null
+                ? ExecuteAsync(connection, transaction, "DELETE FROM experiment_tags WHERE experiment_id = $id AND key = $key", [("$id", number), ("$key", key)], cancellationToken)
+                : ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES ($id, $key, $value)",
+                    [("$id", number), ("$key", key), ("$value", value)], cancellationToken)).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, value is null ? "experiment.tag_deleted" : "experiment.tag_set", id, new() { ["key"] = key },
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(tags);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+            foreach (var (key, value) in parameters)
+            {
+                var existing = await ScalarAsync(connection, transaction, "SELECT value FROM run_params WHERE run_id = $run AND key = $key",
+                    [("$run", runId), ("$key", key)], cancellationToken).ConfigureAwait(false);
+                if (existing is string old && old != value)
+                {
+                    throw CairnException.Invalid($"Param '{key}' of run {runId} is already '{old}'; params are write-once, so it cannot become '{value}'.");
+                }
+
+                if (existing is null)
+                {
+                    await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES ($run, $key, $value)",
+                        [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (metrics.Count > 0)
+            {
+                await using var insert = Command(connection, transaction,
+                    "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)",
+                    [("$run", runId), ("$key", ""), ("$value", null), ("$step", 0L), ("$ts", 0L)]);
+                foreach (var metric in metrics)
+                {
+                    insert.Parameters["$key"].Value = metric.Key;
+                    insert.Parameters["$value"].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
+                    insert.Parameters["$step"].Value = metric.Step;
+                    insert.Parameters["$ts"].Value = metric.Timestamp.ToUnixTimeMilliseconds();
+                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var (key, value) in tags)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES ($run, $key, $value)",
+                    [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteRunTagAsync(string runId, string key, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+            var deleted = await ExecuteAsync(connection, transaction, "DELETE FROM run_tags WHERE run_id = $run AND key = $key",
+                [("$run", runId), ("$key", key)], cancellationToken).ConfigureAwait(false);
+            return deleted > 0 ? true : throw CairnException.NotFound($"Run {runId} has no tag '{key}'.");
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task UpdateRunAsync(string runId, RunStatus? status, DateTimeOffset? endedAt, string? name, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, """
+                UPDATE runs SET status = COALESCE($status, status), ended_at = COALESCE($end, ended_at), name = COALESCE($name, name) WHERE id = $id
+                """, [("$id", runId), ("$status", status is { } s ? StatusName(s) : null), ("$end", endedAt?.ToUnixTimeMilliseconds()), ("$name", name)],
+                cancellationToken).ConfigureAwait(false);
+            if (status is { } changed)
+            {
+                await RecordEventAsync(connection, transaction, actor, "run.status_changed", runId, new() { ["status"] = StatusName(changed) }, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SetRunLifecycleAsync(string runId, LifecycleStage lifecycle, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var changed = await ExecuteAsync(connection, transaction, "UPDATE runs SET lifecycle_stage = $stage WHERE id = $id",
+                [("$id", runId), ("$stage", LifecycleName(lifecycle))], cancellationToken).ConfigureAwait(false);
+            if (changed == 0)
+            {
+                throw CairnException.NotFound($"There is no run '{runId}'.");
+            }
+
+            await RecordEventAsync(connection, transaction, actor, $"run.{(lifecycle == LifecycleStage.Deleted ? "deleted" : "restored")}", runId, [],
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<Metric>>(async connection => await QueryAsync(connection, null,
+            "SELECT key, value, step, timestamp FROM run_metrics WHERE run_id = $run AND key = $key ORDER BY step, timestamp",
+            [("$run", runId), ("$key", key)], r => new Metric(r.GetString(0), r.IsDBNull(1) ? double.NaN : r.GetDouble(1), r.GetInt64(2), Time(r.GetInt64(3))),
+            cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    private static async Task<long> RequireExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken)
+    {
+        if (long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number) &&
+            await ScalarAsync(connection, transaction, "SELECT 1 FROM experiments WHERE id = $id", [("$id", number)], cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return number;
+        }
+
+        throw CairnException.NotFound($"There is no experiment with id '{id}'.");
+    }
+
+    private static async Task RequireActiveExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken)
+    {
+        var number = await RequireExperimentAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
+        var stage = await ScalarAsync(connection, transaction, "SELECT lifecycle_stage FROM experiments WHERE id = $id", [("$id", number)], cancellationToken).ConfigureAwait(false);
+        if (stage is not "active")
+        {
+            throw CairnException.Invalid($"Experiment {id} is deleted; restore it before adding runs.");
+        }
+    }
+
+    private static async Task RequireActiveRunAsync(SqliteConnection connection, SqliteTransaction transaction, string runId, CancellationToken cancellationToken)
+    {
+        var stage = await ScalarAsync(connection, transaction, "SELECT lifecycle_stage FROM runs WHERE id = $id", [("$id", runId)], cancellationToken).ConfigureAwait(false);
+        if (stage is null)
+        {
+            throw CairnException.NotFound($"There is no run '{runId}'.");
+        }
+
+        if (stage is not "active")
+        {
+            throw CairnException.Invalid($"Run {runId} is deleted; restore it before changing it.");
+        }
+    }
+
+    private static async Task<List<Experiment>> LoadExperimentsAsync(SqliteConnection connection, string where, (string, object?)[] parameters,
+        CancellationToken cancellationToken)
+    {
+        var experiments = await QueryAsync(connection, null, $"SELECT {ExperimentColumns} FROM experiments {where}", parameters,
+            r => new Experiment(r.GetInt64(0).ToString(CultureInfo.InvariantCulture), r.GetString(1), r.GetString(2), ParseLifecycle(r.GetString(3)),
+                Time(r.GetInt64(4)), Time(r.GetInt64(5)), new Dictionary<string, string>()), cancellationToken).ConfigureAwait(false);
+        if (experiments.Count == 0)
+        {
+            return experiments;
+        }
+
+        var ids = experiments.Select((e, i) => ($"$e{i}", (object?)long.Parse(e.Id, CultureInfo.InvariantCulture))).ToArray();
+        var tags = await QueryAsync(connection, null,
+            $"SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN ({string.Join(", ", ids.Select(p => p.Item1))}) ORDER BY key", ids,
+            r => (Id: r.GetInt64(0).ToString(CultureInfo.InvariantCulture), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken).ConfigureAwait(false);
+        return [.. experiments.Select(e => e with
+        {
+            Tags = new SortedDictionary<string, string>(tags.Where(t => t.Id == e.Id).ToDictionary(t => t.Key, t => t.Value), StringComparer.Ordinal),
+        })];
+    }
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using Cairn.Core;
+using Cairn.Core.Ports;
+using Cairn.Core.Runs;
+
+namespace Cairn.Application;
+
+/// <summary>Creates, finds, renames, tags, deletes and restores experiments.</summary>
+public sealed class ExperimentService(IMetadataStore store, Actor actor)
+{
+    /// <summary>The most experiments one search page returns.</summary>
+    public const int MaxPageSize = 50_000;
+
+    /// <summary>Creates an experiment with a unique name.</summary>
+    public Task<Experiment> CreateAsync(string? name, string? artifactLocation, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        ValidateName(name);
+        TrackingLimits.Validate([], [], [.. tags]);
+        return store.CreateExperimentAsync(name!, string.IsNullOrEmpty(artifactLocation) ? null : artifactLocation, tags, actor.Name, cancellationToken);
+    }
+
+    /// <summary>An experiment by id.</summary>
+    public async Task<Experiment> GetAsync(string? id, CancellationToken cancellationToken) =>
+        await store.GetExperimentAsync(id ?? "", cancellationToken).ConfigureAwait(false)
+        ?? throw CairnException.NotFound($"There is no experiment with id '{id}'.");
+
+    /// <summary>An experiment by name.</summary>
+    public async Task<Experiment> GetByNameAsync(string? name, CancellationToken cancellationToken)
+    {
+        ValidateName(name);
+        return await store.GetExperimentByNameAsync(name!, cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.NotFound($"There is no experiment named '{name}'.");
+    }
+
+    /// <summary>One page of experiments; the token continues where the previous page ended.</summary>
+    public async Task<(IReadOnlyList<Experiment> Experiments, string? NextPageToken)> SearchAsync(LifecycleStage? lifecycle, int maxResults, string? pageToken,
+        CancellationToken cancellationToken)
+    {
+        if (maxResults is < 1 or > MaxPageSize)
+        {
+            throw CairnException.Invalid($"max_results must be between 1 and {MaxPageSize}, not {maxResults}.");
+        }
+
+        var offset = PageTokens.Decode(pageToken);
+        var page = await store.ListExperimentsAsync(lifecycle, maxResults + 1, offset, cancellationToken).ConfigureAwait(false);
+        return page.Count > maxResults ? ([.. page.Take(maxResults)], PageTokens.Encode(offset + maxResults)) : (page, null);
+    }
+
+    /// <summary>Renames an experiment.</summary>
+    public async Task RenameAsync(string? id, string? newName, CancellationToken cancellationToken)
+    {
+        ValidateName(newName);
+        await store.RenameExperimentAsync(id ?? "", newName!, actor.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes an experiment and its runs (restorable).</summary>
+    public Task DeleteAsync(string? id, CancellationToken cancellationToken) =>
+        store.SetExperimentLifecycleAsync(id ?? "", LifecycleStage.Deleted, actor.Name, cancellationToken);
+
+    /// <summary>Restores a deleted experiment and its runs.</summary>
+    public Task RestoreAsync(string? id, CancellationToken cancellationToken) =>
+        store.SetExperimentLifecycleAsync(id ?? "", LifecycleStage.Active, actor.Name, cancellationToken);
+
+    /// <summary>Sets an experiment tag.</summary>
+    public Task SetTagAsync(string? id, string? key, string? value, CancellationToken cancellationToken)
+    {
+        TrackingLimits.Validate([], [], [new(key!, value!)]);
+        return store.SetExperimentTagAsync(id ?? "", key!, value!, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Removes an experiment tag.</summary>
+    public Task DeleteTagAsync(string? id, string? key, CancellationToken cancellationToken)
+    {
+        TrackingLimits.ValidateKey(key, "tag");
+        return store.SetExperimentTagAsync(id ?? "", key!, null, actor.Name, cancellationToken);
+    }
+
+    private static void ValidateName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw CairnException.Invalid("The experiment name is missing or empty.");
+        }
+
+        if (name.Length > 500)
+        {
+            throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture, $"The experiment name has {name.Length} characters; the limit is 500."));
+        }
+    }
+}
+
+/// <summary>Opaque page tokens: an offset, base64-encoded so callers treat it as a token.</summary>
+internal static class PageTokens
+{
+    public static string Encode(int offset) => Convert.ToBase64String(BitConverter.GetBytes(offset));
+
+    public static int Decode(string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return 0;
+        }
+
+        var bytes = new byte[8];
+        return Convert.TryFromBase64String(token, bytes, out var written) && written == 4 && BitConverter.ToInt32(bytes) is >= 0 and var offset
+            ? offset
+            : throw CairnException.Invalid($"page_token '{token}' is not a token this server issued.");
+    }
+}

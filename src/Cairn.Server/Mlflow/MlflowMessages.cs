@@ -1,0 +1,89 @@
+using System.Text.Json.Serialization;
+
+namespace Cairn.Server.Mlflow;
+
+// The MLflow REST API's request and response shapes (mlflow/protos/service.proto), as its clients send and expect them.
+#pragma warning disable CA1812 // Instantiated by the JSON source generator.
+internal sealed record KeyValue(string? Key, string? Value);
+
+internal sealed record MetricMessage(string? Key, double? Value, long? Timestamp, long? Step);
+
+internal sealed record CreateExperimentRequest(string? Name, string? ArtifactLocation, List<KeyValue>? Tags);
+
+internal sealed record ExperimentIdRequest(string? ExperimentId);
+
+internal sealed record UpdateExperimentRequest(string? ExperimentId, string? NewName);
+
+internal sealed record ExperimentTagRequest(string? ExperimentId, string? Key, string? Value);
+
+internal sealed record SearchExperimentsRequest(long? MaxResults, string? PageToken, string? Filter, List<string>? OrderBy, string? ViewType);
+
+internal sealed record CreateRunRequest(string? ExperimentId, string? UserId, string? RunName, long? StartTime, List<KeyValue>? Tags);
+
+internal sealed record RunIdRequest(string? RunId, string? RunUuid)
+{
+    public string? Id => RunId ?? RunUuid;
+}
+
+internal sealed record UpdateRunRequest(string? RunId, string? RunUuid, string? Status, long? EndTime, string? RunName);
+
+internal sealed record LogMetricRequest(string? RunId, string? RunUuid, string? Key, double? Value, long? Timestamp, long? Step);
+
+internal sealed record RunKeyValueRequest(string? RunId, string? RunUuid, string? Key, string? Value);
+
+internal sealed record LogBatchRequest(string? RunId, List<MetricMessage>? Metrics, List<KeyValue>? Params, List<KeyValue>? Tags);
+
+internal sealed record ExperimentMessage(string ExperimentId, string Name, string ArtifactLocation, string LifecycleStage, long LastUpdateTime,
+    long CreationTime, List<KeyValue> Tags);
+
+internal sealed record ExperimentResponse(ExperimentMessage Experiment);
+
+internal sealed record CreateExperimentResponse(string ExperimentId);
+
+internal sealed record SearchExperimentsResponse(List<ExperimentMessage> Experiments, string? NextPageToken);
+
+internal sealed record RunInfoMessage(string RunId, string RunUuid, string RunName, string ExperimentId, string? UserId, string Status, long StartTime,
+    long? EndTime, string ArtifactUri, string LifecycleStage);
+
+internal sealed record RunDataMessage(List<MetricMessage> Metrics, List<KeyValue> Params, List<KeyValue> Tags);
+
+internal sealed record RunInputsMessage(List<KeyValue> DatasetInputs);
+
+internal sealed record RunMessage(RunInfoMessage Info, RunDataMessage Data, RunInputsMessage Inputs);
+
+internal sealed record RunResponse(RunMessage Run);
+
+internal sealed record UpdateRunResponse(RunInfoMessage RunInfo);
+
+internal sealed record MetricHistoryResponse(List<MetricMessage> Metrics);
+
+internal sealed record EmptyResponse;
+
+internal sealed record ErrorResponse(string ErrorCode, string Message);
+#pragma warning restore CA1812
+
+/// <summary>MLflow's JSON conventions: snake_case, int64 as numbers (strings accepted), NaN and infinities by name, unknown fields ignored.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(CreateExperimentRequest))]
+[JsonSerializable(typeof(ExperimentIdRequest))]
+[JsonSerializable(typeof(UpdateExperimentRequest))]
+[JsonSerializable(typeof(ExperimentTagRequest))]
+[JsonSerializable(typeof(SearchExperimentsRequest))]
+[JsonSerializable(typeof(CreateRunRequest))]
+[JsonSerializable(typeof(RunIdRequest))]
+[JsonSerializable(typeof(UpdateRunRequest))]
+[JsonSerializable(typeof(LogMetricRequest))]
+[JsonSerializable(typeof(RunKeyValueRequest))]
+[JsonSerializable(typeof(LogBatchRequest))]
+[JsonSerializable(typeof(ExperimentResponse))]
+[JsonSerializable(typeof(CreateExperimentResponse))]
+[JsonSerializable(typeof(SearchExperimentsResponse))]
+[JsonSerializable(typeof(RunResponse))]
+[JsonSerializable(typeof(UpdateRunResponse))]
+[JsonSerializable(typeof(MetricHistoryResponse))]
+[JsonSerializable(typeof(EmptyResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+internal sealed partial class MlflowJson : JsonSerializerContext;
