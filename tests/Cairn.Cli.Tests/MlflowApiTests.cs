@@ -206,6 +206,30 @@ public sealed class MlflowApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SixteenClientsLoggingAtOnce_LoseNothing()
+    {
+        var runIds = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => CreateRunAsync()));
+
+        await Task.WhenAll(runIds.Select(async (runId, client) =>
+        {
+            using var http = new HttpClient { BaseAddress = _client.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            for (var batch = 0; batch < 10; batch++)
+            {
+                var metrics = string.Join(",", Enumerable.Range(0, 100).Select(i => $$"""{"key": "loss", "value": {{i}}, "timestamp": {{batch}}, "step": {{(batch * 100) + i}}}"""));
+                var (status, body) = await http.PostJsonAsync($"{Api}/runs/log-batch",
+                    $$"""{"run_id": "{{runId}}", "metrics": [{{metrics}}], "params": [{"key": "client", "value": "{{client}}"}]}""");
+                Assert.True(status == 200, body.ToString());
+            }
+        }));
+
+        foreach (var runId in runIds)
+        {
+            var history = (await GetOkAsync($"/metrics/get-history?run_id={runId}&metric_key=loss")).GetProperty("metrics");
+            Assert.Equal(Enumerable.Range(0, 1000), history.EnumerateArray().Select(m => (int)m.GetProperty("step").GetInt64()));
+        }
+    }
+
+    [Fact]
     public async Task MetricHistory_OfAnUnknownRun_Is404()
     {
         var (status, body) = await _client.GetJsonAsync($"{Api}/metrics/get-history?run_id=0123456789abcdef0123456789abcdef&metric_key=m");
