@@ -136,20 +136,7 @@ public sealed partial class SqliteMetadataStore
                 }
             }
 
-            if (metrics.Count > 0)
-            {
-                await using var insert = Command(connection, transaction,
-                    "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)",
-                    [("$run", runId), ("$key", ""), ("$value", null), ("$step", 0L), ("$ts", 0L)]);
-                foreach (var metric in metrics)
-                {
-                    insert.Parameters["$key"].Value = metric.Key;
-                    insert.Parameters["$value"].Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
-                    insert.Parameters["$step"].Value = metric.Step;
-                    insert.Parameters["$ts"].Value = metric.Timestamp.ToUnixTimeMilliseconds();
-                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
+            InsertMetrics(connection, transaction, runId, metrics);
 
             foreach (var (key, value) in tags)
             {
@@ -210,6 +197,33 @@ public sealed partial class SqliteMetadataStore
             "SELECT key, value, step, timestamp FROM run_metrics WHERE run_id = $run AND key = $key ORDER BY step, timestamp",
             [("$run", runId), ("$key", key)], r => new Metric(r.GetString(0), r.IsDBNull(1) ? double.NaN : r.GetDouble(1), r.GetInt64(2), Time(r.GetInt64(3))),
             cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    // One prepared statement, re-bound per point, inside the batch's transaction.
+    private static void InsertMetrics(SqliteConnection connection, SqliteTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
+    {
+        if (metrics.Count == 0)
+        {
+            return;
+        }
+
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)";
+        insert.Parameters.AddWithValue("$run", runId);
+        var key = insert.Parameters.Add("$key", SqliteType.Text);
+        var value = insert.Parameters.Add("$value", SqliteType.Real);
+        var step = insert.Parameters.Add("$step", SqliteType.Integer);
+        var timestamp = insert.Parameters.Add("$ts", SqliteType.Integer);
+        insert.Prepare();
+        foreach (var metric in metrics)
+        {
+            key.Value = metric.Key;
+            value.Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
+            step.Value = metric.Step;
+            timestamp.Value = metric.Timestamp.ToUnixTimeMilliseconds();
+            insert.ExecuteNonQuery();
+        }
+    }
 
     private static async Task<long> RequireExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken)
     {

@@ -14,6 +14,9 @@ public sealed partial class SqliteMetadataStore
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
+    // Writers in this process queue here instead of polling SQLite's busy lock; other processes still wait on the lock.
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
     private SqliteMetadataStore(string connectionString, TimeProvider time)
     {
         _connectionString = connectionString;
@@ -95,11 +98,19 @@ public sealed partial class SqliteMetadataStore
     // Runs a write in one IMMEDIATE transaction (Microsoft.Data.Sqlite's default), so writers queue instead of deadlocking.
     private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var result = await work(connection, transaction).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await work(connection, transaction).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            _writer.Release();
+        }
     }
 
     private async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
