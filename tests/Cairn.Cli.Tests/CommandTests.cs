@@ -81,6 +81,19 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Experiments_CreateAndList_AndADuplicateNameIsRejected()
+    {
+        var created = await _cairn.RunOkAsync("experiments", "create", "churn", "--json");
+        var duplicate = await _cairn.RunAsync("experiments", "create", "churn");
+        var list = await _cairn.RunOkAsync("experiments", "list", "--json");
+
+        Assert.Equal("1", created.Json.GetProperty("id").GetString());
+        Assert.Equal(4, duplicate.ExitCode);
+        Assert.Contains("already exists", duplicate.Error);
+        Assert.Equal(["Default", "churn"], list.Json.EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task Home_FromOptionBeatsEnvironment_AndDefaultsToDotCairn()
     {
         var custom = Path.Combine(_cairn.WorkingDirectory, "custom-home");

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Cairn.Application;
+using Cairn.Core;
+using Cairn.Core.Runs;
+using Spectre.Console;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary><c>cairn experiments create | list</c>.</summary>
+internal static class ExperimentsCommands
+{
+    public static Command Create(CliApp app)
+    {
+        var command = new Command("experiments", "Group runs into experiments (the same ones MLflow clients see)");
+
+        var name = new Argument<string>("name") { Description = "A unique experiment name" };
+        var create = new Command("create", "Create an experiment") { name };
+        create.SetAction(app.Handler(async (context, ct) =>
+        {
+            var experiment = await context.Get<ExperimentService>().CreateAsync(context.Parse.GetValue(name), null, new Dictionary<string, string>(), ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(experiment, CairnJson.Readable.Experiment);
+            }
+            else
+            {
+                context.Console.Out.MarkupLineInterpolated($"[green]Created[/] experiment {experiment.Id} '{experiment.Name}'");
+            }
+
+            return 0;
+        }));
+        command.Subcommands.Add(create);
+
+        var all = new Option<bool>("--all") { Description = "Include deleted experiments" };
+        var list = new Command("list", "List experiments") { all };
+        list.SetAction(app.Handler(async (context, ct) =>
+        {
+            var (experiments, _) = await context.Get<ExperimentService>().SearchAsync(
+                context.Parse.GetValue(all) ? null : LifecycleStage.Active, ExperimentService.MaxPageSize, null, ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(experiments, CairnJson.Readable.IReadOnlyListExperiment);
+                return 0;
+            }
+
+            var table = new Table().AddColumns("id", "name", "stage", "created", "tags");
+            foreach (var e in experiments)
+            {
+                table.AddRow(e.Id, Markup.Escape(e.Name), e.Lifecycle.ToString().ToLowerInvariant(), Format.Time(e.CreatedAt),
+                    Markup.Escape(string.Join(", ", e.Tags.Select(t => $"{t.Key}={t.Value}"))));
+            }
+
+            context.Console.Out.Write(table);
+            return 0;
+        }));
+        command.Subcommands.Add(list);
+        return command;
+    }
+}
