@@ -91,6 +91,29 @@ public sealed partial class SqliteMetadataStore
         }, cancellationToken);
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<Run>> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var sql = new RunQuerySql();
+        var where = sql.Where(query);
+        var order = sql.OrderBy(query.OrderBy);
+        return ReadAsync<IReadOnlyList<Run>>(async connection =>
+        {
+            var ids = await QueryAsync(connection, null, $"SELECT r.id FROM runs r WHERE {where} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}",
+                sql.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+            if (ids.Count == 0)
+            {
+                return [];
+            }
+
+            var parameters = ids.Select((id, i) => ($"$id{i}", (object?)id)).ToArray();
+            var runs = (await LoadRunsAsync(connection, $"WHERE id IN ({string.Join(", ", parameters.Select(p => p.Item1))})", parameters, cancellationToken)
+                .ConfigureAwait(false)).ToDictionary(r => r.Id);
+            return [.. ids.Select(id => runs[id])];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<Run>>(async connection =>
             await LoadRunsAsync(connection, "WHERE lifecycle_stage = 'active' ORDER BY started_at DESC, id DESC LIMIT $limit", [("$limit", limit)],
@@ -135,8 +158,13 @@ public sealed partial class SqliteMetadataStore
             ids, r => (r.GetString(0), (r.GetString(1), r.GetString(2))), cancellationToken).ConfigureAwait(false));
         var tagsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, key, value FROM run_tags WHERE run_id IN ({inList}) ORDER BY key",
             ids, r => (r.GetString(0), (r.GetString(1), r.GetString(2))), cancellationToken).ConfigureAwait(false));
-        var metricsByRun = Group(await QueryAsync(connection, null,
-            $"SELECT run_id, key, value, step, timestamp FROM run_metrics WHERE run_id IN ({inList}) ORDER BY key, step, timestamp",
+        var metricsByRun = Group(await QueryAsync(connection, null, $"""
+            SELECT run_id, key, value, step, timestamp FROM (
+                SELECT run_id, key, value, step, timestamp,
+                       ROW_NUMBER() OVER (PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC) AS newest
+                FROM run_metrics WHERE run_id IN ({inList}))
+            WHERE newest = 1 ORDER BY key
+            """,
             ids, r => (r.GetString(0), new Metric(r.GetString(1), r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(3), Time(r.GetInt64(4)))),
             cancellationToken).ConfigureAwait(false));
         var inputsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, dataset, version, context FROM run_inputs WHERE run_id IN ({inList})",

@@ -37,6 +37,39 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
             ? store.ListRunsAsync(limit, cancellationToken)
             : throw CairnException.Invalid($"The run limit must be between 1 and 10000, not {limit}.");
 
+    /// <summary>The most runs one search page returns.</summary>
+    public const int MaxPageSize = 50_000;
+
+    /// <summary>One page of the runs in some experiments that match a filter, in the requested order.</summary>
+    public async Task<(IReadOnlyList<Run> Runs, string? NextPageToken)> SearchAsync(IReadOnlyList<string> experimentIds, string? filter,
+        LifecycleStage? lifecycle, IReadOnlyList<string> orderBy, int maxResults, string? pageToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(experimentIds);
+        ArgumentNullException.ThrowIfNull(orderBy);
+        if (experimentIds.Count == 0)
+        {
+            throw CairnException.Invalid("Name at least one experiment id to search.");
+        }
+
+        foreach (var id in experimentIds)
+        {
+            if (await store.GetExperimentAsync(id, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw CairnException.NotFound($"There is no experiment with id '{id}'.");
+            }
+        }
+
+        if (maxResults is < 1 or > MaxPageSize)
+        {
+            throw CairnException.Invalid($"max_results must be between 1 and {MaxPageSize}, not {maxResults}.");
+        }
+
+        var offset = PageTokens.Decode(pageToken);
+        var query = new RunQuery(experimentIds, RunFilter.Parse(filter), lifecycle, [.. orderBy.Select(RunFilter.ParseOrderBy)], maxResults + 1, offset);
+        var page = await store.SearchRunsAsync(query, cancellationToken).ConfigureAwait(false);
+        return page.Count > maxResults ? ([.. page.Take(maxResults)], PageTokens.Encode(offset + maxResults)) : (page, null);
+    }
+
     /// <summary>Logs metrics, params and tags in one transaction, within MLflow's limits.</summary>
     public Task LogBatchAsync(string? runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
         IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)

@@ -229,6 +229,64 @@ public sealed class MlflowApiTests : IAsyncLifetime
         }
     }
 
+    private async Task<string> LoggedRunAsync(string experimentId, string name, double auc, string trainer, string? team)
+    {
+        var body = await OkAsync("/runs/create", $$"""{"experiment_id": "{{experimentId}}", "run_name": "{{name}}"}""");
+        var runId = body.GetProperty("run").GetProperty("info").GetProperty("run_id").GetString()!;
+        var tags = team is null ? "" : $$""", "tags": [{"key": "team", "value": "{{team}}"}]""";
+        await OkAsync("/runs/log-batch", $$"""
+            {"run_id": "{{runId}}", "metrics": [{"key": "auc", "value": {{auc - 0.2}}, "timestamp": 1, "step": 0}, {"key": "auc", "value": {{auc}}, "timestamp": 2, "step": 1}],
+             "params": [{"key": "trainer", "value": "{{trainer}}"}]{{tags}}}
+            """);
+        return runId;
+    }
+
+    private async Task<List<string>> SearchNamesAsync(string experimentId, string filter, string orderBy = "\"attributes.run_name\"")
+    {
+        var body = await OkAsync("/runs/search", $$"""{"experiment_ids": ["{{experimentId}}"], "filter": "{{filter}}", "order_by": [{{orderBy}}]}""");
+        return body.TryGetProperty("runs", out var runs) ? [.. runs.EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_name").GetString()!)] : [];
+    }
+
+    [Fact]
+    public async Task RunsSearch_FiltersOnLatestMetricsParamsTagsAndAttributes()
+    {
+        var experiment = (await OkAsync("/experiments/create", """{"name": "search"}""")).GetProperty("experiment_id").GetString()!;
+        await LoggedRunAsync(experiment, "a", 0.95, "lightgbm", "fraud-eu");
+        await LoggedRunAsync(experiment, "b", 0.85, "lightgbm", "Fraud-us");
+        await LoggedRunAsync(experiment, "c", 0.91, "fasttree", null);
+        await LoggedRunAsync("0", "elsewhere", 0.99, "lightgbm", "fraud");
+
+        Assert.Equal(["a", "c"], await SearchNamesAsync(experiment, "metrics.auc > 0.9"));
+        Assert.Equal(["a"], await SearchNamesAsync(experiment, "metrics.auc > 0.9 and params.trainer = 'lightgbm' and tags.team LIKE 'fraud%'"));
+        Assert.Equal(["a", "b"], await SearchNamesAsync(experiment, "tags.team ILIKE 'fraud%'"));
+        Assert.Equal(["b", "c"], await SearchNamesAsync(experiment, "params.trainer = 'fasttree' OR (metrics.auc < 0.9 AND tags.team IS NOT NULL)"));
+        Assert.Equal(["c"], await SearchNamesAsync(experiment, "tags.team IS NULL"));
+        Assert.Equal(["a", "b"], await SearchNamesAsync(experiment, "attributes.run_name IN ('a', 'b', 'z')"));
+        Assert.Equal(["a", "c", "b"], await SearchNamesAsync(experiment, "", "\"metrics.auc DESC\""));
+        Assert.Empty(await SearchNamesAsync(experiment, "metrics.missing > 0"));
+    }
+
+    [Fact]
+    public async Task RunsSearch_PagesAndReportsFilterErrorsWithTheirPosition()
+    {
+        var experiment = (await OkAsync("/experiments/create", """{"name": "paging"}""")).GetProperty("experiment_id").GetString()!;
+        foreach (var name in new[] { "r1", "r2", "r3" })
+        {
+            await LoggedRunAsync(experiment, name, 0.5, "lightgbm", null);
+        }
+
+        var first = await OkAsync("/runs/search", $$"""{"experiment_ids": ["{{experiment}}"], "max_results": 2, "order_by": ["attributes.run_name"]}""");
+        var token = first.GetProperty("next_page_token").GetString();
+        var second = await OkAsync("/runs/search", $$"""{"experiment_ids": ["{{experiment}}"], "max_results": 2, "order_by": ["attributes.run_name"], "page_token": "{{token}}"}""");
+
+        Assert.Equal(2, first.GetProperty("runs").GetArrayLength());
+        Assert.Equal("r3", Assert.Single(second.GetProperty("runs").EnumerateArray()).GetProperty("info").GetProperty("run_name").GetString());
+        Assert.False(second.TryGetProperty("next_page_token", out _));
+        await AssertErrorAsync("/runs/search", $$"""{"experiment_ids": ["{{experiment}}"], "filter": "metrics.auc >> 1"}""", 400, "INVALID_PARAMETER_VALUE", "at position 14");
+        await AssertErrorAsync("/runs/search", """{"experiment_ids": ["404"]}""", 404, "RESOURCE_DOES_NOT_EXIST");
+        await AssertErrorAsync("/runs/search", """{"filter": "metrics.auc > 1"}""", 400, "INVALID_PARAMETER_VALUE", "at least one experiment");
+    }
+
     [Fact]
     public async Task MetricHistory_OfAnUnknownRun_Is404()
     {

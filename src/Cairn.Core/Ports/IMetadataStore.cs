@@ -68,6 +68,9 @@ public interface IMetadataStore
     /// <summary>Deletes or restores a run.</summary>
     Task SetRunLifecycleAsync(string runId, LifecycleStage lifecycle, string actor, CancellationToken cancellationToken);
 
+    /// <summary>One page of the runs a query matches, in its order, with params, tags and each metric's latest value.</summary>
+    Task<IReadOnlyList<Run>> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken);
+
     /// <summary>Every value of one metric of a run, by step and time.</summary>
     Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken);
 

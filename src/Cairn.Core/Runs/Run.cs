@@ -38,7 +38,10 @@ public sealed record RunArtifact(string Path, ContentHash ContentHash, long Size
 /// <summary>A dataset version a run read, and what for (training, validation...).</summary>
 public sealed record RunInput(string Dataset, int Version, string Context);
 
-/// <summary>A run: one execution that records params, metrics, tags, inputs and artifacts.</summary>
+/// <summary>
+/// A run: one execution that records params, metrics, tags, inputs and artifacts. <see cref="Metrics"/> holds the
+/// latest value of each metric (highest step, then newest); the whole series is the metric's history.
+/// </summary>
 public sealed record Run(
     string Id,
     string Name,

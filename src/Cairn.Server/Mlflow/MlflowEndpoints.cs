@@ -131,6 +131,13 @@ internal static class MlflowEndpoints
             await runs.LogBatchAsync(request.RunId, metrics, Tags(request.Params), Tags(request.Tags), http.RequestAborted);
             return Empty();
         });
+        api.MapPost("/runs/search", async (HttpContext http, RunService runs) =>
+        {
+            var request = await ReadAsync(http, MlflowJson.Default.SearchRunsRequest);
+            var (page, next) = await runs.SearchAsync(request.ExperimentIds ?? [], request.Filter, ViewType(request.RunViewType), request.OrderBy ?? [],
+                (int)Math.Clamp(request.MaxResults ?? 1000, int.MinValue, int.MaxValue), request.PageToken, http.RequestAborted);
+            return Ok(new SearchRunsResponse([.. page.Select(ToMessage)], next), MlflowJson.Default.SearchRunsResponse);
+        });
         api.MapGet("/metrics/get-history", async (HttpContext http, RunService runs) =>
         {
             var history = await runs.GetMetricHistoryAsync(Query(http, "run_id") ?? Query(http, "run_uuid"), Query(http, "metric_key"), http.RequestAborted);

@@ -31,6 +31,11 @@ internal sealed record LogMetricRequest(string? RunId, string? RunUuid, string? 
 
 internal sealed record RunKeyValueRequest(string? RunId, string? RunUuid, string? Key, string? Value);
 
+internal sealed record SearchRunsRequest(List<string>? ExperimentIds, string? Filter, string? RunViewType, long? MaxResults, List<string>? OrderBy,
+    string? PageToken);
+
+internal sealed record SearchRunsResponse(List<RunMessage> Runs, string? NextPageToken);
+
 internal sealed record LogBatchRequest(string? RunId, List<MetricMessage>? Metrics, List<KeyValue>? Params, List<KeyValue>? Tags);
 
 internal sealed record ExperimentMessage(string ExperimentId, string Name, string ArtifactLocation, string LifecycleStage, long LastUpdateTime,
@@ -78,6 +83,8 @@ internal sealed record ErrorResponse(string ErrorCode, string Message);
 [JsonSerializable(typeof(LogMetricRequest))]
 [JsonSerializable(typeof(RunKeyValueRequest))]
 [JsonSerializable(typeof(LogBatchRequest))]
+[JsonSerializable(typeof(SearchRunsRequest))]
+[JsonSerializable(typeof(SearchRunsResponse))]
 [JsonSerializable(typeof(ExperimentResponse))]
 [JsonSerializable(typeof(CreateExperimentResponse))]
 [JsonSerializable(typeof(SearchExperimentsResponse))]

@@ -1,0 +1,16 @@
+namespace Cairn.Core.Runs;
+
+/// <summary>A page of a run search: which experiments, which runs, in what order.</summary>
+/// <param name="ExperimentIds">The experiments searched; at least one.</param>
+/// <param name="Filter">The parsed filter; null matches every run.</param>
+/// <param name="Lifecycle">Active or deleted runs only; null for both.</param>
+/// <param name="OrderBy">The ordering keys; the newest start time comes first after them, then the run id.</param>
+/// <param name="Limit">The page size.</param>
+/// <param name="Offset">How many matching runs precede the page.</param>
+public sealed record RunQuery(
+    IReadOnlyList<string> ExperimentIds,
+    RunFilter? Filter,
+    LifecycleStage? Lifecycle,
+    IReadOnlyList<(RunKey Key, bool Descending)> OrderBy,
+    int Limit,
+    int Offset);
