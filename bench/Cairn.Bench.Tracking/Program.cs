@@ -1,4 +1,5 @@
 // Usage: Cairn.Bench.Tracking BASE_URL [points, default 1000000] [concurrent clients, default 4]
+//        Cairn.Bench.Tracking search [runs, default 10000]
 // Sends `points` metric points through /api/2.0/mlflow/runs/log-batch in batches of 1000 (MLflow's limit), then
 // bulk-inserts the same rows into a fresh SQLite file with a prepared statement in one transaction, and prints both rates.
 using System.Diagnostics;
@@ -7,6 +8,12 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+
+if (args.Length > 0 && args[0] == "search")
+{
+    await SearchBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
+    return;
+}
 
 var baseUrl = new Uri(args.Length > 0 ? args[0] : "http://127.0.0.1:5103/");
 var points = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;

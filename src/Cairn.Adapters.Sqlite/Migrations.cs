@@ -122,5 +122,26 @@ internal static class Migrations
             ALTER TABLE runs ADD COLUMN user_id TEXT;
             CREATE INDEX runs_by_experiment ON runs (experiment_id, started_at DESC);
             """),
+        (3, "metric series index and latest metrics", """
+            -- History reads in (step, timestamp) order straight from the index instead of sorting the series.
+            CREATE INDEX run_metrics_series ON run_metrics (run_id, key, step, timestamp);
+            DROP INDEX run_metrics_by_run;
+            -- Each metric's latest point (highest step, then newest), kept on every write, so reading runs and
+            -- searching them never scans a long series.
+            CREATE TABLE latest_metrics (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                key TEXT NOT NULL,
+                value REAL,
+                step INTEGER NOT NULL,
+                timestamp INTEGER NOT NULL,
+                PRIMARY KEY (run_id, key)
+            );
+            INSERT INTO latest_metrics (run_id, key, value, step, timestamp)
+            SELECT run_id, key, value, step, timestamp FROM (
+                SELECT run_id, key, value, step, timestamp,
+                       ROW_NUMBER() OVER (PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC) AS newest
+                FROM run_metrics)
+            WHERE newest = 1;
+            """),
     ];
 }

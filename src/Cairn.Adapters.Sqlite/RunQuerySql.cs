@@ -60,7 +60,7 @@ internal sealed class RunQuerySql
         {
             // A metric stored as NaN is NULL in SQLite; "has no such metric" must not match it.
             return c.Key.Field == RunField.Metric
-                ? $"{(c.Operator == "IS NULL" ? "NOT " : "")}EXISTS (SELECT 1 FROM run_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(c.Key.Name)})"
+                ? $"{(c.Operator == "IS NULL" ? "NOT " : "")}EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(c.Key.Name)})"
                 : $"{Value(c.Key)} {c.Operator}";
         }
 
@@ -77,7 +77,7 @@ internal sealed class RunQuerySql
 
     private string Value(RunKey key) => key.Field switch
     {
-        RunField.Metric => $"(SELECT m.value FROM run_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)} ORDER BY m.step DESC, m.timestamp DESC LIMIT 1)",
+        RunField.Metric => $"(SELECT m.value FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)})",
         RunField.Param => $"(SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = {Parameter(key.Name)})",
         RunField.Tag => $"(SELECT t.value FROM run_tags t WHERE t.run_id = r.id AND t.key = {Parameter(key.Name)})",
         _ => key.Name switch

@@ -43,12 +43,7 @@ public sealed partial class SqliteMetadataStore
                     [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
             }
 
-            foreach (var metric in completion.Metrics)
-            {
-                await ExecuteAsync(connection, transaction, "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)",
-                    [("$run", runId), ("$key", metric.Key), ("$value", double.IsNaN(metric.Value) ? null : metric.Value), ("$step", metric.Step),
-                     ("$ts", metric.Timestamp.ToUnixTimeMilliseconds())], cancellationToken).ConfigureAwait(false);
-            }
+            InsertMetrics(connection, transaction, runId, completion.Metrics);
 
             foreach (var (key, value) in completion.Tags)
             {
@@ -158,13 +153,8 @@ public sealed partial class SqliteMetadataStore
             ids, r => (r.GetString(0), (r.GetString(1), r.GetString(2))), cancellationToken).ConfigureAwait(false));
         var tagsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, key, value FROM run_tags WHERE run_id IN ({inList}) ORDER BY key",
             ids, r => (r.GetString(0), (r.GetString(1), r.GetString(2))), cancellationToken).ConfigureAwait(false));
-        var metricsByRun = Group(await QueryAsync(connection, null, $"""
-            SELECT run_id, key, value, step, timestamp FROM (
-                SELECT run_id, key, value, step, timestamp,
-                       ROW_NUMBER() OVER (PARTITION BY run_id, key ORDER BY step DESC, timestamp DESC) AS newest
-                FROM run_metrics WHERE run_id IN ({inList}))
-            WHERE newest = 1 ORDER BY key
-            """,
+        var metricsByRun = Group(await QueryAsync(connection, null,
+            $"SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({inList}) ORDER BY key",
             ids, r => (r.GetString(0), new Metric(r.GetString(1), r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(3), Time(r.GetInt64(4)))),
             cancellationToken).ConfigureAwait(false));
         var inputsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, dataset, version, context FROM run_inputs WHERE run_id IN ({inList})",

@@ -193,12 +193,23 @@ public sealed partial class SqliteMetadataStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Metric>>(async connection => await QueryAsync(connection, null,
-            "SELECT key, value, step, timestamp FROM run_metrics WHERE run_id = $run AND key = $key ORDER BY step, timestamp",
-            [("$run", runId), ("$key", key)], r => new Metric(r.GetString(0), r.IsDBNull(1) ? double.NaN : r.GetDouble(1), r.GetInt64(2), Time(r.GetInt64(3))),
-            cancellationToken).ConfigureAwait(false), cancellationToken);
+        ReadAsync<IReadOnlyList<Metric>>(connection =>
+        {
+            // A series can hold millions of points: read it with a plain loop, no per-row task or key string.
+            using var command = Command(connection, null,
+                "SELECT value, step, timestamp FROM run_metrics WHERE run_id = $run AND key = $key ORDER BY step, timestamp", [("$run", runId), ("$key", key)]);
+            using var reader = command.ExecuteReader();
+            var points = new List<Metric>();
+            while (reader.Read())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                points.Add(new Metric(key, reader.IsDBNull(0) ? double.NaN : reader.GetDouble(0), reader.GetInt64(1), Time(reader.GetInt64(2))));
+            }
 
-    // One prepared statement, re-bound per point, inside the batch's transaction.
+            return Task.FromResult<IReadOnlyList<Metric>>(points);
+        }, cancellationToken);
+
+    // Appends the points with one prepared statement, and moves each key's latest point forward where a newer one arrived.
     private static void InsertMetrics(SqliteConnection connection, SqliteTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
     {
         if (metrics.Count == 0)
@@ -206,23 +217,47 @@ public sealed partial class SqliteMetadataStore
             return;
         }
 
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)";
-        insert.Parameters.AddWithValue("$run", runId);
-        var key = insert.Parameters.Add("$key", SqliteType.Text);
-        var value = insert.Parameters.Add("$value", SqliteType.Real);
-        var step = insert.Parameters.Add("$step", SqliteType.Integer);
-        var timestamp = insert.Parameters.Add("$ts", SqliteType.Integer);
-        insert.Prepare();
-        foreach (var metric in metrics)
+        using (var insert = MetricCommand(connection, transaction, runId,
+            "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)", out var bind))
+        {
+            foreach (var metric in metrics)
+            {
+                bind(metric);
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        using var latest = MetricCommand(connection, transaction, runId, """
+            INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)
+            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+            WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
+            """, out var bindLatest);
+        foreach (var newest in metrics.GroupBy(m => m.Key).Select(g => g.MaxBy(m => (m.Step, m.Timestamp))!))
+        {
+            bindLatest(newest);
+            latest.ExecuteNonQuery();
+        }
+    }
+
+    private static SqliteCommand MetricCommand(SqliteConnection connection, SqliteTransaction transaction, string runId, string sql, out Action<Metric> bind)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$run", runId);
+        var key = command.Parameters.Add("$key", SqliteType.Text);
+        var value = command.Parameters.Add("$value", SqliteType.Real);
+        var step = command.Parameters.Add("$step", SqliteType.Integer);
+        var timestamp = command.Parameters.Add("$ts", SqliteType.Integer);
+        command.Prepare();
+        bind = metric =>
         {
             key.Value = metric.Key;
             value.Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
             step.Value = metric.Step;
             timestamp.Value = metric.Timestamp.ToUnixTimeMilliseconds();
-            insert.ExecuteNonQuery();
-        }
+        };
+        return command;
     }
 
     private static async Task<long> RequireExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken)

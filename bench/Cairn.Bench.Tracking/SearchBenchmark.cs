@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cairn.Adapters.Sqlite;
+using Cairn.Application;
+using Cairn.Core.Runs;
+using Microsoft.Data.Sqlite;
+
+/// <summary>Run search over many runs, each with 20 params and 20 metrics, and a million-point metric history, on the embedded SQLite store.</summary>
+internal static class SearchBenchmark
+{
+    public static async Task RunAsync(int runCount)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"cairn-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"), TimeProvider.System, CancellationToken.None);
+            var runs = new RunService(store, TimeProvider.System, new Actor("bench"));
+            var seed = Stopwatch.StartNew();
+            var random = new Random(7);
+            for (var i = 0; i < runCount; i++)
+            {
+                var run = await runs.CreateAsync("0", $"run-{i}", null, null, [], CancellationToken.None);
+                var metrics = Enumerable.Range(0, 20).Select(m => new Metric($"m{m}", random.NextDouble(), 0, DateTimeOffset.UnixEpoch)).ToList();
+                var parameters = Enumerable.Range(0, 20).Select(p => new KeyValuePair<string, string>($"p{p}", $"v{random.Next(10)}")).ToList();
+                await runs.LogBatchAsync(run.Id, metrics, parameters, [], CancellationToken.None);
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeded {runCount:N0} runs x (20 params + 20 metrics) in {seed.Elapsed.TotalSeconds:0.0} s"));
+            const string Filter = "metrics.m3 > 0.9 and params.p7 = 'v3'";
+            var timings = new List<double>();
+            var matched = 0;
+            for (var i = 0; i < 7; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var (page, _) = await runs.SearchAsync(["0"], Filter, LifecycleStage.Active, ["metrics.m3 DESC"], 1000, null, CancellationToken.None);
+                timings.Add(clock.Elapsed.TotalMilliseconds);
+                matched = page.Count;
+            }
+
+            timings.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"search \"{Filter}\" ordered by metrics.m3: {matched} runs, median {timings[3]:0.0} ms (min {timings[0]:0.0}, max {timings[^1]:0.0}) over 7 runs"));
+
+            // One metric with a million points, read back whole.
+            var series = await runs.CreateAsync("0", "long-series", null, null, [], CancellationToken.None);
+            for (var batch = 0; batch < 1000; batch++)
+            {
+                var points = Enumerable.Range(0, 1000).Select(i => new Metric("loss", random.NextDouble(), (batch * 1000) + i, DateTimeOffset.UnixEpoch)).ToList();
+                await runs.LogBatchAsync(series.Id, points, [], [], CancellationToken.None);
+            }
+
+            var history = new List<double>();
+            for (var i = 0; i < 3; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var all = await runs.GetMetricHistoryAsync(series.Id, "loss", CancellationToken.None);
+                history.Add(clock.Elapsed.TotalMilliseconds);
+                matched = all.Count;
+            }
+
+            history.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"full history of a {matched:N0}-point metric: median {history[1]:0} ms over 3 reads"));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
