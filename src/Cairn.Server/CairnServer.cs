@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using Cairn.Application;
 using Cairn.Core;
+using Cairn.Server.Api;
 using Cairn.Server.Mlflow;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -58,11 +59,37 @@ public static partial class CairnServer
         });
         addServices(builder.Services);
         builder.Services.AddSingleton(new ServingState(options.Alias));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            // The native API speaks Cairn's JSON: the same naming, enum names and NaN handling as the CLI's --json.
+            var cairn = CairnJson.Default.Options;
+            json.SerializerOptions.PropertyNamingPolicy = cairn.PropertyNamingPolicy;
+            json.SerializerOptions.DefaultIgnoreCondition = cairn.DefaultIgnoreCondition;
+            json.SerializerOptions.NumberHandling = cairn.NumberHandling;
+            foreach (var converter in cairn.Converters)
+            {
+                json.SerializerOptions.Converters.Add(converter);
+            }
+
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, CairnJson.Default);
+        });
+
+        // Malformed bodies reach the error handler as exceptions, so they get the same JSON error body as everything else.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Cairn";
+            document.Info.Description = "Cairn's native API: tracking, plus inference. MLflow clients use /api/2.0/mlflow/ instead.";
+            return Task.CompletedTask;
+        }));
 
         var app = builder.Build();
         app.Use(HandleErrorsAsync);
         app.MapInference();
         app.MapMlflow();
+        app.MapTrackingApi();
+        app.MapOpenApi("/api/openapi.json");
         return app;
     }
 

@@ -1,0 +1,45 @@
+using System.Text.Json.Serialization;
+using Cairn.Core.Runs;
+
+namespace Cairn.Server.Api;
+
+#pragma warning disable CA1812 // Instantiated by the JSON source generator.
+/// <summary>A new experiment.</summary>
+public sealed record CreateExperimentBody(string? Name, Dictionary<string, string>? Tags);
+
+/// <summary>A new run; <c>experiment_id</c> defaults to "0".</summary>
+public sealed record CreateRunBody(string? ExperimentId, string? Name, Dictionary<string, string>? Tags);
+
+/// <summary>One metric point; the step defaults to 0 and the timestamp to now (Unix milliseconds).</summary>
+public sealed record MetricPoint(string Key, double Value, long? Step, long? Timestamp);
+
+/// <summary>What one log call records, in one transaction.</summary>
+public sealed record LogBody(List<MetricPoint>? Metrics, Dictionary<string, string>? Params, Dictionary<string, string>? Tags);
+
+/// <summary>A change to a run; absent fields stay as they are.</summary>
+public sealed record UpdateRunBody(RunStatus? Status, long? EndTime, string? Name);
+
+/// <summary>A run search.</summary>
+public sealed record SearchRunsBody(List<string>? ExperimentIds, string? Filter, List<string>? OrderBy, int? MaxResults, string? PageToken, bool? IncludeDeleted);
+
+/// <summary>One page of runs.</summary>
+public sealed record RunPage(IReadOnlyList<Run> Runs, string? NextPageToken);
+
+/// <summary>One page of experiments.</summary>
+public sealed record ExperimentPage(IReadOnlyList<Experiment> Experiments, string? NextPageToken);
+#pragma warning restore CA1812
+
+/// <summary>The native API's bodies, in Cairn's JSON conventions (snake_case, enums as lowercase names).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    Converters = [typeof(Core.LowercaseEnumConverter<RunStatus>)])]
+[JsonSerializable(typeof(CreateExperimentBody))]
+[JsonSerializable(typeof(CreateRunBody))]
+[JsonSerializable(typeof(LogBody))]
+[JsonSerializable(typeof(UpdateRunBody))]
+[JsonSerializable(typeof(SearchRunsBody))]
+[JsonSerializable(typeof(RunPage))]
+[JsonSerializable(typeof(ExperimentPage))]
+internal sealed partial class ApiJson : JsonSerializerContext;

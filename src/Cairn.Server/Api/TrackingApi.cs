@@ -1,0 +1,66 @@
+using Cairn.Application;
+using Cairn.Core.Runs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Server.Api;
+
+/// <summary>Cairn's own tracking API under <c>/api/</c>: experiments, runs, logging, search and metric history.</summary>
+internal static class TrackingApi
+{
+    public static void MapTrackingApi(this IEndpointRouteBuilder app)
+    {
+        var experiments = app.MapGroup("/api/experiments").WithTags("Experiments");
+        experiments.MapGet("/", async (ExperimentService service, bool? includeDeleted, int? maxResults, string? pageToken, CancellationToken ct) =>
+        {
+            var (page, next) = await service.SearchAsync(includeDeleted == true ? null : LifecycleStage.Active, maxResults ?? 1000, pageToken, ct);
+            return new ExperimentPage(page, next);
+        }).WithSummary("Lists experiments by id.");
+        experiments.MapPost("/", async (CreateExperimentBody body, ExperimentService service, CancellationToken ct) =>
+        {
+            var created = await service.CreateAsync(body.Name, null, body.Tags ?? [], ct);
+            return Results.Created($"/api/experiments/{created.Id}", created);
+        }).WithSummary("Creates an experiment with a unique name.");
+        experiments.MapGet("/{id}", (string id, ExperimentService service, CancellationToken ct) => service.GetAsync(id, ct))
+            .WithSummary("Gets an experiment.");
+
+        var runs = app.MapGroup("/api/runs").WithTags("Runs");
+        runs.MapPost("/", async (CreateRunBody body, RunService service, CancellationToken ct) =>
+        {
+            var run = await service.CreateAsync(body.ExperimentId, body.Name, null, null, [.. body.Tags ?? []], ct);
+            return Results.Created($"/api/runs/{run.Id}", run);
+        }).WithSummary("Starts a run.");
+        runs.MapGet("/{id}", (string id, RunService service, CancellationToken ct) => service.GetAsync(id, ct))
+            .WithSummary("Gets a run with its params, tags, latest metrics, inputs and artifacts.");
+        runs.MapPatch("/{id}", (string id, UpdateRunBody body, RunService service, CancellationToken ct) =>
+            service.UpdateAsync(id, body.Status, body.EndTime is { } end ? DateTimeOffset.FromUnixTimeMilliseconds(end) : null, body.Name, ct))
+            .WithSummary("Changes a run's status, end time or name; a terminal status without an end time ends it now.");
+        runs.MapDelete("/{id}", async (string id, RunService service, CancellationToken ct) =>
+        {
+            await service.DeleteAsync(id, ct);
+            return Results.NoContent();
+        }).WithSummary("Deletes a run (restorable).");
+        runs.MapPost("/{id}/restore", async (string id, RunService service, CancellationToken ct) =>
+        {
+            await service.RestoreAsync(id, ct);
+            return Results.NoContent();
+        }).WithSummary("Restores a deleted run.");
+        runs.MapPost("/{id}/log", async (string id, LogBody body, RunService service, TimeProvider time, CancellationToken ct) =>
+        {
+            var now = time.GetUtcNow();
+            var metrics = (body.Metrics ?? []).Select(m => new Metric(m.Key, m.Value, m.Step ?? 0,
+                m.Timestamp is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : now)).ToList();
+            await service.LogBatchAsync(id, metrics, [.. body.Params ?? []], [.. body.Tags ?? []], ct);
+            return Results.NoContent();
+        }).WithSummary("Logs metrics, params (write-once) and tags in one transaction, within MLflow's limits.");
+        runs.MapPost("/search", async (SearchRunsBody body, RunService service, CancellationToken ct) =>
+        {
+            var (page, next) = await service.SearchAsync(body.ExperimentIds ?? [Experiment.DefaultId], body.Filter,
+                body.IncludeDeleted == true ? null : LifecycleStage.Active, body.OrderBy ?? [], body.MaxResults ?? 1000, body.PageToken, ct);
+            return new RunPage(page, next);
+        }).WithSummary("Searches runs with a filter such as \"metrics.auc > 0.9 and params.trainer = 'lightgbm'\".");
+        runs.MapGet("/{id}/metrics/{key}", (string id, string key, RunService service, CancellationToken ct) => service.GetMetricHistoryAsync(id, key, ct))
+            .WithSummary("Every point of one metric of a run, by step and time.");
+    }
+}
