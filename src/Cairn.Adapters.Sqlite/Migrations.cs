@@ -143,5 +143,13 @@ internal static class Migrations
                 FROM run_metrics)
             WHERE newest = 1;
             """),
+        (4, "idempotent log batches", """
+            -- A client that retries a batch it may already have delivered names it; a known batch is acknowledged, not applied twice.
+            CREATE TABLE log_batches (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                batch_id TEXT NOT NULL,
+                PRIMARY KEY (run_id, batch_id)
+            );
+            """),
     ];
 }

@@ -112,7 +112,7 @@ public sealed partial class SqliteMetadataStore
 
     /// <inheritdoc />
     public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
-        IReadOnlyList<KeyValuePair<string, string>> tags, string actor, CancellationToken cancellationToken)
+        IReadOnlyList<KeyValuePair<string, string>> tags, string? batchId, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -120,6 +120,13 @@ public sealed partial class SqliteMetadataStore
         return WriteAsync(async (connection, transaction) =>
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+            if (batchId is not null && await ExecuteAsync(connection, transaction,
+                    "INSERT INTO log_batches (run_id, batch_id) VALUES ($run, $batch) ON CONFLICT DO NOTHING", [("$run", runId), ("$batch", batchId)],
+                    cancellationToken).ConfigureAwait(false) == 0)
+            {
+                return false;
+            }
+
             foreach (var (key, value) in parameters)
             {
                 var existing = await ScalarAsync(connection, transaction, "SELECT value FROM run_params WHERE run_id = $run AND key = $key",

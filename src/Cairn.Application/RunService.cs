@@ -72,11 +72,21 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
 
     /// <summary>Logs metrics, params and tags in one transaction, within MLflow's limits.</summary>
     public Task LogBatchAsync(string? runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
-        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
+        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken) =>
+        LogBatchAsync(runId, metrics, parameters, tags, null, cancellationToken);
+
+    /// <summary>Logs a batch once: a retry with the same <paramref name="batchId"/> is acknowledged without writing again.</summary>
+    public Task LogBatchAsync(string? runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
+        IReadOnlyList<KeyValuePair<string, string>> tags, string? batchId, CancellationToken cancellationToken)
     {
         ValidateId(runId);
         TrackingLimits.Validate(metrics, parameters, tags);
-        return store.LogBatchAsync(runId!, metrics, parameters, tags, actor.Name, cancellationToken);
+        if (batchId is { Length: 0 or > 64 })
+        {
+            throw CairnException.Invalid("batch_id must be 1 to 64 characters.");
+        }
+
+        return store.LogBatchAsync(runId!, metrics, parameters, tags, batchId, actor.Name, cancellationToken);
     }
 
     /// <summary>Removes a tag.</summary>

@@ -144,15 +144,30 @@ public sealed class SqliteMetadataStoreTests : IDisposable
         await store.CreateRunAsync(run, "tester", CancellationToken.None);
         Metric At(double value, long step, long ms) => new("loss", value, step, DateTimeOffset.FromUnixTimeMilliseconds(ms));
 
-        await store.LogBatchAsync(run.Id, [At(0.9, 5, 100), At(0.1, 2, 300)], [], [], "t", CancellationToken.None);
-        await store.LogBatchAsync(run.Id, [At(0.5, 1, 900)], [], [], "t", CancellationToken.None);
+        await store.LogBatchAsync(run.Id, [At(0.9, 5, 100), At(0.1, 2, 300)], [], [], null, "t", CancellationToken.None);
+        await store.LogBatchAsync(run.Id, [At(0.5, 1, 900)], [], [], null, "t", CancellationToken.None);
         var latestAfterOlderStep = Assert.Single((await store.GetRunAsync(run.Id, CancellationToken.None))!.Metrics);
-        await store.LogBatchAsync(run.Id, [At(0.7, 5, 200)], [], [], "t", CancellationToken.None);
+        await store.LogBatchAsync(run.Id, [At(0.7, 5, 200)], [], [], null, "t", CancellationToken.None);
 
         Assert.Equal(0.9, latestAfterOlderStep.Value);
         Assert.Equal(0.7, Assert.Single((await store.GetRunAsync(run.Id, CancellationToken.None))!.Metrics).Value);
         var history = await store.GetMetricHistoryAsync(run.Id, "loss", CancellationToken.None);
         Assert.Equal([(1L, 0.5), (2L, 0.1), (5L, 0.9), (5L, 0.7)], history.Select(m => (m.Step, m.Value)));
+    }
+
+    [Fact]
+    public async Task LogBatch_WithAKnownBatchId_IsAcknowledgedButNotAppliedTwice()
+    {
+        var store = await OpenAsync();
+        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
+        await store.CreateRunAsync(run, "tester", CancellationToken.None);
+        Metric[] points = [new("loss", 1, 0, _time.GetUtcNow()), new("loss", 2, 1, _time.GetUtcNow())];
+
+        await store.LogBatchAsync(run.Id, points, [], [], "batch-1", "t", CancellationToken.None);
+        await store.LogBatchAsync(run.Id, points, [], [], "batch-1", "t", CancellationToken.None);
+        await store.LogBatchAsync(run.Id, points, [], [], "batch-2", "t", CancellationToken.None);
+
+        Assert.Equal(4, (await store.GetMetricHistoryAsync(run.Id, "loss", CancellationToken.None)).Count);
     }
 
     [Fact]

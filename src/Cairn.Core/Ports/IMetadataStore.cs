@@ -54,10 +54,11 @@ public interface IMetadataStore
 
     /// <summary>
     /// Appends metrics, sets params (write-once: the same value again is accepted, a different one is an error) and
-    /// sets tags on an active run, all in one transaction.
+    /// sets tags on an active run, all in one transaction. A batch with a <paramref name="batchId"/> already applied to
+    /// the run is acknowledged without being applied again, so a client may retry safely.
     /// </summary>
     Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
-        IReadOnlyList<KeyValuePair<string, string>> tags, string actor, CancellationToken cancellationToken);
+        IReadOnlyList<KeyValuePair<string, string>> tags, string? batchId, string actor, CancellationToken cancellationToken);
 
     /// <summary>Removes a run tag.</summary>
     Task DeleteRunTagAsync(string runId, string key, string actor, CancellationToken cancellationToken);

@@ -13,8 +13,8 @@ public sealed record CreateRunBody(string? ExperimentId, string? Name, Dictionar
 /// <summary>One metric point; the step defaults to 0 and the timestamp to now (Unix milliseconds).</summary>
 public sealed record MetricPoint(string Key, double Value, long? Step, long? Timestamp);
 
-/// <summary>What one log call records, in one transaction.</summary>
-public sealed record LogBody(List<MetricPoint>? Metrics, Dictionary<string, string>? Params, Dictionary<string, string>? Tags);
+/// <summary>What one log call records, in one transaction; a retried call with the same <c>batch_id</c> is applied once.</summary>
+public sealed record LogBody(List<MetricPoint>? Metrics, Dictionary<string, string>? Params, Dictionary<string, string>? Tags, string? BatchId);
 
 /// <summary>A change to a run; absent fields stay as they are.</summary>
 public sealed record UpdateRunBody(RunStatus? Status, long? EndTime, string? Name);

@@ -51,7 +51,7 @@ internal static class TrackingApi
             var now = time.GetUtcNow();
             var metrics = (body.Metrics ?? []).Select(m => new Metric(m.Key, m.Value, m.Step ?? 0,
                 m.Timestamp is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : now)).ToList();
-            await service.LogBatchAsync(id, metrics, [.. body.Params ?? []], [.. body.Tags ?? []], ct);
+            await service.LogBatchAsync(id, metrics, [.. body.Params ?? []], [.. body.Tags ?? []], body.BatchId, ct);
             return Results.NoContent();
         }).WithSummary("Logs metrics, params (write-once) and tags in one transaction, within MLflow's limits.");
         runs.MapPost("/search", async (SearchRunsBody body, RunService service, CancellationToken ct) =>

@@ -1,0 +1,119 @@
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+
+namespace Cairn.Client;
+
+/// <summary>How a <see cref="CairnClient"/> batches and retries.</summary>
+public sealed record CairnClientOptions
+{
+    /// <summary>How often buffered metrics are sent in the background. Default: 1 second.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most metric points in one request; the server's limit is 1000. Default: 1000.</summary>
+    public int MaxBatchSize { get; init; } = 1000;
+
+    /// <summary>How many times one request is tried before its failure is reported. Default: 5.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>The wait before the first retry; each further retry waits twice as long. Default: 100 ms.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The clock for timestamps, the flush timer and retry waits. Default: the system clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+/// <summary>A failure the server reported, or one that outlasted every retry.</summary>
+public sealed class CairnClientException(string message, int? statusCode = null, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The HTTP status, when the server answered.</summary>
+    public int? StatusCode { get; } = statusCode;
+}
+
+/// <summary>Talks to a Cairn server's tracking API. Thread-safe; one instance per server is enough.</summary>
+/// <param name="http">An <see cref="HttpClient"/> whose <see cref="HttpClient.BaseAddress"/> is the server, such as http://127.0.0.1:5000/.</param>
+/// <param name="options">Batching and retry settings.</param>
+public sealed class CairnClient(HttpClient http, CairnClientOptions? options = null)
+{
+    internal HttpClient Http { get; } = http ?? throw new ArgumentNullException(nameof(http));
+
+    internal CairnClientOptions Options { get; } = options ?? new CairnClientOptions();
+
+    /// <summary>Starts a run; log to it through the returned <see cref="TrackedRun"/> and dispose it to flush and end it.</summary>
+    public async Task<TrackedRun> StartRunAsync(string? experimentId = null, string? name = null, IReadOnlyDictionary<string, string>? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        var body = new CreateRunRequest(experimentId, name, tags?.ToDictionary());
+        var created = await SendAsync(HttpMethod.Post, "api/runs", JsonContent.Create(body, ClientJson.Default.CreateRunRequest), cancellationToken).ConfigureAwait(false);
+        var run = await created.Content.ReadFromJsonAsync(ClientJson.Default.RunResponse, cancellationToken).ConfigureAwait(false)
+            ?? throw new CairnClientException("The server answered run creation without a run.");
+        created.Dispose();
+        return new TrackedRun(this, run.Id);
+    }
+
+    // Sends one request, retrying connection failures, timeouts, 408, 429 and 5xx with exponential backoff.
+    // The caller makes the request idempotent (log batches carry a batch id), so a retry never writes twice.
+    internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent content, CancellationToken cancellationToken)
+    {
+        var payload = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var mediaType = content.Headers.ContentType;
+        for (var attempt = 1; ; attempt++)
+        {
+            using var body = new ByteArrayContent(payload);
+            body.Headers.ContentType = mediaType;
+            using var request = new HttpRequestMessage(method, path) { Content = body };
+            Exception? failure;
+            try
+            {
+                var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return response;
+                }
+
+                var status = (int)response.StatusCode;
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                response.Dispose();
+                failure = new CairnClientException($"{method} {path} answered {status}: {text}", status);
+                if (status is not (408 or 429 or >= 500))
+                {
+                    throw failure;
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                failure = e;
+            }
+            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                failure = e;
+            }
+
+            if (attempt >= Options.MaxAttempts)
+            {
+                throw failure as CairnClientException ?? new CairnClientException($"{method} {path} failed after {attempt} attempts: {failure.Message}", null, failure);
+            }
+
+            await Task.Delay(Options.RetryDelay * Math.Pow(2, attempt - 1), Options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+internal sealed record CreateRunRequest(string? ExperimentId, string? Name, Dictionary<string, string>? Tags);
+
+internal sealed record RunResponse(string Id);
+
+internal sealed record MetricPoint(string Key, double Value, long Step, long Timestamp);
+
+internal sealed record LogRequest(List<MetricPoint>? Metrics, Dictionary<string, string>? Params, Dictionary<string, string>? Tags, string BatchId);
+
+internal sealed record UpdateRunRequest(string Status, long EndTime);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(CreateRunRequest))]
+[JsonSerializable(typeof(RunResponse))]
+[JsonSerializable(typeof(LogRequest))]
+[JsonSerializable(typeof(UpdateRunRequest))]
+internal sealed partial class ClientJson : JsonSerializerContext;

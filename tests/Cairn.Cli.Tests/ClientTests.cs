@@ -1,0 +1,148 @@
+using Cairn.Client;
+
+namespace Cairn.Cli.Tests;
+
+/// <summary>The .NET SDK against a real server: batching, flushing, ending, and retries that never duplicate points.</summary>
+public sealed class ClientTests : IAsyncLifetime
+{
+    private static readonly CairnClientOptions Options = new() { FlushInterval = TimeSpan.FromHours(1), RetryDelay = TimeSpan.FromMilliseconds(1) };
+
+    private readonly CairnHarness _cairn = new();
+    private HttpClient _server = null!;
+
+    public async Task InitializeAsync() => _server = await _cairn.StartServerAsync();
+
+    public async Task DisposeAsync()
+    {
+        _server.Dispose();
+        await _cairn.DisposeAsync();
+    }
+
+    private CairnClient Client(FlakyHandler? handler = null)
+    {
+        var http = handler is null ? new HttpClient() : new HttpClient(handler);
+        http.BaseAddress = _server.BaseAddress;
+        return new CairnClient(http, Options);
+    }
+
+    private async Task<int> HistoryCountAsync(string runId, string key)
+    {
+        using var response = await _server.GetAsync($"/api/runs/{runId}/metrics/{key}");
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetArrayLength();
+    }
+
+    [Fact]
+    public async Task Run_BuffersMetrics_AndDisposeFlushesAndEndsIt()
+    {
+        string runId;
+        await using (var run = await Client().StartRunAsync(name: "sdk", tags: new Dictionary<string, string> { ["source"] = "test" }))
+        {
+            runId = run.RunId;
+            await run.LogParamAsync("lr", "0.1");
+            await run.SetTagAsync("stage", "dev");
+            for (var step = 0; step < 2500; step++)
+            {
+                run.LogMetric("loss", 1.0 / (step + 1), step);
+            }
+
+            Assert.Equal(0, await HistoryCountAsync(runId, "loss"));
+        }
+
+        var (_, read) = await _server.GetJsonAsync($"/api/runs/{runId}");
+        Assert.Equal("finished", read.GetProperty("status").GetString());
+        Assert.Equal("0.1", read.GetProperty("params").GetProperty("lr").GetString());
+        Assert.Equal("dev", read.GetProperty("tags").GetProperty("stage").GetString());
+        Assert.Equal(2500, await HistoryCountAsync(runId, "loss"));
+    }
+
+    [Fact]
+    public async Task Flush_RetriesALostResponse_WithoutDuplicatingPoints()
+    {
+        // The first log request reaches the server and is stored, but its answer is lost on the way back.
+        var handler = new FlakyHandler { LoseResponses = 1 };
+        await using var run = await Client(handler).StartRunAsync();
+        for (var step = 0; step < 1500; step++)
+        {
+            run.LogMetric("loss", step, step);
+        }
+
+        await run.FlushAsync();
+
+        Assert.True(handler.Lost == 1);
+        Assert.Equal(1500, await HistoryCountAsync(run.RunId, "loss"));
+    }
+
+    [Fact]
+    public async Task Flush_RetriesWhileTheServerIsUnreachable()
+    {
+        var handler = new FlakyHandler();
+        await using var run = await Client(handler).StartRunAsync();
+        run.LogMetric("loss", 1);
+        handler.RefuseRequests = 3;
+
+        await run.FlushAsync();
+
+        Assert.Equal(3, handler.Refused);
+        Assert.Equal(1, await HistoryCountAsync(run.RunId, "loss"));
+    }
+
+    [Fact]
+    public async Task Flush_WhenEveryAttemptFails_KeepsThePointsForTheNextFlush()
+    {
+        var handler = new FlakyHandler();
+        await using var run = await Client(handler).StartRunAsync();
+        run.LogMetric("loss", 1);
+        handler.RefuseRequests = Options.MaxAttempts;
+
+        await Assert.ThrowsAsync<CairnClientException>(() => run.FlushAsync());
+        await run.FlushAsync();
+
+        Assert.Equal(1, await HistoryCountAsync(run.RunId, "loss"));
+    }
+
+    [Fact]
+    public async Task ACallerMistake_IsReportedWithoutRetrying()
+    {
+        var handler = new FlakyHandler();
+
+        var e = await Assert.ThrowsAsync<CairnClientException>(() => Client(handler).StartRunAsync(experimentId: "404"));
+
+        Assert.Equal(404, e.StatusCode);
+        Assert.Equal(1, handler.Sent);
+    }
+
+    private sealed class FlakyHandler() : DelegatingHandler(new HttpClientHandler())
+    {
+        public int LoseResponses { get; set; }
+
+        public int RefuseRequests { get; set; }
+
+        public int Lost { get; private set; }
+
+        public int Refused { get; private set; }
+
+        public int Sent { get; private set; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (RefuseRequests > 0)
+            {
+                RefuseRequests--;
+                Refused++;
+                throw new HttpRequestException("Connection refused (simulated).");
+            }
+
+            Sent++;
+            var response = await base.SendAsync(request, cancellationToken);
+            if (LoseResponses > 0 && request.RequestUri!.AbsolutePath.EndsWith("/log", StringComparison.Ordinal))
+            {
+                LoseResponses--;
+                Lost++;
+                response.Dispose();
+                throw new HttpRequestException("Connection reset while reading the response (simulated).");
+            }
+
+            return response;
+        }
+    }
+}
