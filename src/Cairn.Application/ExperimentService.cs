@@ -12,12 +12,13 @@ public sealed class ExperimentService(IMetadataStore store, Actor actor)
     public const int MaxPageSize = 50_000;
 
     /// <summary>Creates an experiment with a unique name.</summary>
-    public Task<Experiment> CreateAsync(string? name, string? artifactLocation, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
+    public Task<Experiment> CreateAsync(string? name, string? artifactLocation, IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tags);
         ValidateName(name);
-        TrackingLimits.Validate([], [], [.. tags]);
-        return store.CreateExperimentAsync(name!, string.IsNullOrEmpty(artifactLocation) ? null : artifactLocation, tags, actor.Name, cancellationToken);
+        TrackingLimits.Validate([], [], tags);
+        var byKey = tags.GroupBy(t => t.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+        return store.CreateExperimentAsync(name!, string.IsNullOrEmpty(artifactLocation) ? null : artifactLocation, byKey, actor.Name, cancellationToken);
     }
 
     /// <summary>An experiment by id.</summary>

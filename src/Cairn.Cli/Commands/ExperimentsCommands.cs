@@ -17,7 +17,7 @@ internal static class ExperimentsCommands
         var create = new Command("create", "Create an experiment") { name };
         create.SetAction(app.Handler(async (context, ct) =>
         {
-            var experiment = await context.Get<ExperimentService>().CreateAsync(context.Parse.GetValue(name), null, new Dictionary<string, string>(), ct);
+            var experiment = await context.Get<ExperimentService>().CreateAsync(context.Parse.GetValue(name), null, [], ct);
             if (context.Json)
             {
                 context.Console.WriteJson(experiment, CairnJson.Readable.Experiment);

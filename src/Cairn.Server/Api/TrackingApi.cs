@@ -19,7 +19,7 @@ internal static class TrackingApi
         }).WithSummary("Lists experiments by id.");
         experiments.MapPost("/", async (CreateExperimentBody body, ExperimentService service, CancellationToken ct) =>
         {
-            var created = await service.CreateAsync(body.Name, null, body.Tags ?? [], ct);
+            var created = await service.CreateAsync(body.Name, null, [.. body.Tags ?? []], ct);
             return Results.Created($"/api/experiments/{created.Id}", created);
         }).WithSummary("Creates an experiment with a unique name.");
         experiments.MapGet("/{id}", (string id, ExperimentService service, CancellationToken ct) => service.GetAsync(id, ct))

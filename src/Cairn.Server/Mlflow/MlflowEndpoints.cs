@@ -25,7 +25,7 @@ internal static class MlflowEndpoints
         api.MapPost("/experiments/create", async (HttpContext http, ExperimentService experiments) =>
         {
             var request = await ReadAsync(http, MlflowJson.Default.CreateExperimentRequest);
-            var created = await experiments.CreateAsync(request.Name, request.ArtifactLocation, Tags(request.Tags).ToDictionary(), http.RequestAborted);
+            var created = await experiments.CreateAsync(request.Name, request.ArtifactLocation, Tags(request.Tags), http.RequestAborted);
             return Ok(new CreateExperimentResponse(created.Id), MlflowJson.Default.CreateExperimentResponse);
         });
         api.MapGet("/experiments/get", async (HttpContext http, ExperimentService experiments) =>

@@ -1,0 +1,87 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Cairn.Cli.Tests;
+
+/// <summary>Malformed JSON, wrong types, huge values and unknown ids sent to every tracking endpoint: never a 500.</summary>
+public sealed class FuzzTests : IAsyncLifetime
+{
+    private static readonly string[] PostEndpoints =
+    [
+        "/api/2.0/mlflow/experiments/create", "/api/2.0/mlflow/experiments/search", "/api/2.0/mlflow/experiments/update",
+        "/api/2.0/mlflow/experiments/delete", "/api/2.0/mlflow/experiments/restore", "/api/2.0/mlflow/experiments/set-experiment-tag",
+        "/api/2.0/mlflow/experiments/delete-experiment-tag", "/api/2.0/mlflow/runs/create", "/api/2.0/mlflow/runs/update",
+        "/api/2.0/mlflow/runs/delete", "/api/2.0/mlflow/runs/restore", "/api/2.0/mlflow/runs/log-metric", "/api/2.0/mlflow/runs/log-parameter",
+        "/api/2.0/mlflow/runs/set-tag", "/api/2.0/mlflow/runs/delete-tag", "/api/2.0/mlflow/runs/log-batch", "/api/2.0/mlflow/runs/search",
+        "/api/experiments", "/api/runs", "/api/runs/search", "/api/runs/{run}/log", "/api/runs/{run}/restore",
+        "/api/runs/0123456789abcdef0123456789abcdef/log",
+    ];
+
+    private static readonly string[] GetEndpoints =
+    [
+        "/api/2.0/mlflow/experiments/get?experiment_id=", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=",
+        "/api/2.0/mlflow/runs/get?run_id=", "/api/2.0/mlflow/metrics/get-history?metric_key=m&run_id=", "/api/experiments/", "/api/runs/",
+    ];
+
+    private static readonly string[] Bodies =
+    [
+        "", "{", "[]", "null", "42", "\"text\"", "{\"a\": }", "{}",
+        "{\"run_id\": 7, \"experiment_id\": [], \"name\": {}, \"key\": false, \"value\": [1], \"metrics\": \"x\", \"params\": 3, \"tags\": {\"k\": 1}}",
+        "{\"run_id\": \"{run}\", \"experiment_id\": \"99999999999999999999999\", \"name\": \"x\", \"key\": \"k\", \"value\": 1e400, \"timestamp\": -1, \"step\": 9223372036854775807}",
+        "{\"run_id\": \"{run}\", \"key\": \"" + new string('k', 5000) + "\", \"value\": \"" + new string('v', 100_000) + "\", \"new_name\": \"\", \"status\": \"NOPE\", \"max_results\": -5, \"page_token\": \"@@\", \"filter\": \"((((\"}",
+        "{\"run_id\": \"{run}\", \"metrics\": [{\"key\": null, \"value\": null}], \"params\": [{\"key\": \"p\"}], \"tags\": [{}], \"experiment_ids\": [\"abc\", null]}",
+        "{\"experiment_id\": \"-1\", \"experiment_ids\": [\"-1\"], \"view_type\": \"SOME\", \"run_view_type\": 3, \"order_by\": [\"metrics.\"], \"filter\": \"params.x < 3\"}",
+    ];
+
+    private static readonly string[] Ids = ["", "0", "-1", "abc", "../../etc/passwd", "99999999999999999999", "0123456789abcdef0123456789abcdef", "%00", "{run}"];
+
+    private readonly CairnHarness _cairn = new();
+    private HttpClient _client = null!;
+    private string _runId = "";
+
+    public async Task InitializeAsync()
+    {
+        _client = await _cairn.StartServerAsync();
+        var (_, run) = await _client.PostJsonAsync("/api/runs", "{}");
+        _runId = run.GetProperty("id").GetString()!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _cairn.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task EveryTrackingEndpoint_AnswersBadInputWithA4xx()
+    {
+        var failures = new List<string>();
+        foreach (var endpoint in PostEndpoints)
+        {
+            foreach (var body in Bodies)
+            {
+                using var content = new StringContent(body.Replace("{run}", _runId, StringComparison.Ordinal), Encoding.UTF8);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await _client.PostAsync(endpoint.Replace("{run}", _runId, StringComparison.Ordinal), content);
+                if ((int)response.StatusCode >= 500)
+                {
+                    failures.Add($"POST {endpoint} {body[..Math.Min(body.Length, 60)]} -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        foreach (var endpoint in GetEndpoints)
+        {
+            foreach (var id in Ids)
+            {
+                using var response = await _client.GetAsync(endpoint + Uri.EscapeDataString(id.Replace("{run}", _runId, StringComparison.Ordinal)));
+                if ((int)response.StatusCode >= 500)
+                {
+                    failures.Add($"GET {endpoint}{id} -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Take(20)));
+    }
+}
