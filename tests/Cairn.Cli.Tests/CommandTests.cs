@@ -59,6 +59,13 @@ public sealed class CommandTests : IAsyncLifetime
         var list = await _cairn.RunOkAsync("runs", "list");
         Assert.Contains(runId, list.Output);
         Assert.Contains("FINISHED", list.Output);
+        var found = (await _cairn.RunOkAsync("runs", "search", "--filter", "metrics.accuracy > 0.5 and params.trainer = 'lightgbm'", "--json")).Json;
+        Assert.Equal(runId, found[0].GetProperty("id").GetString());
+        var none = (await _cairn.RunOkAsync("runs", "search", "--filter", "params.trainer = 'fasttree'", "--json")).Json;
+        Assert.Equal(0, none.GetArrayLength());
+        var bad = await _cairn.RunAsync("runs", "search", "--filter", "metrics.accuracy >");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("position 19", bad.Error);
 
         var models = await _cairn.RunOkAsync("models", "show", "iris-species");
         Assert.Contains("champion", models.Output);

@@ -17,6 +17,20 @@ internal static class RunsCommands
         list.SetAction(app.Handler((context, ct) => ListAsync(context, context.Parse.GetValue(limit), ct)));
         command.Subcommands.Add(list);
 
+        var experiments = new Option<string[]>("--experiment") { Description = "Experiment ids to search (default: 0)", AllowMultipleArgumentsPerToken = true };
+        var filter = new Option<string?>("--filter") { Description = "For example: metrics.auc > 0.9 and params.trainer = 'lightgbm'" };
+        var orderBy = new Option<string[]>("--order-by") { Description = "Keys such as 'metrics.auc DESC'", AllowMultipleArgumentsPerToken = true };
+        var searchLimit = new Option<int>("--limit") { Description = "How many runs to show", DefaultValueFactory = _ => 50 };
+        var search = new Command("search", "Find runs by metrics, params, tags and attributes") { experiments, filter, orderBy, searchLimit };
+        search.SetAction(app.Handler(async (context, ct) =>
+        {
+            var ids = context.Parse.GetValue(experiments) is { Length: > 0 } chosen ? chosen : ["0"];
+            var (runs, _) = await context.Get<RunService>().SearchAsync(ids, context.Parse.GetValue(filter), Core.Runs.LifecycleStage.Active,
+                context.Parse.GetValue(orderBy) ?? [], context.Parse.GetValue(searchLimit), null, ct);
+            return Write(context, runs);
+        }));
+        command.Subcommands.Add(search);
+
         var id = new Argument<string>("run") { Description = "The run id" };
         var show = new Command("show", "Show a run's params, metrics, inputs and artifacts") { id };
         show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(id)!, ct)));
@@ -24,9 +38,11 @@ internal static class RunsCommands
         return command;
     }
 
-    private static async Task<int> ListAsync(CommandContext context, int limit, CancellationToken cancellationToken)
+    private static async Task<int> ListAsync(CommandContext context, int limit, CancellationToken cancellationToken) =>
+        Write(context, await context.Get<RunService>().ListAsync(limit, cancellationToken));
+
+    private static int Write(CommandContext context, IReadOnlyList<Core.Runs.Run> runs)
     {
-        var runs = await context.Get<RunService>().ListAsync(limit, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(runs, CairnJson.Readable.IReadOnlyListRun);
@@ -35,7 +51,7 @@ internal static class RunsCommands
 
         if (runs.Count == 0)
         {
-            context.Console.Out.MarkupLine("No runs yet. Train one with: cairn train --config FILE.yaml");
+            context.Console.Out.MarkupLine("No runs found. Train one with: cairn train --config FILE.yaml");
             return 0;
         }
 
