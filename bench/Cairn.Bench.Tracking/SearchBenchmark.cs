@@ -44,11 +44,17 @@ internal static class SearchBenchmark
 
             // One metric with a million points, read back whole.
             var series = await runs.CreateAsync("0", "long-series", null, null, [], CancellationToken.None);
-            for (var batch = 0; batch < 1000; batch++)
+            var batches = Enumerable.Range(0, 1000)
+                .Select(batch => Enumerable.Range(0, 1000).Select(i => new Metric("loss", random.NextDouble(), (batch * 1000) + i, DateTimeOffset.UnixEpoch)).ToList())
+                .ToList();
+            var ingest = Stopwatch.StartNew();
+            foreach (var points in batches)
             {
-                var points = Enumerable.Range(0, 1000).Select(i => new Metric("loss", random.NextDouble(), (batch * 1000) + i, DateTimeOffset.UnixEpoch)).ToList();
                 await runs.LogBatchAsync(series.Id, points, [], [], CancellationToken.None);
             }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"store-level log-batch (no HTTP), 1,000 batches of 1,000 points: {1_000_000 / ingest.Elapsed.TotalSeconds:N0} points/s"));
 
             var history = new List<double>();
             for (var i = 0; i < 3; i++)
