@@ -3,31 +3,20 @@ using Cairn.Client;
 namespace Cairn.Cli.Tests;
 
 /// <summary>The .NET SDK against a real server: batching, flushing, ending, and retries that never duplicate points.</summary>
-public sealed class ClientTests : IAsyncLifetime
+public sealed class ClientTests : ServerTest
 {
     private static readonly CairnClientOptions Options = new() { FlushInterval = TimeSpan.FromHours(1), RetryDelay = TimeSpan.FromMilliseconds(1) };
-
-    private readonly CairnHarness _cairn = new();
-    private HttpClient _server = null!;
-
-    public async Task InitializeAsync() => _server = await _cairn.StartServerAsync();
-
-    public async Task DisposeAsync()
-    {
-        _server.Dispose();
-        await _cairn.DisposeAsync();
-    }
 
     private CairnClient Client(FlakyHandler? handler = null)
     {
         var http = handler is null ? new HttpClient() : new HttpClient(handler);
-        http.BaseAddress = _server.BaseAddress;
+        http.BaseAddress = Server.BaseAddress;
         return new CairnClient(http, Options);
     }
 
     private async Task<int> HistoryCountAsync(string runId, string key)
     {
-        using var response = await _server.GetAsync($"/api/runs/{runId}/metrics/{key}");
+        using var response = await Server.GetAsync($"/api/runs/{runId}/metrics/{key}");
         return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetArrayLength();
     }
 
@@ -48,7 +37,7 @@ public sealed class ClientTests : IAsyncLifetime
             Assert.Equal(0, await HistoryCountAsync(runId, "loss"));
         }
 
-        var (_, read) = await _server.GetJsonAsync($"/api/runs/{runId}");
+        var (_, read) = await Server.GetJsonAsync($"/api/runs/{runId}");
         Assert.Equal("finished", read.GetProperty("status").GetString());
         Assert.Equal("0.1", read.GetProperty("params").GetProperty("lr").GetString());
         Assert.Equal("dev", read.GetProperty("tags").GetProperty("stage").GetString());

@@ -4,7 +4,7 @@ using System.Text;
 namespace Cairn.Cli.Tests;
 
 /// <summary>Malformed JSON, wrong types, huge values and unknown ids sent to every tracking endpoint: never a 500.</summary>
-public sealed class FuzzTests : IAsyncLifetime
+public sealed class FuzzTests : ServerTest
 {
     private static readonly string[] PostEndpoints =
     [
@@ -35,21 +35,13 @@ public sealed class FuzzTests : IAsyncLifetime
 
     private static readonly string[] Ids = ["", "0", "-1", "abc", "../../etc/passwd", "99999999999999999999", "0123456789abcdef0123456789abcdef", "%00", "{run}"];
 
-    private readonly CairnHarness _cairn = new();
-    private HttpClient _client = null!;
     private string _runId = "";
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _client = await _cairn.StartServerAsync();
-        var (_, run) = await _client.PostJsonAsync("/api/runs", "{}");
+        await base.InitializeAsync();
+        var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");
         _runId = run.GetProperty("id").GetString()!;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _cairn.DisposeAsync();
     }
 
     [Fact]
@@ -62,7 +54,7 @@ public sealed class FuzzTests : IAsyncLifetime
             {
                 using var content = new StringContent(body.Replace("{run}", _runId, StringComparison.Ordinal), Encoding.UTF8);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                using var response = await _client.PostAsync(endpoint.Replace("{run}", _runId, StringComparison.Ordinal), content);
+                using var response = await Server.PostAsync(endpoint.Replace("{run}", _runId, StringComparison.Ordinal), content);
                 if ((int)response.StatusCode >= 500)
                 {
                     failures.Add($"POST {endpoint} {body[..Math.Min(body.Length, 60)]} -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
@@ -74,7 +66,7 @@ public sealed class FuzzTests : IAsyncLifetime
         {
             foreach (var id in Ids)
             {
-                using var response = await _client.GetAsync(endpoint + Uri.EscapeDataString(id.Replace("{run}", _runId, StringComparison.Ordinal)));
+                using var response = await Server.GetAsync(endpoint + Uri.EscapeDataString(id.Replace("{run}", _runId, StringComparison.Ordinal)));
                 if ((int)response.StatusCode >= 500)
                 {
                     failures.Add($"GET {endpoint}{id} -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

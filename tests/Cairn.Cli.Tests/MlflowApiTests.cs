@@ -3,37 +3,27 @@ using System.Text.Json;
 namespace Cairn.Cli.Tests;
 
 /// <summary>The MLflow REST API, checked against the request and response shapes of MLflow's published REST API reference.</summary>
-public sealed class MlflowApiTests : IAsyncLifetime
+public sealed class MlflowApiTests : ServerTest
 {
     private const string Api = "/api/2.0/mlflow";
-    private readonly CairnHarness _cairn = new();
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync() => _client = await _cairn.StartServerAsync();
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _cairn.DisposeAsync();
-    }
 
     private async Task<JsonElement> OkAsync(string path, string json)
     {
-        var (status, body) = await _client.PostJsonAsync(Api + path, json);
+        var (status, body) = await Server.PostJsonAsync(Api + path, json);
         Assert.True(status == 200, $"{path} answered {status}: {body}");
         return body;
     }
 
     private async Task<JsonElement> GetOkAsync(string path)
     {
-        var (status, body) = await _client.GetJsonAsync(Api + path);
+        var (status, body) = await Server.GetJsonAsync(Api + path);
         Assert.True(status == 200, $"{path} answered {status}: {body}");
         return body;
     }
 
     private async Task AssertErrorAsync(string path, string json, int status, string code, string? message = null)
     {
-        var (actual, body) = await _client.PostJsonAsync(Api + path, json);
+        var (actual, body) = await Server.PostJsonAsync(Api + path, json);
         Assert.Equal(status, actual);
         Assert.Equal(code, body.GetProperty("error_code").GetString());
         if (message is not null)
@@ -212,7 +202,7 @@ public sealed class MlflowApiTests : IAsyncLifetime
 
         await Task.WhenAll(runIds.Select(async (runId, client) =>
         {
-            using var http = new HttpClient { BaseAddress = _client.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            using var http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             for (var batch = 0; batch < 10; batch++)
             {
                 var metrics = string.Join(",", Enumerable.Range(0, 100).Select(i => $$"""{"key": "loss", "value": {{i}}, "timestamp": {{batch}}, "step": {{(batch * 100) + i}}}"""));
@@ -290,7 +280,7 @@ public sealed class MlflowApiTests : IAsyncLifetime
     [Fact]
     public async Task MetricHistory_OfAnUnknownRun_Is404()
     {
-        var (status, body) = await _client.GetJsonAsync($"{Api}/metrics/get-history?run_id=0123456789abcdef0123456789abcdef&metric_key=m");
+        var (status, body) = await Server.GetJsonAsync($"{Api}/metrics/get-history?run_id=0123456789abcdef0123456789abcdef&metric_key=m");
 
         Assert.Equal(404, status);
         Assert.Equal("RESOURCE_DOES_NOT_EXIST", body.GetProperty("error_code").GetString());

@@ -3,27 +3,16 @@ using System.Text.Json;
 namespace Cairn.Cli.Tests;
 
 /// <summary>Cairn's own tracking API under /api/ and its OpenAPI document.</summary>
-public sealed class NativeApiTests : IAsyncLifetime
+public sealed class NativeApiTests : ServerTest
 {
-    private readonly CairnHarness _cairn = new();
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync() => _client = await _cairn.StartServerAsync();
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _cairn.DisposeAsync();
-    }
-
     [Fact]
     public async Task Runs_CanBeCreatedLoggedUpdatedSearchedAndRead()
     {
-        var (status, experiment) = await _client.PostJsonAsync("/api/experiments", """{"name": "native", "tags": {"team": "risk"}}""");
+        var (status, experiment) = await Server.PostJsonAsync("/api/experiments", """{"name": "native", "tags": {"team": "risk"}}""");
         Assert.Equal(201, status);
         var experimentId = experiment.GetProperty("id").GetString();
 
-        var (created, run) = await _client.PostJsonAsync("/api/runs", $$$"""{"experiment_id": "{{{experimentId}}}", "name": "baseline", "tags": {"stage": "dev"}}""");
+        var (created, run) = await Server.PostJsonAsync("/api/runs", $$$"""{"experiment_id": "{{{experimentId}}}", "name": "baseline", "tags": {"stage": "dev"}}""");
         Assert.Equal(201, created);
         var runId = run.GetProperty("id").GetString();
         Assert.Equal("running", run.GetProperty("status").GetString());
@@ -31,27 +20,27 @@ public sealed class NativeApiTests : IAsyncLifetime
         using (var log = new StringContent("""{"metrics": [{"key": "auc", "value": 0.8, "step": 0}, {"key": "auc", "value": 0.93, "step": 1}], "params": {"trainer": "lightgbm"}, "tags": {"stage": "prod"}}""",
             System.Text.Encoding.UTF8, "application/json"))
         {
-            using var response = await _client.PostAsync($"/api/runs/{runId}/log", log);
+            using var response = await Server.PostAsync($"/api/runs/{runId}/log", log);
             Assert.Equal(204, (int)response.StatusCode);
         }
 
         using (var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/runs/{runId}") { Content = new StringContent("""{"status": "finished"}""", System.Text.Encoding.UTF8, "application/json") })
         {
-            using var response = await _client.SendAsync(patch);
+            using var response = await Server.SendAsync(patch);
             Assert.Equal(200, (int)response.StatusCode);
         }
 
-        var (_, read) = await _client.GetJsonAsync($"/api/runs/{runId}");
+        var (_, read) = await Server.GetJsonAsync($"/api/runs/{runId}");
         Assert.Equal("finished", read.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.String, read.GetProperty("ended_at").ValueKind);
         Assert.Equal(0.93, read.GetProperty("metrics")[0].GetProperty("value").GetDouble());
         Assert.Equal("prod", read.GetProperty("tags").GetProperty("stage").GetString());
 
-        var (_, found) = await _client.PostJsonAsync("/api/runs/search",
+        var (_, found) = await Server.PostJsonAsync("/api/runs/search",
             $$"""{"experiment_ids": ["{{experimentId}}"], "filter": "metrics.auc > 0.9 and params.trainer = 'lightgbm' and status = 'FINISHED'"}""");
         Assert.Equal(runId, Assert.Single(found.GetProperty("runs").EnumerateArray()).GetProperty("id").GetString());
 
-        using var history = await _client.GetAsync($"/api/runs/{runId}/metrics/auc");
+        using var history = await Server.GetAsync($"/api/runs/{runId}/metrics/auc");
         var points = JsonDocument.Parse(await history.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal([0.8, 0.93], points.EnumerateArray().Select(p => p.GetProperty("value").GetDouble()));
     }
@@ -65,7 +54,7 @@ public sealed class NativeApiTests : IAsyncLifetime
     [InlineData("/api/runs/not-an-id/log", "{}", 400)]
     public async Task BadRequests_Get4xxWithAnError(string path, string body, int expected)
     {
-        var (status, error) = await _client.PostJsonAsync(path, body);
+        var (status, error) = await Server.PostJsonAsync(path, body);
 
         Assert.Equal(expected, status);
         Assert.False(string.IsNullOrEmpty(error.GetProperty("error").GetString()));
@@ -74,7 +63,7 @@ public sealed class NativeApiTests : IAsyncLifetime
     [Fact]
     public async Task OpenApiDocument_DescribesTheApi()
     {
-        using var response = await _client.GetAsync("/api/openapi.json");
+        using var response = await Server.GetAsync("/api/openapi.json");
         var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
         Assert.Equal(200, (int)response.StatusCode);
