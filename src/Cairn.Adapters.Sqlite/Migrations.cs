@@ -151,5 +151,29 @@ internal static class Migrations
                 PRIMARY KEY (run_id, batch_id)
             );
             """),
+        (5, "metric rollups", """
+            -- Each metric's points summarized per block of 1024 steps, kept on every write, so a chart of a long series
+            -- reads a thousand rows instead of a million.
+            CREATE TABLE metric_rollups (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                key TEXT NOT NULL,
+                block INTEGER NOT NULL,
+                first_step INTEGER NOT NULL,
+                last_step INTEGER NOT NULL,
+                low REAL,
+                high REAL,
+                last_value REAL,
+                last_timestamp INTEGER NOT NULL,
+                points INTEGER NOT NULL,
+                PRIMARY KEY (run_id, key, block)
+            );
+            INSERT INTO metric_rollups (run_id, key, block, first_step, last_step, low, high, last_value, last_timestamp, points)
+            SELECT run_id, key, step >> 10, MIN(step), MAX(step), MIN(value), MAX(value), NULL, -9223372036854775808, COUNT(*)
+            FROM run_metrics GROUP BY run_id, key, step >> 10;
+            UPDATE metric_rollups SET (last_value, last_timestamp) = (
+                SELECT m.value, m.timestamp FROM run_metrics m
+                WHERE m.run_id = metric_rollups.run_id AND m.key = metric_rollups.key AND m.step = metric_rollups.last_step
+                ORDER BY m.timestamp DESC LIMIT 1);
+            """),
     ];
 }

@@ -244,6 +244,57 @@ public sealed partial class SqliteMetadataStore
             bindLatest(newest);
             latest.ExecuteNonQuery();
         }
+
+        UpsertRollups(connection, transaction, runId, metrics);
+    }
+
+    private const int RollupShift = 10;
+
+    private static void UpsertRollups(SqliteConnection connection, SqliteTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
+    {
+        using var upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText = """
+            INSERT INTO metric_rollups (run_id, key, block, first_step, last_step, low, high, last_value, last_timestamp, points)
+            VALUES ($run, $key, $block, $first, $last, $low, $high, $value, $ts, $points)
+            ON CONFLICT (run_id, key, block) DO UPDATE SET
+                first_step = MIN(first_step, excluded.first_step),
+                low = COALESCE(MIN(low, excluded.low), low, excluded.low),
+                high = COALESCE(MAX(high, excluded.high), high, excluded.high),
+                last_value = CASE WHEN excluded.last_step > last_step OR (excluded.last_step = last_step AND excluded.last_timestamp >= last_timestamp)
+                                  THEN excluded.last_value ELSE last_value END,
+                last_timestamp = CASE WHEN excluded.last_step > last_step OR (excluded.last_step = last_step AND excluded.last_timestamp >= last_timestamp)
+                                      THEN excluded.last_timestamp ELSE last_timestamp END,
+                last_step = MAX(last_step, excluded.last_step),
+                points = points + excluded.points
+            """;
+        upsert.Parameters.AddWithValue("$run", runId);
+        string[] names = ["$key", "$block", "$first", "$last", "$low", "$high", "$value", "$ts", "$points"];
+        foreach (var name in names)
+        {
+            upsert.Parameters.Add(name, SqliteType.Text);
+        }
+
+        upsert.Prepare();
+        foreach (var block in metrics.GroupBy(m => (m.Key, Block: m.Step >> RollupShift)))
+        {
+            var newest = block.MaxBy(m => (m.Step, m.Timestamp.ToUnixTimeMilliseconds()))!;
+            var values = block.Select(m => m.Value).Where(v => !double.IsNaN(v)).ToList();
+            object?[] bound =
+            [
+                block.Key.Key, block.Key.Block, block.Min(m => m.Step), newest.Step,
+                values.Count > 0 ? values.Min() : DBNull.Value, values.Count > 0 ? values.Max() : DBNull.Value,
+                double.IsNaN(newest.Value) ? DBNull.Value : newest.Value, newest.Timestamp.ToUnixTimeMilliseconds(), (long)block.Count(),
+            ];
+            for (var i = 0; i < names.Length; i++)
+            {
+                var parameter = upsert.Parameters[names[i]];
+                parameter.SqliteType = bound[i] switch { string => SqliteType.Text, double => SqliteType.Real, _ => SqliteType.Integer };
+                parameter.Value = bound[i];
+            }
+
+            upsert.ExecuteNonQuery();
+        }
     }
 
     private static SqliteCommand MetricCommand(SqliteConnection connection, SqliteTransaction transaction, string runId, string sql, out Action<Metric> bind)
@@ -266,6 +317,58 @@ public sealed partial class SqliteMetadataStore
         };
         return command;
     }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<MetricBucket>> GetMetricBucketsAsync(string runId, string key, int buckets, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<MetricBucket>>(connection =>
+        {
+            // A long series is bucketed from its 1024-step rollups, which it has ~1000x fewer of than points; a short one from its points.
+            using var rollups = Command(connection, null, """
+                SELECT first_step, last_step, low, high, last_value, points FROM metric_rollups WHERE run_id = $run AND key = $key ORDER BY block
+                """, [("$run", runId), ("$key", key)]);
+            var blocks = new List<MetricBucket>();
+            using (var reader = rollups.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    blocks.Add(new MetricBucket(reader.GetInt64(0), reader.GetInt64(1), Real(reader, 2), Real(reader, 3), Real(reader, 4), reader.GetInt64(5)));
+                }
+            }
+
+            var total = blocks.Sum(b => b.Count);
+            if (total == 0)
+            {
+                return Task.FromResult<IReadOnlyList<MetricBucket>>([]);
+            }
+
+            var summary = new MetricSummary(blocks[0].FirstStep, blocks[^1].LastStep, buckets);
+            // Rollups serve when there are enough of them to fill at least half the requested buckets.
+            if (blocks.Count >= buckets / 2 && total > buckets)
+            {
+                foreach (var block in blocks)
+                {
+                    summary.Add(block);
+                }
+
+                return Task.FromResult(summary.Buckets);
+            }
+
+            using var points = Command(connection, null, "SELECT step, value FROM run_metrics WHERE run_id = $run AND key = $key ORDER BY step, timestamp",
+                [("$run", runId), ("$key", key)]);
+            using (var reader = points.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var step = reader.GetInt64(0);
+                    var value = Real(reader, 1);
+                    summary.Add(new MetricBucket(step, step, value, value, value, 1));
+                }
+            }
+
+            return Task.FromResult(summary.Buckets);
+        }, cancellationToken);
+
+    private static double Real(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);
 
     private static async Task<long> RequireExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken)
     {

@@ -132,6 +132,22 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
         return await store.GetMetricHistoryAsync(runId!, key!, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The most buckets a summarized history may ask for.</summary>
+    public const int MaxBuckets = 100_000;
+
+    /// <summary>One metric's history kept to at most <paramref name="maxPoints"/> buckets (min, max and last of each), for charts of long series.</summary>
+    public async Task<IReadOnlyList<MetricBucket>> GetMetricSummaryAsync(string? runId, string? key, int maxPoints, CancellationToken cancellationToken)
+    {
+        TrackingLimits.ValidateKey(key, "metric");
+        if (maxPoints is < 1 or > MaxBuckets)
+        {
+            throw CairnException.Invalid($"max_points must be between 1 and {MaxBuckets}, not {maxPoints}.");
+        }
+
+        await GetAsync(runId, cancellationToken).ConfigureAwait(false);
+        return await store.GetMetricBucketsAsync(runId!, key!, maxPoints, cancellationToken).ConfigureAwait(false);
+    }
+
     private static void ValidateId(string? runId)
     {
         if (string.IsNullOrEmpty(runId) || !Ids.IsRunId(runId))

@@ -27,6 +27,8 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(Run))]
 [JsonSerializable(typeof(IReadOnlyList<Run>))]
 [JsonSerializable(typeof(Experiment))]
+[JsonSerializable(typeof(IReadOnlyList<Metric>))]
+[JsonSerializable(typeof(IReadOnlyList<MetricBucket>))]
 [JsonSerializable(typeof(IReadOnlyList<Experiment>))]
 [JsonSerializable(typeof(RegisteredModel))]
 [JsonSerializable(typeof(IReadOnlyList<RegisteredModel>))]

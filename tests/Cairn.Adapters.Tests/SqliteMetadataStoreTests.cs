@@ -171,6 +171,29 @@ public sealed class SqliteMetadataStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task MetricBuckets_FromRollups_AgreeWithThePoints()
+    {
+        var store = await OpenAsync();
+        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
+        await store.CreateRunAsync(run, "tester", CancellationToken.None);
+        var random = new Random(3);
+        var points = Enumerable.Range(0, 8192).Select(step => new Metric("loss", random.NextDouble(), step, _time.GetUtcNow())).ToList();
+        foreach (var batch in points.Chunk(700).Reverse())
+        {
+            await store.LogBatchAsync(run.Id, batch, [], [], null, "t", CancellationToken.None);
+        }
+
+        var buckets = await store.GetMetricBucketsAsync(run.Id, "loss", 4, CancellationToken.None);
+
+        Assert.Equal(4, buckets.Count);
+        foreach (var (bucket, i) in buckets.Select((b, i) => (b, i)))
+        {
+            var expected = points.Skip(i * 2048).Take(2048).ToList();
+            Assert.Equal(new MetricBucket(i * 2048, (i * 2048) + 2047, expected.Min(p => p.Value), expected.Max(p => p.Value), expected[^1].Value, 2048), bucket);
+        }
+    }
+
+    [Fact]
     public async Task ConcurrentWriters_FromTwoStoresOnOneFile_NeverSeeALockedDatabase()
     {
         var a = await OpenAsync();

@@ -45,6 +45,30 @@ public sealed class NativeApiTests : ServerTest
         Assert.Equal([0.8, 0.93], points.EnumerateArray().Select(p => p.GetProperty("value").GetDouble()));
     }
 
+    [Fact]
+    public async Task MetricSummary_KeepsALongSeriesToAtMostNBuckets()
+    {
+        var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");
+        var runId = run.GetProperty("id").GetString();
+        var points = string.Join(",", Enumerable.Range(0, 1000).Select(i => $$"""{"key": "loss", "value": {{i % 7}}, "step": {{i}}}"""));
+        using (var body = new StringContent($$"""{"metrics": [{{points}}]}""", System.Text.Encoding.UTF8, "application/json"))
+        {
+            using var logged = await Server.PostAsync($"/api/runs/{runId}/log", body);
+            Assert.Equal(204, (int)logged.StatusCode);
+        }
+
+        var (status, buckets) = await Server.GetJsonAsync($"/api/runs/{runId}/metrics/loss/summary?max_points=10");
+
+        Assert.Equal(200, status);
+        Assert.Equal(10, buckets.GetArrayLength());
+        var first = buckets[0];
+        Assert.Equal((0L, 99L, 100L), (first.GetProperty("first_step").GetInt64(), first.GetProperty("last_step").GetInt64(), first.GetProperty("count").GetInt64()));
+        Assert.Equal((0.0, 6.0, 99 % 7), (first.GetProperty("min").GetDouble(), first.GetProperty("max").GetDouble(), first.GetProperty("last").GetDouble()));
+        Assert.Equal(1000, buckets.EnumerateArray().Sum(b => b.GetProperty("count").GetInt64()));
+        var (tooMany, _) = await Server.GetJsonAsync($"/api/runs/{runId}/metrics/loss/summary?max_points=0");
+        Assert.Equal(400, tooMany);
+    }
+
     [Theory]
     [InlineData("/api/runs", "{\"experiment_id\": \"77\"}", 404)]
     [InlineData("/api/runs", "{\"name\": ", 400)]

@@ -72,6 +72,9 @@ public interface IMetadataStore
     /// <summary>One page of the runs a query matches, in its order, with params, tags and each metric's latest value.</summary>
     Task<IReadOnlyList<Run>> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken);
 
+    /// <summary>One metric's series cut into at most <paramref name="buckets"/> equal step ranges, each summarized; empty ranges are left out.</summary>
+    Task<IReadOnlyList<MetricBucket>> GetMetricBucketsAsync(string runId, string key, int buckets, CancellationToken cancellationToken);
+
     /// <summary>Every value of one metric of a run, by step and time.</summary>
     Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken);
 

@@ -32,6 +32,9 @@ public enum LifecycleStage
 /// <summary>One measurement of a run.</summary>
 public sealed record Metric(string Key, double Value, long Step, DateTimeOffset Timestamp);
 
+/// <summary>A run of consecutive points of one metric, summarized for a chart: steps covered, extremes, the last value and the count.</summary>
+public sealed record MetricBucket(long FirstStep, long LastStep, double Min, double Max, double Last, long Count);
+
 /// <summary>A file a run produced, stored by content.</summary>
 public sealed record RunArtifact(string Path, ContentHash ContentHash, long SizeBytes);
 
