@@ -45,6 +45,34 @@ public sealed class SqliteMetadataStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_UpgradesADatabaseFromTheFirstSchema_AndBackfillsDerivedTables()
+    {
+        // A home written by the first release: schema 1 only, one finished run with a metric logged at two steps.
+        await using (var connection = new SqliteConnection($"Data Source={DatabasePath}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = Migrations.All[0].Sql + """
+                CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+                INSERT INTO schema_migrations VALUES (1, 'foundation', 0);
+                INSERT INTO runs (id, name, status, started_at) VALUES ('0123456789abcdef0123456789abcdef', 'old', 'FINISHED', 0);
+                INSERT INTO run_metrics VALUES ('0123456789abcdef0123456789abcdef', 'auc', 0.7, 0, 1), ('0123456789abcdef0123456789abcdef', 'auc', 0.8, 1, 2);
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var store = await OpenAsync();
+
+        Assert.Equal(SqliteMetadataStore.CurrentSchemaVersion, await store.GetSchemaVersionAsync(CancellationToken.None));
+        var run = (await store.GetRunAsync("0123456789abcdef0123456789abcdef", CancellationToken.None))!;
+        Assert.Equal((Experiment.DefaultId, LifecycleStage.Active), (run.ExperimentId, run.Lifecycle));
+        Assert.Equal(0.8, Assert.Single(run.Metrics).Value);
+        var bucket = Assert.Single(await store.GetMetricBucketsAsync(run.Id, "auc", 1, CancellationToken.None));
+        Assert.Equal(new MetricBucket(0, 1, 0.7, 0.8, 0.8, 2), bucket);
+        Assert.Equal("Default", (await store.GetExperimentAsync("0", CancellationToken.None))!.Name);
+    }
+
+    [Fact]
     public async Task AddDatasetVersion_NumbersVersions_AndDeduplicatesContent()
     {
         var store = await OpenAsync();
