@@ -1,26 +1,17 @@
 #!/usr/bin/env bash
 # Single-row inference throughput of `cairn serve` against a bare Kestrel endpoint, measured with wrk in one run.
 # Usage: bench/serving.sh [seconds per measurement, default 15] [connections, default 32]
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 duration="${1:-15}"
 connections="${2:-32}"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 if ! command -v wrk >/dev/null; then
   echo "Installing wrk..." >&2
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
 
-dotnet build "$root/src/Cairn.Cli/Cairn.Cli.csproj" -c Release -v quiet -nologo -clp:ErrorsOnly
-dotnet build "$root/bench/Cairn.Bench.KestrelBaseline/Cairn.Bench.KestrelBaseline.csproj" -c Release -v quiet -nologo -clp:ErrorsOnly
+build src/Cairn.Cli/Cairn.Cli.csproj bench/Cairn.Bench.KestrelBaseline/Cairn.Bench.KestrelBaseline.csproj
 
-home="$(mktemp -d)"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$home"; }
-trap cleanup EXIT INT TERM
-
-cli="$root/src/Cairn.Cli/bin/Release/net10.0/cairn.dll"
 echo "Training the Adult model (cairn quickstart)..." >&2
 dotnet "$cli" --home "$home" quickstart >/dev/null
 

@@ -1,17 +1,9 @@
 #!/usr/bin/env bash
 # Metric ingestion: MLflow log-batch into `cairn serve` on SQLite, next to a raw SQLite bulk insert of the same rows.
 # Usage: bench/tracking.sh [points, default 1000000] [clients, default 4]
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build "$root/src/Cairn.Cli/Cairn.Cli.csproj" -c Release -v quiet -nologo -clp:ErrorsOnly
-dotnet build "$root/bench/Cairn.Bench.Tracking/Cairn.Bench.Tracking.csproj" -c Release -v quiet -nologo -clp:ErrorsOnly
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+build src/Cairn.Cli/Cairn.Cli.csproj bench/Cairn.Bench.Tracking/Cairn.Bench.Tracking.csproj
 
-home="$(mktemp -d)"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$home"; }
-trap cleanup EXIT INT TERM
-
-dotnet "$root/src/Cairn.Cli/bin/Release/net10.0/cairn.dll" --home "$home" serve --port 5103 >/dev/null 2>&1 & pids+=($!)
+dotnet "$cli" --home "$home" serve --port 5103 >/dev/null 2>&1 & pids+=($!)
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:5103/v2/health/ready && break; sleep 0.2; done
 dotnet "$root/bench/Cairn.Bench.Tracking/bin/Release/net10.0/Cairn.Bench.Tracking.dll" http://127.0.0.1:5103/ "${1:-1000000}" "${2:-4}"
