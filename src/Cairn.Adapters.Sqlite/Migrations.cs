@@ -175,5 +175,63 @@ internal static class Migrations
                 WHERE m.run_id = metric_rollups.run_id AND m.key = metric_rollups.key AND m.step = metric_rollups.last_step
                 ORDER BY m.timestamp DESC LIMIT 1);
             """),
+        (6, "registry", """
+            -- Who created a model, and the highest version number ever issued, so a deleted version's number is never reused.
+            ALTER TABLE models ADD COLUMN user_id TEXT;
+            ALTER TABLE models ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+            UPDATE models SET last_version = COALESCE((SELECT MAX(version) FROM model_versions v WHERE v.model = models.name), 0);
+
+            -- Versions may now come from any source (MLflow clients register files Cairn cannot serve), so the serving
+            -- package is optional; renaming or deleting a model cascades to its versions, aliases and tags.
+            ALTER TABLE model_aliases RENAME TO model_aliases_old;
+            ALTER TABLE model_versions RENAME TO model_versions_old;
+            CREATE TABLE model_versions (
+                model TEXT NOT NULL REFERENCES models(name) ON UPDATE CASCADE ON DELETE CASCADE,
+                version INTEGER NOT NULL,
+                source TEXT NOT NULL,
+                run_id TEXT REFERENCES runs(id),
+                run_link TEXT,
+                onnx_hash TEXT,
+                mlnet_hash TEXT,
+                signature_json TEXT,
+                status TEXT NOT NULL,
+                status_message TEXT,
+                stage TEXT NOT NULL,
+                description TEXT,
+                user_id TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (model, version)
+            );
+            CREATE INDEX model_versions_by_run ON model_versions (run_id);
+            INSERT INTO model_versions (model, version, source, run_id, onnx_hash, mlnet_hash, signature_json, status, stage, created_at, updated_at)
+            SELECT model, version, 'runs:/' || run_id || '/model', run_id, onnx_hash, mlnet_hash, signature_json, 'READY', 'None', created_at, created_at
+            FROM model_versions_old;
+            CREATE TABLE model_aliases (
+                model TEXT NOT NULL,
+                alias TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (model, alias),
+                FOREIGN KEY (model, version) REFERENCES model_versions(model, version) ON UPDATE CASCADE ON DELETE CASCADE
+            );
+            INSERT INTO model_aliases (model, alias, version) SELECT model, alias, version FROM model_aliases_old;
+            DROP TABLE model_aliases_old;
+            DROP TABLE model_versions_old;
+
+            CREATE TABLE model_tags (
+                model TEXT NOT NULL REFERENCES models(name) ON UPDATE CASCADE ON DELETE CASCADE,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (model, key)
+            );
+            CREATE TABLE model_version_tags (
+                model TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (model, version, key),
+                FOREIGN KEY (model, version) REFERENCES model_versions(model, version) ON UPDATE CASCADE ON DELETE CASCADE
+            );
+            """),
     ];
 }

@@ -91,7 +91,7 @@ public sealed partial class SqliteMetadataStore
         ArgumentNullException.ThrowIfNull(query);
         var sql = new RunQuerySql();
         var where = sql.Where(query);
-        var order = sql.OrderBy(query.OrderBy);
+        var order = sql.OrderBy(query);
         return ReadAsync<IReadOnlyList<Run>>(async connection =>
         {
             var ids = await QueryAsync(connection, null, $"SELECT r.id FROM runs r WHERE {where} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}",

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Cairn.Core;
 using Cairn.Core.Runs;
+using Cairn.Core.Search;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.Adapters.Sqlite;
@@ -53,11 +54,16 @@ public sealed partial class SqliteMetadataStore
             .FirstOrDefault(), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Experiment>> ListExperimentsAsync(LifecycleStage? lifecycle, int limit, int offset, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Experiment>>(async connection => await LoadExperimentsAsync(connection,
-            "WHERE ($stage IS NULL OR lifecycle_stage = $stage) ORDER BY id LIMIT $limit OFFSET $offset",
-            [("$stage", lifecycle is { } stage ? LifecycleName(stage) : null), ("$limit", limit), ("$offset", offset)], cancellationToken).ConfigureAwait(false),
+    public Task<IReadOnlyList<Experiment>> SearchExperimentsAsync(LifecycleStage? lifecycle, SearchQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var sql = new ExperimentQuerySql();
+        var where = sql.Where(lifecycle, query.Filter);
+        var order = sql.OrderBy(query.OrderBy, "e.id");
+        return ReadAsync<IReadOnlyList<Experiment>>(async connection => await LoadExperimentsAsync(connection,
+            $"e WHERE {where} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}", [.. sql.Parameters], cancellationToken).ConfigureAwait(false),
             cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task RenameExperimentAsync(string id, string newName, string actor, CancellationToken cancellationToken) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Cairn.Core;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
+using Cairn.Core.Search;
 
 namespace Cairn.Application;
 
@@ -34,19 +35,11 @@ public sealed class ExperimentService(IMetadataStore store, Actor actor)
             ?? throw CairnException.NotFound($"There is no experiment named '{name}'.");
     }
 
-    /// <summary>One page of experiments; the token continues where the previous page ended.</summary>
-    public async Task<(IReadOnlyList<Experiment> Experiments, string? NextPageToken)> SearchAsync(LifecycleStage? lifecycle, int maxResults, string? pageToken,
-        CancellationToken cancellationToken)
-    {
-        if (maxResults is < 1 or > MaxPageSize)
-        {
-            throw CairnException.Invalid($"max_results must be between 1 and {MaxPageSize}, not {maxResults}.");
-        }
-
-        var offset = PageTokens.Decode(pageToken);
-        var page = await store.ListExperimentsAsync(lifecycle, maxResults + 1, offset, cancellationToken).ConfigureAwait(false);
-        return page.Count > maxResults ? ([.. page.Take(maxResults)], PageTokens.Encode(offset + maxResults)) : (page, null);
-    }
+    /// <summary>One page of the experiments a filter such as <c>name LIKE 'fraud%'</c> matches; the token continues where the previous page ended.</summary>
+    public Task<(IReadOnlyList<Experiment> Experiments, string? NextPageToken)> SearchAsync(LifecycleStage? lifecycle, string? filter,
+        IReadOnlyList<string>? orderBy, int maxResults, string? pageToken, CancellationToken cancellationToken) =>
+        Paging.SearchAsync(filter, orderBy, FilterVocabulary.Experiments, maxResults, MaxPageSize, pageToken,
+            q => store.SearchExperimentsAsync(lifecycle, q, cancellationToken));
 
     /// <summary>Renames an experiment.</summary>
     public async Task RenameAsync(string? id, string? newName, CancellationToken cancellationToken)
@@ -88,24 +81,5 @@ public sealed class ExperimentService(IMetadataStore store, Actor actor)
         {
             throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture, $"The experiment name has {name.Length} characters; the limit is 500."));
         }
-    }
-}
-
-/// <summary>Opaque page tokens: an offset, base64-encoded so callers treat it as a token.</summary>
-internal static class PageTokens
-{
-    public static string Encode(int offset) => Convert.ToBase64String(BitConverter.GetBytes(offset));
-
-    public static int Decode(string? token)
-    {
-        if (string.IsNullOrEmpty(token))
-        {
-            return 0;
-        }
-
-        var bytes = new byte[8];
-        return Convert.TryFromBase64String(token, bytes, out var written) && written == 4 && BitConverter.ToInt32(bytes) is >= 0 and var offset
-            ? offset
-            : throw CairnException.Invalid($"page_token '{token}' is not a token this server issued.");
     }
 }

@@ -1,15 +1,35 @@
+using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
+using Cairn.Core.Search;
 
 namespace Cairn.Application;
 
-/// <summary>Registers runs' models as versions, moves aliases and resolves references.</summary>
+/// <summary>
+/// The model registry: registered models with descriptions and tags, their versions (from Cairn training runs or
+/// any source an MLflow client names), stages, aliases, rename and delete. Every change is an audit event.
+/// </summary>
 public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts, RunService runs, Actor actor)
 {
-    /// <summary>Registers the model a finished run produced as the next version of <paramref name="name"/>.</summary>
+    /// <summary>The most models or versions one search page returns.</summary>
+    public const int MaxPageSize = 200_000;
+
+    /// <summary>The longest description accepted.</summary>
+    public const int MaxDescriptionLength = 5000;
+
+    /// <summary>Creates a registered model with no versions yet.</summary>
+    public Task<RegisteredModel> CreateModelAsync(string? name, string? description, IReadOnlyList<KeyValuePair<string, string>> tags,
+        CancellationToken cancellationToken)
+    {
+        Names.Validate(name, "model");
+        ValidateDescription(description);
+        return store.CreateModelAsync(name!, description, ValidTags(tags), actor.Name, cancellationToken);
+    }
+
+    /// <summary>Registers the model a finished Cairn run produced as the next version of <paramref name="name"/>, creating the model on first use.</summary>
     public async Task<ModelVersion> RegisterAsync(string runId, string name, string? alias, CancellationToken cancellationToken)
     {
         Names.Validate(name, "model");
@@ -24,40 +44,122 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
             throw new CairnException(ErrorCode.Conflict, $"Run {runId} is {run.Status.ToString().ToUpperInvariant()}; only a finished run's model can be registered.");
         }
 
-        var onnx = run.Artifact(TrainingService.OnnxModelPath);
-        var mlnet = run.Artifact(TrainingService.MlNetModelPath);
-        var signatureArtifact = run.Artifact(TrainingService.SignaturePath);
-        if (onnx is null || mlnet is null || signatureArtifact is null)
-        {
-            throw CairnException.Invalid($"Run {runId} produced no model to register.");
-        }
-
-        ModelSignature signature;
-        await using (var stream = await artifacts.OpenReadAsync(signatureArtifact.ContentHash, cancellationToken).ConfigureAwait(false))
-        {
-            signature = await JsonSerializer.DeserializeAsync(stream, CairnJson.Default.ModelSignature, cancellationToken).ConfigureAwait(false)
-                ?? throw new CairnException(ErrorCode.Corrupt, $"Run {runId}'s signature is empty.");
-        }
-
-        return await store.CreateModelVersionAsync(new NewModelVersion(name, runId, onnx.ContentHash, mlnet.ContentHash, signature), alias, actor.Name,
+        var package = await PackageOfAsync(run, cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.Invalid($"Run {runId} produced no model to register.");
+        return await store.CreateModelVersionAsync(new NewModelVersion(name, RunSource(run.Id), run.Id, package), createModel: true, alias, actor.Name,
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Points <paramref name="alias"/> of <paramref name="name"/> at <paramref name="version"/>.</summary>
-    public async Task SetAliasAsync(string name, string alias, int version, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registers a version of an existing model from any source, as MLflow's model-versions/create does. When the
+    /// run it names holds a model Cairn trained, that model becomes servable.
+    /// </summary>
+    public async Task<ModelVersion> CreateVersionAsync(string? name, string? source, string? runId, string? runLink, string? description,
+        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
     {
-        Aliases.Validate(alias);
-        await GetModelAsync(name, cancellationToken).ConfigureAwait(false);
-        await store.SetAliasAsync(name, alias, version, actor.Name, cancellationToken).ConfigureAwait(false);
+        Names.Validate(name, "model");
+        if (string.IsNullOrWhiteSpace(source))
+        {
+            throw CairnException.Invalid("The model version's source is missing; name the URI of its artifacts, such as runs:/RUN_ID/model.");
+        }
+
+        ValidateDescription(description);
+        var validTags = ValidTags(tags);
+        ModelPackage? package = null;
+        if (!string.IsNullOrEmpty(runId))
+        {
+            package = await PackageOfAsync(await runs.GetAsync(runId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+
+        var version = new NewModelVersion(name!, source, string.IsNullOrEmpty(runId) ? null : runId, package)
+        {
+            Description = description,
+            RunLink = string.IsNullOrEmpty(runLink) ? null : runLink,
+            Tags = validTags,
+        };
+        return await store.CreateModelVersionAsync(version, createModel: false, null, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Every registered model.</summary>
-    public Task<IReadOnlyList<RegisteredModel>> ListAsync(CancellationToken cancellationToken) => store.ListModelsAsync(cancellationToken);
+    /// <summary>Replaces a model's description.</summary>
+    public Task UpdateModelAsync(string? name, string? description, CancellationToken cancellationToken)
+    {
+        ValidateDescription(description);
+        return store.UpdateModelAsync(Names.Validate(name, "model"), description, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Renames a model; its versions, aliases and tags move with it.</summary>
+    public Task RenameModelAsync(string? name, string? newName, CancellationToken cancellationToken) =>
+        store.RenameModelAsync(Names.Validate(name, "model"), Names.Validate(newName, "new model"), actor.Name, cancellationToken);
+
+    /// <summary>Deletes a model with all its versions.</summary>
+    public Task DeleteModelAsync(string? name, CancellationToken cancellationToken) =>
+        store.DeleteModelAsync(Names.Validate(name, "model"), actor.Name, cancellationToken);
+
+    /// <summary>Replaces a version's description.</summary>
+    public Task UpdateVersionAsync(string? name, int version, string? description, CancellationToken cancellationToken)
+    {
+        ValidateDescription(description);
+        return store.UpdateModelVersionAsync(Names.Validate(name, "model"), version, description, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Moves a version to an MLflow stage.</summary>
+    public Task<ModelVersion> TransitionStageAsync(string? name, int version, ModelStage stage, bool archiveExisting, CancellationToken cancellationToken) =>
+        store.TransitionModelVersionStageAsync(Names.Validate(name, "model"), version, stage, archiveExisting, actor.Name, cancellationToken);
+
+    /// <summary>Deletes one version; its number is not reused.</summary>
+    public Task DeleteVersionAsync(string? name, int version, CancellationToken cancellationToken) =>
+        store.DeleteModelVersionAsync(Names.Validate(name, "model"), version, actor.Name, cancellationToken);
+
+    /// <summary>Sets a tag on a model, or on one of its versions.</summary>
+    public Task SetTagAsync(string? name, int? version, string? key, string? value, CancellationToken cancellationToken)
+    {
+        TrackingLimits.Validate([], [], [new(key!, value!)]);
+        return store.SetModelTagAsync(Names.Validate(name, "model"), version, key!, value!, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Removes a tag from a model, or from one of its versions.</summary>
+    public Task DeleteTagAsync(string? name, int? version, string? key, CancellationToken cancellationToken)
+    {
+        TrackingLimits.ValidateKey(key, "tag");
+        return store.SetModelTagAsync(Names.Validate(name, "model"), version, key!, null, actor.Name, cancellationToken);
+    }
+
+    /// <summary>Points <paramref name="alias"/> of <paramref name="name"/> at <paramref name="version"/>.</summary>
+    public Task SetAliasAsync(string? name, string? alias, int version, CancellationToken cancellationToken) =>
+        store.SetAliasAsync(Names.Validate(name, "model"), Aliases.Validate(alias!), version, actor.Name, cancellationToken);
+
+    /// <summary>Removes an alias.</summary>
+    public Task DeleteAliasAsync(string? name, string? alias, CancellationToken cancellationToken) =>
+        store.SetAliasAsync(Names.Validate(name, "model"), Names.Validate(alias, "alias"), null, actor.Name, cancellationToken);
+
+    /// <summary>Every registered model, by name.</summary>
+    public Task<IReadOnlyList<RegisteredModel>> ListAsync(CancellationToken cancellationToken) =>
+        store.SearchModelsAsync(new SearchQuery(null, [], int.MaxValue, 0), cancellationToken);
+
+    /// <summary>One page of the models a filter such as <c>name LIKE 'fraud%'</c> matches.</summary>
+    public Task<(IReadOnlyList<RegisteredModel> Models, string? NextPageToken)> SearchModelsAsync(string? filter, IReadOnlyList<string>? orderBy,
+        int maxResults, string? pageToken, CancellationToken cancellationToken) =>
+        Paging.SearchAsync(filter, orderBy, FilterVocabulary.RegisteredModels, maxResults, MaxPageSize, pageToken,
+            q => store.SearchModelsAsync(q, cancellationToken));
+
+    /// <summary>One page of the versions a filter such as <c>name = 'fraud' AND tags.validated = 'yes'</c> matches.</summary>
+    public Task<(IReadOnlyList<ModelVersion> Versions, string? NextPageToken)> SearchVersionsAsync(string? filter, IReadOnlyList<string>? orderBy,
+        int maxResults, string? pageToken, CancellationToken cancellationToken) =>
+        Paging.SearchAsync(filter, orderBy, FilterVocabulary.ModelVersions, maxResults, MaxPageSize, pageToken,
+            q => store.SearchModelVersionsAsync(q, cancellationToken));
 
     /// <summary>A registered model by name.</summary>
-    public async Task<RegisteredModel> GetModelAsync(string name, CancellationToken cancellationToken) =>
-        await store.GetModelAsync(name, cancellationToken).ConfigureAwait(false)
+    public async Task<RegisteredModel> GetModelAsync(string? name, CancellationToken cancellationToken) =>
+        await store.GetModelAsync(Names.Validate(name, "model"), cancellationToken).ConfigureAwait(false)
         ?? throw CairnException.NotFound($"There is no registered model '{name}'.");
+
+    /// <summary>One version of a model.</summary>
+    public async Task<ModelVersion> GetVersionAsync(string? name, int version, CancellationToken cancellationToken)
+    {
+        await GetModelAsync(name, cancellationToken).ConfigureAwait(false);
+        return await store.GetModelVersionAsync(name!, version, cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.NotFound($"Model '{name}' has no version {version}.");
+    }
 
     /// <summary>A model's versions, newest first.</summary>
     public async Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string name, CancellationToken cancellationToken)
@@ -65,6 +167,18 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
         await GetModelAsync(name, cancellationToken).ConfigureAwait(false);
         return await store.ListModelVersionsAsync(name, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The newest version in each of <paramref name="stages"/> (every stage when none are named).</summary>
+    public async Task<IReadOnlyList<ModelVersion>> GetLatestVersionsAsync(string? name, IReadOnlyList<string>? stages, CancellationToken cancellationToken)
+    {
+        var model = await GetModelAsync(name, cancellationToken).ConfigureAwait(false);
+        var wanted = stages is { Count: > 0 } ? stages.Select(RegistryNames.ParseStage).ToHashSet() : null;
+        return [.. model.LatestVersions.Where(v => wanted is null || wanted.Contains(v.Stage))];
+    }
+
+    /// <summary>The version an alias points to.</summary>
+    public Task<ModelVersion> GetByAliasAsync(string? name, string? alias, CancellationToken cancellationToken) =>
+        ResolveAsync(new ModelRef(Names.Validate(name, "model"), Names.Validate(alias, "alias"), null), cancellationToken);
 
     /// <summary>The version a reference names: an explicit version, an alias, or the latest.</summary>
     public async Task<ModelVersion> ResolveAsync(ModelRef reference, CancellationToken cancellationToken)
@@ -80,12 +194,57 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
                 throw CairnException.NotFound($"Model '{reference.Name}' has no alias '{alias}'; {known}.");
             }
         }
+        else if (reference.Version is { } number)
+        {
+            version = number;
+        }
         else
         {
-            version = reference.Version ?? model.LatestVersion;
+            version = model.LatestVersion > 0 ? model.LatestVersion : throw CairnException.NotFound($"Model '{reference.Name}' has no versions yet.");
         }
 
         return await store.GetModelVersionAsync(reference.Name, version, cancellationToken).ConfigureAwait(false)
             ?? throw CairnException.NotFound($"Model '{reference.Name}' has no version {version}.");
+    }
+
+    /// <summary>Parses a version number as MLflow sends it: a string of digits.</summary>
+    public static int ParseVersion(string? text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0
+            ? version
+            : throw CairnException.Invalid($"The model version '{text}' is not a version number such as 1.");
+
+    /// <summary>The source URI of a model a Cairn run trained.</summary>
+    public static string RunSource(string runId) => $"runs:/{runId}/model";
+
+    private async Task<ModelPackage?> PackageOfAsync(Run run, CancellationToken cancellationToken)
+    {
+        var onnx = run.Artifact(TrainingService.OnnxModelPath);
+        var mlnet = run.Artifact(TrainingService.MlNetModelPath);
+        var signatureArtifact = run.Artifact(TrainingService.SignaturePath);
+        if (onnx is null || mlnet is null || signatureArtifact is null)
+        {
+            return null;
+        }
+
+        await using var stream = await artifacts.OpenReadAsync(signatureArtifact.ContentHash, cancellationToken).ConfigureAwait(false);
+        var signature = await JsonSerializer.DeserializeAsync(stream, CairnJson.Default.ModelSignature, cancellationToken).ConfigureAwait(false)
+            ?? throw new CairnException(ErrorCode.Corrupt, $"Run {run.Id}'s signature is empty.");
+        return new ModelPackage(onnx.ContentHash, mlnet.ContentHash, signature);
+    }
+
+    private static Dictionary<string, string> ValidTags(IReadOnlyList<KeyValuePair<string, string>> tags)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        TrackingLimits.Validate([], [], tags);
+        return tags.GroupBy(t => t.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+    }
+
+    private static void ValidateDescription(string? description)
+    {
+        if (description is { Length: > MaxDescriptionLength })
+        {
+            throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
+                $"The description has {description.Length} characters; the limit is {MaxDescriptionLength}."));
+        }
     }
 }

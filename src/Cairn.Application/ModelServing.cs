@@ -77,14 +77,15 @@ public sealed class ModelServing(ModelRegistry registry, IArtifactStore artifact
 
     private async Task<IModelRuntime> LoadAsync(ModelVersion version)
     {
+        var package = version.RequirePackage();
         byte[] onnx;
-        await using (var stream = await artifacts.OpenReadAsync(version.OnnxArtifact, CancellationToken.None).ConfigureAwait(false))
+        await using (var stream = await artifacts.OpenReadAsync(package.OnnxArtifact, CancellationToken.None).ConfigureAwait(false))
         using (var buffer = new MemoryStream())
         {
             await stream.CopyToAsync(buffer).ConfigureAwait(false);
             onnx = buffer.ToArray();
         }
 
-        return factory.Load(onnx, version.Signature);
+        return factory.Load(onnx, package.Signature);
     }
 }

@@ -1,6 +1,7 @@
 using Cairn.Core;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
+using Cairn.Core.Search;
 
 namespace Cairn.Application;
 
@@ -59,15 +60,8 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
             }
         }
 
-        if (maxResults is < 1 or > MaxPageSize)
-        {
-            throw CairnException.Invalid($"max_results must be between 1 and {MaxPageSize}, not {maxResults}.");
-        }
-
-        var offset = PageTokens.Decode(pageToken);
-        var query = new RunQuery(experimentIds, RunFilter.Parse(filter), lifecycle, [.. orderBy.Select(RunFilter.ParseOrderBy)], maxResults + 1, offset);
-        var page = await store.SearchRunsAsync(query, cancellationToken).ConfigureAwait(false);
-        return page.Count > maxResults ? ([.. page.Take(maxResults)], PageTokens.Encode(offset + maxResults)) : (page, null);
+        return await Paging.SearchAsync(filter, orderBy, FilterVocabulary.Runs, maxResults, MaxPageSize, pageToken, q =>
+            store.SearchRunsAsync(new RunQuery(experimentIds, q.Filter, lifecycle, q.OrderBy, q.Limit, q.Offset), cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Logs metrics, params and tags in one transaction, within MLflow's limits.</summary>

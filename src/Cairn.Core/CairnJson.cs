@@ -15,6 +15,7 @@ namespace Cairn.Core;
     [
         typeof(LowercaseEnumConverter<ColumnType>), typeof(LowercaseEnumConverter<TaskKind>),
         typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>), typeof(LowercaseEnumConverter<LifecycleStage>),
+        typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -36,6 +37,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(IReadOnlyList<ModelVersion>))]
 [JsonSerializable(typeof(IReadOnlyList<AuditEvent>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(IReadOnlyList<string>))]
 public sealed partial class CairnJson : JsonSerializerContext
 {
     /// <summary>The same options without indentation, for storage and the wire.</summary>

@@ -46,7 +46,7 @@ internal static class InferenceEndpoints
     {
         var model = await serving.GetAsync(reference, http.RequestAborted);
         using var body = await ReadJsonAsync(http);
-        var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.RootElement, model.Version.Signature);
+        var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.RootElement, model.Runtime.Signature);
         var outputs = model.Runtime.Predict(inputs);
         return Json(w =>
         {
@@ -85,9 +85,9 @@ internal static class InferenceEndpoints
     {
         var model = await serving.GetAsync(reference, http.RequestAborted);
         using var body = await ReadJsonAsync(http);
-        var inputs = InferenceRequests.ReadRows(body.RootElement, model.Version.Signature);
+        var inputs = InferenceRequests.ReadRows(body.RootElement, model.Runtime.Signature);
         var outputs = model.Runtime.Predict(inputs);
-        var classes = model.Version.Signature.Classes;
+        var classes = model.Runtime.Signature.Classes;
         return Json(w =>
         {
             w.WriteString("model", model.Version.Model);
@@ -147,7 +147,7 @@ internal static class InferenceEndpoints
 
     private static IResult Metadata(ModelVersion version) => Json(w =>
     {
-        var signature = version.Signature;
+        var signature = version.RequirePackage().Signature;
         w.WriteString("name", version.Model);
         w.WriteStartArray("versions");
         w.WriteStringValue(version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));

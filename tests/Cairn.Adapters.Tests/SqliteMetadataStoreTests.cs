@@ -4,6 +4,7 @@ using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
+using Cairn.Core.Search;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
@@ -57,7 +58,10 @@ public sealed class SqliteMetadataStoreTests : IDisposable
                 INSERT INTO schema_migrations VALUES (1, 'foundation', 0);
                 INSERT INTO runs (id, name, status, started_at) VALUES ('0123456789abcdef0123456789abcdef', 'old', 'FINISHED', 0);
                 INSERT INTO run_metrics VALUES ('0123456789abcdef0123456789abcdef', 'auc', 0.7, 0, 1), ('0123456789abcdef0123456789abcdef', 'auc', 0.8, 1, 2);
-                """;
+                INSERT INTO models VALUES ('old-model', NULL, 0, 0);
+                INSERT INTO model_versions VALUES ('old-model', 1, '0123456789abcdef0123456789abcdef', '{{hash}}', '{{hash}}', '{"task":"binary","label":"y","inputs":[],"outputs":[]}', 5);
+                INSERT INTO model_aliases VALUES ('old-model', 'champion', 1);
+                """.Replace("{{hash}}", ContentHash.Of([1]).Hex, StringComparison.Ordinal);
             await command.ExecuteNonQueryAsync();
         }
 
@@ -70,6 +74,13 @@ public sealed class SqliteMetadataStoreTests : IDisposable
         var bucket = Assert.Single(await store.GetMetricBucketsAsync(run.Id, "auc", 1, CancellationToken.None));
         Assert.Equal(new MetricBucket(0, 1, 0.7, 0.8, 0.8, 2), bucket);
         Assert.Equal("Default", (await store.GetExperimentAsync("0", CancellationToken.None))!.Name);
+        var version = (await store.GetModelVersionAsync("old-model", 1, CancellationToken.None))!;
+        Assert.Equal(("runs:/0123456789abcdef0123456789abcdef/model", ModelStage.None), (version.Source, version.Stage));
+        Assert.Equal(["champion"], version.Aliases);
+        Assert.Equal(ContentHash.Of([1]), version.Package!.OnnxArtifact);
+        // The upgraded tables cascade: renaming carries the alias along.
+        await store.RenameModelAsync("old-model", "renamed", "t", CancellationToken.None);
+        Assert.Equal(1, (await store.GetModelAsync("renamed", CancellationToken.None))!.Aliases["champion"]);
     }
 
     [Fact]
@@ -144,10 +155,10 @@ public sealed class SqliteMetadataStoreTests : IDisposable
         var store = await OpenAsync();
         var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
         await store.CreateRunAsync(run, "tester", CancellationToken.None);
-        var model = new NewModelVersion("m", run.Id, ContentHash.Of([1]), ContentHash.Of([2]), Signature);
+        var model = new NewModelVersion("m", $"runs:/{run.Id}/model", run.Id, new ModelPackage(ContentHash.Of([1]), ContentHash.Of([2]), Signature));
 
-        var v1 = await store.CreateModelVersionAsync(model, "champion", "tester", CancellationToken.None);
-        var v2 = await store.CreateModelVersionAsync(model, null, "tester", CancellationToken.None);
+        var v1 = await store.CreateModelVersionAsync(model, true, "champion", "tester", CancellationToken.None);
+        var v2 = await store.CreateModelVersionAsync(model, true, null, "tester", CancellationToken.None);
         await store.SetAliasAsync("m", "champion", 2, "tester", CancellationToken.None);
 
         Assert.Equal((1, 2), (v1.Version, v2.Version));
@@ -156,12 +167,54 @@ public sealed class SqliteMetadataStoreTests : IDisposable
         Assert.Equal(2, registered.LatestVersion);
         var versions = await store.ListModelVersionsAsync("m", CancellationToken.None);
         Assert.Equal(["champion"], versions.Single(v => v.Version == 2).Aliases);
-        Assert.Equal(Signature.Classes, versions[0].Signature.Classes);
+        Assert.Equal(Signature.Classes, versions[0].Package!.Signature.Classes);
         var events = await store.ListEventsAsync(10, CancellationToken.None);
         var moved = events.First(e => e.Kind == "model.alias_set");
         Assert.Contains("\"previous_version\":\"1\"", moved.Detail);
         Assert.Equal("tester", moved.Actor);
         await Assert.ThrowsAsync<CairnException>(() => store.SetAliasAsync("m", "champion", 9, "tester", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Registry_DescribesTagsRenamesAndDeletes_WithoutReusingNumbers()
+    {
+        var store = await OpenAsync();
+        await store.CreateModelAsync("fraud", "first cut", new Dictionary<string, string> { ["team"] = "risk" }, "ana", CancellationToken.None);
+        var external = new NewModelVersion("fraud", "s3://bucket/model", null, null) { Description = "from a notebook", Tags = new Dictionary<string, string> { ["k"] = "v" } };
+        await store.CreateModelVersionAsync(external, false, "champion", "ana", CancellationToken.None);
+        await store.CreateModelVersionAsync(external, false, null, "ana", CancellationToken.None);
+        await Assert.ThrowsAsync<CairnException>(() => store.CreateModelVersionAsync(external with { Model = "nope" }, false, null, "ana", CancellationToken.None));
+        await Assert.ThrowsAsync<CairnException>(() => store.CreateModelAsync("fraud", null, new Dictionary<string, string>(), "ana", CancellationToken.None));
+
+        await store.TransitionModelVersionStageAsync("fraud", 2, ModelStage.Production, archiveExisting: true, "ana", CancellationToken.None);
+        await store.SetModelTagAsync("fraud", 2, "validated", "yes", "ana", CancellationToken.None);
+        await store.UpdateModelAsync("fraud", "second cut", "bo", CancellationToken.None);
+        await store.RenameModelAsync("fraud", "fraud-detector", "bo", CancellationToken.None);
+
+        Assert.Null(await store.GetModelAsync("fraud", CancellationToken.None));
+        var model = (await store.GetModelAsync("fraud-detector", CancellationToken.None))!;
+        Assert.Equal(("second cut", "ana", "risk", 1), (model.Description, model.User, model.Tags["team"], model.Aliases["champion"]));
+        Assert.Equal([(1, ModelStage.None), (2, ModelStage.Production)], model.LatestVersions.Select(v => (v.Version, v.Stage)));
+        var v2 = (await store.GetModelVersionAsync("fraud-detector", 2, CancellationToken.None))!;
+        Assert.Equal(("s3://bucket/model", "from a notebook", "yes", ModelVersionStatus.Ready), (v2.Source, v2.Description, v2.Tags["validated"], v2.Status));
+        Assert.Null(v2.Package);
+
+        var found = await store.SearchModelVersionsAsync(SearchQuery.Parse("name = 'fraud-detector' AND tags.validated = 'yes'", [], FilterVocabulary.ModelVersions, 10, 0),
+            CancellationToken.None);
+        Assert.Equal([2], found.Select(v => v.Version));
+
+        await store.DeleteModelVersionAsync("fraud-detector", 1, "bo", CancellationToken.None);
+        Assert.Empty((await store.GetModelAsync("fraud-detector", CancellationToken.None))!.Aliases);
+        var v3 = await store.CreateModelVersionAsync(external with { Model = "fraud-detector" }, false, null, "bo", CancellationToken.None);
+        Assert.Equal(3, v3.Version);
+
+        await store.DeleteModelAsync("fraud-detector", "bo", CancellationToken.None);
+        Assert.Empty(await store.SearchModelsAsync(new SearchQuery(null, [], 10, 0), CancellationToken.None));
+        var kinds = (await store.ListEventsAsync(50, CancellationToken.None)).Select(e => e.Kind).ToList();
+        Assert.Contains("model.renamed", kinds);
+        Assert.Contains("model.version_stage_changed", kinds);
+        Assert.Contains("model.version_deleted", kinds);
+        Assert.Equal("model.deleted", kinds[0]);
     }
 
     [Fact]

@@ -90,7 +90,7 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<CairnException>(() => registry.RegisterAsync(run.Id, "m", "champion", CancellationToken.None));
 
         Assert.Equal(ErrorCode.Conflict, e.Code);
-        Assert.Empty(await _store.ListModelsAsync(CancellationToken.None));
+        Assert.Empty(await registry.ListAsync(CancellationToken.None));
     }
 
     private sealed class Trainer(Func<TrainingRequest, TrainedModel> train) : IModelTrainer

@@ -92,6 +92,20 @@ public sealed class MlflowApiTests : ServerTest
     }
 
     [Fact]
+    public async Task Experiments_Search_FiltersOnNameAndTagsAndOrders()
+    {
+        await OkAsync("/experiments/create", """{"name": "fraud-a", "tags": [{"key": "team", "value": "risk"}]}""");
+        await OkAsync("/experiments/create", """{"name": "fraud-b"}""");
+        await OkAsync("/experiments/create", """{"name": "churn", "tags": [{"key": "team", "value": "risk"}]}""");
+
+        var byName = await OkAsync("/experiments/search", """{"filter": "attribute.name LIKE 'fraud%'", "order_by": ["name DESC"]}""");
+        Assert.Equal(["fraud-b", "fraud-a"], byName.GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        var byTag = await OkAsync("/experiments/search", """{"filter": "tags.team = 'risk'", "order_by": ["creation_time ASC"]}""");
+        Assert.Equal(["fraud-a", "churn"], byTag.GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        await AssertErrorAsync("/experiments/search", """{"filter": "metrics.auc > 1"}""", 400, "INVALID_PARAMETER_VALUE", "position 1");
+    }
+
+    [Fact]
     public async Task Runs_CreateLogGetUpdate_MatchMlflowShapes()
     {
         var runId = await CreateRunAsync();

@@ -32,11 +32,12 @@ internal static class ExperimentsCommands
         command.Subcommands.Add(create);
 
         var all = new Option<bool>("--all") { Description = "Include deleted experiments" };
-        var list = new Command("list", "List experiments") { all };
+        var filter = new Option<string?>("--filter") { Description = "Only experiments matching a filter, such as \"name LIKE 'fraud%' AND tags.team = 'risk'\"" };
+        var list = new Command("list", "List experiments") { all, filter };
         list.SetAction(app.Handler(async (context, ct) =>
         {
             var (experiments, _) = await context.Get<ExperimentService>().SearchAsync(
-                context.Parse.GetValue(all) ? null : LifecycleStage.Active, ExperimentService.MaxPageSize, null, ct);
+                context.Parse.GetValue(all) ? null : LifecycleStage.Active, context.Parse.GetValue(filter), null, ExperimentService.MaxPageSize, null, ct);
             if (context.Json)
             {
                 context.Console.WriteJson(experiments, CairnJson.Readable.IReadOnlyListExperiment);

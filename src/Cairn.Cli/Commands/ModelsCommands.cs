@@ -7,12 +7,12 @@ using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn models register | list | show | set-alias</c>.</summary>
+/// <summary><c>cairn models register | create | list | show | set-alias | delete-alias | update | rename | tag | untag | delete</c>.</summary>
 internal static class ModelsCommands
 {
     public static Command Create(CliApp app)
     {
-        var command = new Command("models", "Register trained models as versions and point aliases at them");
+        var command = new Command("models", "Register trained models as versions, describe, tag, rename and delete them, and point aliases at them");
 
         var run = new Argument<string>("run") { Description = "The id of a finished training run" };
         var name = new Option<string>("--name") { Description = "The registered model to add a version to", Required = true };
@@ -22,16 +22,27 @@ internal static class ModelsCommands
             RegisterAsync(context, context.Parse.GetValue(run)!, context.Parse.GetValue(name)!, context.Parse.GetValue(alias), ct)));
         command.Subcommands.Add(register);
 
-        var list = new Command("list", "List registered models");
-        list.SetAction(app.Handler(ListAsync));
+        var newModel = ModelArgument();
+        var description = new Option<string?>("--description") { Description = "What the model is for" };
+        var create = new Command("create", "Create a registered model before its first version") { newModel, description };
+        create.SetAction(app.Handler(async (context, ct) =>
+        {
+            var model = await context.Get<ModelRegistry>().CreateModelAsync(context.Parse.GetValue(newModel), context.Parse.GetValue(description), [], ct);
+            return Done(context, $"Created registered model '{model.Name}'");
+        }));
+        command.Subcommands.Add(create);
+
+        var filter = new Option<string?>("--filter") { Description = "Only models matching a filter, such as \"name LIKE 'fraud%' AND tags.team = 'risk'\"" };
+        var list = new Command("list", "List registered models") { filter };
+        list.SetAction(app.Handler((context, ct) => ListAsync(context, context.Parse.GetValue(filter), ct)));
         command.Subcommands.Add(list);
 
-        var model = new Argument<string>("model") { Description = "The registered model's name" };
-        var show = new Command("show", "Show a model's versions, aliases and signature") { model };
-        show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(model)!, ct)));
+        var shown = ModelArgument();
+        var show = new Command("show", "Show a model's versions, aliases, tags and signature") { shown };
+        show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(shown)!, ct)));
         command.Subcommands.Add(show);
 
-        var aliasModel = new Argument<string>("model") { Description = "The registered model's name" };
+        var aliasModel = ModelArgument();
         var aliasName = new Argument<string>("alias") { Description = "The alias, such as champion" };
         var aliasVersion = new Argument<int>("version") { Description = "The version it should point to" };
         var setAlias = new Command("set-alias", "Point an alias at a version") { aliasModel, aliasName, aliasVersion };
@@ -39,11 +50,100 @@ internal static class ModelsCommands
         {
             var (m, a, v) = (context.Parse.GetValue(aliasModel)!, context.Parse.GetValue(aliasName)!, context.Parse.GetValue(aliasVersion));
             await context.Get<ModelRegistry>().SetAliasAsync(m, a, v, ct);
-            context.Console.Out.MarkupLineInterpolated($"[green]{m}@{a}[/] now points to version {v}");
-            return 0;
+            return Done(context, $"{m}@{a} now points to version {v}");
         }));
         command.Subcommands.Add(setAlias);
+
+        var unaliasModel = ModelArgument();
+        var unaliasName = new Argument<string>("alias") { Description = "The alias to remove" };
+        var deleteAlias = new Command("delete-alias", "Remove an alias") { unaliasModel, unaliasName };
+        deleteAlias.SetAction(app.Handler(async (context, ct) =>
+        {
+            var (m, a) = (context.Parse.GetValue(unaliasModel)!, context.Parse.GetValue(unaliasName)!);
+            await context.Get<ModelRegistry>().DeleteAliasAsync(m, a, ct);
+            return Done(context, $"Removed alias {m}@{a}");
+        }));
+        command.Subcommands.Add(deleteAlias);
+
+        var updated = ModelArgument();
+        var newDescription = new Option<string>("--description") { Description = "The new description", Required = true };
+        var updateVersion = VersionOption("Describe this version instead of the model");
+        var update = new Command("update", "Change the description of a model or one of its versions") { updated, newDescription, updateVersion };
+        update.SetAction(app.Handler(async (context, ct) =>
+        {
+            var (m, d, v) = (context.Parse.GetValue(updated)!, context.Parse.GetValue(newDescription), context.Parse.GetValue(updateVersion));
+            var registry = context.Get<ModelRegistry>();
+            await (v is { } version ? registry.UpdateVersionAsync(m, version, d, ct) : registry.UpdateModelAsync(m, d, ct));
+            return Done(context, $"Updated the description of {(v is { } n ? $"{m}@{n}" : m)}");
+        }));
+        command.Subcommands.Add(update);
+
+        var renamed = ModelArgument();
+        var renamedTo = new Argument<string>("new-name") { Description = "The model's new name" };
+        var rename = new Command("rename", "Rename a model; its versions, aliases and tags move with it") { renamed, renamedTo };
+        rename.SetAction(app.Handler(async (context, ct) =>
+        {
+            var (m, to) = (context.Parse.GetValue(renamed)!, context.Parse.GetValue(renamedTo)!);
+            await context.Get<ModelRegistry>().RenameModelAsync(m, to, ct);
+            return Done(context, $"Renamed '{m}' to '{to}'");
+        }));
+        command.Subcommands.Add(rename);
+
+        var tagged = ModelArgument();
+        var tagKey = new Argument<string>("key") { Description = "The tag key" };
+        var tagValue = new Argument<string>("value") { Description = "The tag value" };
+        var tagVersion = VersionOption("Tag this version instead of the model");
+        var tag = new Command("tag", "Set a tag on a model or one of its versions") { tagged, tagKey, tagValue, tagVersion };
+        tag.SetAction(app.Handler(async (context, ct) =>
+        {
+            var (m, k, v) = (context.Parse.GetValue(tagged)!, context.Parse.GetValue(tagKey)!, context.Parse.GetValue(tagVersion));
+            await context.Get<ModelRegistry>().SetTagAsync(m, v, k, context.Parse.GetValue(tagValue), ct);
+            return Done(context, $"Tagged {(v is { } n ? $"{m}@{n}" : m)} with {k}");
+        }));
+        command.Subcommands.Add(tag);
+
+        var untagged = ModelArgument();
+        var untagKey = new Argument<string>("key") { Description = "The tag key to remove" };
+        var untagVersion = VersionOption("Remove the tag from this version instead of the model");
+        var untag = new Command("untag", "Remove a tag from a model or one of its versions") { untagged, untagKey, untagVersion };
+        untag.SetAction(app.Handler(async (context, ct) =>
+        {
+            var (m, k, v) = (context.Parse.GetValue(untagged)!, context.Parse.GetValue(untagKey)!, context.Parse.GetValue(untagVersion));
+            await context.Get<ModelRegistry>().DeleteTagAsync(m, v, k, ct);
+            return Done(context, $"Removed tag {k} from {(v is { } n ? $"{m}@{n}" : m)}");
+        }));
+        command.Subcommands.Add(untag);
+
+        var deleted = ModelArgument();
+        var deleteVersion = VersionOption("Delete only this version");
+        var delete = new Command("delete", "Delete a model with all its versions, or one version") { deleted, deleteVersion };
+        delete.SetAction(app.Handler(async (context, ct) =>
+        {
+            var (m, v) = (context.Parse.GetValue(deleted)!, context.Parse.GetValue(deleteVersion));
+            var registry = context.Get<ModelRegistry>();
+            await (v is { } version ? registry.DeleteVersionAsync(m, version, ct) : registry.DeleteModelAsync(m, ct));
+            return Done(context, v is { } n ? $"Deleted {m}@{n}" : $"Deleted model '{m}' and all its versions");
+        }));
+        command.Subcommands.Add(delete);
         return command;
+    }
+
+    private static Argument<string> ModelArgument() => new("model") { Description = "The registered model's name" };
+
+    private static Option<int?> VersionOption(string description) => new("--version") { Description = description };
+
+    private static int Done(CommandContext context, string message)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(new Dictionary<string, string> { ["result"] = message }, CairnJson.Readable.DictionaryStringString);
+        }
+        else
+        {
+            context.Console.Out.MarkupLineInterpolated($"[green]{message}[/]");
+        }
+
+        return 0;
     }
 
     private static async Task<int> RegisterAsync(CommandContext context, string runId, string name, string? alias, CancellationToken cancellationToken)
@@ -60,9 +160,9 @@ internal static class ModelsCommands
         return 0;
     }
 
-    private static async Task<int> ListAsync(CommandContext context, CancellationToken cancellationToken)
+    private static async Task<int> ListAsync(CommandContext context, string? filter, CancellationToken cancellationToken)
     {
-        var models = await context.Get<ModelRegistry>().ListAsync(cancellationToken);
+        var (models, _) = await context.Get<ModelRegistry>().SearchModelsAsync(filter, null, ModelRegistry.MaxPageSize, null, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(models, CairnJson.Readable.IReadOnlyListRegisteredModel);
@@ -71,14 +171,17 @@ internal static class ModelsCommands
 
         if (models.Count == 0)
         {
-            context.Console.Out.MarkupLine("No registered models yet. Register a run's model with: cairn models register RUN --name NAME");
+            context.Console.Out.MarkupLine(filter is null
+                ? "No registered models yet. Register a run's model with: cairn models register RUN --name NAME"
+                : "No registered model matches the filter.");
             return 0;
         }
 
-        var table = new Table().AddColumns("model", "latest", "aliases", "updated");
+        var table = new Table().AddColumns("model", "latest", "aliases", "tags", "updated", "description");
         foreach (var m in models)
         {
-            table.AddRow(Markup.Escape(m.Name), $"v{m.LatestVersion}", Markup.Escape(Aliases(m.Aliases)), Format.Time(m.UpdatedAt));
+            table.AddRow(Markup.Escape(m.Name), m.LatestVersion > 0 ? $"v{m.LatestVersion}" : "-", Markup.Escape(Aliases(m.Aliases)), Markup.Escape(Tags(m.Tags)),
+                Format.Time(m.UpdatedAt), Markup.Escape(m.Description ?? ""));
         }
 
         context.Console.Out.Write(table);
@@ -97,15 +200,32 @@ internal static class ModelsCommands
         }
 
         var console = context.Console.Out;
-        console.MarkupLineInterpolated($"[bold]{model.Name}[/]  aliases: {Aliases(model.Aliases)}");
-        var table = new Table().AddColumns("version", "aliases", "run", "registered");
+        console.MarkupLineInterpolated($"[bold]{model.Name}[/]  aliases: {Aliases(model.Aliases)}  tags: {Tags(model.Tags)}");
+        if (model.Description is { } description)
+        {
+            console.MarkupLineInterpolated($"{description}");
+        }
+
+        if (versions.Count == 0)
+        {
+            console.MarkupLine("No versions yet.");
+            return 0;
+        }
+
+        var table = new Table().AddColumns("version", "aliases", "stage", "source", "registered", "tags", "description");
         foreach (var v in versions)
         {
-            table.AddRow(v.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", v.Aliases)), v.RunId, Format.Time(v.CreatedAt));
+            table.AddRow(v.Version.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", v.Aliases)), v.Stage.ToString(), Markup.Escape(v.Source),
+                Format.Time(v.CreatedAt), Markup.Escape(Tags(v.Tags)), Markup.Escape(v.Description ?? ""));
         }
 
         console.Write(table);
-        var latest = versions[0].Signature;
+        if (versions[0].Package is not { Signature: var latest })
+        {
+            console.MarkupLineInterpolated($"Version {versions[0].Version} holds no model Cairn can serve.");
+            return 0;
+        }
+
         var classes = latest.Classes is { } c ? $" classes: {string.Join(", ", c)}" : "";
         console.MarkupLineInterpolated($"Signature of version {versions[0].Version}: {latest.Task.ToString().ToLowerInvariant()} on '{latest.Label}'{classes}");
         var signature = new Table().AddColumns("input", "type", "tensor");
@@ -121,4 +241,7 @@ internal static class ModelsCommands
 
     private static string Aliases(IReadOnlyDictionary<string, int> aliases) =>
         aliases.Count == 0 ? "-" : string.Join(", ", aliases.Select(a => $"{a.Key} → v{a.Value}"));
+
+    private static string Tags(IReadOnlyDictionary<string, string> tags) =>
+        tags.Count == 0 ? "-" : string.Join(", ", tags.Select(t => $"{t.Key}={t.Value}"));
 }

@@ -1,6 +1,7 @@
 using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Runs;
+using Cairn.Core.Search;
 
 namespace Cairn.Core.Ports;
 
@@ -8,7 +9,21 @@ namespace Cairn.Core.Ports;
 public sealed record NewDatasetVersion(string Name, ContentHash ContentHash, long SizeBytes, long RowCount, string Source, TableSchema Schema);
 
 /// <summary>A model version about to be registered; the store assigns its number.</summary>
-public sealed record NewModelVersion(string Model, string RunId, ContentHash OnnxArtifact, ContentHash MlNetArtifact, ModelSignature Signature);
+/// <param name="Model">The registered model it joins.</param>
+/// <param name="Source">Where its artifacts are, such as <c>runs:/RUN_ID/model</c>.</param>
+/// <param name="RunId">The run that produced it, when known.</param>
+/// <param name="Package">What Cairn serves, when the source holds a model Cairn can serve.</param>
+public sealed record NewModelVersion(string Model, string Source, string? RunId, ModelPackage? Package)
+{
+    /// <summary>Free text about the version.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>A link to the run, possibly on another server.</summary>
+    public string? RunLink { get; init; }
+
+    /// <summary>Its first tags.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>One entry of the audit log.</summary>
 public sealed record AuditEvent(long Id, DateTimeOffset At, string Actor, string Kind, string Subject, string Detail);
@@ -40,8 +55,8 @@ public interface IMetadataStore
     /// <summary>An experiment by name.</summary>
     Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken);
 
-    /// <summary>Experiments by id, filtered by lifecycle (null: all), one page at a time.</summary>
-    Task<IReadOnlyList<Experiment>> ListExperimentsAsync(LifecycleStage? lifecycle, int limit, int offset, CancellationToken cancellationToken);
+    /// <summary>One page of the experiments in a lifecycle stage (null: all) that a query matches, in its order, then by id.</summary>
+    Task<IReadOnlyList<Experiment>> SearchExperimentsAsync(LifecycleStage? lifecycle, SearchQuery query, CancellationToken cancellationToken);
 
     /// <summary>Renames an experiment.</summary>
     Task RenameExperimentAsync(string id, string newName, string actor, CancellationToken cancellationToken);
@@ -93,17 +108,49 @@ public interface IMetadataStore
     /// <summary>The newest runs first, with their params and metrics.</summary>
     Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken);
 
-    /// <summary>Registers a new version (creating the model on first use) and optionally points an alias at it.</summary>
-    Task<ModelVersion> CreateModelVersionAsync(NewModelVersion version, string? alias, string actor, CancellationToken cancellationToken);
+    /// <summary>Creates a registered model with no versions; a taken name is <see cref="ErrorCode.AlreadyExists"/>.</summary>
+    Task<RegisteredModel> CreateModelAsync(string name, string? description, IReadOnlyDictionary<string, string> tags, string actor,
+        CancellationToken cancellationToken);
 
-    /// <summary>Points an alias at an existing version.</summary>
-    Task SetAliasAsync(string model, string alias, int version, string actor, CancellationToken cancellationToken);
+    /// <summary>
+    /// Registers the next version of a model and optionally points an alias at it. The model is created on first use
+    /// when <paramref name="createModel"/> is set; otherwise a missing model is <see cref="ErrorCode.NotFound"/>.
+    /// </summary>
+    Task<ModelVersion> CreateModelVersionAsync(NewModelVersion version, bool createModel, string? alias, string actor, CancellationToken cancellationToken);
 
-    /// <summary>A registered model.</summary>
+    /// <summary>Replaces a model's description.</summary>
+    Task UpdateModelAsync(string name, string? description, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Renames a model, carrying its versions, aliases and tags; a taken name is <see cref="ErrorCode.AlreadyExists"/>.</summary>
+    Task RenameModelAsync(string name, string newName, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a model with all its versions, aliases and tags.</summary>
+    Task DeleteModelAsync(string name, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a version's description.</summary>
+    Task UpdateModelVersionAsync(string name, int version, string? description, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Moves a version to an MLflow stage, optionally archiving the other versions in that stage.</summary>
+    Task<ModelVersion> TransitionModelVersionStageAsync(string name, int version, ModelStage stage, bool archiveExisting, string actor,
+        CancellationToken cancellationToken);
+
+    /// <summary>Deletes one version and the aliases and tags on it; its number is not reused.</summary>
+    Task DeleteModelVersionAsync(string name, int version, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Sets (value) or removes (null) a tag on a model, or on one of its versions when <paramref name="version"/> is given.</summary>
+    Task SetModelTagAsync(string name, int? version, string key, string? value, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Points an alias at an existing version, or removes it when <paramref name="version"/> is null.</summary>
+    Task SetAliasAsync(string model, string alias, int? version, string actor, CancellationToken cancellationToken);
+
+    /// <summary>A registered model with its aliases, tags and latest version per stage.</summary>
     Task<RegisteredModel?> GetModelAsync(string name, CancellationToken cancellationToken);
 
-    /// <summary>Every registered model, by name.</summary>
-    Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken);
+    /// <summary>One page of the registered models a query matches, in its order, then by name.</summary>
+    Task<IReadOnlyList<RegisteredModel>> SearchModelsAsync(SearchQuery query, CancellationToken cancellationToken);
+
+    /// <summary>One page of the model versions a query matches, in its order, then by name and newest version first.</summary>
+    Task<IReadOnlyList<ModelVersion>> SearchModelVersionsAsync(SearchQuery query, CancellationToken cancellationToken);
 
     /// <summary>A model's versions, newest first.</summary>
     Task<IReadOnlyList<ModelVersion>> ListModelVersionsAsync(string model, CancellationToken cancellationToken);

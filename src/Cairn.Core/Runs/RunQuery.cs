@@ -1,3 +1,5 @@
+using Cairn.Core.Search;
+
 namespace Cairn.Core.Runs;
 
 /// <summary>A page of a run search: which experiments, which runs, in what order.</summary>
@@ -9,8 +11,8 @@ namespace Cairn.Core.Runs;
 /// <param name="Offset">How many matching runs precede the page.</param>
 public sealed record RunQuery(
     IReadOnlyList<string> ExperimentIds,
-    RunFilter? Filter,
+    Filter? Filter,
     LifecycleStage? Lifecycle,
-    IReadOnlyList<(RunKey Key, bool Descending)> OrderBy,
+    IReadOnlyList<(FilterKey Key, bool Descending)> OrderBy,
     int Limit,
     int Offset);

@@ -12,11 +12,12 @@ internal static class TrackingApi
     public static void MapTrackingApi(this IEndpointRouteBuilder app)
     {
         var experiments = app.MapGroup("/api/experiments").WithTags("Experiments");
-        experiments.MapGet("/", async (ExperimentService service, bool? includeDeleted, int? maxResults, string? pageToken, CancellationToken ct) =>
+        experiments.MapGet("/", async (ExperimentService service, bool? includeDeleted, string? filter, string[]? orderBy, int? maxResults, string? pageToken,
+            CancellationToken ct) =>
         {
-            var (page, next) = await service.SearchAsync(includeDeleted == true ? null : LifecycleStage.Active, maxResults ?? 1000, pageToken, ct);
+            var (page, next) = await service.SearchAsync(includeDeleted == true ? null : LifecycleStage.Active, filter, orderBy, maxResults ?? 1000, pageToken, ct);
             return new ExperimentPage(page, next);
-        }).WithSummary("Lists experiments by id.");
+        }).WithSummary("Lists experiments matching a filter such as \"name LIKE 'fraud%'\", by id unless orderBy says otherwise.");
         experiments.MapPost("/", async (CreateExperimentBody body, ExperimentService service, CancellationToken ct) =>
         {
             var created = await service.CreateAsync(body.Name, null, [.. body.Tags ?? []], ct);

@@ -35,12 +35,7 @@ internal static class MlflowEndpoints
         api.MapPost("/experiments/search", async (HttpContext http, ExperimentService experiments) =>
         {
             var request = await ReadAsync(http, MlflowJson.Default.SearchExperimentsRequest);
-            if (!string.IsNullOrWhiteSpace(request.Filter) || request.OrderBy is { Count: > 0 })
-            {
-                throw CairnException.Invalid("Experiment search does not support 'filter' or 'order_by' yet; experiments are listed by id.");
-            }
-
-            var (page, next) = await experiments.SearchAsync(ViewType(request.ViewType), (int)Math.Clamp(request.MaxResults ?? 1000, int.MinValue, int.MaxValue),
+            var (page, next) = await experiments.SearchAsync(ViewType(request.ViewType), request.Filter, request.OrderBy, MaxResults(request.MaxResults, 1000),
                 request.PageToken, http.RequestAborted);
             return Ok(new SearchExperimentsResponse([.. page.Select(ToMessage)], next), MlflowJson.Default.SearchExperimentsResponse);
         });
@@ -135,7 +130,7 @@ internal static class MlflowEndpoints
         {
             var request = await ReadAsync(http, MlflowJson.Default.SearchRunsRequest);
             var (page, next) = await runs.SearchAsync(request.ExperimentIds ?? [], request.Filter, ViewType(request.RunViewType), request.OrderBy ?? [],
-                (int)Math.Clamp(request.MaxResults ?? 1000, int.MinValue, int.MaxValue), request.PageToken, http.RequestAborted);
+                MaxResults(request.MaxResults, 1000), request.PageToken, http.RequestAborted);
             return Ok(new SearchRunsResponse([.. page.Select(ToMessage)], next), MlflowJson.Default.SearchRunsResponse);
         });
         api.MapGet("/metrics/get-history", async (HttpContext http, RunService runs) =>
@@ -178,6 +173,9 @@ internal static class MlflowEndpoints
             throw CairnException.Invalid($"The request body is not valid{where}: {e.Message.Split(" Path:", 2)[0]}");
         }
     }
+
+    // Out-of-range values stay out of range after narrowing, so the service's range check names them.
+    private static int MaxResults(long? requested, int fallback) => (int)Math.Clamp(requested ?? fallback, int.MinValue, int.MaxValue);
 
     private static string? Query(HttpContext http, string name) => http.Request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
 

@@ -1,29 +1,45 @@
 using System.Globalization;
 using System.Text;
 
-namespace Cairn.Core.Runs;
+namespace Cairn.Core.Search;
 
-/// <summary>What a filter or ordering key names: a metric, a param, a tag or a run attribute.</summary>
-public enum RunField
+/// <summary>What a filter or ordering key names: a metric, a param, a tag or an attribute of the searched entity.</summary>
+public enum FilterField
 {
-    /// <summary>The latest value of a metric.</summary>
+    /// <summary>The latest value of a run's metric.</summary>
     Metric,
 
-    /// <summary>A param.</summary>
+    /// <summary>A run's param.</summary>
     Param,
 
     /// <summary>A tag.</summary>
     Tag,
 
-    /// <summary>A run attribute: run_id, run_name, status, start_time, end_time, user_id.</summary>
+    /// <summary>An attribute of the entity, such as a run's status or a model's name.</summary>
     Attribute,
 }
 
-/// <summary>A key of a run: <c>metrics.auc</c>, <c>params.trainer</c>, <c>tags.team</c>, <c>attributes.status</c>.</summary>
-public sealed record RunKey(RunField Field, string Name)
+/// <summary>A key in a filter or ordering: <c>metrics.auc</c>, <c>params.trainer</c>, <c>tags.team</c>, <c>attributes.status</c>.</summary>
+/// <param name="Field">What kind of key it is.</param>
+/// <param name="Name">The metric, param, tag or attribute name.</param>
+/// <param name="IsNumeric">Whether its values compare as numbers.</param>
+public sealed record FilterKey(FilterField Field, string Name, bool IsNumeric)
 {
-    /// <summary>The attributes a filter may name, with whether they compare as numbers.</summary>
-    public static readonly IReadOnlyDictionary<string, bool> Attributes = new Dictionary<string, bool>(StringComparer.Ordinal)
+    /// <inheritdoc />
+    public override string ToString() => $"{Field.ToString().ToLowerInvariant()}s.{Name}";
+}
+
+/// <summary>
+/// What one kind of search can filter and order on: its attributes (each numeric or text) and whether it has
+/// metrics and params. Runs, experiments, registered models and model versions each have one.
+/// </summary>
+/// <param name="Subject">The searched entity, as error messages name it.</param>
+/// <param name="Attributes">The attribute names, with whether each compares as a number.</param>
+/// <param name="HasMetricsAndParams">Whether <c>metrics.</c> and <c>params.</c> keys apply.</param>
+public sealed record FilterVocabulary(string Subject, IReadOnlyDictionary<string, bool> Attributes, bool HasMetricsAndParams)
+{
+    /// <summary>Runs: metrics, params, tags and run attributes.</summary>
+    public static readonly FilterVocabulary Runs = new("run", new Dictionary<string, bool>(StringComparer.Ordinal)
     {
         ["run_id"] = false,
         ["run_name"] = false,
@@ -31,53 +47,84 @@ public sealed record RunKey(RunField Field, string Name)
         ["user_id"] = false,
         ["start_time"] = true,
         ["end_time"] = true,
-    };
+    }, HasMetricsAndParams: true);
 
-    /// <summary>Whether values of this key compare as numbers.</summary>
-    public bool IsNumeric => Field == RunField.Metric || (Field == RunField.Attribute && Attributes[Name]);
+    /// <summary>Experiments: tags and experiment attributes.</summary>
+    public static readonly FilterVocabulary Experiments = new("experiment", new Dictionary<string, bool>(StringComparer.Ordinal)
+    {
+        ["experiment_id"] = true,
+        ["name"] = false,
+        ["creation_time"] = true,
+        ["last_update_time"] = true,
+    }, HasMetricsAndParams: false);
 
-    /// <inheritdoc />
-    public override string ToString() => $"{Field.ToString().ToLowerInvariant()}s.{Name}";
+    /// <summary>Registered models: tags and model attributes.</summary>
+    public static readonly FilterVocabulary RegisteredModels = new("registered model", new Dictionary<string, bool>(StringComparer.Ordinal)
+    {
+        ["name"] = false,
+        ["description"] = false,
+        ["user_id"] = false,
+        ["creation_timestamp"] = true,
+        ["last_updated_timestamp"] = true,
+    }, HasMetricsAndParams: false);
+
+    /// <summary>Model versions: tags and version attributes.</summary>
+    public static readonly FilterVocabulary ModelVersions = new("model version", new Dictionary<string, bool>(StringComparer.Ordinal)
+    {
+        ["name"] = false,
+        ["version_number"] = true,
+        ["run_id"] = false,
+        ["source_path"] = false,
+        ["status"] = false,
+        ["current_stage"] = false,
+        ["user_id"] = false,
+        ["creation_timestamp"] = true,
+        ["last_updated_timestamp"] = true,
+    }, HasMetricsAndParams: false);
+
+    /// <summary>The key for an attribute of this vocabulary.</summary>
+    public FilterKey Attribute(string name) => new(FilterField.Attribute, name, Attributes[name]);
 }
 
-/// <summary>A parsed run filter: comparisons joined by AND and OR.</summary>
-public abstract record RunFilter
+/// <summary>A parsed filter: comparisons joined by AND and OR.</summary>
+public abstract record Filter
 {
     /// <summary>Both sides hold.</summary>
-    public sealed record And(RunFilter Left, RunFilter Right) : RunFilter;
+    public sealed record And(Filter Left, Filter Right) : Filter;
 
     /// <summary>Either side holds.</summary>
-    public sealed record Or(RunFilter Left, RunFilter Right) : RunFilter;
+    public sealed record Or(Filter Left, Filter Right) : Filter;
 
     /// <summary>
     /// <c>key OP value</c>. <see cref="Operator"/> is one of =, !=, &lt;, &lt;=, &gt;, &gt;=, LIKE, ILIKE, IN, NOT IN, IS NULL, IS NOT NULL;
     /// <see cref="Values"/> holds one value (two-sided operators), several (IN) or none (IS NULL).
     /// </summary>
-    public sealed record Comparison(RunKey Key, string Operator, IReadOnlyList<object> Values) : RunFilter;
+    public sealed record Comparison(FilterKey Key, string Operator, IReadOnlyList<object> Values) : Filter;
 
-    /// <summary>Parses MLflow's run filter language, plus OR, parentheses and IS [NOT] NULL; an error names the position.</summary>
-    public static RunFilter? Parse(string? text) => string.IsNullOrWhiteSpace(text) ? null : new FilterParser(text).ParseAll();
+    /// <summary>Parses MLflow's filter language, plus OR, parentheses and IS [NOT] NULL; an error names the position.</summary>
+    public static Filter? Parse(string? text, FilterVocabulary vocabulary) =>
+        string.IsNullOrWhiteSpace(text) ? null : new FilterParser(text, vocabulary).ParseAll();
 
     /// <summary>Parses an ordering such as <c>metrics.auc DESC</c>.</summary>
-    public static (RunKey Key, bool Descending) ParseOrderBy(string text)
+    public static (FilterKey Key, bool Descending) ParseOrderBy(string text, FilterVocabulary vocabulary)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new FilterParser(text).ParseOrderBy();
+        return new FilterParser(text, vocabulary).ParseOrderBy();
     }
 }
 
-internal sealed class FilterParser(string text)
+internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
 {
     private int _position;
 
-    public RunFilter ParseAll()
+    public Filter ParseAll()
     {
         var filter = ParseOr();
         SkipSpace();
         return _position < text.Length ? throw Error("expected AND, OR or the end of the filter") : filter;
     }
 
-    public (RunKey Key, bool Descending) ParseOrderBy()
+    public (FilterKey Key, bool Descending) ParseOrderBy()
     {
         var key = ParseKey();
         var descending = false;
@@ -94,29 +141,29 @@ internal sealed class FilterParser(string text)
         return _position < text.Length ? throw Error("expected ASC, DESC or the end of the ordering") : (key, descending);
     }
 
-    private RunFilter ParseOr()
+    private Filter ParseOr()
     {
         var left = ParseAnd();
         while (TryKeyword("OR"))
         {
-            left = new RunFilter.Or(left, ParseAnd());
+            left = new Filter.Or(left, ParseAnd());
         }
 
         return left;
     }
 
-    private RunFilter ParseAnd()
+    private Filter ParseAnd()
     {
         var left = ParsePrimary();
         while (TryKeyword("AND"))
         {
-            left = new RunFilter.And(left, ParsePrimary());
+            left = new Filter.And(left, ParsePrimary());
         }
 
         return left;
     }
 
-    private RunFilter ParsePrimary()
+    private Filter ParsePrimary()
     {
         SkipSpace();
         if (TryChar('('))
@@ -132,13 +179,13 @@ internal sealed class FilterParser(string text)
         var op = ParseOperator();
         return op switch
         {
-            "IS NULL" or "IS NOT NULL" => new RunFilter.Comparison(key, op, []),
+            "IS NULL" or "IS NOT NULL" => new Filter.Comparison(key, op, []),
             "IN" or "NOT IN" => Checked(key, op, ParseList(), start),
             _ => Checked(key, op, [ParseValue()], start),
         };
     }
 
-    private RunFilter.Comparison Checked(RunKey key, string op, IReadOnlyList<object> values, int operatorAt)
+    private Filter.Comparison Checked(FilterKey key, string op, IReadOnlyList<object> values, int operatorAt)
     {
         if (key.IsNumeric)
         {
@@ -165,59 +212,66 @@ internal sealed class FilterParser(string text)
             }
         }
 
-        return new RunFilter.Comparison(key, op, values);
+        return new Filter.Comparison(key, op, values);
     }
 
-    private RunKey ParseKey()
+    private FilterKey ParseKey()
     {
         SkipSpace();
         var start = _position;
         var word = ReadWord();
+        var prefixes = vocabulary.HasMetricsAndParams ? "metrics., params., tags. or attributes." : "tags. or attributes.";
         if (word.Length == 0)
         {
-            throw Error("expected a key such as metrics.auc, params.trainer, tags.team or attributes.status");
+            throw Error($"expected a key: {prefixes} followed by a name, or one of the {vocabulary.Subject} attributes {AttributeNames}");
         }
 
         var dot = word.IndexOf('.', StringComparison.Ordinal);
-        string prefix;
-        string name;
         if (dot < 0)
         {
-            if (RunKey.Attributes.ContainsKey(word))
-            {
-                return new RunKey(RunField.Attribute, word);
-            }
-
-            throw Error($"'{word}' needs a prefix: metrics., params., tags. or attributes.", start);
+            return vocabulary.Attributes.ContainsKey(word)
+                ? vocabulary.Attribute(word)
+                : throw Error($"'{word}' is not {Subject} attribute ({AttributeNames}); other keys need a prefix: {prefixes}", start);
         }
 
-        prefix = word[..dot].ToLowerInvariant();
-        name = word[(dot + 1)..];
+        var prefix = word[..dot].ToLowerInvariant();
+        var name = word[(dot + 1)..];
         if (name.Length == 0 && _position < text.Length && text[_position] is '`' or '"')
         {
             name = ReadQuoted();
         }
 
-        var field = prefix switch
+        FilterField? field = prefix switch
         {
-            "metrics" or "metric" => RunField.Metric,
-            "params" or "param" or "parameters" or "parameter" => RunField.Param,
-            "tags" or "tag" => RunField.Tag,
-            "attributes" or "attribute" or "attr" or "run" => RunField.Attribute,
-            _ => throw Error($"'{prefix}' is not metrics, params, tags or attributes", start),
+            "metrics" or "metric" when vocabulary.HasMetricsAndParams => FilterField.Metric,
+            "params" or "param" or "parameters" or "parameter" when vocabulary.HasMetricsAndParams => FilterField.Param,
+            "tags" or "tag" => FilterField.Tag,
+            "attributes" or "attribute" or "attr" or "run" => FilterField.Attribute,
+            _ => null,
         };
+        if (field is null)
+        {
+            throw Error($"'{prefix}' is not a prefix {Subject} search knows; use {prefixes}", start);
+        }
+
         if (name.Length == 0)
         {
             throw Error($"'{prefix}.' needs a key after the dot", start);
         }
 
-        if (field == RunField.Attribute && !RunKey.Attributes.ContainsKey(name))
+        if (field == FilterField.Attribute)
         {
-            throw Error($"'{name}' is not a run attribute; use one of {string.Join(", ", RunKey.Attributes.Keys)}", start);
+            return vocabulary.Attributes.ContainsKey(name)
+                ? vocabulary.Attribute(name)
+                : throw Error($"'{name}' is not {Subject} attribute; use one of {AttributeNames}", start);
         }
 
-        return new RunKey(field, name);
+        return new FilterKey(field.Value, name, field == FilterField.Metric);
     }
+
+    private string Subject => ("aeiou".Contains(vocabulary.Subject[0], StringComparison.Ordinal) ? "an " : "a ") + vocabulary.Subject;
+
+    private string AttributeNames => string.Join(", ", vocabulary.Attributes.Keys);
 
     private string ParseOperator()
     {

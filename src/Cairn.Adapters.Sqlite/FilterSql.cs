@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Text;
+using Cairn.Core.Runs;
+using Cairn.Core.Search;
+
+namespace Cairn.Adapters.Sqlite;
+
+/// <summary>
+/// Translates a parsed <see cref="Filter"/> and ordering into SQLite SQL for one kind of search. Every value from
+/// the caller becomes a parameter; only fixed column names and operators are written into the text. A subclass
+/// says which SQL expression each key reads.
+/// </summary>
+internal abstract class FilterSql
+{
+    private readonly List<(string Name, object? Value)> _parameters = [];
+
+    public IReadOnlyList<(string Name, object? Value)> Parameters => _parameters;
+
+    /// <summary>The SQL condition for a filter.</summary>
+    public string Expression(Filter filter) => filter switch
+    {
+        Filter.And and => $"({Expression(and.Left)} AND {Expression(and.Right)})",
+        Filter.Or or => $"({Expression(or.Left)} OR {Expression(or.Right)})",
+        Filter.Comparison comparison => Comparison(comparison),
+        _ => throw new InvalidOperationException($"Unknown filter node {filter.GetType().Name}."),
+    };
+
+    /// <summary>The ORDER BY list: each key with missing values last, then the fixed tie-breakers that make pages stable.</summary>
+    public string OrderBy(IReadOnlyList<(FilterKey Key, bool Descending)> keys, params string[] tieBreakers)
+    {
+        var parts = new List<string>();
+        foreach (var (key, descending) in keys)
+        {
+            var value = Value(key);
+            parts.Add($"{value} IS NULL");
+            parts.Add($"{value} {(descending ? "DESC" : "ASC")}");
+        }
+
+        parts.AddRange(tieBreakers);
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>The SQL expression that reads a key's value for the row being searched.</summary>
+    protected abstract string Value(FilterKey key);
+
+    /// <summary>The condition for <c>key IS [NOT] NULL</c>; by default a comparison of its value.</summary>
+    protected virtual string IsNull(FilterKey key, bool isNull) => $"{Value(key)} {(isNull ? "IS NULL" : "IS NOT NULL")}";
+
+    /// <summary>Adds a parameter and returns its name.</summary>
+    protected string Parameter(object? value)
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"$q{_parameters.Count}");
+        _parameters.Add((name, value));
+        return name;
+    }
+
+    private string Comparison(Filter.Comparison c)
+    {
+        if (c.Operator is "IS NULL" or "IS NOT NULL")
+        {
+            return IsNull(c.Key, c.Operator == "IS NULL");
+        }
+
+        var value = Value(c.Key);
+        return c.Operator switch
+        {
+            "IN" or "NOT IN" => $"{value} {c.Operator} ({string.Join(", ", c.Values.Select(Parameter))})",
+            // SQLite's LIKE ignores ASCII case, as ILIKE should; a case-sensitive LIKE becomes the equivalent GLOB.
+            "LIKE" => $"{value} GLOB {Parameter(Glob((string)c.Values[0]))}",
+            "ILIKE" => $"{value} LIKE {Parameter(c.Values[0])} ESCAPE '\\'",
+            _ => $"{value} {c.Operator} {Parameter(c.Values[0])}",
+        };
+    }
+
+    // LIKE's % and _ become GLOB's * and ?; characters special to GLOB are matched literally through a one-character class.
+    private static string Glob(string like)
+    {
+        var glob = new StringBuilder(like.Length);
+        for (var i = 0; i < like.Length; i++)
+        {
+            var c = like[i];
+            if (c == '\\' && i + 1 < like.Length)
+            {
+                glob.Append('[').Append(like[++i]).Append(']');
+            }
+            else
+            {
+                glob.Append(c switch
+                {
+                    '%' => "*",
+                    '_' => "?",
+                    '*' or '?' or '[' => $"[{c}]",
+                    _ => c.ToString(),
+                });
+            }
+        }
+
+        return glob.ToString();
+    }
+}
+
+/// <summary>Run search over <c>runs r</c>.</summary>
+internal sealed class RunQuerySql : FilterSql
+{
+    public string Where(RunQuery query)
+    {
+        var experiments = string.Join(", ", query.ExperimentIds.Select(id => Parameter(long.Parse(id, CultureInfo.InvariantCulture))));
+        var clauses = new List<string> { $"r.experiment_id IN ({experiments})" };
+        if (query.Lifecycle is { } stage)
+        {
+            clauses.Add($"r.lifecycle_stage = {Parameter(stage.ToString().ToLowerInvariant())}");
+        }
+
+        if (query.Filter is { } filter)
+        {
+            clauses.Add(Expression(filter));
+        }
+
+        return string.Join(" AND ", clauses);
+    }
+
+    public string OrderBy(RunQuery query) => OrderBy(query.OrderBy, "r.started_at DESC", "r.id");
+
+    // A metric stored as NaN is NULL in SQLite; "has no such metric" must not match it.
+    protected override string IsNull(FilterKey key, bool isNull) => key.Field == FilterField.Metric
+        ? $"{(isNull ? "NOT " : "")}EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)})"
+        : base.IsNull(key, isNull);
+
+    protected override string Value(FilterKey key) => key.Field switch
+    {
+        FilterField.Metric => $"(SELECT m.value FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)})",
+        FilterField.Param => $"(SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = {Parameter(key.Name)})",
+        FilterField.Tag => $"(SELECT t.value FROM run_tags t WHERE t.run_id = r.id AND t.key = {Parameter(key.Name)})",
+        _ => key.Name switch
+        {
+            "run_id" => "r.id",
+            "run_name" => "r.name",
+            "status" => "r.status",
+            "user_id" => "r.user_id",
+            "start_time" => "r.started_at",
+            "end_time" => "r.ended_at",
+            _ => throw new InvalidOperationException($"Unknown run attribute {key.Name}."),
+        },
+    };
+}
+
+/// <summary>Experiment search over <c>experiments e</c>.</summary>
+internal sealed class ExperimentQuerySql : FilterSql
+{
+    public string Where(LifecycleStage? lifecycle, Filter? filter)
+    {
+        var clauses = new List<string> { "1 = 1" };
+        if (lifecycle is { } stage)
+        {
+            clauses.Add($"e.lifecycle_stage = {Parameter(stage.ToString().ToLowerInvariant())}");
+        }
+
+        if (filter is not null)
+        {
+            clauses.Add(Expression(filter));
+        }
+
+        return string.Join(" AND ", clauses);
+    }
+
+    protected override string Value(FilterKey key) => key.Field switch
+    {
+        FilterField.Tag => $"(SELECT t.value FROM experiment_tags t WHERE t.experiment_id = e.id AND t.key = {Parameter(key.Name)})",
+        _ => key.Name switch
+        {
+            "experiment_id" => "e.id",
+            "name" => "e.name",
+            "creation_time" => "e.created_at",
+            "last_update_time" => "e.updated_at",
+            _ => throw new InvalidOperationException($"Unknown experiment attribute {key.Name}."),
+        },
+    };
+}
+
+/// <summary>Registered-model search over <c>models m</c>.</summary>
+internal sealed class ModelQuerySql : FilterSql
+{
+    protected override string Value(FilterKey key) => key.Field switch
+    {
+        FilterField.Tag => $"(SELECT t.value FROM model_tags t WHERE t.model = m.name AND t.key = {Parameter(key.Name)})",
+        _ => key.Name switch
+        {
+            "name" => "m.name",
+            "description" => "m.description",
+            "user_id" => "m.user_id",
+            "creation_timestamp" => "m.created_at",
+            "last_updated_timestamp" => "m.updated_at",
+            _ => throw new InvalidOperationException($"Unknown registered model attribute {key.Name}."),
+        },
+    };
+}
+
+/// <summary>Model-version search over <c>model_versions v</c>.</summary>
+internal sealed class ModelVersionQuerySql : FilterSql
+{
+    protected override string Value(FilterKey key) => key.Field switch
+    {
+        FilterField.Tag => $"(SELECT t.value FROM model_version_tags t WHERE t.model = v.model AND t.version = v.version AND t.key = {Parameter(key.Name)})",
+        _ => key.Name switch
+        {
+            "name" => "v.model",
+            "version_number" => "v.version",
+            "run_id" => "v.run_id",
+            "source_path" => "v.source",
+            "status" => "v.status",
+            "current_stage" => "v.stage",
+            "user_id" => "v.user_id",
+            "creation_timestamp" => "v.created_at",
+            "last_updated_timestamp" => "v.updated_at",
+            _ => throw new InvalidOperationException($"Unknown model version attribute {key.Name}."),
+        },
+    };
+}

@@ -1,0 +1,13 @@
+namespace Cairn.Core.Search;
+
+/// <summary>One page of a search: which rows, in what order.</summary>
+/// <param name="Filter">The parsed filter; null matches every row.</param>
+/// <param name="OrderBy">The ordering keys; each search adds fixed tie-breakers after them so pages are stable.</param>
+/// <param name="Limit">The page size.</param>
+/// <param name="Offset">How many matching rows precede the page.</param>
+public sealed record SearchQuery(Filter? Filter, IReadOnlyList<(FilterKey Key, bool Descending)> OrderBy, int Limit, int Offset)
+{
+    /// <summary>Parses a filter and orderings in one vocabulary; a parse error names the position.</summary>
+    public static SearchQuery Parse(string? filter, IEnumerable<string> orderBy, FilterVocabulary vocabulary, int limit, int offset) =>
+        new(Filter.Parse(filter, vocabulary), [.. orderBy.Select(o => Filter.ParseOrderBy(o, vocabulary))], limit, offset);
+}
