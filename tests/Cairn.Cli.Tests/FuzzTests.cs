@@ -3,11 +3,14 @@ using System.Text;
 
 namespace Cairn.Cli.Tests;
 
-/// <summary>Malformed JSON, wrong types, huge values and unknown ids sent to every tracking endpoint: never a 500.</summary>
+/// <summary>Malformed JSON, wrong types, huge values and unknown ids sent to every tracking and registry endpoint: never a 500.</summary>
 public sealed class FuzzTests : ServerTest
 {
     private static readonly string[] PostEndpoints =
     [
+        "/api/2.0/mlflow/registered-models/create", "/api/2.0/mlflow/registered-models/rename", "/api/2.0/mlflow/registered-models/set-tag",
+        "/api/2.0/mlflow/registered-models/get-latest-versions", "/api/2.0/mlflow/registered-models/alias", "/api/2.0/mlflow/model-versions/create",
+        "/api/2.0/mlflow/model-versions/transition-stage", "/api/2.0/mlflow/model-versions/set-tag",
         "/api/2.0/mlflow/experiments/create", "/api/2.0/mlflow/experiments/search", "/api/2.0/mlflow/experiments/update",
         "/api/2.0/mlflow/experiments/delete", "/api/2.0/mlflow/experiments/restore", "/api/2.0/mlflow/experiments/set-experiment-tag",
         "/api/2.0/mlflow/experiments/delete-experiment-tag", "/api/2.0/mlflow/runs/create", "/api/2.0/mlflow/runs/update",
@@ -17,8 +20,20 @@ public sealed class FuzzTests : ServerTest
         "/api/runs/0123456789abcdef0123456789abcdef/log",
     ];
 
+    private static readonly (string Method, string Path)[] OtherBodyEndpoints =
+    [
+        ("PATCH", "/api/2.0/mlflow/registered-models/update"), ("PATCH", "/api/2.0/mlflow/model-versions/update"),
+        ("DELETE", "/api/2.0/mlflow/registered-models/delete"), ("DELETE", "/api/2.0/mlflow/registered-models/delete-tag"),
+        ("DELETE", "/api/2.0/mlflow/registered-models/alias"), ("DELETE", "/api/2.0/mlflow/model-versions/delete"),
+        ("DELETE", "/api/2.0/mlflow/model-versions/delete-tag"),
+    ];
+
     private static readonly string[] GetEndpoints =
     [
+        "/api/2.0/mlflow/registered-models/get?name=", "/api/2.0/mlflow/registered-models/search?filter=", "/api/2.0/mlflow/registered-models/search?max_results=",
+        "/api/2.0/mlflow/registered-models/search?page_token=", "/api/2.0/mlflow/model-versions/search?filter=", "/api/2.0/mlflow/model-versions/search?order_by=",
+        "/api/2.0/mlflow/model-versions/get?name=fuzz&version=", "/api/2.0/mlflow/model-versions/get-download-uri?name=fuzz&version=",
+        "/api/2.0/mlflow/registered-models/alias?name=fuzz&alias=", "/api/2.0/mlflow/registered-models/get-latest-versions?name=fuzz&stages=",
         "/api/2.0/mlflow/experiments/get?experiment_id=", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=",
         "/api/2.0/mlflow/runs/get?run_id=", "/api/2.0/mlflow/metrics/get-history?metric_key=m&run_id=", "/api/experiments/", "/api/runs/",
     ];
@@ -31,6 +46,9 @@ public sealed class FuzzTests : ServerTest
         "{\"run_id\": \"{run}\", \"key\": \"" + new string('k', 5000) + "\", \"value\": \"" + new string('v', 100_000) + "\", \"new_name\": \"\", \"status\": \"NOPE\", \"max_results\": -5, \"page_token\": \"@@\", \"filter\": \"((((\"}",
         "{\"run_id\": \"{run}\", \"metrics\": [{\"key\": null, \"value\": null}], \"params\": [{\"key\": \"p\"}], \"tags\": [{}], \"experiment_ids\": [\"abc\", null]}",
         "{\"experiment_id\": \"-1\", \"experiment_ids\": [\"-1\"], \"view_type\": \"SOME\", \"run_view_type\": 3, \"order_by\": [\"metrics.\"], \"filter\": \"params.x < 3\"}",
+        "{\"name\": \"fuzz\", \"version\": \"1\", \"alias\": \"latest\", \"stage\": \"Bogus\", \"source\": \"\", \"new_name\": \"../x\", \"key\": \"k\", \"value\": null, \"run_id\": \"nope\"}",
+        "{\"name\": \"fuzz\", \"version\": 99999999999999999999, \"alias\": \"a\", \"stages\": [\"Production\", 3], \"tags\": [{\"key\": \"\"}], \"description\": \"" + new string('d', 6000) + "\"}",
+        "{\"name\": \"fuzz\", \"version\": {\"x\": 1}, \"archive_existing_versions\": \"maybe\", \"source\": \"runs:/{run}/model\", \"run_id\": \"{run}\"}",
     ];
 
     private static readonly string[] Ids = ["", "0", "-1", "abc", "../../etc/passwd", "99999999999999999999", "0123456789abcdef0123456789abcdef", "%00", "{run}"];
@@ -42,10 +60,12 @@ public sealed class FuzzTests : ServerTest
         await base.InitializeAsync();
         var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");
         _runId = run.GetProperty("id").GetString()!;
+        await Server.PostJsonAsync("/api/2.0/mlflow/registered-models/create", """{"name": "fuzz"}""");
+        await Server.PostJsonAsync("/api/2.0/mlflow/model-versions/create", """{"name": "fuzz", "source": "s3://b/m"}""");
     }
 
     [Fact]
-    public async Task EveryTrackingEndpoint_AnswersBadInputWithA4xx()
+    public async Task EveryTrackingAndRegistryEndpoint_AnswersBadInputWithA4xx()
     {
         var failures = new List<string>();
         foreach (var endpoint in PostEndpoints)
@@ -58,6 +78,22 @@ public sealed class FuzzTests : ServerTest
                 if ((int)response.StatusCode >= 500)
                 {
                     failures.Add($"POST {endpoint} {body[..Math.Min(body.Length, 60)]} -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        foreach (var (method, endpoint) in OtherBodyEndpoints)
+        {
+            foreach (var body in Bodies)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), endpoint)
+                {
+                    Content = new StringContent(body.Replace("{run}", _runId, StringComparison.Ordinal), Encoding.UTF8, "application/json"),
+                };
+                using var response = await Server.SendAsync(request);
+                if ((int)response.StatusCode >= 500)
+                {
+                    failures.Add($"{method} {endpoint} {body[..Math.Min(body.Length, 60)]} -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                 }
             }
         }

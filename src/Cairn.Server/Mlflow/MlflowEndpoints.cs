@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Cairn.Application;
@@ -139,6 +138,8 @@ internal static class MlflowEndpoints
             return Ok(new MetricHistoryResponse([.. history.Select(ToMessage)]), MlflowJson.Default.MetricHistoryResponse);
         });
 
+        api.MapMlflowRegistry();
+
         api.Map("/{**rest}", (HttpContext http) =>
             Error(StatusCodes.Status404NotFound, "ENDPOINT_NOT_FOUND", $"{http.Request.Method} {http.Request.Path} is not an MLflow endpoint Cairn serves."));
     }
@@ -156,11 +157,11 @@ internal static class MlflowEndpoints
     public static IResult Error(int status, string code, string message) =>
         Results.Json(new ErrorResponse(code, message), MlflowJson.Default.ErrorResponse, statusCode: status);
 
-    private static IResult Ok<T>(T value, JsonTypeInfo<T> type) => Results.Json(value, type);
+    internal static IResult Ok<T>(T value, JsonTypeInfo<T> type) => Results.Json(value, type);
 
-    private static IResult Empty() => Results.Json(new EmptyResponse(), MlflowJson.Default.EmptyResponse);
+    internal static IResult Empty() => Results.Json(new EmptyResponse(), MlflowJson.Default.EmptyResponse);
 
-    private static async Task<T> ReadAsync<T>(HttpContext http, JsonTypeInfo<T> type)
+    internal static async Task<T> ReadAsync<T>(HttpContext http, JsonTypeInfo<T> type)
     {
         try
         {
@@ -175,11 +176,11 @@ internal static class MlflowEndpoints
     }
 
     // Out-of-range values stay out of range after narrowing, so the service's range check names them.
-    private static int MaxResults(long? requested, int fallback) => (int)Math.Clamp(requested ?? fallback, int.MinValue, int.MaxValue);
+    internal static int MaxResults(long? requested, int fallback) => (int)Math.Clamp(requested ?? fallback, int.MinValue, int.MaxValue);
 
-    private static string? Query(HttpContext http, string name) => http.Request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
+    internal static string? Query(HttpContext http, string name) => http.Request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
 
-    private static List<KeyValuePair<string, string>> Tags(List<KeyValue>? tags) =>
+    internal static List<KeyValuePair<string, string>> Tags(List<KeyValue>? tags) =>
         [.. (tags ?? []).Select(t => new KeyValuePair<string, string>(t.Key!, t.Value!))];
 
     private static LifecycleStage? ViewType(string? viewType) => viewType switch
@@ -220,13 +221,16 @@ internal static class MlflowEndpoints
         experiment.UpdatedAt.ToUnixTimeMilliseconds(), experiment.CreatedAt.ToUnixTimeMilliseconds(),
         [.. experiment.Tags.Select(t => new KeyValue(t.Key, t.Value))]);
 
+    /// <summary>Where MLflow clients find a run's artifacts: the artifact proxy.</summary>
+    internal static string ArtifactUri(Run run) => $"mlflow-artifacts:/{run.ExperimentId}/{run.Id}/artifacts";
+
     private static RunMessage ToMessage(Run run)
     {
         // Run data carries each metric's latest value, as MLflow's does; the full series is in metrics/get-history.
         var latest = run.Metrics.GroupBy(m => m.Key).Select(g => g.OrderBy(m => m.Step).ThenBy(m => m.Timestamp).Last()).Select(ToMessage).ToList();
         var info = new RunInfoMessage(run.Id, run.Id, run.Name, run.ExperimentId, run.User, run.Status.ToString().ToUpperInvariant(),
             run.StartedAt.ToUnixTimeMilliseconds(), run.EndedAt?.ToUnixTimeMilliseconds(),
-            string.Create(CultureInfo.InvariantCulture, $"mlflow-artifacts:/{run.ExperimentId}/{run.Id}/artifacts"), run.Lifecycle.ToString().ToLowerInvariant());
+            ArtifactUri(run), run.Lifecycle.ToString().ToLowerInvariant());
         return new RunMessage(info, new RunDataMessage(latest, [.. run.Params.Select(p => new KeyValue(p.Key, p.Value))],
             [.. run.Tags.Select(t => new KeyValue(t.Key, t.Value))]), new RunInputsMessage([]));
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Cairn.Server.Mlflow;
@@ -62,6 +63,45 @@ internal sealed record UpdateRunResponse(RunInfoMessage RunInfo);
 
 internal sealed record MetricHistoryResponse(List<MetricMessage> Metrics);
 
+internal sealed record RegisteredModelAliasMessage(string Alias, string Version);
+
+internal sealed record ModelVersionMessage(string Name, string Version, long CreationTimestamp, long LastUpdatedTimestamp, string? UserId, string CurrentStage,
+    string? Description, string Source, string? RunId, string Status, string? StatusMessage, List<KeyValue> Tags, string? RunLink, List<string> Aliases);
+
+internal sealed record RegisteredModelMessage(string Name, long CreationTimestamp, long LastUpdatedTimestamp, string? UserId, string? Description,
+    List<ModelVersionMessage> LatestVersions, List<KeyValue> Tags, List<RegisteredModelAliasMessage> Aliases);
+
+internal sealed record CreateRegisteredModelRequest(string? Name, List<KeyValue>? Tags, string? Description);
+
+internal sealed record RenameRegisteredModelRequest(string? Name, string? NewName);
+
+internal sealed record UpdateRegisteredModelRequest(string? Name, string? Description);
+
+internal sealed record GetLatestVersionsRequest(string? Name, List<string>? Stages);
+
+internal sealed record CreateModelVersionRequest(string? Name, string? Source, string? RunId, List<KeyValue>? Tags, string? RunLink, string? Description);
+
+// MLflow sends version numbers as strings; some clients send numbers.
+internal sealed record ModelVersionRequest(
+    string? Name,
+    [property: JsonConverter(typeof(StringOrNumberConverter))] string? Version,
+    string? Description,
+    string? Stage,
+    bool? ArchiveExistingVersions,
+    string? Key,
+    string? Value,
+    string? Alias);
+
+internal sealed record RegisteredModelResponse(RegisteredModelMessage RegisteredModel);
+
+internal sealed record SearchRegisteredModelsResponse(List<RegisteredModelMessage> RegisteredModels, string? NextPageToken);
+
+internal sealed record ModelVersionResponse(ModelVersionMessage ModelVersion);
+
+internal sealed record ModelVersionsResponse(List<ModelVersionMessage> ModelVersions, string? NextPageToken);
+
+internal sealed record DownloadUriResponse(string ArtifactUri);
+
 internal sealed record EmptyResponse;
 
 internal sealed record ErrorResponse(string ErrorCode, string Message);
@@ -91,6 +131,31 @@ internal sealed record ErrorResponse(string ErrorCode, string Message);
 [JsonSerializable(typeof(RunResponse))]
 [JsonSerializable(typeof(UpdateRunResponse))]
 [JsonSerializable(typeof(MetricHistoryResponse))]
+[JsonSerializable(typeof(CreateRegisteredModelRequest))]
+[JsonSerializable(typeof(RenameRegisteredModelRequest))]
+[JsonSerializable(typeof(UpdateRegisteredModelRequest))]
+[JsonSerializable(typeof(GetLatestVersionsRequest))]
+[JsonSerializable(typeof(CreateModelVersionRequest))]
+[JsonSerializable(typeof(ModelVersionRequest))]
+[JsonSerializable(typeof(RegisteredModelResponse))]
+[JsonSerializable(typeof(SearchRegisteredModelsResponse))]
+[JsonSerializable(typeof(ModelVersionResponse))]
+[JsonSerializable(typeof(ModelVersionsResponse))]
+[JsonSerializable(typeof(DownloadUriResponse))]
 [JsonSerializable(typeof(EmptyResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 internal sealed partial class MlflowJson : JsonSerializerContext;
+
+/// <summary>Reads a JSON string or number as a string, for fields MLflow defines as strings but clients send either way.</summary>
+internal sealed class StringOrNumberConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+        JsonTokenType.Null => null,
+        _ => throw new JsonException("Expected a string or a number."),
+    };
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
