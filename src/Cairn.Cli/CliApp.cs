@@ -48,6 +48,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(ExperimentsCommands.Create(this));
         root.Subcommands.Add(RunsCommands.Create(this));
         root.Subcommands.Add(ModelsCommands.Create(this));
+        root.Subcommands.Add(EventsCommand.Create(this));
         root.Subcommands.Add(ServeCommand.Create(this));
         root.Subcommands.Add(QuickstartCommand.Create(this));
 

@@ -26,6 +26,7 @@ internal static class Composition
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<ExperimentService>();
         services.TryAddSingleton<ModelRegistry>();
+        services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<ModelServing>();
         return services;
     }

@@ -50,9 +50,26 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
         return new TrackedRun(this, run.Id);
     }
 
+    /// <summary>
+    /// Registers the model a finished Cairn training run produced as the next version of <paramref name="model"/>
+    /// (creating the model on first use), optionally pointing <paramref name="alias"/> at it; returns the version number.
+    /// </summary>
+    public async Task<int> RegisterModelAsync(string model, string runId, string? alias = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        // Not retried: a lost response would otherwise register a second version.
+        using var response = await SendAsync(HttpMethod.Post, $"api/models/{Uri.EscapeDataString(model)}/versions",
+            JsonContent.Create(new RegisterModelRequest(runId, alias), ClientJson.Default.RegisterModelRequest), cancellationToken, retry: false).ConfigureAwait(false);
+        var version = await response.Content.ReadFromJsonAsync(ClientJson.Default.ModelVersionResponse, cancellationToken).ConfigureAwait(false)
+            ?? throw new CairnClientException("The server answered registration without a version.");
+        return version.Version;
+    }
+
     // Sends one request, retrying connection failures, timeouts, 408, 429 and 5xx with exponential backoff.
     // The caller makes the request idempotent (log batches carry a batch id), so a retry never writes twice.
-    internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent content, CancellationToken cancellationToken)
+    internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent content, CancellationToken cancellationToken,
+        bool retry = true)
     {
         var payload = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var mediaType = content.Headers.ContentType;
@@ -88,7 +105,7 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
                 failure = e;
             }
 
-            if (attempt >= Options.MaxAttempts)
+            if (!retry || attempt >= Options.MaxAttempts)
             {
                 throw failure as CairnClientException ?? new CairnClientException($"{method} {path} failed after {attempt} attempts: {failure.Message}", null, failure);
             }
@@ -108,6 +125,10 @@ internal sealed record LogRequest(List<MetricPoint>? Metrics, Dictionary<string,
 
 internal sealed record UpdateRunRequest(string Status, long EndTime);
 
+internal sealed record RegisterModelRequest(string RunId, string? Alias);
+
+internal sealed record ModelVersionResponse(int Version);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -116,4 +137,6 @@ internal sealed record UpdateRunRequest(string Status, long EndTime);
 [JsonSerializable(typeof(RunResponse))]
 [JsonSerializable(typeof(LogRequest))]
 [JsonSerializable(typeof(UpdateRunRequest))]
+[JsonSerializable(typeof(RegisterModelRequest))]
+[JsonSerializable(typeof(ModelVersionResponse))]
 internal sealed partial class ClientJson : JsonSerializerContext;

@@ -89,6 +89,7 @@ public static partial class CairnServer
         app.MapInference();
         app.MapMlflow();
         app.MapTrackingApi();
+        app.MapRegistryApi();
         app.MapOpenApi("/api/openapi.json");
         return app;
     }

@@ -21,6 +21,24 @@ public sealed class ClientTests : ServerTest
     }
 
     [Fact]
+    public async Task RegisterModel_AddsAVersionOfATrainedRun_WithAnAlias()
+    {
+        await Cairn.RunOkAsync("datasets", "add", CairnHarness.DataFile("iris.csv"), "--name", "iris");
+        var trained = await Cairn.RunOkAsync("train", "--config",
+            Cairn.WriteFile("iris.yaml", "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2, num_iterations: 10}\n"), "--json");
+        var runId = trained.Json.GetProperty("id").GetString()!;
+
+        var first = await Client().RegisterModelAsync("iris-sdk", runId, "champion");
+        var second = await Client().RegisterModelAsync("iris-sdk", runId);
+
+        Assert.Equal((1, 2), (first, second));
+        var (_, model) = await Server.GetJsonAsync("/api/models/iris-sdk");
+        Assert.Equal(1, model.GetProperty("aliases").GetProperty("champion").GetInt32());
+        var e = await Assert.ThrowsAsync<CairnClientException>(() => Client().RegisterModelAsync("iris-sdk", "0123456789abcdef0123456789abcdef"));
+        Assert.Equal(404, e.StatusCode);
+    }
+
+    [Fact]
     public async Task Run_BuffersMetrics_AndDisposeFlushesAndEndsIt()
     {
         string runId;

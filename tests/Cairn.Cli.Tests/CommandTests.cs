@@ -75,6 +75,34 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Models_CreateDescribeTagRenameDelete_AreAuditedEvents()
+    {
+        await _cairn.RunOkAsync("models", "create", "fraud", "--description", "first cut");
+        await _cairn.RunOkAsync("models", "tag", "fraud", "team", "risk");
+        await _cairn.RunOkAsync("models", "update", "fraud", "--description", "second cut");
+        await _cairn.RunOkAsync("models", "rename", "fraud", "fraud-detector");
+
+        var listed = (await _cairn.RunOkAsync("models", "list", "--filter", "tags.team = 'risk'", "--json")).Json;
+        Assert.Equal(("fraud-detector", "second cut"), (listed[0].GetProperty("name").GetString(), listed[0].GetProperty("description").GetString()));
+        var shown = await _cairn.RunOkAsync("models", "show", "fraud-detector");
+        Assert.Contains("No versions yet", shown.Output);
+        var missingVersion = await _cairn.RunAsync("models", "tag", "fraud-detector", "k", "v", "--version", "3");
+        Assert.Equal(3, missingVersion.ExitCode);
+        Assert.Contains("has no version 3", missingVersion.Error);
+        var reserved = await _cairn.RunAsync("models", "create", "fraud-detector");
+        Assert.Equal(4, reserved.ExitCode);
+
+        await _cairn.RunOkAsync("models", "untag", "fraud-detector", "team");
+        await _cairn.RunOkAsync("models", "delete", "fraud-detector");
+        Assert.Equal(0, (await _cairn.RunOkAsync("models", "list", "--json")).Json.GetArrayLength());
+        var events = (await _cairn.RunOkAsync("events", "--limit", "10", "--json")).Json;
+        Assert.Equal(["model.deleted", "model.tag_deleted", "model.renamed", "model.updated", "model.tag_set", "model.created"],
+            events.EnumerateArray().Select(e => e.GetProperty("kind").GetString()));
+        var table = await _cairn.RunOkAsync("events");
+        Assert.Contains("model.renamed", table.Output);
+    }
+
+    [Fact]
     public async Task Regression_TrainsAndServes()
     {
         await _cairn.TrainAndRegisterAsync("diabetes.csv", "diabetes", "dataset: diabetes\nlabel: target\ntask: regression\ntrainer: fastforest\n", "diabetes");

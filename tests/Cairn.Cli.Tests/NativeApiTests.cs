@@ -46,6 +46,52 @@ public sealed class NativeApiTests : ServerTest
     }
 
     [Fact]
+    public async Task Registry_ModelsVersionsTagsAliasesAndEvents()
+    {
+        var (created, model) = await Server.PostJsonAsync("/api/models", """{"name": "fraud", "description": "first cut", "tags": {"team": "risk"}}""");
+        Assert.Equal(201, created);
+        Assert.Equal("risk", model.GetProperty("tags").GetProperty("team").GetString());
+        var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");
+        var runId = run.GetProperty("id").GetString();
+
+        var (versionCreated, version) = await Server.PostJsonAsync("/api/models/fraud/versions",
+            $$$"""{"source": "s3://bucket/fraud", "run_id": "{{{runId}}}", "alias": "champion", "tags": {"data": "2024"}}""");
+        Assert.Equal(201, versionCreated);
+        Assert.Equal((1, "ready", "none"), (version.GetProperty("version").GetInt32(), version.GetProperty("status").GetString(), version.GetProperty("stage").GetString()));
+        Assert.Equal(["champion"], version.GetProperty("aliases").EnumerateArray().Select(a => a.GetString()));
+
+        var (patched, staged) = await Server.SendJsonAsync(HttpMethod.Patch, "/api/models/fraud/versions/1", """{"description": "baseline", "stage": "staging"}""");
+        Assert.Equal(200, patched);
+        Assert.Equal(("baseline", "staging"), (staged.GetProperty("description").GetString(), staged.GetProperty("stage").GetString()));
+        Assert.Equal(204, (await Server.SendJsonAsync(HttpMethod.Put, "/api/models/fraud/versions/1/tags/validated", """{"value": "yes"}""")).Status);
+        Assert.Equal(204, (await Server.SendJsonAsync(HttpMethod.Put, "/api/models/fraud/aliases/backup", """{"version": 1}""")).Status);
+        var (_, byAlias) = await Server.GetJsonAsync("/api/models/fraud/aliases/backup");
+        Assert.Equal("yes", byAlias.GetProperty("tags").GetProperty("validated").GetString());
+
+        var (renamed, renamedModel) = await Server.SendJsonAsync(HttpMethod.Patch, "/api/models/fraud", """{"name": "fraud-detector", "description": "second cut"}""");
+        Assert.Equal(200, renamed);
+        Assert.Equal(("fraud-detector", "second cut"), (renamedModel.GetProperty("name").GetString(), renamedModel.GetProperty("description").GetString()));
+        var (_, search) = await Server.GetJsonAsync("/api/model-versions?filter=" + Uri.EscapeDataString("tags.validated = 'yes'"));
+        Assert.Equal("fraud-detector", search.GetProperty("versions")[0].GetProperty("model").GetString());
+        var (_, models) = await Server.GetJsonAsync("/api/models?filter=" + Uri.EscapeDataString("tags.team = 'risk'"));
+        Assert.Equal(1, models.GetProperty("models").GetArrayLength());
+
+        Assert.Equal(204, (await Server.SendJsonAsync(HttpMethod.Delete, "/api/models/fraud-detector/aliases/backup", "")).Status);
+        Assert.Equal(204, (await Server.SendJsonAsync(HttpMethod.Delete, "/api/models/fraud-detector/versions/1", "")).Status);
+        Assert.Equal(404, (await Server.GetJsonAsync("/api/models/fraud-detector/versions/1")).Status);
+        Assert.Equal(204, (await Server.SendJsonAsync(HttpMethod.Delete, "/api/models/fraud-detector", "")).Status);
+        Assert.Equal(404, (await Server.GetJsonAsync("/api/models/fraud-detector")).Status);
+
+        var (_, events) = await Server.GetJsonAsync("/api/events?limit=20");
+        var kinds = events.EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToList();
+        Assert.Equal("model.deleted", kinds[0]);
+        Assert.Contains("model.renamed", kinds);
+        Assert.Contains("model.alias_set", kinds);
+        Assert.All(events.EnumerateArray(), e => Assert.Equal("test-server", e.GetProperty("actor").GetString()));
+        Assert.Equal(400, (await Server.GetJsonAsync("/api/events?limit=0")).Status);
+    }
+
+    [Fact]
     public async Task MetricSummary_KeepsALongSeriesToAtMostNBuckets()
     {
         var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");

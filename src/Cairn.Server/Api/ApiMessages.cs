@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
 using Cairn.Core.Runs;
 
 namespace Cairn.Server.Api;
@@ -27,6 +29,33 @@ public sealed record RunPage(IReadOnlyList<Run> Runs, string? NextPageToken);
 
 /// <summary>One page of experiments.</summary>
 public sealed record ExperimentPage(IReadOnlyList<Experiment> Experiments, string? NextPageToken);
+
+/// <summary>A new registered model.</summary>
+public sealed record CreateModelBody(string? Name, string? Description, Dictionary<string, string>? Tags);
+
+/// <summary>A change to a registered model: a new description, a new name, or both; absent fields stay as they are.</summary>
+public sealed record UpdateModelBody(string? Name, string? Description);
+
+/// <summary>
+/// A new version. With only <c>run_id</c>, the model a Cairn training run produced is registered (creating the model on
+/// first use); with a <c>source</c>, a version of an existing model is registered from any location.
+/// </summary>
+public sealed record CreateVersionBody(string? RunId, string? Source, string? Alias, string? Description, Dictionary<string, string>? Tags, string? RunLink);
+
+/// <summary>A change to a version: a new description, a new stage, or both.</summary>
+public sealed record UpdateVersionBody(string? Description, ModelStage? Stage, bool? ArchiveExistingVersions);
+
+/// <summary>A tag's value.</summary>
+public sealed record TagBody(string? Value);
+
+/// <summary>The version an alias should point to.</summary>
+public sealed record AliasBody(int? Version);
+
+/// <summary>One page of registered models.</summary>
+public sealed record ModelPage(IReadOnlyList<RegisteredModel> Models, string? NextPageToken);
+
+/// <summary>One page of model versions.</summary>
+public sealed record VersionPage(IReadOnlyList<ModelVersion> Versions, string? NextPageToken);
 #pragma warning restore CA1812
 
 /// <summary>The native API's bodies, in Cairn's JSON conventions (snake_case, enums as lowercase names).</summary>
@@ -34,7 +63,12 @@ public sealed record ExperimentPage(IReadOnlyList<Experiment> Experiments, strin
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    Converters = [typeof(Core.LowercaseEnumConverter<RunStatus>)])]
+    Converters =
+    [
+        typeof(Core.LowercaseEnumConverter<ColumnType>), typeof(Core.LowercaseEnumConverter<TaskKind>), typeof(Core.LowercaseEnumConverter<TensorType>),
+        typeof(Core.LowercaseEnumConverter<RunStatus>), typeof(Core.LowercaseEnumConverter<LifecycleStage>), typeof(Core.LowercaseEnumConverter<ModelStage>),
+        typeof(Core.LowercaseEnumConverter<ModelVersionStatus>),
+    ])]
 [JsonSerializable(typeof(CreateExperimentBody))]
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(LogBody))]
@@ -42,4 +76,12 @@ public sealed record ExperimentPage(IReadOnlyList<Experiment> Experiments, strin
 [JsonSerializable(typeof(SearchRunsBody))]
 [JsonSerializable(typeof(RunPage))]
 [JsonSerializable(typeof(ExperimentPage))]
+[JsonSerializable(typeof(CreateModelBody))]
+[JsonSerializable(typeof(UpdateModelBody))]
+[JsonSerializable(typeof(CreateVersionBody))]
+[JsonSerializable(typeof(UpdateVersionBody))]
+[JsonSerializable(typeof(TagBody))]
+[JsonSerializable(typeof(AliasBody))]
+[JsonSerializable(typeof(ModelPage))]
+[JsonSerializable(typeof(VersionPage))]
 internal sealed partial class ApiJson : JsonSerializerContext;

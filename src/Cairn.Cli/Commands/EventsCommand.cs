@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Cairn.Application;
+using Cairn.Core;
+using Spectre.Console;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary><c>cairn events</c>: the audit log, newest first.</summary>
+internal static class EventsCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var limit = new Option<int>("--limit") { Description = "How many events to show", DefaultValueFactory = _ => 50 };
+        var command = new Command("events", "Show the audit log: who changed which dataset, run, experiment or model, and when") { limit };
+        command.SetAction(app.Handler(async (context, ct) =>
+        {
+            var events = await context.Get<AuditLog>().ListAsync(context.Parse.GetValue(limit), ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(events, CairnJson.Readable.IReadOnlyListAuditEvent);
+                return 0;
+            }
+
+            var table = new Table().AddColumns("at", "actor", "event", "subject", "detail");
+            foreach (var e in events)
+            {
+                table.AddRow(Format.Time(e.At), Markup.Escape(e.Actor), Markup.Escape(e.Kind), Markup.Escape(e.Subject), Markup.Escape(e.Detail));
+            }
+
+            context.Console.Out.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+}
