@@ -69,6 +69,41 @@ public sealed partial class SqliteMetadataStore
     }
 
     /// <inheritdoc />
+    public Task SetRunArtifactAsync(string runId, RunArtifact artifact, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO run_artifacts (run_id, path, content_hash, size_bytes) VALUES ($run, $path, $hash, $size)
+                ON CONFLICT (run_id, path) DO UPDATE SET content_hash = excluded.content_hash, size_bytes = excluded.size_bytes
+                """,
+                [("$run", runId), ("$path", artifact.Path), ("$hash", artifact.ContentHash.Hex), ("$size", artifact.SizeBytes)], cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, "run.artifact_logged", runId,
+                new() { ["path"] = artifact.Path, ["sha256"] = artifact.ContentHash.Hex }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> DeleteRunArtifactsAsync(string runId, string path, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+            // The directory test compares a prefix with substr, so no character of the path is a pattern.
+            var removed = await ExecuteAsync(connection, transaction,
+                "DELETE FROM run_artifacts WHERE run_id = $run AND (path = $path OR substr(path, 1, length($path) + 1) = $path || '/')",
+                [("$run", runId), ("$path", path)], cancellationToken).ConfigureAwait(false);
+            if (removed > 0)
+            {
+                await RecordEventAsync(connection, transaction, actor, "run.artifact_deleted", runId, new() { ["path"] = path }, cancellationToken).ConfigureAwait(false);
+            }
+
+            return removed;
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public Task FailRunAsync(string runId, string error, DateTimeOffset endedAt, string actor, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {

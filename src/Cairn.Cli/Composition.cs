@@ -27,6 +27,7 @@ internal static class Composition
         services.TryAddSingleton<ExperimentService>();
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<AuditLog>();
+        services.TryAddSingleton<RunArtifacts>();
         services.TryAddSingleton<ModelServing>();
         return services;
     }

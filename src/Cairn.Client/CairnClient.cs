@@ -73,10 +73,17 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
     {
         var payload = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var mediaType = content.Headers.ContentType;
+        return await SendAsync(method, path, () => new ByteArrayContent(payload) { Headers = { ContentType = mediaType } }, cancellationToken, retry)
+            .ConfigureAwait(false);
+    }
+
+    // The same, building the body afresh for each attempt, so a large file is streamed again rather than held in memory.
+    internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Func<HttpContent> content, CancellationToken cancellationToken,
+        bool retry = true)
+    {
         for (var attempt = 1; ; attempt++)
         {
-            using var body = new ByteArrayContent(payload);
-            body.Headers.ContentType = mediaType;
+            using var body = content();
             using var request = new HttpRequestMessage(method, path) { Content = body };
             Exception? failure;
             try

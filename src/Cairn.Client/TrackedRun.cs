@@ -50,6 +50,19 @@ public sealed class TrackedRun : IAsyncDisposable
     public Task SetTagAsync(string key, string value, CancellationToken cancellationToken = default) =>
         SendBatchAsync(new LogRequest(null, null, new Dictionary<string, string> { [key] = value }, NewBatchId()), cancellationToken);
 
+    /// <summary>
+    /// Uploads a local file as the run's artifact at <paramref name="artifactPath"/> (such as <c>plots/roc.png</c>),
+    /// streaming it; an upload that fails in transit is retried from the start of the file.
+    /// </summary>
+    public async Task LogArtifactAsync(string artifactPath, string localFile, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(artifactPath);
+        ArgumentException.ThrowIfNullOrEmpty(localFile);
+        var escaped = string.Join('/', artifactPath.Split('/').Select(Uri.EscapeDataString));
+        using var response = await _client.SendAsync(HttpMethod.Put, $"api/runs/{RunId}/artifacts/{escaped}",
+            () => new StreamContent(File.OpenRead(localFile)), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Sends every buffered metric; when it returns, all of them are stored. On failure they stay buffered.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {

@@ -31,6 +31,9 @@ public sealed record CairnServerOptions
 
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>The largest artifact upload accepted, in bytes; uploads stream to disk, so this bounds disk use, not memory.</summary>
+    public long MaxArtifactBytes { get; init; } = 8L * 1024 * 1024 * 1024;
 }
 
 /// <summary>Builds and starts Cairn's HTTP server on Kestrel.</summary>
@@ -59,6 +62,7 @@ public static partial class CairnServer
         });
         addServices(builder.Services);
         builder.Services.AddSingleton(new ServingState(options.Alias));
+        builder.Services.AddSingleton(options);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             // The native API speaks Cairn's JSON: the same naming, enum names and NaN handling as the CLI's --json.
@@ -90,6 +94,7 @@ public static partial class CairnServer
         app.MapMlflow();
         app.MapTrackingApi();
         app.MapRegistryApi();
+        app.MapArtifacts();
         app.MapOpenApi("/api/openapi.json");
         return app;
     }

@@ -39,6 +39,19 @@ public sealed class ClientTests : ServerTest
     }
 
     [Fact]
+    public async Task LogArtifact_StreamsAFileToTheRun()
+    {
+        var file = Cairn.WriteFile("notes.txt", "hello artifacts");
+        await using var run = await Client().StartRunAsync();
+
+        await run.LogArtifactAsync("docs/notes v1.txt", file);
+
+        Assert.Equal("hello artifacts", await Server.GetStringAsync($"/api/runs/{run.RunId}/artifacts/docs/{Uri.EscapeDataString("notes v1.txt")}"));
+        var e = await Assert.ThrowsAsync<CairnClientException>(() => run.LogArtifactAsync("a\\b", file));
+        Assert.Equal(400, e.StatusCode);
+    }
+
+    [Fact]
     public async Task Run_BuffersMetrics_AndDisposeFlushesAndEndsIt()
     {
         string runId;

@@ -33,7 +33,8 @@ public sealed class FuzzTests : ServerTest
         "/api/2.0/mlflow/registered-models/get?name=", "/api/2.0/mlflow/registered-models/search?filter=", "/api/2.0/mlflow/registered-models/search?max_results=",
         "/api/2.0/mlflow/registered-models/search?page_token=", "/api/2.0/mlflow/model-versions/search?filter=", "/api/2.0/mlflow/model-versions/search?order_by=",
         "/api/2.0/mlflow/model-versions/get?name=fuzz&version=", "/api/2.0/mlflow/model-versions/get-download-uri?name=fuzz&version=",
-        "/api/2.0/mlflow/registered-models/alias?name=fuzz&alias=", "/api/2.0/mlflow/registered-models/get-latest-versions?name=fuzz&stages=",
+        "/api/2.0/mlflow/registered-models/alias?name=fuzz&alias=", "/api/2.0/mlflow/artifacts/list?run_id=", "/api/2.0/mlflow-artifacts/artifacts?path=",
+        "/api/2.0/mlflow-artifacts/artifacts/0/", "/api/runs/{run}/artifacts?path=", "/api/runs/{run}/artifacts/", "/api/2.0/mlflow/registered-models/get-latest-versions?name=fuzz&stages=",
         "/api/2.0/mlflow/experiments/get?experiment_id=", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=",
         "/api/2.0/mlflow/runs/get?run_id=", "/api/2.0/mlflow/metrics/get-history?metric_key=m&run_id=", "/api/experiments/", "/api/runs/",
     ];
@@ -102,7 +103,7 @@ public sealed class FuzzTests : ServerTest
         {
             foreach (var id in Ids)
             {
-                using var response = await Server.GetAsync(endpoint + Uri.EscapeDataString(id.Replace("{run}", _runId, StringComparison.Ordinal)));
+                using var response = await Server.GetAsync(endpoint.Replace("{run}", _runId, StringComparison.Ordinal) + Uri.EscapeDataString(id.Replace("{run}", _runId, StringComparison.Ordinal)));
                 if ((int)response.StatusCode >= 500)
                 {
                     failures.Add($"GET {endpoint}{id} -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

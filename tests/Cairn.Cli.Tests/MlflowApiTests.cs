@@ -106,6 +106,40 @@ public sealed class MlflowApiTests : ServerTest
     }
 
     [Fact]
+    public async Task ArtifactProxy_UploadsListsDownloadsAndDeletes_UnderTheRunsArtifactUri()
+    {
+        var runId = await CreateRunAsync();
+        var run = (await GetOkAsync($"/runs/get?run_id={runId}")).GetProperty("run");
+        var uri = run.GetProperty("info").GetProperty("artifact_uri").GetString()!;
+        var proxyPath = "/api/2.0/mlflow-artifacts/artifacts/" + uri["mlflow-artifacts:/".Length..];
+
+        foreach (var (path, content) in new[] { ("model/MLmodel", "flavors: {}"), ("model/model.pkl", "pickle"), ("metrics.json", "{}") })
+        {
+            using var body = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(content));
+            using var response = await Server.PutAsync($"{proxyPath}/{path}", body);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        var listed = await GetOkAsync($"/artifacts/list?run_id={runId}");
+        Assert.Equal(uri, listed.GetProperty("root_uri").GetString());
+        Assert.Equal([("metrics.json", false), ("model", true)],
+            listed.GetProperty("files").EnumerateArray().Select(f => (f.GetProperty("path").GetString(), f.GetProperty("is_dir").GetBoolean())));
+        var model = await GetOkAsync($"/artifacts/list?run_id={runId}&path=model");
+        Assert.Equal(6, model.GetProperty("files")[1].GetProperty("file_size").GetInt64());
+        var (_, proxyList) = await Server.GetJsonAsync("/api/2.0/mlflow-artifacts/artifacts?path=" + Uri.EscapeDataString(uri["mlflow-artifacts:/".Length..] + "/model"));
+        Assert.Equal(["MLmodel", "model.pkl"], proxyList.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        Assert.Equal("pickle", await Server.GetStringAsync($"{proxyPath}/model/model.pkl"));
+
+        using (var deleted = await Server.DeleteAsync($"{proxyPath}/model/model.pkl"))
+        {
+            Assert.Equal(200, (int)deleted.StatusCode);
+        }
+
+        Assert.Equal(404, (await Server.GetJsonAsync($"{proxyPath}/model/model.pkl")).Status);
+        Assert.Equal(404, (await Server.GetJsonAsync($"/api/2.0/mlflow-artifacts/artifacts/7/{runId}/artifacts/metrics.json")).Status);
+    }
+
+    [Fact]
     public async Task Runs_CreateLogGetUpdate_MatchMlflowShapes()
     {
         var runId = await CreateRunAsync();

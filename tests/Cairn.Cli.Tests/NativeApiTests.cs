@@ -92,6 +92,40 @@ public sealed class NativeApiTests : ServerTest
     }
 
     [Fact]
+    public async Task Artifacts_UploadListDownloadDelete_AsATree()
+    {
+        var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");
+        var runId = run.GetProperty("id").GetString();
+        async Task<int> PutAsync(string path, string content)
+        {
+            using var body = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(content));
+            using var response = await Server.PutAsync($"/api/runs/{runId}/artifacts/{path}", body);
+            return (int)response.StatusCode;
+        }
+
+        Assert.Equal(201, await PutAsync("model/model.txt", "weights"));
+        Assert.Equal(201, await PutAsync("model/conf/params.json", "{}"));
+        Assert.Equal(201, await PutAsync("report.html", "<html></html>"));
+        Assert.Equal(201, await PutAsync("report.html", "<html>v2</html>"));
+
+        var (_, root) = await Server.GetJsonAsync($"/api/runs/{runId}/artifacts");
+        Assert.Equal([("model", true), ("report.html", false)], root.EnumerateArray().Select(e => (e.GetProperty("path").GetString(), e.GetProperty("is_directory").GetBoolean())));
+        var (_, model) = await Server.GetJsonAsync($"/api/runs/{runId}/artifacts?path=model");
+        Assert.Equal(["model/conf", "model/model.txt"], model.EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+        Assert.Equal(7, model[1].GetProperty("size_bytes").GetInt64());
+        Assert.Equal("<html>v2</html>", await Server.GetStringAsync($"/api/runs/{runId}/artifacts/report.html"));
+
+        // Dot segments are resolved before routing, so climbing out of the artifacts never reaches the handler.
+        Assert.Equal(404, await PutAsync("a/../../escape", "x"));
+        Assert.Equal(400, await PutAsync("a%5C..%5Cescape", "x"));
+        Assert.Equal(400, await PutAsync("a//b", "x"));
+        Assert.Equal(404, (await Server.GetJsonAsync($"/api/runs/{runId}/artifacts/nope.txt")).Status);
+        Assert.Equal(204, (await Server.SendJsonAsync(HttpMethod.Delete, $"/api/runs/{runId}/artifacts/model", "")).Status);
+        var (_, after) = await Server.GetJsonAsync($"/api/runs/{runId}/artifacts");
+        Assert.Equal(["report.html"], after.EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+    }
+
+    [Fact]
     public async Task MetricSummary_KeepsALongSeriesToAtMostNBuckets()
     {
         var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");

@@ -93,6 +93,12 @@ public interface IMetadataStore
     /// <summary>Every value of one metric of a run, by step and time.</summary>
     Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken);
 
+    /// <summary>Records a file stored for a run at a path, replacing what was there; the run must not be deleted.</summary>
+    Task SetRunArtifactAsync(string runId, RunArtifact artifact, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Removes a run's file at a path, or every file under it when it is a directory; returns how many were removed.</summary>
+    Task<int> DeleteRunArtifactsAsync(string runId, string path, string actor, CancellationToken cancellationToken);
+
     /// <summary>Records a run that has just started.</summary>
     Task CreateRunAsync(Run run, string actor, CancellationToken cancellationToken);
 

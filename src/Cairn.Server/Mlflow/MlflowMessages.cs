@@ -102,6 +102,12 @@ internal sealed record ModelVersionsResponse(List<ModelVersionMessage> ModelVers
 
 internal sealed record DownloadUriResponse(string ArtifactUri);
 
+internal sealed record FileInfoMessage(string Path, bool IsDir, long? FileSize);
+
+internal sealed record ListArtifactsResponse(string RootUri, List<FileInfoMessage> Files);
+
+internal sealed record ProxyListResponse(List<FileInfoMessage> Files);
+
 internal sealed record EmptyResponse;
 
 internal sealed record ErrorResponse(string ErrorCode, string Message);
@@ -142,6 +148,8 @@ internal sealed record ErrorResponse(string ErrorCode, string Message);
 [JsonSerializable(typeof(ModelVersionResponse))]
 [JsonSerializable(typeof(ModelVersionsResponse))]
 [JsonSerializable(typeof(DownloadUriResponse))]
+[JsonSerializable(typeof(ListArtifactsResponse))]
+[JsonSerializable(typeof(ProxyListResponse))]
 [JsonSerializable(typeof(EmptyResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 internal sealed partial class MlflowJson : JsonSerializerContext;
