@@ -233,5 +233,26 @@ internal static class Migrations
                 FOREIGN KEY (model, version) REFERENCES model_versions(model, version) ON UPDATE CASCADE ON DELETE CASCADE
             );
             """),
+        (7, "dataset inputs", """
+            -- One table for every dataset a run read: Cairn dataset versions (linked by name and version) and the
+            -- datasets MLflow clients log from any source by name and digest. context is '' when none was given.
+            CREATE TABLE run_dataset_inputs (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                name TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                context TEXT NOT NULL,
+                source_type TEXT NOT NULL,
+                source TEXT NOT NULL,
+                schema TEXT,
+                profile TEXT,
+                dataset_version INTEGER,
+                PRIMARY KEY (run_id, name, digest, context),
+                FOREIGN KEY (name, dataset_version) REFERENCES dataset_versions(dataset, version)
+            );
+            INSERT INTO run_dataset_inputs (run_id, name, digest, context, source_type, source, dataset_version)
+            SELECT i.run_id, i.dataset, d.content_hash, i.context, 'cairn', 'cairn:datasets/' || i.dataset || '@' || i.version, i.version
+            FROM run_inputs i JOIN dataset_versions d ON d.dataset = i.dataset AND d.version = i.version;
+            DROP TABLE run_inputs;
+            """),
     ];
 }

@@ -51,11 +51,7 @@ public sealed partial class SqliteMetadataStore
                     [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
             }
 
-            foreach (var input in completion.Inputs)
-            {
-                await ExecuteAsync(connection, transaction, "INSERT INTO run_inputs (run_id, dataset, version, context) VALUES ($run, $dataset, $version, $context)",
-                    [("$run", runId), ("$dataset", input.Dataset), ("$version", input.Version), ("$context", input.Context)], cancellationToken).ConfigureAwait(false);
-            }
+            await InsertInputsAsync(connection, transaction, runId, completion.Inputs, cancellationToken).ConfigureAwait(false);
 
             foreach (var artifact in completion.Artifacts)
             {
@@ -66,6 +62,42 @@ public sealed partial class SqliteMetadataStore
             await RecordEventAsync(connection, transaction, actor, "run.finished", runId, [], cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task LogInputsAsync(string runId, IReadOnlyList<RunInput> inputs, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
+            await InsertInputsAsync(connection, transaction, runId, inputs, cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, "run.inputs_logged", runId,
+                new() { ["datasets"] = string.Join(", ", inputs.Select(i => i.Reference)) }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    // A Cairn version takes its digest from the version's content hash; any other input is linked to the Cairn version
+    // of the same name whose content hash its digest starts (8 characters at least).
+    private static async Task InsertInputsAsync(SqliteConnection connection, SqliteTransaction transaction, string runId, IReadOnlyList<RunInput> inputs,
+        CancellationToken cancellationToken)
+    {
+        foreach (var input in inputs)
+        {
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO run_dataset_inputs (run_id, name, digest, context, source_type, source, schema, profile, dataset_version)
+                SELECT $run, $name, COALESCE((SELECT content_hash FROM dataset_versions WHERE dataset = $name AND version = $version), $digest),
+                       $context, $sourceType, $source, $schema, $profile,
+                       COALESCE($version, (SELECT version FROM dataset_versions
+                                           WHERE dataset = $name AND length($digest) >= 8 AND substr(content_hash, 1, length($digest)) = lower($digest)
+                                           ORDER BY version DESC LIMIT 1))
+                ON CONFLICT (run_id, name, digest, context) DO NOTHING
+                """,
+                [("$run", runId), ("$name", input.Dataset), ("$version", input.Version), ("$digest", input.Digest), ("$context", input.Context),
+                 ("$sourceType", input.SourceType), ("$source", input.Source), ("$schema", input.Schema), ("$profile", input.Profile)],
+                cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
@@ -192,8 +224,18 @@ public sealed partial class SqliteMetadataStore
             $"SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({inList}) ORDER BY key",
             ids, r => (r.GetString(0), new Metric(r.GetString(1), r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(3), Time(r.GetInt64(4)))),
             cancellationToken).ConfigureAwait(false));
-        var inputsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, dataset, version, context FROM run_inputs WHERE run_id IN ({inList})",
-            ids, r => (r.GetString(0), new RunInput(r.GetString(1), r.GetInt32(2), r.GetString(3))), cancellationToken).ConfigureAwait(false));
+        var inputsByRun = Group(await QueryAsync(connection, null, $"""
+            SELECT run_id, name, dataset_version, context, digest, source_type, source, schema, profile
+            FROM run_dataset_inputs WHERE run_id IN ({inList}) ORDER BY name, context
+            """,
+            ids, r => (r.GetString(0), new RunInput(r.GetString(1), r.IsDBNull(2) ? null : r.GetInt32(2), r.GetString(3))
+            {
+                Digest = r.GetString(4),
+                SourceType = r.GetString(5),
+                Source = r.GetString(6),
+                Schema = r.IsDBNull(7) ? null : r.GetString(7),
+                Profile = r.IsDBNull(8) ? null : r.GetString(8),
+            }), cancellationToken).ConfigureAwait(false));
         var artifactsByRun = Group(await QueryAsync(connection, null,
             $"SELECT run_id, path, content_hash, size_bytes FROM run_artifacts WHERE run_id IN ({inList}) ORDER BY path",
             ids, r => (r.GetString(0), new RunArtifact(r.GetString(1), ContentHash.Parse(r.GetString(2)), r.GetInt64(3))), cancellationToken).ConfigureAwait(false));

@@ -83,6 +83,48 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
         return store.LogBatchAsync(runId!, metrics, parameters, tags, batchId, actor.Name, cancellationToken);
     }
 
+    /// <summary>Records datasets the run read, within MLflow's limits; a named Cairn dataset version must exist.</summary>
+    public async Task LogInputsAsync(string? runId, IReadOnlyList<RunInput> inputs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ValidateId(runId);
+        if (inputs.Count > TrackingLimits.MaxEntitiesPerBatch)
+        {
+            throw CairnException.Invalid($"{inputs.Count} dataset inputs in one request; the limit is {TrackingLimits.MaxEntitiesPerBatch}.");
+        }
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            Limit($"datasets[{i}].name", input.Dataset, 500, required: true);
+            Limit($"datasets[{i}].digest", input.Digest, 64, required: input.Version is null);
+            Limit($"datasets[{i}].source_type", input.SourceType, 36, required: true);
+            Limit($"datasets[{i}].source", input.Source, 65_535, required: input.Version is null);
+            Limit($"datasets[{i}].schema", input.Schema, 1_048_575, required: false);
+            Limit($"datasets[{i}].profile", input.Profile, 16_384, required: false);
+            Limit($"datasets[{i}] context", input.Context, TrackingLimits.MaxTagValueLength, required: false);
+            if (input.Version is { } version && await store.GetDatasetVersionAsync(input.Dataset, version, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw CairnException.NotFound($"datasets[{i}] names {input.Dataset}@{version}, which does not exist.");
+            }
+        }
+
+        await store.LogInputsAsync(runId!, inputs, actor.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void Limit(string field, string? value, int maxLength, bool required)
+    {
+        if (required && string.IsNullOrEmpty(value))
+        {
+            throw CairnException.Invalid($"{field} is missing.");
+        }
+
+        if (value is { Length: var length } && length > maxLength)
+        {
+            throw CairnException.Invalid($"{field} has {length} characters; the limit is {maxLength}.");
+        }
+    }
+
     /// <summary>Removes a tag.</summary>
     public Task DeleteTagAsync(string? runId, string? key, CancellationToken cancellationToken)
     {

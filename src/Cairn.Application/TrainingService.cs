@@ -64,7 +64,7 @@ public sealed class TrainingService(IMetadataStore store, IArtifactStore artifac
                 parameters,
                 [.. model.Metrics.Select(m => new Metric(m.Key, m.Value, 0, endedAt))],
                 new Dictionary<string, string> { ["cairn.kind"] = "train", ["cairn.user"] = actor.Name },
-                [new RunInput(dataset.Name, dataset.Version, "training")],
+                [RunInput.OfDatasetVersion(dataset.Name, dataset.Version, "training")],
                 stored);
             await store.FinishRunAsync(run.Id, completion, endedAt, actor.Name, CancellationToken.None).ConfigureAwait(false);
         }

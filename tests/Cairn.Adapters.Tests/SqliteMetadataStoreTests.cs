@@ -116,7 +116,7 @@ public sealed class SqliteMetadataStoreTests : IDisposable
             new Dictionary<string, string> { ["trainer"] = "lightgbm" },
             [new Metric("auc", 0.9, 0, _time.GetUtcNow()), new Metric("nan", double.NaN, 0, _time.GetUtcNow()), new Metric("inf", double.PositiveInfinity, 1, _time.GetUtcNow())],
             new Dictionary<string, string> { ["team"] = "fraud" },
-            [new RunInput("d", 1, "training")],
+            [RunInput.OfDatasetVersion("d", 1, "training")],
             [new RunArtifact("model/model.onnx", hash, 42)]), _time.GetUtcNow(), "tester", CancellationToken.None);
 
         var finished = (await store.GetRunAsync(run.Id, CancellationToken.None))!;
@@ -127,7 +127,9 @@ public sealed class SqliteMetadataStoreTests : IDisposable
         Assert.Equal(0.9, finished.Metrics.Single(m => m.Key == "auc").Value);
         Assert.True(double.IsNaN(finished.Metrics.Single(m => m.Key == "nan").Value));
         Assert.Equal(double.PositiveInfinity, finished.Metrics.Single(m => m.Key == "inf").Value);
-        Assert.Equal(new RunInput("d", 1, "training"), Assert.Single(finished.Inputs));
+        var input = Assert.Single(finished.Inputs);
+        Assert.Equal(("d", 1, "training", "cairn", "cairn:datasets/d@1"), (input.Dataset, input.Version, input.Context, input.SourceType, input.Source));
+        Assert.Equal((await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.ContentHash.Hex, input.Digest);
         Assert.Equal(hash, finished.Artifact("model/model.onnx")!.ContentHash);
         Assert.Equal(run.Id, Assert.Single(await store.ListRunsAsync(10, CancellationToken.None)).Id);
     }

@@ -15,7 +15,7 @@ public sealed class FuzzTests : ServerTest
         "/api/2.0/mlflow/experiments/delete", "/api/2.0/mlflow/experiments/restore", "/api/2.0/mlflow/experiments/set-experiment-tag",
         "/api/2.0/mlflow/experiments/delete-experiment-tag", "/api/2.0/mlflow/runs/create", "/api/2.0/mlflow/runs/update",
         "/api/2.0/mlflow/runs/delete", "/api/2.0/mlflow/runs/restore", "/api/2.0/mlflow/runs/log-metric", "/api/2.0/mlflow/runs/log-parameter",
-        "/api/2.0/mlflow/runs/set-tag", "/api/2.0/mlflow/runs/delete-tag", "/api/2.0/mlflow/runs/log-batch", "/api/2.0/mlflow/runs/search",
+        "/api/2.0/mlflow/runs/set-tag", "/api/2.0/mlflow/runs/delete-tag", "/api/2.0/mlflow/runs/log-batch", "/api/2.0/mlflow/runs/search", "/api/2.0/mlflow/runs/log-inputs", "/api/runs/{run}/inputs",
         "/api/experiments", "/api/runs", "/api/runs/search", "/api/runs/{run}/log", "/api/runs/{run}/restore",
         "/api/runs/0123456789abcdef0123456789abcdef/log",
     ];
@@ -45,6 +45,8 @@ public sealed class FuzzTests : ServerTest
         "{\"run_id\": 7, \"experiment_id\": [], \"name\": {}, \"key\": false, \"value\": [1], \"metrics\": \"x\", \"params\": 3, \"tags\": {\"k\": 1}}",
         "{\"run_id\": \"{run}\", \"experiment_id\": \"99999999999999999999999\", \"name\": \"x\", \"key\": \"k\", \"value\": 1e400, \"timestamp\": -1, \"step\": 9223372036854775807}",
         "{\"run_id\": \"{run}\", \"key\": \"" + new string('k', 5000) + "\", \"value\": \"" + new string('v', 100_000) + "\", \"new_name\": \"\", \"status\": \"NOPE\", \"max_results\": -5, \"page_token\": \"@@\", \"filter\": \"((((\"}",
+        "{\"run_id\": \"{run}\", \"name\": \"fuzz\", \"metrics\": [null], \"params\": [null], \"tags\": [null], \"datasets\": [null], \"stages\": [null], \"order_by\": [null], \"experiment_ids\": [null]}",
+        "{\"run_id\": \"{run}\", \"datasets\": [{\"dataset\": {\"name\": \"iris\", \"digest\": \"x\", \"source\": \"s\", \"source_type\": \"t\"}}, {\"name\": \"nope\", \"version\": 3}, null]}",
         "{\"run_id\": \"{run}\", \"metrics\": [{\"key\": null, \"value\": null}], \"params\": [{\"key\": \"p\"}], \"tags\": [{}], \"experiment_ids\": [\"abc\", null]}",
         "{\"experiment_id\": \"-1\", \"experiment_ids\": [\"-1\"], \"view_type\": \"SOME\", \"run_view_type\": 3, \"order_by\": [\"metrics.\"], \"filter\": \"params.x < 3\"}",
         "{\"name\": \"fuzz\", \"version\": \"1\", \"alias\": \"latest\", \"stage\": \"Bogus\", \"source\": \"\", \"new_name\": \"../x\", \"key\": \"k\", \"value\": null, \"run_id\": \"nope\"}",

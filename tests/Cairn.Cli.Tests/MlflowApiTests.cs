@@ -140,6 +140,35 @@ public sealed class MlflowApiTests : ServerTest
     }
 
     [Fact]
+    public async Task LogInputs_RecordsDatasets_AndLinksACairnVersionByDigest()
+    {
+        var added = await Cairn.RunOkAsync("datasets", "add", CairnHarness.DataFile("iris.csv"), "--name", "iris", "--json");
+        var hash = added.Json.GetProperty("content_hash").GetString()!;
+        var runId = await CreateRunAsync();
+
+        await OkAsync("/runs/log-inputs", $$$"""
+            {"run_id": "{{{runId}}}", "datasets": [
+              {"tags": [{"key": "mlflow.data.context", "value": "training"}],
+               "dataset": {"name": "iris", "digest": "{{{hash[..8]}}}", "source_type": "local", "source": "{\"uri\": \"iris.csv\"}", "schema": "{}"}},
+              {"tags": [{"key": "mlflow.data.context", "value": "eval"}],
+               "dataset": {"name": "holdout", "digest": "abcdef12", "source_type": "s3", "source": "{\"uri\": \"s3://b/holdout.parquet\"}"}}]}
+            """);
+        await OkAsync("/runs/log-inputs", $$$"""{"run_id": "{{{runId}}}", "datasets": [{"tags": [{"key": "mlflow.data.context", "value": "eval"}], "dataset": {"name": "holdout", "digest": "abcdef12", "source_type": "s3", "source": "x"}}]}""");
+
+        var inputs = (await GetOkAsync($"/runs/get?run_id={runId}")).GetProperty("run").GetProperty("inputs").GetProperty("dataset_inputs");
+        Assert.Equal(2, inputs.GetArrayLength());
+        var holdout = inputs[0].GetProperty("dataset");
+        Assert.Equal(("holdout", "abcdef12", "s3"), (holdout.GetProperty("name").GetString(), holdout.GetProperty("digest").GetString(), holdout.GetProperty("source_type").GetString()));
+        Assert.Equal("eval", inputs[0].GetProperty("tags")[0].GetProperty("value").GetString());
+        var (_, native) = await Server.GetJsonAsync($"/api/runs/{runId}");
+        var iris = native.GetProperty("inputs").EnumerateArray().Single(i => i.GetProperty("dataset").GetString() == "iris");
+        Assert.Equal((1, "training"), (iris.GetProperty("version").GetInt32(), iris.GetProperty("context").GetString()));
+
+        await AssertErrorAsync("/runs/log-inputs", $$$"""{"run_id": "{{{runId}}}", "datasets": [{"dataset": {"name": "x"}}]}""", 400, "INVALID_PARAMETER_VALUE", "datasets[0].digest is missing");
+        await AssertErrorAsync("/runs/log-inputs", $$$"""{"run_id": "{{{runId}}}", "datasets": [{"tags": []}]}""", 400, "INVALID_PARAMETER_VALUE", "datasets[0] has no dataset");
+    }
+
+    [Fact]
     public async Task Runs_CreateLogGetUpdate_MatchMlflowShapes()
     {
         var runId = await CreateRunAsync();

@@ -65,7 +65,7 @@ internal static class RunsCommands
                 Format.Status(run.Status),
                 Format.Time(run.StartedAt),
                 run.EndedAt is { } end ? Format.Duration(end - run.StartedAt) : "",
-                Markup.Escape(string.Join(", ", run.Inputs.Select(i => $"{i.Dataset}@{i.Version}"))),
+                Markup.Escape(string.Join(", ", run.Inputs.Select(i => i.Reference))),
                 Markup.Escape(metrics));
         }
 
@@ -99,7 +99,7 @@ internal static class RunsCommands
         var details = new Table().AddColumns("kind", "key", "value");
         foreach (var input in run.Inputs)
         {
-            details.AddRow("input", Markup.Escape(input.Context), Markup.Escape($"{input.Dataset}@{input.Version}"));
+            details.AddRow("input", Markup.Escape(input.Context), Markup.Escape(input.Reference));
         }
 
         foreach (var (key, value) in run.Params)

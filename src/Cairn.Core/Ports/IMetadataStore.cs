@@ -93,6 +93,12 @@ public interface IMetadataStore
     /// <summary>Every value of one metric of a run, by step and time.</summary>
     Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records datasets a run read; an input already recorded (same name, digest and context) is kept as it is. An
+    /// input without a version is linked to the Cairn dataset version its digest identifies, when there is one.
+    /// </summary>
+    Task LogInputsAsync(string runId, IReadOnlyList<RunInput> inputs, string actor, CancellationToken cancellationToken);
+
     /// <summary>Records a file stored for a run at a path, replacing what was there; the run must not be deleted.</summary>
     Task SetRunArtifactAsync(string runId, RunArtifact artifact, string actor, CancellationToken cancellationToken);
 

@@ -38,8 +38,41 @@ public sealed record MetricBucket(long FirstStep, long LastStep, double Min, dou
 /// <summary>A file a run produced, stored by content.</summary>
 public sealed record RunArtifact(string Path, ContentHash ContentHash, long SizeBytes);
 
-/// <summary>A dataset version a run read, and what for (training, validation...).</summary>
-public sealed record RunInput(string Dataset, int Version, string Context);
+/// <summary>
+/// A dataset a run read, and what for (training, validation...). A Cairn dataset version is named by dataset and
+/// version; MLflow clients log datasets from any source by name and digest, and such an input is linked to a
+/// Cairn dataset version when its digest is a prefix (8 characters or more) of that version's content hash.
+/// </summary>
+/// <param name="Dataset">The dataset's name.</param>
+/// <param name="Version">The Cairn dataset version, when the input is one.</param>
+/// <param name="Context">What the run used it for, such as training; empty when not said.</param>
+public sealed record RunInput(string Dataset, int? Version, string Context)
+{
+    /// <summary>The source type Cairn's own dataset versions have.</summary>
+    public const string CairnSourceType = "cairn";
+
+    /// <summary>A short fingerprint of the content (for Cairn versions, the SHA-256 hex).</summary>
+    public string Digest { get; init; } = "";
+
+    /// <summary>What kind of place the data came from, such as cairn, local, s3 or delta_table.</summary>
+    public string SourceType { get; init; } = CairnSourceType;
+
+    /// <summary>Where the data came from, as its source type describes it (JSON for MLflow sources).</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>The dataset's schema as its client described it, when given.</summary>
+    public string? Schema { get; init; }
+
+    /// <summary>Summary statistics as its client described them, when given.</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>An input of a Cairn dataset version; the store fills in its digest from the version's content hash.</summary>
+    public static RunInput OfDatasetVersion(string dataset, int version, string context) =>
+        new(dataset, version, context) { Source = $"cairn:datasets/{dataset}@{version}" };
+
+    /// <summary>The reference people type: <c>name@version</c> for Cairn versions, otherwise <c>name (digest)</c>.</summary>
+    public string Reference => Version is { } v ? $"{Dataset}@{v}" : $"{Dataset} ({Digest})";
+}
 
 /// <summary>
 /// A run: one execution that records params, metrics, tags, inputs and artifacts. <see cref="Metrics"/> holds the

@@ -8,6 +8,7 @@ namespace Cairn.Core.Search;
 public sealed record SearchQuery(Filter? Filter, IReadOnlyList<(FilterKey Key, bool Descending)> OrderBy, int Limit, int Offset)
 {
     /// <summary>Parses a filter and orderings in one vocabulary; a parse error names the position.</summary>
-    public static SearchQuery Parse(string? filter, IEnumerable<string> orderBy, FilterVocabulary vocabulary, int limit, int offset) =>
-        new(Filter.Parse(filter, vocabulary), [.. orderBy.Select(o => Filter.ParseOrderBy(o, vocabulary))], limit, offset);
+    public static SearchQuery Parse(string? filter, IEnumerable<string?> orderBy, FilterVocabulary vocabulary, int limit, int offset) =>
+        new(Filter.Parse(filter, vocabulary),
+            [.. orderBy.Select((o, i) => Filter.ParseOrderBy(o ?? throw CairnException.Invalid($"order_by[{i}] is null."), vocabulary))], limit, offset);
 }

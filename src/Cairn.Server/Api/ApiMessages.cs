@@ -18,6 +18,12 @@ public sealed record MetricPoint(string Key, double Value, long? Step, long? Tim
 /// <summary>What one log call records, in one transaction; a retried call with the same <c>batch_id</c> is applied once.</summary>
 public sealed record LogBody(List<MetricPoint>? Metrics, Dictionary<string, string>? Params, Dictionary<string, string>? Tags, string? BatchId);
 
+/// <summary>A dataset a run read: a Cairn dataset version (name and version), or any dataset by name, digest and source.</summary>
+public sealed record InputBody(string? Name, int? Version, string? Context, string? Digest, string? SourceType, string? Source);
+
+/// <summary>Datasets a run read.</summary>
+public sealed record InputsBody(List<InputBody>? Datasets);
+
 /// <summary>A change to a run; absent fields stay as they are.</summary>
 public sealed record UpdateRunBody(RunStatus? Status, long? EndTime, string? Name);
 
@@ -73,6 +79,7 @@ public sealed record VersionPage(IReadOnlyList<ModelVersion> Versions, string? N
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(LogBody))]
 [JsonSerializable(typeof(UpdateRunBody))]
+[JsonSerializable(typeof(InputsBody))]
 [JsonSerializable(typeof(SearchRunsBody))]
 [JsonSerializable(typeof(RunPage))]
 [JsonSerializable(typeof(ExperimentPage))]

@@ -1,4 +1,5 @@
 using Cairn.Application;
+using Cairn.Core;
 using Cairn.Core.Runs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -55,6 +56,14 @@ internal static class TrackingApi
             await service.LogBatchAsync(id, metrics, [.. body.Params ?? []], [.. body.Tags ?? []], body.BatchId, ct);
             return Results.NoContent();
         }).WithSummary("Logs metrics, params (write-once) and tags in one transaction, within MLflow's limits.");
+        runs.MapPost("/{id}/inputs", async (string id, InputsBody body, RunService service, CancellationToken ct) =>
+        {
+            var inputs = (body.Datasets ?? []).Select((d, i) => d ?? throw CairnException.Invalid($"datasets[{i}] is null.")).Select(d => d.Version is { } version && d.Source is null
+                ? RunInput.OfDatasetVersion(d.Name ?? "", version, d.Context ?? "")
+                : new RunInput(d.Name ?? "", d.Version, d.Context ?? "") { Digest = d.Digest ?? "", SourceType = d.SourceType ?? "", Source = d.Source ?? "" });
+            await service.LogInputsAsync(id, [.. inputs], ct);
+            return Results.NoContent();
+        }).WithSummary("Records datasets the run read: Cairn dataset versions by name and version, or any dataset by name, digest and source.");
         runs.MapPost("/search", async (SearchRunsBody body, RunService service, CancellationToken ct) =>
         {
             var (page, next) = await service.SearchAsync(body.ExperimentIds ?? [Experiment.DefaultId], body.Filter,

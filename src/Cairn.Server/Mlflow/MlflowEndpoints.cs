@@ -122,7 +122,13 @@ internal static class MlflowEndpoints
         {
             var request = await ReadAsync(http, MlflowJson.Default.LogBatchRequest);
             var metrics = (request.Metrics ?? []).Select((m, i) => ToMetric(m, time, i)).ToList();
-            await runs.LogBatchAsync(request.RunId, metrics, Tags(request.Params), Tags(request.Tags), http.RequestAborted);
+            await runs.LogBatchAsync(request.RunId, metrics, Tags(request.Params, "params"), Tags(request.Tags), http.RequestAborted);
+            return Empty();
+        });
+        api.MapPost("/runs/log-inputs", async (HttpContext http, RunService runs) =>
+        {
+            var request = await ReadAsync(http, MlflowJson.Default.LogInputsRequest);
+            await runs.LogInputsAsync(request.RunId, [.. (request.Datasets ?? []).Select(ToInput)], http.RequestAborted);
             return Empty();
         });
         api.MapPost("/runs/search", async (HttpContext http, RunService runs) =>
@@ -180,8 +186,10 @@ internal static class MlflowEndpoints
 
     internal static string? Query(HttpContext http, string name) => http.Request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
 
-    internal static List<KeyValuePair<string, string>> Tags(List<KeyValue>? tags) =>
-        [.. (tags ?? []).Select(t => new KeyValuePair<string, string>(t.Key!, t.Value!))];
+    internal static List<KeyValuePair<string, string>> Tags(List<KeyValue?>? tags, string field = "tags") =>
+        [.. (tags ?? []).Select((t, i) => t is null
+            ? throw CairnException.Invalid($"{field}[{i}] is null.")
+            : new KeyValuePair<string, string>(t.Key!, t.Value!))];
 
     private static LifecycleStage? ViewType(string? viewType) => viewType switch
     {
@@ -202,8 +210,13 @@ internal static class MlflowEndpoints
         _ => throw CairnException.Invalid($"status '{status}' is not RUNNING, SCHEDULED, FINISHED, FAILED or KILLED."),
     };
 
-    private static Metric ToMetric(MetricMessage message, TimeProvider time, int index)
+    private static Metric ToMetric(MetricMessage? message, TimeProvider time, int index)
     {
+        if (message is null)
+        {
+            throw CairnException.Invalid($"metrics[{index}] is null.");
+        }
+
         if (message.Value is null)
         {
             throw CairnException.Invalid($"metrics[{index}] ('{message.Key}') has no value.");
@@ -221,6 +234,26 @@ internal static class MlflowEndpoints
         experiment.UpdatedAt.ToUnixTimeMilliseconds(), experiment.CreatedAt.ToUnixTimeMilliseconds(),
         [.. experiment.Tags.Select(t => new KeyValue(t.Key, t.Value))]);
 
+    // MLflow carries an input's purpose in the mlflow.data.context tag.
+    private const string ContextTag = "mlflow.data.context";
+
+    private static RunInput ToInput(DatasetInputMessage? message, int index)
+    {
+        var dataset = message?.Dataset ?? throw CairnException.Invalid($"datasets[{index}] has no dataset.");
+        return new RunInput(dataset.Name ?? "", null, message.Tags?.LastOrDefault(t => t?.Key == ContextTag)?.Value ?? "")
+        {
+            Digest = dataset.Digest ?? "",
+            SourceType = dataset.SourceType ?? "",
+            Source = dataset.Source ?? "",
+            Schema = dataset.Schema,
+            Profile = dataset.Profile,
+        };
+    }
+
+    private static DatasetInputMessage ToMessage(RunInput input) => new(
+        input.Context.Length == 0 ? [] : [new KeyValue(ContextTag, input.Context)],
+        new DatasetMessage(input.Dataset, input.Digest, input.SourceType, input.Source, input.Schema, input.Profile));
+
     /// <summary>Where MLflow clients find a run's artifacts: the artifact proxy.</summary>
     internal static string ArtifactUri(Run run) => $"mlflow-artifacts:/{run.ExperimentId}/{run.Id}/artifacts";
 
@@ -232,6 +265,6 @@ internal static class MlflowEndpoints
             run.StartedAt.ToUnixTimeMilliseconds(), run.EndedAt?.ToUnixTimeMilliseconds(),
             ArtifactUri(run), run.Lifecycle.ToString().ToLowerInvariant());
         return new RunMessage(info, new RunDataMessage(latest, [.. run.Params.Select(p => new KeyValue(p.Key, p.Value))],
-            [.. run.Tags.Select(t => new KeyValue(t.Key, t.Value))]), new RunInputsMessage([]));
+            [.. run.Tags.Select(t => new KeyValue(t.Key, t.Value))]), new RunInputsMessage([.. run.Inputs.Select(ToMessage)]));
     }
 }

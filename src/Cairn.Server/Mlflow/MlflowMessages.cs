@@ -9,7 +9,7 @@ internal sealed record KeyValue(string? Key, string? Value);
 
 internal sealed record MetricMessage(string? Key, double? Value, long? Timestamp, long? Step);
 
-internal sealed record CreateExperimentRequest(string? Name, string? ArtifactLocation, List<KeyValue>? Tags);
+internal sealed record CreateExperimentRequest(string? Name, string? ArtifactLocation, List<KeyValue?>? Tags);
 
 internal sealed record ExperimentIdRequest(string? ExperimentId);
 
@@ -19,7 +19,7 @@ internal sealed record ExperimentTagRequest(string? ExperimentId, string? Key, s
 
 internal sealed record SearchExperimentsRequest(long? MaxResults, string? PageToken, string? Filter, List<string>? OrderBy, string? ViewType);
 
-internal sealed record CreateRunRequest(string? ExperimentId, string? UserId, string? RunName, long? StartTime, List<KeyValue>? Tags);
+internal sealed record CreateRunRequest(string? ExperimentId, string? UserId, string? RunName, long? StartTime, List<KeyValue?>? Tags);
 
 internal sealed record RunIdRequest(string? RunId, string? RunUuid)
 {
@@ -37,7 +37,7 @@ internal sealed record SearchRunsRequest(List<string>? ExperimentIds, string? Fi
 
 internal sealed record SearchRunsResponse(List<RunMessage> Runs, string? NextPageToken);
 
-internal sealed record LogBatchRequest(string? RunId, List<MetricMessage>? Metrics, List<KeyValue>? Params, List<KeyValue>? Tags);
+internal sealed record LogBatchRequest(string? RunId, List<MetricMessage?>? Metrics, List<KeyValue?>? Params, List<KeyValue?>? Tags);
 
 internal sealed record ExperimentMessage(string ExperimentId, string Name, string ArtifactLocation, string LifecycleStage, long LastUpdateTime,
     long CreationTime, List<KeyValue> Tags);
@@ -53,7 +53,13 @@ internal sealed record RunInfoMessage(string RunId, string RunUuid, string RunNa
 
 internal sealed record RunDataMessage(List<MetricMessage> Metrics, List<KeyValue> Params, List<KeyValue> Tags);
 
-internal sealed record RunInputsMessage(List<KeyValue> DatasetInputs);
+internal sealed record DatasetMessage(string? Name, string? Digest, string? SourceType, string? Source, string? Schema, string? Profile);
+
+internal sealed record DatasetInputMessage(List<KeyValue?>? Tags, DatasetMessage? Dataset);
+
+internal sealed record RunInputsMessage(List<DatasetInputMessage> DatasetInputs);
+
+internal sealed record LogInputsRequest(string? RunId, List<DatasetInputMessage?>? Datasets);
 
 internal sealed record RunMessage(RunInfoMessage Info, RunDataMessage Data, RunInputsMessage Inputs);
 
@@ -71,7 +77,7 @@ internal sealed record ModelVersionMessage(string Name, string Version, long Cre
 internal sealed record RegisteredModelMessage(string Name, long CreationTimestamp, long LastUpdatedTimestamp, string? UserId, string? Description,
     List<ModelVersionMessage> LatestVersions, List<KeyValue> Tags, List<RegisteredModelAliasMessage> Aliases);
 
-internal sealed record CreateRegisteredModelRequest(string? Name, List<KeyValue>? Tags, string? Description);
+internal sealed record CreateRegisteredModelRequest(string? Name, List<KeyValue?>? Tags, string? Description);
 
 internal sealed record RenameRegisteredModelRequest(string? Name, string? NewName);
 
@@ -79,7 +85,7 @@ internal sealed record UpdateRegisteredModelRequest(string? Name, string? Descri
 
 internal sealed record GetLatestVersionsRequest(string? Name, List<string>? Stages);
 
-internal sealed record CreateModelVersionRequest(string? Name, string? Source, string? RunId, List<KeyValue>? Tags, string? RunLink, string? Description);
+internal sealed record CreateModelVersionRequest(string? Name, string? Source, string? RunId, List<KeyValue?>? Tags, string? RunLink, string? Description);
 
 // MLflow sends version numbers as strings; some clients send numbers.
 internal sealed record ModelVersionRequest(
@@ -129,6 +135,7 @@ internal sealed record ErrorResponse(string ErrorCode, string Message);
 [JsonSerializable(typeof(LogMetricRequest))]
 [JsonSerializable(typeof(RunKeyValueRequest))]
 [JsonSerializable(typeof(LogBatchRequest))]
+[JsonSerializable(typeof(LogInputsRequest))]
 [JsonSerializable(typeof(SearchRunsRequest))]
 [JsonSerializable(typeof(SearchRunsResponse))]
 [JsonSerializable(typeof(ExperimentResponse))]
