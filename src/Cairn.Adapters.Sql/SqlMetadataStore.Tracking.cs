@@ -1,12 +1,13 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using Cairn.Core;
 using Cairn.Core.Runs;
 using Cairn.Core.Search;
-using Microsoft.Data.Sqlite;
 
-namespace Cairn.Adapters.Sqlite;
+namespace Cairn.Adapters.Sql;
 
-public sealed partial class SqliteMetadataStore
+public abstract partial class SqlMetadataStore
 {
     private const string ExperimentColumns = "id, name, artifact_location, lifecycle_stage, created_at, updated_at";
 
@@ -17,22 +18,22 @@ public sealed partial class SqliteMetadataStore
         ArgumentNullException.ThrowIfNull(tags);
         return WriteAsync(async (connection, transaction) =>
         {
-            if (await ScalarAsync(connection, transaction, "SELECT id FROM experiments WHERE name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false) is not null)
+            if (await ScalarAsync(connection, transaction, "SELECT id FROM experiments WHERE name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false) is not null)
             {
                 throw new CairnException(ErrorCode.AlreadyExists, $"Experiment '{name}' already exists.");
             }
 
             var now = Now();
             var id = (long)(await ScalarAsync(connection, transaction,
-                "INSERT INTO experiments (name, artifact_location, lifecycle_stage, created_at, updated_at) VALUES ($name, '', 'active', $now, $now) RETURNING id",
-                [("$name", name), ("$now", now)], cancellationToken).ConfigureAwait(false))!;
+                "INSERT INTO experiments (name, artifact_location, lifecycle_stage, created_at, updated_at) VALUES (@name, '', 'active', @now, @now) RETURNING id",
+                [("@name", name), ("@now", now)], cancellationToken).ConfigureAwait(false))!;
             var location = artifactLocation ?? $"mlflow-artifacts:/{id}";
-            await ExecuteAsync(connection, transaction, "UPDATE experiments SET artifact_location = $location WHERE id = $id",
-                [("$location", location), ("$id", id)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "UPDATE experiments SET artifact_location = @location WHERE id = @id",
+                [("@location", location), ("@id", id)], cancellationToken).ConfigureAwait(false);
             foreach (var (key, value) in tags)
             {
-                await ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES ($id, $key, $value)",
-                    [("$id", id), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (@id, @key, @value) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                    [("@id", id), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
             }
 
             var idText = id.ToString(CultureInfo.InvariantCulture);
@@ -45,19 +46,19 @@ public sealed partial class SqliteMetadataStore
     public Task<Experiment?> GetExperimentAsync(string id, CancellationToken cancellationToken) =>
         !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
             ? Task.FromResult<Experiment?>(null)
-            : ReadAsync(async connection => (await LoadExperimentsAsync(connection, "WHERE id = $id", [("$id", number)], cancellationToken).ConfigureAwait(false))
+            : ReadAsync(async connection => (await LoadExperimentsAsync(connection, "WHERE id = @id", [("@id", number)], cancellationToken).ConfigureAwait(false))
                 .FirstOrDefault(), cancellationToken);
 
     /// <inheritdoc />
     public Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken) =>
-        ReadAsync(async connection => (await LoadExperimentsAsync(connection, "WHERE name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false))
+        ReadAsync(async connection => (await LoadExperimentsAsync(connection, "WHERE name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false))
             .FirstOrDefault(), cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Experiment>> SearchExperimentsAsync(LifecycleStage? lifecycle, SearchQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var sql = new ExperimentQuerySql();
+        var sql = new ExperimentQuerySql(_dialect);
         var where = sql.Where(lifecycle, query.Filter);
         var order = sql.OrderBy(query.OrderBy, "e.id");
         return ReadAsync<IReadOnlyList<Experiment>>(async connection => await LoadExperimentsAsync(connection,
@@ -70,14 +71,14 @@ public sealed partial class SqliteMetadataStore
         WriteAsync(async (connection, transaction) =>
         {
             var number = await RequireExperimentAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
-            var holder = await ScalarAsync(connection, transaction, "SELECT id FROM experiments WHERE name = $name", [("$name", newName)], cancellationToken).ConfigureAwait(false);
+            var holder = await ScalarAsync(connection, transaction, "SELECT id FROM experiments WHERE name = @name", [("@name", newName)], cancellationToken).ConfigureAwait(false);
             if (holder is long other && other != number)
             {
                 throw new CairnException(ErrorCode.AlreadyExists, $"Experiment '{newName}' already exists.");
             }
 
-            await ExecuteAsync(connection, transaction, "UPDATE experiments SET name = $name, updated_at = $now WHERE id = $id",
-                [("$name", newName), ("$now", Now()), ("$id", number)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "UPDATE experiments SET name = @name, updated_at = @now WHERE id = @id",
+                [("@name", newName), ("@now", Now()), ("@id", number)], cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "experiment.renamed", id, new() { ["name"] = newName }, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -93,10 +94,10 @@ public sealed partial class SqliteMetadataStore
             }
 
             var stage = LifecycleName(lifecycle);
-            await ExecuteAsync(connection, transaction, "UPDATE experiments SET lifecycle_stage = $stage, updated_at = $now WHERE id = $id",
-                [("$stage", stage), ("$now", Now()), ("$id", number)], cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction, "UPDATE runs SET lifecycle_stage = $stage WHERE experiment_id = $id",
-                [("$stage", stage), ("$id", number)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "UPDATE experiments SET lifecycle_stage = @stage, updated_at = @now WHERE id = @id",
+                [("@stage", stage), ("@now", Now()), ("@id", number)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "UPDATE runs SET lifecycle_stage = @stage WHERE experiment_id = @id",
+                [("@stage", stage), ("@id", number)], cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, $"experiment.{(lifecycle == LifecycleStage.Deleted ? "deleted" : "restored")}", id, [],
                 cancellationToken).ConfigureAwait(false);
             return true;
@@ -108,9 +109,9 @@ public sealed partial class SqliteMetadataStore
         {
             var number = await RequireExperimentAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
             await (value is null
-                ? ExecuteAsync(connection, transaction, "DELETE FROM experiment_tags WHERE experiment_id = $id AND key = $key", [("$id", number), ("$key", key)], cancellationToken)
-                : ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES ($id, $key, $value)",
-                    [("$id", number), ("$key", key), ("$value", value)], cancellationToken)).ConfigureAwait(false);
+                ? ExecuteAsync(connection, transaction, "DELETE FROM experiment_tags WHERE experiment_id = @id AND key = @key", [("@id", number), ("@key", key)], cancellationToken)
+                : ExecuteAsync(connection, transaction, "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (@id, @key, @value) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                    [("@id", number), ("@key", key), ("@value", value)], cancellationToken)).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, value is null ? "experiment.tag_deleted" : "experiment.tag_set", id, new() { ["key"] = key },
                 cancellationToken).ConfigureAwait(false);
             return true;
@@ -127,7 +128,7 @@ public sealed partial class SqliteMetadataStore
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
             if (batchId is not null && await ExecuteAsync(connection, transaction,
-                    "INSERT INTO log_batches (run_id, batch_id) VALUES ($run, $batch) ON CONFLICT DO NOTHING", [("$run", runId), ("$batch", batchId)],
+                    "INSERT INTO log_batches (run_id, batch_id) VALUES (@run, @batch) ON CONFLICT DO NOTHING", [("@run", runId), ("@batch", batchId)],
                     cancellationToken).ConfigureAwait(false) == 0)
             {
                 return false;
@@ -135,8 +136,8 @@ public sealed partial class SqliteMetadataStore
 
             foreach (var (key, value) in parameters)
             {
-                var existing = await ScalarAsync(connection, transaction, "SELECT value FROM run_params WHERE run_id = $run AND key = $key",
-                    [("$run", runId), ("$key", key)], cancellationToken).ConfigureAwait(false);
+                var existing = await ScalarAsync(connection, transaction, "SELECT value FROM run_params WHERE run_id = @run AND key = @key",
+                    [("@run", runId), ("@key", key)], cancellationToken).ConfigureAwait(false);
                 if (existing is string old && old != value)
                 {
                     throw CairnException.Invalid($"Param '{key}' of run {runId} is already '{old}'; params are write-once, so it cannot become '{value}'.");
@@ -144,8 +145,8 @@ public sealed partial class SqliteMetadataStore
 
                 if (existing is null)
                 {
-                    await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES ($run, $key, $value)",
-                        [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+                    await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES (@run, @key, @value)",
+                        [("@run", runId), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -153,8 +154,8 @@ public sealed partial class SqliteMetadataStore
 
             foreach (var (key, value) in tags)
             {
-                await ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES ($run, $key, $value)",
-                    [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_tags (run_id, key, value) VALUES (@run, @key, @value) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                    [("@run", runId), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
             }
 
             return true;
@@ -166,8 +167,8 @@ public sealed partial class SqliteMetadataStore
         WriteAsync(async (connection, transaction) =>
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
-            var deleted = await ExecuteAsync(connection, transaction, "DELETE FROM run_tags WHERE run_id = $run AND key = $key",
-                [("$run", runId), ("$key", key)], cancellationToken).ConfigureAwait(false);
+            var deleted = await ExecuteAsync(connection, transaction, "DELETE FROM run_tags WHERE run_id = @run AND key = @key",
+                [("@run", runId), ("@key", key)], cancellationToken).ConfigureAwait(false);
             return deleted > 0 ? true : throw CairnException.NotFound($"Run {runId} has no tag '{key}'.");
         }, cancellationToken);
 
@@ -177,8 +178,8 @@ public sealed partial class SqliteMetadataStore
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, """
-                UPDATE runs SET status = COALESCE($status, status), ended_at = COALESCE($end, ended_at), name = COALESCE($name, name) WHERE id = $id
-                """, [("$id", runId), ("$status", status is { } s ? StatusName(s) : null), ("$end", endedAt?.ToUnixTimeMilliseconds()), ("$name", name)],
+                UPDATE runs SET status = COALESCE(@status, status), ended_at = COALESCE(@end, ended_at), name = COALESCE(@name, name) WHERE id = @id
+                """, [("@id", runId), ("@status", status is { } s ? StatusName(s) : null), ("@end", endedAt?.ToUnixTimeMilliseconds()), ("@name", name)],
                 cancellationToken).ConfigureAwait(false);
             if (status is { } changed)
             {
@@ -192,8 +193,8 @@ public sealed partial class SqliteMetadataStore
     public Task SetRunLifecycleAsync(string runId, LifecycleStage lifecycle, string actor, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            var changed = await ExecuteAsync(connection, transaction, "UPDATE runs SET lifecycle_stage = $stage WHERE id = $id",
-                [("$id", runId), ("$stage", LifecycleName(lifecycle))], cancellationToken).ConfigureAwait(false);
+            var changed = await ExecuteAsync(connection, transaction, "UPDATE runs SET lifecycle_stage = @stage WHERE id = @id",
+                [("@id", runId), ("@stage", LifecycleName(lifecycle))], cancellationToken).ConfigureAwait(false);
             if (changed == 0)
             {
                 throw CairnException.NotFound($"There is no run '{runId}'.");
@@ -210,7 +211,7 @@ public sealed partial class SqliteMetadataStore
         {
             // A series can hold millions of points: read it with a plain loop, no per-row task or key string.
             using var command = Command(connection, null,
-                "SELECT value, step, timestamp FROM run_metrics WHERE run_id = $run AND key = $key ORDER BY step, timestamp", [("$run", runId), ("$key", key)]);
+                "SELECT value, step, timestamp FROM run_metrics WHERE run_id = @run AND key = @key ORDER BY step, timestamp", [("@run", runId), ("@key", key)]);
             using var reader = command.ExecuteReader();
             var points = new List<Metric>();
             while (reader.Read())
@@ -223,7 +224,7 @@ public sealed partial class SqliteMetadataStore
         }, cancellationToken);
 
     // Appends the points with one prepared statement, and moves each key's latest point forward where a newer one arrived.
-    private static void InsertMetrics(SqliteConnection connection, SqliteTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
+    private void InsertMetrics(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
     {
         if (metrics.Count == 0)
         {
@@ -231,7 +232,7 @@ public sealed partial class SqliteMetadataStore
         }
 
         using (var insert = MetricCommand(connection, transaction, runId,
-            "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)", out var bind))
+            "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES (@run, @key, @value, @step, @ts)", out var bind))
         {
             foreach (var metric in metrics)
             {
@@ -241,7 +242,7 @@ public sealed partial class SqliteMetadataStore
         }
 
         using var latest = MetricCommand(connection, transaction, runId, """
-            INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES ($run, $key, $value, $step, $ts)
+            INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (@run, @key, @value, @step, @ts)
             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
             WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
             """, out var bindLatest);
@@ -256,63 +257,76 @@ public sealed partial class SqliteMetadataStore
 
     private const int RollupShift = 10;
 
-    private static void UpsertRollups(SqliteConnection connection, SqliteTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
+    private void UpsertRollups(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
     {
+        var (least, greatest) = _dialect.MinMax;
         using var upsert = connection.CreateCommand();
         upsert.Transaction = transaction;
-        upsert.CommandText = """
+        upsert.CommandText = $"""
             INSERT INTO metric_rollups (run_id, key, block, first_step, last_step, low, high, last_value, last_timestamp, points)
-            VALUES ($run, $key, $block, $first, $last, $low, $high, $value, $ts, $points)
+            VALUES (@run, @key, @block, @first, @last, @low, @high, @value, @ts, @points)
             ON CONFLICT (run_id, key, block) DO UPDATE SET
-                first_step = MIN(first_step, excluded.first_step),
-                low = COALESCE(MIN(low, excluded.low), low, excluded.low),
-                high = COALESCE(MAX(high, excluded.high), high, excluded.high),
-                last_value = CASE WHEN excluded.last_step > last_step OR (excluded.last_step = last_step AND excluded.last_timestamp >= last_timestamp)
-                                  THEN excluded.last_value ELSE last_value END,
-                last_timestamp = CASE WHEN excluded.last_step > last_step OR (excluded.last_step = last_step AND excluded.last_timestamp >= last_timestamp)
-                                      THEN excluded.last_timestamp ELSE last_timestamp END,
-                last_step = MAX(last_step, excluded.last_step),
-                points = points + excluded.points
+                first_step = {least}(metric_rollups.first_step, excluded.first_step),
+                low = COALESCE({least}(metric_rollups.low, excluded.low), metric_rollups.low, excluded.low),
+                high = COALESCE({greatest}(metric_rollups.high, excluded.high), metric_rollups.high, excluded.high),
+                last_value = CASE WHEN excluded.last_step > metric_rollups.last_step
+                                       OR (excluded.last_step = metric_rollups.last_step AND excluded.last_timestamp >= metric_rollups.last_timestamp)
+                                  THEN excluded.last_value ELSE metric_rollups.last_value END,
+                last_timestamp = CASE WHEN excluded.last_step > metric_rollups.last_step
+                                           OR (excluded.last_step = metric_rollups.last_step AND excluded.last_timestamp >= metric_rollups.last_timestamp)
+                                      THEN excluded.last_timestamp ELSE metric_rollups.last_timestamp END,
+                last_step = {greatest}(metric_rollups.last_step, excluded.last_step),
+                points = metric_rollups.points + excluded.points
             """;
-        upsert.Parameters.AddWithValue("$run", runId);
-        string[] names = ["$key", "$block", "$first", "$last", "$low", "$high", "$value", "$ts", "$points"];
-        foreach (var name in names)
-        {
-            upsert.Parameters.Add(name, SqliteType.Text);
-        }
-
+        var run = AddParameter(upsert, "@run", DbType.String);
+        run.Value = runId;
+        var key = AddParameter(upsert, "@key", DbType.String);
+        var blockNumber = AddParameter(upsert, "@block", DbType.Int64);
+        var first = AddParameter(upsert, "@first", DbType.Int64);
+        var last = AddParameter(upsert, "@last", DbType.Int64);
+        var low = AddParameter(upsert, "@low", DbType.Double);
+        var high = AddParameter(upsert, "@high", DbType.Double);
+        var value = AddParameter(upsert, "@value", DbType.Double);
+        var timestamp = AddParameter(upsert, "@ts", DbType.Int64);
+        var points = AddParameter(upsert, "@points", DbType.Int64);
         upsert.Prepare();
         foreach (var block in metrics.GroupBy(m => (m.Key, Block: m.Step >> RollupShift)))
         {
             var newest = block.MaxBy(m => (m.Step, m.Timestamp.ToUnixTimeMilliseconds()))!;
             var values = block.Select(m => m.Value).Where(v => !double.IsNaN(v)).ToList();
-            object?[] bound =
-            [
-                block.Key.Key, block.Key.Block, block.Min(m => m.Step), newest.Step,
-                values.Count > 0 ? values.Min() : DBNull.Value, values.Count > 0 ? values.Max() : DBNull.Value,
-                double.IsNaN(newest.Value) ? DBNull.Value : newest.Value, newest.Timestamp.ToUnixTimeMilliseconds(), (long)block.Count(),
-            ];
-            for (var i = 0; i < names.Length; i++)
-            {
-                var parameter = upsert.Parameters[names[i]];
-                parameter.SqliteType = bound[i] switch { string => SqliteType.Text, double => SqliteType.Real, _ => SqliteType.Integer };
-                parameter.Value = bound[i];
-            }
-
+            key.Value = block.Key.Key;
+            blockNumber.Value = block.Key.Block;
+            first.Value = block.Min(m => m.Step);
+            last.Value = newest.Step;
+            low.Value = values.Count > 0 ? values.Min() : DBNull.Value;
+            high.Value = values.Count > 0 ? values.Max() : DBNull.Value;
+            value.Value = double.IsNaN(newest.Value) ? DBNull.Value : newest.Value;
+            timestamp.Value = newest.Timestamp.ToUnixTimeMilliseconds();
+            points.Value = (long)block.Count();
             upsert.ExecuteNonQuery();
         }
     }
 
-    private static SqliteCommand MetricCommand(SqliteConnection connection, SqliteTransaction transaction, string runId, string sql, out Action<Metric> bind)
+    private static DbParameter AddParameter(DbCommand command, string name, DbType type)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.DbType = type;
+        parameter.Value = DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    private static DbCommand MetricCommand(DbConnection connection, DbTransaction transaction, string runId, string sql, out Action<Metric> bind)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
-        command.Parameters.AddWithValue("$run", runId);
-        var key = command.Parameters.Add("$key", SqliteType.Text);
-        var value = command.Parameters.Add("$value", SqliteType.Real);
-        var step = command.Parameters.Add("$step", SqliteType.Integer);
-        var timestamp = command.Parameters.Add("$ts", SqliteType.Integer);
+        AddParameter(command, "@run", DbType.String).Value = runId;
+        var key = AddParameter(command, "@key", DbType.String);
+        var value = AddParameter(command, "@value", DbType.Double);
+        var step = AddParameter(command, "@step", DbType.Int64);
+        var timestamp = AddParameter(command, "@ts", DbType.Int64);
         command.Prepare();
         bind = metric =>
         {
@@ -330,8 +344,8 @@ public sealed partial class SqliteMetadataStore
         {
             // A long series is bucketed from its 1024-step rollups, which it has ~1000x fewer of than points; a short one from its points.
             using var rollups = Command(connection, null, """
-                SELECT first_step, last_step, low, high, last_value, points FROM metric_rollups WHERE run_id = $run AND key = $key ORDER BY block
-                """, [("$run", runId), ("$key", key)]);
+                SELECT first_step, last_step, low, high, last_value, points FROM metric_rollups WHERE run_id = @run AND key = @key ORDER BY block
+                """, [("@run", runId), ("@key", key)]);
             var blocks = new List<MetricBucket>();
             using (var reader = rollups.ExecuteReader())
             {
@@ -359,8 +373,8 @@ public sealed partial class SqliteMetadataStore
                 return Task.FromResult(summary.Buckets);
             }
 
-            using var points = Command(connection, null, "SELECT step, value FROM run_metrics WHERE run_id = $run AND key = $key ORDER BY step, timestamp",
-                [("$run", runId), ("$key", key)]);
+            using var points = Command(connection, null, "SELECT step, value FROM run_metrics WHERE run_id = @run AND key = @key ORDER BY step, timestamp",
+                [("@run", runId), ("@key", key)]);
             using (var reader = points.ExecuteReader())
             {
                 while (reader.Read())
@@ -376,10 +390,10 @@ public sealed partial class SqliteMetadataStore
 
     private static double Real(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);
 
-    private static async Task<long> RequireExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken)
+    private static async Task<long> RequireExperimentAsync(DbConnection connection, DbTransaction transaction, string id, CancellationToken cancellationToken)
     {
         if (long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number) &&
-            await ScalarAsync(connection, transaction, "SELECT 1 FROM experiments WHERE id = $id", [("$id", number)], cancellationToken).ConfigureAwait(false) is not null)
+            await ScalarAsync(connection, transaction, "SELECT 1 FROM experiments WHERE id = @id", [("@id", number)], cancellationToken).ConfigureAwait(false) is not null)
         {
             return number;
         }
@@ -387,19 +401,19 @@ public sealed partial class SqliteMetadataStore
         throw CairnException.NotFound($"There is no experiment with id '{id}'.");
     }
 
-    private static async Task RequireActiveExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken)
+    private static async Task RequireActiveExperimentAsync(DbConnection connection, DbTransaction transaction, string id, CancellationToken cancellationToken)
     {
         var number = await RequireExperimentAsync(connection, transaction, id, cancellationToken).ConfigureAwait(false);
-        var stage = await ScalarAsync(connection, transaction, "SELECT lifecycle_stage FROM experiments WHERE id = $id", [("$id", number)], cancellationToken).ConfigureAwait(false);
+        var stage = await ScalarAsync(connection, transaction, "SELECT lifecycle_stage FROM experiments WHERE id = @id", [("@id", number)], cancellationToken).ConfigureAwait(false);
         if (stage is not "active")
         {
             throw CairnException.Invalid($"Experiment {id} is deleted; restore it before adding runs.");
         }
     }
 
-    private static async Task RequireActiveRunAsync(SqliteConnection connection, SqliteTransaction transaction, string runId, CancellationToken cancellationToken)
+    private static async Task RequireActiveRunAsync(DbConnection connection, DbTransaction transaction, string runId, CancellationToken cancellationToken)
     {
-        var stage = await ScalarAsync(connection, transaction, "SELECT lifecycle_stage FROM runs WHERE id = $id", [("$id", runId)], cancellationToken).ConfigureAwait(false);
+        var stage = await ScalarAsync(connection, transaction, "SELECT lifecycle_stage FROM runs WHERE id = @id", [("@id", runId)], cancellationToken).ConfigureAwait(false);
         if (stage is null)
         {
             throw CairnException.NotFound($"There is no run '{runId}'.");
@@ -411,7 +425,7 @@ public sealed partial class SqliteMetadataStore
         }
     }
 
-    private static async Task<List<Experiment>> LoadExperimentsAsync(SqliteConnection connection, string where, (string, object?)[] parameters,
+    private static async Task<List<Experiment>> LoadExperimentsAsync(DbConnection connection, string where, (string, object?)[] parameters,
         CancellationToken cancellationToken)
     {
         var experiments = await QueryAsync(connection, null, $"SELECT {ExperimentColumns} FROM experiments {where}", parameters,
@@ -422,7 +436,7 @@ public sealed partial class SqliteMetadataStore
             return experiments;
         }
 
-        var ids = experiments.Select((e, i) => ($"$e{i}", (object?)long.Parse(e.Id, CultureInfo.InvariantCulture))).ToArray();
+        var ids = experiments.Select((e, i) => ($"@e{i}", (object?)long.Parse(e.Id, CultureInfo.InvariantCulture))).ToArray();
         var tags = await QueryAsync(connection, null,
             $"SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN ({string.Join(", ", ids.Select(p => p.Item1))}) ORDER BY key", ids,
             r => (Id: r.GetInt64(0).ToString(CultureInfo.InvariantCulture), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken).ConfigureAwait(false);

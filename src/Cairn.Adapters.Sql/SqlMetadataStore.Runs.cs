@@ -1,11 +1,11 @@
+using System.Data.Common;
 using System.Globalization;
 using Cairn.Core;
 using Cairn.Core.Runs;
-using Microsoft.Data.Sqlite;
 
-namespace Cairn.Adapters.Sqlite;
+namespace Cairn.Adapters.Sql;
 
-public sealed partial class SqliteMetadataStore
+public abstract partial class SqlMetadataStore
 {
     /// <inheritdoc />
     public Task CreateRunAsync(Run run, string actor, CancellationToken cancellationToken)
@@ -15,14 +15,14 @@ public sealed partial class SqliteMetadataStore
         {
             await RequireActiveExperimentAsync(connection, transaction, run.ExperimentId, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction,
-                "INSERT INTO runs (id, name, status, started_at, experiment_id, user_id) VALUES ($id, $name, $status, $start, $experiment, $user)",
-                [("$id", run.Id), ("$name", run.Name), ("$status", StatusName(run.Status)), ("$start", run.StartedAt.ToUnixTimeMilliseconds()),
-                 ("$experiment", long.Parse(run.ExperimentId, CultureInfo.InvariantCulture)), ("$user", run.User)],
+                "INSERT INTO runs (id, name, status, started_at, experiment_id, user_id) VALUES (@id, @name, @status, @start, @experiment, @user)",
+                [("@id", run.Id), ("@name", run.Name), ("@status", StatusName(run.Status)), ("@start", run.StartedAt.ToUnixTimeMilliseconds()),
+                 ("@experiment", long.Parse(run.ExperimentId, CultureInfo.InvariantCulture)), ("@user", run.User)],
                 cancellationToken).ConfigureAwait(false);
             foreach (var (key, value) in run.Tags)
             {
-                await ExecuteAsync(connection, transaction, "INSERT INTO run_tags (run_id, key, value) VALUES ($run, $key, $value)",
-                    [("$run", run.Id), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_tags (run_id, key, value) VALUES (@run, @key, @value)",
+                    [("@run", run.Id), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
             }
 
             await RecordEventAsync(connection, transaction, actor, "run.started", run.Id, new() { ["name"] = run.Name }, cancellationToken).ConfigureAwait(false);
@@ -39,24 +39,24 @@ public sealed partial class SqliteMetadataStore
             await EndRunAsync(connection, transaction, runId, RunStatus.Finished, null, endedAt, cancellationToken).ConfigureAwait(false);
             foreach (var (key, value) in completion.Params)
             {
-                await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES ($run, $key, $value)",
-                    [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES (@run, @key, @value)",
+                    [("@run", runId), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
             }
 
             InsertMetrics(connection, transaction, runId, completion.Metrics);
 
             foreach (var (key, value) in completion.Tags)
             {
-                await ExecuteAsync(connection, transaction, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES ($run, $key, $value)",
-                    [("$run", runId), ("$key", key), ("$value", value)], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_tags (run_id, key, value) VALUES (@run, @key, @value) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                    [("@run", runId), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
             }
 
             await InsertInputsAsync(connection, transaction, runId, completion.Inputs, cancellationToken).ConfigureAwait(false);
 
             foreach (var artifact in completion.Artifacts)
             {
-                await ExecuteAsync(connection, transaction, "INSERT INTO run_artifacts (run_id, path, content_hash, size_bytes) VALUES ($run, $path, $hash, $size)",
-                    [("$run", runId), ("$path", artifact.Path), ("$hash", artifact.ContentHash.Hex), ("$size", artifact.SizeBytes)], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_artifacts (run_id, path, content_hash, size_bytes) VALUES (@run, @path, @hash, @size)",
+                    [("@run", runId), ("@path", artifact.Path), ("@hash", artifact.ContentHash.Hex), ("@size", artifact.SizeBytes)], cancellationToken).ConfigureAwait(false);
             }
 
             await RecordEventAsync(connection, transaction, actor, "run.finished", runId, [], cancellationToken).ConfigureAwait(false);
@@ -80,22 +80,22 @@ public sealed partial class SqliteMetadataStore
 
     // A Cairn version takes its digest from the version's content hash; any other input is linked to the Cairn version
     // of the same name whose content hash its digest starts (8 characters at least).
-    private static async Task InsertInputsAsync(SqliteConnection connection, SqliteTransaction transaction, string runId, IReadOnlyList<RunInput> inputs,
+    private static async Task InsertInputsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<RunInput> inputs,
         CancellationToken cancellationToken)
     {
         foreach (var input in inputs)
         {
             await ExecuteAsync(connection, transaction, """
                 INSERT INTO run_dataset_inputs (run_id, name, digest, context, source_type, source, schema, profile, dataset_version)
-                SELECT $run, $name, COALESCE((SELECT content_hash FROM dataset_versions WHERE dataset = $name AND version = $version), $digest),
-                       $context, $sourceType, $source, $schema, $profile,
-                       COALESCE($version, (SELECT version FROM dataset_versions
-                                           WHERE dataset = $name AND length($digest) >= 8 AND substr(content_hash, 1, length($digest)) = lower($digest)
+                SELECT @run, @name, COALESCE((SELECT content_hash FROM dataset_versions WHERE dataset = @name AND version = @version), @digest),
+                       @context, @sourceType, @source, @schema, @profile,
+                       COALESCE(@version, (SELECT version FROM dataset_versions
+                                           WHERE dataset = @name AND length(@digest) >= 8 AND substr(content_hash, 1, length(@digest)) = lower(@digest)
                                            ORDER BY version DESC LIMIT 1))
                 ON CONFLICT (run_id, name, digest, context) DO NOTHING
                 """,
-                [("$run", runId), ("$name", input.Dataset), ("$version", input.Version), ("$digest", input.Digest), ("$context", input.Context),
-                 ("$sourceType", input.SourceType), ("$source", input.Source), ("$schema", input.Schema), ("$profile", input.Profile)],
+                [("@run", runId), ("@name", input.Dataset), ("@version", input.Version), ("@digest", input.Digest), ("@context", input.Context),
+                 ("@sourceType", input.SourceType), ("@source", input.Source), ("@schema", input.Schema), ("@profile", input.Profile)],
                 cancellationToken).ConfigureAwait(false);
         }
     }
@@ -108,10 +108,10 @@ public sealed partial class SqliteMetadataStore
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, """
-                INSERT INTO run_artifacts (run_id, path, content_hash, size_bytes) VALUES ($run, $path, $hash, $size)
+                INSERT INTO run_artifacts (run_id, path, content_hash, size_bytes) VALUES (@run, @path, @hash, @size)
                 ON CONFLICT (run_id, path) DO UPDATE SET content_hash = excluded.content_hash, size_bytes = excluded.size_bytes
                 """,
-                [("$run", runId), ("$path", artifact.Path), ("$hash", artifact.ContentHash.Hex), ("$size", artifact.SizeBytes)], cancellationToken).ConfigureAwait(false);
+                [("@run", runId), ("@path", artifact.Path), ("@hash", artifact.ContentHash.Hex), ("@size", artifact.SizeBytes)], cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "run.artifact_logged", runId,
                 new() { ["path"] = artifact.Path, ["sha256"] = artifact.ContentHash.Hex }, cancellationToken).ConfigureAwait(false);
             return true;
@@ -125,8 +125,8 @@ public sealed partial class SqliteMetadataStore
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
             // The directory test compares a prefix with substr, so no character of the path is a pattern.
             var removed = await ExecuteAsync(connection, transaction,
-                "DELETE FROM run_artifacts WHERE run_id = $run AND (path = $path OR substr(path, 1, length($path) + 1) = $path || '/')",
-                [("$run", runId), ("$path", path)], cancellationToken).ConfigureAwait(false);
+                "DELETE FROM run_artifacts WHERE run_id = @run AND (path = @path OR substr(path, 1, length(@path) + 1) = @path || '/')",
+                [("@run", runId), ("@path", path)], cancellationToken).ConfigureAwait(false);
             if (removed > 0)
             {
                 await RecordEventAsync(connection, transaction, actor, "run.artifact_deleted", runId, new() { ["path"] = path }, cancellationToken).ConfigureAwait(false);
@@ -148,7 +148,7 @@ public sealed partial class SqliteMetadataStore
     public Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            var runs = await LoadRunsAsync(connection, "WHERE id = $id", [("$id", runId)], cancellationToken).ConfigureAwait(false);
+            var runs = await LoadRunsAsync(connection, "WHERE id = @id", [("@id", runId)], cancellationToken).ConfigureAwait(false);
             return runs.FirstOrDefault();
         }, cancellationToken);
 
@@ -156,7 +156,7 @@ public sealed partial class SqliteMetadataStore
     public Task<IReadOnlyList<Run>> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var sql = new RunQuerySql();
+        var sql = new RunQuerySql(_dialect);
         var where = sql.Where(query);
         var order = sql.OrderBy(query);
         return ReadAsync<IReadOnlyList<Run>>(async connection =>
@@ -168,7 +168,7 @@ public sealed partial class SqliteMetadataStore
                 return [];
             }
 
-            var parameters = ids.Select((id, i) => ($"$id{i}", (object?)id)).ToArray();
+            var parameters = ids.Select((id, i) => ($"@id{i}", (object?)id)).ToArray();
             var runs = (await LoadRunsAsync(connection, $"WHERE id IN ({string.Join(", ", parameters.Select(p => p.Item1))})", parameters, cancellationToken)
                 .ConfigureAwait(false)).ToDictionary(r => r.Id);
             return [.. ids.Select(id => runs[id])];
@@ -178,23 +178,23 @@ public sealed partial class SqliteMetadataStore
     /// <inheritdoc />
     public Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<Run>>(async connection =>
-            await LoadRunsAsync(connection, "WHERE lifecycle_stage = 'active' ORDER BY started_at DESC, id DESC LIMIT $limit", [("$limit", limit)],
+            await LoadRunsAsync(connection, "WHERE lifecycle_stage = 'active' ORDER BY started_at DESC, id DESC LIMIT @limit", [("@limit", limit)],
                 cancellationToken).ConfigureAwait(false),
             cancellationToken);
 
-    private static async Task EndRunAsync(SqliteConnection connection, SqliteTransaction transaction, string runId, RunStatus status, string? error,
+    private static async Task EndRunAsync(DbConnection connection, DbTransaction transaction, string runId, RunStatus status, string? error,
         DateTimeOffset endedAt, CancellationToken cancellationToken)
     {
         var changed = await ExecuteAsync(connection, transaction,
-            "UPDATE runs SET status = $status, ended_at = $end, error = $error WHERE id = $id AND status = 'RUNNING'",
-            [("$id", runId), ("$status", StatusName(status)), ("$end", endedAt.ToUnixTimeMilliseconds()), ("$error", error)], cancellationToken).ConfigureAwait(false);
+            "UPDATE runs SET status = @status, ended_at = @end, error = @error WHERE id = @id AND status = 'RUNNING'",
+            [("@id", runId), ("@status", StatusName(status)), ("@end", endedAt.ToUnixTimeMilliseconds()), ("@error", error)], cancellationToken).ConfigureAwait(false);
         if (changed == 0)
         {
             throw new CairnException(ErrorCode.Conflict, $"Run {runId} does not exist or has already ended.");
         }
     }
 
-    private static async Task<List<Run>> LoadRunsAsync(SqliteConnection connection, string where, (string, object?)[] parameters, CancellationToken cancellationToken)
+    private static async Task<List<Run>> LoadRunsAsync(DbConnection connection, string where, (string, object?)[] parameters, CancellationToken cancellationToken)
     {
         var runs = await QueryAsync(connection, null,
             $"SELECT id, name, status, started_at, ended_at, error, experiment_id, lifecycle_stage, user_id FROM runs {where}", parameters,
@@ -213,7 +213,7 @@ public sealed partial class SqliteMetadataStore
         }
 
         // One query per detail table for the whole page of runs.
-        var ids = runs.Select((run, i) => ($"$r{i}", (object?)run.Id)).ToArray();
+        var ids = runs.Select((run, i) => ($"@r{i}", (object?)run.Id)).ToArray();
         var inList = string.Join(", ", ids.Select(p => p.Item1));
         
         var paramsByRun = Group(await QueryAsync(connection, null, $"SELECT run_id, key, value FROM run_params WHERE run_id IN ({inList}) ORDER BY key",

@@ -1,16 +1,15 @@
 using System.Globalization;
-using System.Text;
 using Cairn.Core.Runs;
 using Cairn.Core.Search;
 
-namespace Cairn.Adapters.Sqlite;
+namespace Cairn.Adapters.Sql;
 
 /// <summary>
-/// Translates a parsed <see cref="Filter"/> and ordering into SQLite SQL for one kind of search. Every value from
+/// Translates a parsed <see cref="Filter"/> and ordering into SQL for one kind of search. Every value from
 /// the caller becomes a parameter; only fixed column names and operators are written into the text. A subclass
 /// says which SQL expression each key reads.
 /// </summary>
-internal abstract class FilterSql
+internal abstract class FilterSql(SqlDialect dialect)
 {
     private readonly List<(string Name, object? Value)> _parameters = [];
 
@@ -49,7 +48,7 @@ internal abstract class FilterSql
     /// <summary>Adds a parameter and returns its name.</summary>
     protected string Parameter(object? value)
     {
-        var name = string.Create(CultureInfo.InvariantCulture, $"$q{_parameters.Count}");
+        var name = string.Create(CultureInfo.InvariantCulture, $"@q{_parameters.Count}");
         _parameters.Add((name, value));
         return name;
     }
@@ -65,42 +64,15 @@ internal abstract class FilterSql
         return c.Operator switch
         {
             "IN" or "NOT IN" => $"{value} {c.Operator} ({string.Join(", ", c.Values.Select(Parameter))})",
-            // SQLite's LIKE ignores ASCII case, as ILIKE should; a case-sensitive LIKE becomes the equivalent GLOB.
-            "LIKE" => $"{value} GLOB {Parameter(Glob((string)c.Values[0]))}",
-            "ILIKE" => $"{value} LIKE {Parameter(c.Values[0])} ESCAPE '\\'",
+            "LIKE" => dialect.Like(value, (string)c.Values[0], Parameter),
+            "ILIKE" => dialect.ILike(value, (string)c.Values[0], Parameter),
             _ => $"{value} {c.Operator} {Parameter(c.Values[0])}",
         };
-    }
-
-    // LIKE's % and _ become GLOB's * and ?; characters special to GLOB are matched literally through a one-character class.
-    private static string Glob(string like)
-    {
-        var glob = new StringBuilder(like.Length);
-        for (var i = 0; i < like.Length; i++)
-        {
-            var c = like[i];
-            if (c == '\\' && i + 1 < like.Length)
-            {
-                glob.Append('[').Append(like[++i]).Append(']');
-            }
-            else
-            {
-                glob.Append(c switch
-                {
-                    '%' => "*",
-                    '_' => "?",
-                    '*' or '?' or '[' => $"[{c}]",
-                    _ => c.ToString(),
-                });
-            }
-        }
-
-        return glob.ToString();
     }
 }
 
 /// <summary>Run search over <c>runs r</c>.</summary>
-internal sealed class RunQuerySql : FilterSql
+internal sealed class RunQuerySql(SqlDialect dialect) : FilterSql(dialect)
 {
     public string Where(RunQuery query)
     {
@@ -145,7 +117,7 @@ internal sealed class RunQuerySql : FilterSql
 }
 
 /// <summary>Experiment search over <c>experiments e</c>.</summary>
-internal sealed class ExperimentQuerySql : FilterSql
+internal sealed class ExperimentQuerySql(SqlDialect dialect) : FilterSql(dialect)
 {
     public string Where(LifecycleStage? lifecycle, Filter? filter)
     {
@@ -178,7 +150,7 @@ internal sealed class ExperimentQuerySql : FilterSql
 }
 
 /// <summary>Registered-model search over <c>models m</c>.</summary>
-internal sealed class ModelQuerySql : FilterSql
+internal sealed class ModelQuerySql(SqlDialect dialect) : FilterSql(dialect)
 {
     protected override string Value(FilterKey key) => key.Field switch
     {
@@ -196,7 +168,7 @@ internal sealed class ModelQuerySql : FilterSql
 }
 
 /// <summary>Model-version search over <c>model_versions v</c>.</summary>
-internal sealed class ModelVersionQuerySql : FilterSql
+internal sealed class ModelVersionQuerySql(SqlDialect dialect) : FilterSql(dialect)
 {
     protected override string Value(FilterKey key) => key.Field switch
     {

@@ -5,11 +5,10 @@ using Cairn.Core;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Cairn.Core.Search;
-using Microsoft.Data.Sqlite;
 
-namespace Cairn.Adapters.Sqlite;
+namespace Cairn.Adapters.Sql;
 
-public sealed partial class SqliteMetadataStore
+public abstract partial class SqlMetadataStore
 {
     private const string ModelVersionColumns = "v.model, v.version, v.source, v.run_id, v.run_link, v.onnx_hash, v.mlnet_hash, v.signature_json, v.status, " +
         "v.status_message, v.stage, v.description, v.user_id, v.created_at, v.updated_at";
@@ -21,7 +20,7 @@ public sealed partial class SqliteMetadataStore
         ArgumentNullException.ThrowIfNull(tags);
         return WriteAsync(async (connection, transaction) =>
         {
-            if (await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false) is not null)
+            if (await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false) is not null)
             {
                 throw new CairnException(ErrorCode.AlreadyExists, $"Registered model '{name}' already exists.");
             }
@@ -33,7 +32,7 @@ public sealed partial class SqliteMetadataStore
             }
 
             await RecordEventAsync(connection, transaction, actor, "model.created", name, new(), cancellationToken).ConfigureAwait(false);
-            return (await LoadModelsAsync(connection, transaction, "WHERE m.name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false))[0];
+            return (await LoadModelsAsync(connection, transaction, "WHERE m.name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false))[0];
         }, cancellationToken);
     }
 
@@ -43,7 +42,7 @@ public sealed partial class SqliteMetadataStore
         ArgumentNullException.ThrowIfNull(version);
         return WriteAsync(async (connection, transaction) =>
         {
-            var exists = await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = $name", [("$name", version.Model)], cancellationToken)
+            var exists = await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = @name", [("@name", version.Model)], cancellationToken)
                 .ConfigureAwait(false) is not null;
             if (!exists)
             {
@@ -56,26 +55,26 @@ public sealed partial class SqliteMetadataStore
             }
 
             if (version.RunId is { } runId &&
-                await ScalarAsync(connection, transaction, "SELECT 1 FROM runs WHERE id = $id", [("$id", runId)], cancellationToken).ConfigureAwait(false) is null)
+                await ScalarAsync(connection, transaction, "SELECT 1 FROM runs WHERE id = @id", [("@id", runId)], cancellationToken).ConfigureAwait(false) is null)
             {
                 throw CairnException.NotFound($"There is no run with id '{runId}'.");
             }
 
             var now = Now();
             var number = (long)(await ScalarAsync(connection, transaction,
-                "UPDATE models SET last_version = last_version + 1, updated_at = $now WHERE name = $name RETURNING last_version",
-                [("$name", version.Model), ("$now", now)], cancellationToken).ConfigureAwait(false))!;
+                "UPDATE models SET last_version = last_version + 1, updated_at = @now WHERE name = @name RETURNING last_version",
+                [("@name", version.Model), ("@now", now)], cancellationToken).ConfigureAwait(false))!;
             var package = version.Package;
             await ExecuteAsync(connection, transaction, """
                 INSERT INTO model_versions (model, version, source, run_id, run_link, onnx_hash, mlnet_hash, signature_json, status, stage, description,
                                             user_id, created_at, updated_at)
-                VALUES ($model, $version, $source, $run, $link, $onnx, $mlnet, $signature, $status, $stage, $description, $user, $now, $now)
+                VALUES (@model, @version, @source, @run, @link, @onnx, @mlnet, @signature, @status, @stage, @description, @user, @now, @now)
                 """,
-                [("$model", version.Model), ("$version", number), ("$source", version.Source), ("$run", version.RunId), ("$link", version.RunLink),
-                 ("$onnx", package?.OnnxArtifact.Hex), ("$mlnet", package?.MlNetArtifact.Hex),
-                 ("$signature", package is null ? null : JsonSerializer.Serialize(package.Signature, CairnJson.Compact.ModelSignature)),
-                 ("$status", RegistryNames.Of(ModelVersionStatus.Ready)), ("$stage", RegistryNames.Of(ModelStage.None)), ("$description", version.Description),
-                 ("$user", actor), ("$now", now)],
+                [("@model", version.Model), ("@version", number), ("@source", version.Source), ("@run", version.RunId), ("@link", version.RunLink),
+                 ("@onnx", package?.OnnxArtifact.Hex), ("@mlnet", package?.MlNetArtifact.Hex),
+                 ("@signature", package is null ? null : JsonSerializer.Serialize(package.Signature, CairnJson.Compact.ModelSignature)),
+                 ("@status", RegistryNames.Of(ModelVersionStatus.Ready)), ("@stage", RegistryNames.Of(ModelStage.None)), ("@description", version.Description),
+                 ("@user", actor), ("@now", now)],
                 cancellationToken).ConfigureAwait(false);
             foreach (var (key, value) in version.Tags)
             {
@@ -99,8 +98,8 @@ public sealed partial class SqliteMetadataStore
         WriteAsync(async (connection, transaction) =>
         {
             await RequireModelAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction, "UPDATE models SET description = $description, updated_at = $now WHERE name = $name",
-                [("$name", name), ("$description", description), ("$now", Now())], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "UPDATE models SET description = @description, updated_at = @now WHERE name = @name",
+                [("@name", name), ("@description", description), ("@now", Now())], cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.updated", name, new() { ["description"] = description ?? "" }, cancellationToken)
                 .ConfigureAwait(false);
             return true;
@@ -112,14 +111,14 @@ public sealed partial class SqliteMetadataStore
         {
             await RequireModelAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
             if (newName != name &&
-                await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = $name", [("$name", newName)], cancellationToken).ConfigureAwait(false) is not null)
+                await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = @name", [("@name", newName)], cancellationToken).ConfigureAwait(false) is not null)
             {
                 throw new CairnException(ErrorCode.AlreadyExists, $"Registered model '{newName}' already exists.");
             }
 
             // Versions, aliases and tags follow through ON UPDATE CASCADE.
-            await ExecuteAsync(connection, transaction, "UPDATE models SET name = $new, updated_at = $now WHERE name = $name",
-                [("$name", name), ("$new", newName), ("$now", Now())], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "UPDATE models SET name = @new, updated_at = @now WHERE name = @name",
+                [("@name", name), ("@new", newName), ("@now", Now())], cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.renamed", newName, new() { ["previous_name"] = name }, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -129,9 +128,9 @@ public sealed partial class SqliteMetadataStore
         WriteAsync(async (connection, transaction) =>
         {
             await RequireModelAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
-            var versions = await ScalarAsync(connection, transaction, "SELECT COUNT(*) FROM model_versions WHERE model = $name", [("$name", name)], cancellationToken)
+            var versions = await ScalarAsync(connection, transaction, "SELECT COUNT(*) FROM model_versions WHERE model = @name", [("@name", name)], cancellationToken)
                 .ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction, "DELETE FROM models WHERE name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "DELETE FROM models WHERE name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.deleted", name,
                 new() { ["versions"] = Convert.ToString(versions, CultureInfo.InvariantCulture)! }, cancellationToken).ConfigureAwait(false);
             return true;
@@ -142,7 +141,7 @@ public sealed partial class SqliteMetadataStore
         WriteAsync(async (connection, transaction) =>
         {
             await RequireModelVersionAsync(connection, transaction, name, version, cancellationToken).ConfigureAwait(false);
-            await TouchVersionAsync(connection, transaction, name, version, "description = $value", description, cancellationToken).ConfigureAwait(false);
+            await TouchVersionAsync(connection, transaction, name, version, "description = @value", description, cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.version_updated", $"{name}@{version}",
                 new() { ["description"] = description ?? "" }, cancellationToken).ConfigureAwait(false);
             return true;
@@ -157,12 +156,12 @@ public sealed partial class SqliteMetadataStore
             if (archiveExisting && stage is ModelStage.Staging or ModelStage.Production)
             {
                 await ExecuteAsync(connection, transaction,
-                    "UPDATE model_versions SET stage = $archived, updated_at = $now WHERE model = $model AND stage = $stage AND version != $version",
-                    [("$model", name), ("$version", version), ("$stage", RegistryNames.Of(stage)), ("$archived", RegistryNames.Of(ModelStage.Archived)), ("$now", Now())],
+                    "UPDATE model_versions SET stage = @archived, updated_at = @now WHERE model = @model AND stage = @stage AND version != @version",
+                    [("@model", name), ("@version", version), ("@stage", RegistryNames.Of(stage)), ("@archived", RegistryNames.Of(ModelStage.Archived)), ("@now", Now())],
                     cancellationToken).ConfigureAwait(false);
             }
 
-            await TouchVersionAsync(connection, transaction, name, version, "stage = $value", RegistryNames.Of(stage), cancellationToken).ConfigureAwait(false);
+            await TouchVersionAsync(connection, transaction, name, version, "stage = @value", RegistryNames.Of(stage), cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.version_stage_changed", $"{name}@{version}",
                 new() { ["stage"] = RegistryNames.Of(stage), ["archive_existing"] = archiveExisting ? "true" : "false" }, cancellationToken).ConfigureAwait(false);
             return (await LoadVersionAsync(connection, transaction, name, version, cancellationToken).ConfigureAwait(false))!;
@@ -174,8 +173,8 @@ public sealed partial class SqliteMetadataStore
         {
             await RequireModelVersionAsync(connection, transaction, name, version, cancellationToken).ConfigureAwait(false);
             // Its aliases and tags go with it (ON DELETE CASCADE); models.last_version keeps the number from being reused.
-            await ExecuteAsync(connection, transaction, "DELETE FROM model_versions WHERE model = $model AND version = $version",
-                [("$model", name), ("$version", version)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "DELETE FROM model_versions WHERE model = @model AND version = @version",
+                [("@model", name), ("@version", version)], cancellationToken).ConfigureAwait(false);
             await TouchModelAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.version_deleted", $"{name}@{version}", new(), cancellationToken).ConfigureAwait(false);
             return true;
@@ -199,9 +198,9 @@ public sealed partial class SqliteMetadataStore
             if (value is null)
             {
                 await ExecuteAsync(connection, transaction, version is null
-                        ? "DELETE FROM model_tags WHERE model = $model AND key = $key"
-                        : "DELETE FROM model_version_tags WHERE model = $model AND version = $version AND key = $key",
-                    [("$model", name), ("$version", version), ("$key", key)], cancellationToken).ConfigureAwait(false);
+                        ? "DELETE FROM model_tags WHERE model = @model AND key = @key"
+                        : "DELETE FROM model_version_tags WHERE model = @model AND version = @version AND key = @key",
+                    [("@model", name), ("@version", version), ("@key", key)], cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -225,8 +224,8 @@ public sealed partial class SqliteMetadataStore
             }
 
             await RequireModelAsync(connection, transaction, model, cancellationToken).ConfigureAwait(false);
-            var previous = await ScalarAsync(connection, transaction, "DELETE FROM model_aliases WHERE model = $model AND alias = $alias RETURNING version",
-                [("$model", model), ("$alias", alias)], cancellationToken).ConfigureAwait(false);
+            var previous = await ScalarAsync(connection, transaction, "DELETE FROM model_aliases WHERE model = @model AND alias = @alias RETURNING version",
+                [("@model", model), ("@alias", alias)], cancellationToken).ConfigureAwait(false);
             if (previous is null)
             {
                 throw CairnException.NotFound($"Model '{model}' has no alias '{alias}'.");
@@ -240,14 +239,14 @@ public sealed partial class SqliteMetadataStore
 
     /// <inheritdoc />
     public Task<RegisteredModel?> GetModelAsync(string name, CancellationToken cancellationToken) =>
-        ReadAsync(async connection => (await LoadModelsAsync(connection, null, "WHERE m.name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false))
+        ReadAsync(async connection => (await LoadModelsAsync(connection, null, "WHERE m.name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false))
             .FirstOrDefault(), cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<RegisteredModel>> SearchModelsAsync(SearchQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var sql = new ModelQuerySql();
+        var sql = new ModelQuerySql(_dialect);
         var where = query.Filter is { } filter ? $"WHERE {sql.Expression(filter)}" : "";
         var order = sql.OrderBy(query.OrderBy, "m.name");
         return ReadAsync<IReadOnlyList<RegisteredModel>>(async connection => await LoadModelsAsync(connection, null,
@@ -258,7 +257,7 @@ public sealed partial class SqliteMetadataStore
     public Task<IReadOnlyList<ModelVersion>> SearchModelVersionsAsync(SearchQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var sql = new ModelVersionQuerySql();
+        var sql = new ModelVersionQuerySql(_dialect);
         var where = query.Filter is { } filter ? $"WHERE {sql.Expression(filter)}" : "";
         var order = sql.OrderBy(query.OrderBy, "v.model", "v.version DESC");
         return ReadAsync<IReadOnlyList<ModelVersion>>(async connection => await LoadVersionsAsync(connection, null,
@@ -267,8 +266,8 @@ public sealed partial class SqliteMetadataStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ModelVersion>> ListModelVersionsAsync(string model, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<ModelVersion>>(async connection => await LoadVersionsAsync(connection, null, "WHERE v.model = $model ORDER BY v.version DESC",
-            [("$model", model)], cancellationToken).ConfigureAwait(false), cancellationToken);
+        ReadAsync<IReadOnlyList<ModelVersion>>(async connection => await LoadVersionsAsync(connection, null, "WHERE v.model = @model ORDER BY v.version DESC",
+            [("@model", model)], cancellationToken).ConfigureAwait(false), cancellationToken);
 
     /// <inheritdoc />
     public Task<ModelVersion?> GetModelVersionAsync(string model, int version, CancellationToken cancellationToken) =>
@@ -277,68 +276,68 @@ public sealed partial class SqliteMetadataStore
     /// <inheritdoc />
     public Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<AuditEvent>>(async connection => await QueryAsync(connection, null,
-            "SELECT id, at, actor, kind, subject, detail FROM events ORDER BY id DESC LIMIT $limit", [("$limit", limit)],
+            "SELECT id, at, actor, kind, subject, detail FROM events ORDER BY id DESC LIMIT @limit", [("@limit", limit)],
             r => new AuditEvent(r.GetInt64(0), Time(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)),
             cancellationToken).ConfigureAwait(false), cancellationToken);
 
     private static CairnException NoSuchModel(string name) => CairnException.NotFound($"There is no registered model '{name}'.");
 
-    private Task InsertModelAsync(SqliteConnection connection, SqliteTransaction transaction, string name, string? description, string actor,
+    private Task InsertModelAsync(DbConnection connection, DbTransaction transaction, string name, string? description, string actor,
         CancellationToken cancellationToken)
     {
         var now = Now();
         return ExecuteAsync(connection, transaction,
-            "INSERT INTO models (name, description, user_id, created_at, updated_at) VALUES ($name, $description, $user, $now, $now)",
-            [("$name", name), ("$description", description), ("$user", actor), ("$now", now)], cancellationToken);
+            "INSERT INTO models (name, description, user_id, created_at, updated_at) VALUES (@name, @description, @user, @now, @now)",
+            [("@name", name), ("@description", description), ("@user", actor), ("@now", now)], cancellationToken);
     }
 
-    private static async Task RequireModelAsync(SqliteConnection connection, SqliteTransaction transaction, string name, CancellationToken cancellationToken)
+    private static async Task RequireModelAsync(DbConnection connection, DbTransaction transaction, string name, CancellationToken cancellationToken)
     {
-        if (await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = $name", [("$name", name)], cancellationToken).ConfigureAwait(false) is null)
+        if (await ScalarAsync(connection, transaction, "SELECT 1 FROM models WHERE name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false) is null)
         {
             throw NoSuchModel(name);
         }
     }
 
-    private static async Task RequireModelVersionAsync(SqliteConnection connection, SqliteTransaction transaction, string name, int version,
+    private static async Task RequireModelVersionAsync(DbConnection connection, DbTransaction transaction, string name, int version,
         CancellationToken cancellationToken)
     {
         await RequireModelAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
-        if (await ScalarAsync(connection, transaction, "SELECT 1 FROM model_versions WHERE model = $model AND version = $version",
-                [("$model", name), ("$version", version)], cancellationToken).ConfigureAwait(false) is null)
+        if (await ScalarAsync(connection, transaction, "SELECT 1 FROM model_versions WHERE model = @model AND version = @version",
+                [("@model", name), ("@version", version)], cancellationToken).ConfigureAwait(false) is null)
         {
             throw CairnException.NotFound($"Model '{name}' has no version {version}.");
         }
     }
 
-    private Task TouchModelAsync(SqliteConnection connection, SqliteTransaction transaction, string name, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, "UPDATE models SET updated_at = $now WHERE name = $name", [("$name", name), ("$now", Now())], cancellationToken);
+    private Task TouchModelAsync(DbConnection connection, DbTransaction transaction, string name, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, "UPDATE models SET updated_at = @now WHERE name = @name", [("@name", name), ("@now", Now())], cancellationToken);
 
     // Sets one fixed column of a version (when given) and marks the version and its model as updated.
-    private async Task TouchVersionAsync(SqliteConnection connection, SqliteTransaction transaction, string name, int version, string? assignment,
+    private async Task TouchVersionAsync(DbConnection connection, DbTransaction transaction, string name, int version, string? assignment,
         object? value, CancellationToken cancellationToken)
     {
         var set = assignment is null ? "" : assignment + ", ";
-        await ExecuteAsync(connection, transaction, $"UPDATE model_versions SET {set}updated_at = $now WHERE model = $model AND version = $version",
-            [("$model", name), ("$version", version), ("$value", value), ("$now", Now())], cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"UPDATE model_versions SET {set}updated_at = @now WHERE model = @model AND version = @version",
+            [("@model", name), ("@version", version), ("@value", value), ("@now", Now())], cancellationToken).ConfigureAwait(false);
         await TouchModelAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
     }
 
-    private static Task UpsertModelTagAsync(SqliteConnection connection, SqliteTransaction transaction, string name, int? version, string key, string value,
+    private static Task UpsertModelTagAsync(DbConnection connection, DbTransaction transaction, string name, int? version, string key, string value,
         CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction, version is null
-                ? "INSERT OR REPLACE INTO model_tags (model, key, value) VALUES ($model, $key, $value)"
-                : "INSERT OR REPLACE INTO model_version_tags (model, version, key, value) VALUES ($model, $version, $key, $value)",
-            [("$model", name), ("$version", version), ("$key", key), ("$value", value)], cancellationToken);
+                ? "INSERT INTO model_tags (model, key, value) VALUES (@model, @key, @value) ON CONFLICT (model, key) DO UPDATE SET value = excluded.value"
+                : "INSERT INTO model_version_tags (model, version, key, value) VALUES (@model, @version, @key, @value) ON CONFLICT (model, version, key) DO UPDATE SET value = excluded.value",
+            [("@model", name), ("@version", version), ("@key", key), ("@value", value)], cancellationToken);
 
-    private async Task SetAliasAsync(SqliteConnection connection, SqliteTransaction transaction, string model, string alias, int version, string actor,
+    private async Task SetAliasAsync(DbConnection connection, DbTransaction transaction, string model, string alias, int version, string actor,
         CancellationToken cancellationToken)
     {
-        var previous = await ScalarAsync(connection, transaction, "SELECT version FROM model_aliases WHERE model = $model AND alias = $alias",
-            [("$model", model), ("$alias", alias)], cancellationToken).ConfigureAwait(false);
+        var previous = await ScalarAsync(connection, transaction, "SELECT version FROM model_aliases WHERE model = @model AND alias = @alias",
+            [("@model", model), ("@alias", alias)], cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction,
-            "INSERT INTO model_aliases (model, alias, version) VALUES ($model, $alias, $version) ON CONFLICT (model, alias) DO UPDATE SET version = $version",
-            [("$model", model), ("$alias", alias), ("$version", version)], cancellationToken).ConfigureAwait(false);
+            "INSERT INTO model_aliases (model, alias, version) VALUES (@model, @alias, @version) ON CONFLICT (model, alias) DO UPDATE SET version = @version",
+            [("@model", model), ("@alias", alias), ("@version", version)], cancellationToken).ConfigureAwait(false);
         await TouchModelAsync(connection, transaction, model, cancellationToken).ConfigureAwait(false);
         var detail = new Dictionary<string, string> { ["alias"] = alias, ["version"] = version.ToString(CultureInfo.InvariantCulture) };
         if (previous is long p)
@@ -349,7 +348,7 @@ public sealed partial class SqliteMetadataStore
         await RecordEventAsync(connection, transaction, actor, "model.alias_set", model, detail, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<List<RegisteredModel>> LoadModelsAsync(SqliteConnection connection, SqliteTransaction? transaction, string whereAndOrder,
+    private async Task<List<RegisteredModel>> LoadModelsAsync(DbConnection connection, DbTransaction? transaction, string whereAndOrder,
         (string, object?)[] parameters, CancellationToken cancellationToken)
     {
         var models = await QueryAsync(connection, transaction, $"""
@@ -364,15 +363,15 @@ public sealed partial class SqliteMetadataStore
             return models;
         }
 
-        var names = ("$names", (object?)JsonSerializer.Serialize<IReadOnlyList<string>>([.. models.Select(m => m.Name)], CairnJson.Compact.IReadOnlyListString));
-        const string OfPage = "model IN (SELECT value FROM json_each($names))";
-        var aliases = (await QueryAsync(connection, transaction, $"SELECT model, alias, version FROM model_aliases WHERE {OfPage} ORDER BY alias", [names],
+        var names = ("@names", (object?)_dialect.ListValue([.. models.Select(m => m.Name)]));
+        var ofPage = _dialect.InList("model", "@names");
+        var aliases = (await QueryAsync(connection, transaction, $"SELECT model, alias, version FROM model_aliases WHERE {ofPage} ORDER BY alias", [names],
             r => (Model: r.GetString(0), Alias: r.GetString(1), Version: r.GetInt32(2)), cancellationToken).ConfigureAwait(false)).ToLookup(a => a.Model);
-        var tags = (await QueryAsync(connection, transaction, $"SELECT model, key, value FROM model_tags WHERE {OfPage} ORDER BY key", [names],
+        var tags = (await QueryAsync(connection, transaction, $"SELECT model, key, value FROM model_tags WHERE {ofPage} ORDER BY key", [names],
             r => (Model: r.GetString(0), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken).ConfigureAwait(false)).ToLookup(t => t.Model);
         // The newest version in each stage, as MLflow's latest_versions lists them.
         var latest = (await LoadVersionsAsync(connection, transaction, $"""
-            WHERE v.{OfPage} AND v.version = (SELECT MAX(w.version) FROM model_versions w WHERE w.model = v.model AND w.stage = v.stage)
+            WHERE v.{ofPage} AND v.version = (SELECT MAX(w.version) FROM model_versions w WHERE w.model = v.model AND w.stage = v.stage)
             ORDER BY v.version
             """, [names], cancellationToken).ConfigureAwait(false)).ToLookup(v => v.Model);
         return [.. models.Select(m => m with
@@ -383,12 +382,12 @@ public sealed partial class SqliteMetadataStore
         })];
     }
 
-    private static async Task<ModelVersion?> LoadVersionAsync(SqliteConnection connection, SqliteTransaction? transaction, string model, int version,
+    private async Task<ModelVersion?> LoadVersionAsync(DbConnection connection, DbTransaction? transaction, string model, int version,
         CancellationToken cancellationToken) =>
-        (await LoadVersionsAsync(connection, transaction, "WHERE v.model = $model AND v.version = $version", [("$model", model), ("$version", version)],
+        (await LoadVersionsAsync(connection, transaction, "WHERE v.model = @model AND v.version = @version", [("@model", model), ("@version", version)],
             cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
-    private static async Task<List<ModelVersion>> LoadVersionsAsync(SqliteConnection connection, SqliteTransaction? transaction, string whereAndOrder,
+    private async Task<List<ModelVersion>> LoadVersionsAsync(DbConnection connection, DbTransaction? transaction, string whereAndOrder,
         (string, object?)[] parameters, CancellationToken cancellationToken)
     {
         var versions = await QueryAsync(connection, transaction, $"SELECT {ModelVersionColumns} FROM model_versions v {whereAndOrder}", parameters,
@@ -398,13 +397,12 @@ public sealed partial class SqliteMetadataStore
             return versions;
         }
 
-        var names = ("$names", (object?)JsonSerializer.Serialize<IReadOnlyList<string>>([.. versions.Select(v => v.Model).Distinct()],
-            CairnJson.Compact.IReadOnlyListString));
-        const string OfPage = "model IN (SELECT value FROM json_each($names))";
-        var aliases = (await QueryAsync(connection, transaction, $"SELECT model, version, alias FROM model_aliases WHERE {OfPage} ORDER BY alias", [names],
+        var names = ("@names", (object?)_dialect.ListValue([.. versions.Select(v => v.Model).Distinct()]));
+        var ofPage = _dialect.InList("model", "@names");
+        var aliases = (await QueryAsync(connection, transaction, $"SELECT model, version, alias FROM model_aliases WHERE {ofPage} ORDER BY alias", [names],
             r => (Model: r.GetString(0), Version: r.GetInt32(1), Alias: r.GetString(2)), cancellationToken).ConfigureAwait(false))
             .ToLookup(a => (a.Model, a.Version), a => a.Alias);
-        var tags = (await QueryAsync(connection, transaction, $"SELECT model, version, key, value FROM model_version_tags WHERE {OfPage} ORDER BY key", [names],
+        var tags = (await QueryAsync(connection, transaction, $"SELECT model, version, key, value FROM model_version_tags WHERE {ofPage} ORDER BY key", [names],
             r => (Model: r.GetString(0), Version: r.GetInt32(1), Key: r.GetString(2), Value: r.GetString(3)), cancellationToken).ConfigureAwait(false))
             .ToLookup(t => (t.Model, t.Version));
         return [.. versions.Select(v => v with

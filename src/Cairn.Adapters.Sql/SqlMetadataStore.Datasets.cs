@@ -4,9 +4,9 @@ using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Ports;
 
-namespace Cairn.Adapters.Sqlite;
+namespace Cairn.Adapters.Sql;
 
-public sealed partial class SqliteMetadataStore : IMetadataStore
+public abstract partial class SqlMetadataStore
 {
     private const string DatasetVersionColumns = "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at";
 
@@ -17,8 +17,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return WriteAsync(async (connection, transaction) =>
         {
             var existing = await QueryAsync(connection, transaction,
-                $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name AND content_hash = $hash",
-                [("$name", version.Name), ("$hash", version.ContentHash.Hex)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
+                $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = @name AND content_hash = @hash",
+                [("@name", version.Name), ("@hash", version.ContentHash.Hex)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
             if (existing.Count > 0)
             {
                 return (existing[0], false);
@@ -26,15 +26,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
             var now = Now();
             await ExecuteAsync(connection, transaction,
-                "INSERT INTO datasets (name, created_at, updated_at) VALUES ($name, $now, $now) ON CONFLICT (name) DO UPDATE SET updated_at = $now",
-                [("$name", version.Name), ("$now", now)], cancellationToken).ConfigureAwait(false);
+                "INSERT INTO datasets (name, created_at, updated_at) VALUES (@name, @now, @now) ON CONFLICT (name) DO UPDATE SET updated_at = @now",
+                [("@name", version.Name), ("@now", now)], cancellationToken).ConfigureAwait(false);
             var number = (long)(await ScalarAsync(connection, transaction,
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset = $name", [("$name", version.Name)], cancellationToken).ConfigureAwait(false))!;
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset = @name", [("@name", version.Name)], cancellationToken).ConfigureAwait(false))!;
             await ExecuteAsync(connection, transaction,
-                $"INSERT INTO dataset_versions ({DatasetVersionColumns}) VALUES ($name, $version, $hash, $size, $rows, $source, $schema, $now)",
-                [("$name", version.Name), ("$version", number), ("$hash", version.ContentHash.Hex), ("$size", version.SizeBytes),
-                 ("$rows", version.RowCount), ("$source", version.Source), ("$schema", JsonSerializer.Serialize(version.Schema, CairnJson.Compact.TableSchema)),
-                 ("$now", now)], cancellationToken).ConfigureAwait(false);
+                $"INSERT INTO dataset_versions ({DatasetVersionColumns}) VALUES (@name, @version, @hash, @size, @rows, @source, @schema, @now)",
+                [("@name", version.Name), ("@version", number), ("@hash", version.ContentHash.Hex), ("@size", version.SizeBytes),
+                 ("@rows", version.RowCount), ("@source", version.Source), ("@schema", JsonSerializer.Serialize(version.Schema, CairnJson.Compact.TableSchema)),
+                 ("@now", now)], cancellationToken).ConfigureAwait(false);
             var created = new DatasetVersion(version.Name, (int)number, version.ContentHash, version.SizeBytes, version.RowCount, version.Source, version.Schema, Time(now));
             await RecordEventAsync(connection, transaction, actor, "dataset.version_added", created.Reference,
                 new() { ["content_hash"] = version.ContentHash.Hex, ["rows"] = version.RowCount.ToString(System.Globalization.CultureInfo.InvariantCulture), ["source"] = version.Source },
@@ -48,10 +48,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         ReadAsync(async connection =>
         {
             var rows = version is { } v
-                ? await QueryAsync(connection, null, $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name AND version = $v",
-                    [("$name", name), ("$v", v)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false)
-                : await QueryAsync(connection, null, $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name ORDER BY version DESC LIMIT 1",
-                    [("$name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
+                ? await QueryAsync(connection, null, $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = @name AND version = @v",
+                    [("@name", name), ("@v", v)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false)
+                : await QueryAsync(connection, null, $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = @name ORDER BY version DESC LIMIT 1",
+                    [("@name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
             return rows.FirstOrDefault();
         }, cancellationToken);
 
@@ -67,8 +67,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     /// <inheritdoc />
     public Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string name, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<DatasetVersion>>(async connection => await QueryAsync(connection, null,
-            $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = $name ORDER BY version DESC",
-            [("$name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false), cancellationToken);
+            $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = @name ORDER BY version DESC",
+            [("@name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false), cancellationToken);
 
     private static DatasetVersion ReadDatasetVersion(DbDataReader r) => new(
         r.GetString(0),

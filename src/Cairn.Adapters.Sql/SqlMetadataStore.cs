@@ -1,0 +1,160 @@
+using System.Data.Common;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Ports;
+
+namespace Cairn.Adapters.Sql;
+
+/// <summary>
+/// The metadata store over ADO.NET, written once for every database: a <see cref="SqlDialect"/> supplies what
+/// differs (connections, schema steps, write locking, pattern matching). Every write is one transaction that also
+/// appends its audit event, and writers are serialized, so numbering (versions, experiment ids) never races.
+/// Migrations are applied when the store opens.
+/// </summary>
+public abstract partial class SqlMetadataStore : IMetadataStore
+{
+    private readonly SqlDialect _dialect;
+    private readonly TimeProvider _time;
+
+    // Writers in this process queue here instead of contending for the database's write lock.
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    private protected SqlMetadataStore(SqlDialect dialect, TimeProvider time)
+    {
+        _dialect = dialect;
+        _time = time;
+    }
+
+    /// <summary>The schema version recorded in the database.</summary>
+    public async Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var version = await ScalarAsync(connection, null, "SELECT MAX(version) FROM schema_migrations", [], cancellationToken).ConfigureAwait(false);
+        return version is null ? 0 : Convert.ToInt32(version, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Applies the dialect's schema steps that the database has not seen yet; each in its own write transaction.</summary>
+    private protected async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await _dialect.PrepareDatabaseAsync(connection, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at BIGINT NOT NULL
+            )
+            """, [], cancellationToken).ConfigureAwait(false);
+        var current = _dialect.Migrations[^1].Version;
+        foreach (var (version, name, sql) in _dialect.Migrations)
+        {
+            // Each step checks again inside its own locked write transaction, so concurrent starts apply it once.
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+            var applied = await ScalarAsync(connection, transaction, "SELECT 1 FROM schema_migrations WHERE version = @v", [("@v", version)], cancellationToken).ConfigureAwait(false);
+            if (applied is null)
+            {
+                await ExecuteAsync(connection, transaction, sql, [], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)",
+                    [("@v", version), ("@n", name), ("@t", Now())], cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var newest = await ScalarAsync(connection, null, "SELECT MAX(version) FROM schema_migrations", [], cancellationToken).ConfigureAwait(false);
+        if (newest is not null && Convert.ToInt32(newest, System.Globalization.CultureInfo.InvariantCulture) is var n && n > current)
+        {
+            throw new CairnException(ErrorCode.Conflict,
+                $"The metadata database has schema version {n}, newer than this build of Cairn understands ({current}); upgrade Cairn.");
+        }
+    }
+
+    private Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _dialect.OpenConnectionAsync(cancellationToken);
+
+    private async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await _dialect.LockForWriteAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        return transaction;
+    }
+
+    // Runs a write in one transaction that holds the database's write lock from its start, so writers queue instead of deadlocking.
+    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+            var result = await work(connection, transaction).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    private async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await work(connection).ConfigureAwait(false);
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, IEnumerable<(string Name, object? Value)> parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            // NaN is stored as NULL everywhere (SQLite cannot hold it), so comparisons treat it alike in every database.
+            parameter.Value = value is null or double.NaN ? DBNull.Value : value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql,
+        IEnumerable<(string, object?)> parameters, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? transaction, string sql,
+        IEnumerable<(string, object?)> parameters, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is DBNull ? null : value;
+    }
+
+    private static async Task<List<T>> QueryAsync<T>(DbConnection connection, DbTransaction? transaction, string sql,
+        IEnumerable<(string, object?)> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var results = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            results.Add(map(reader));
+        }
+
+        return results;
+    }
+
+    private Task RecordEventAsync(DbConnection connection, DbTransaction transaction, string actor, string kind, string subject,
+        Dictionary<string, string> detail, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, "INSERT INTO events (at, actor, kind, subject, detail) VALUES (@at, @actor, @kind, @subject, @detail)",
+            [("@at", Now()), ("@actor", actor), ("@kind", kind), ("@subject", subject),
+             ("@detail", JsonSerializer.Serialize(detail, CairnJson.Compact.DictionaryStringString))], cancellationToken);
+}
