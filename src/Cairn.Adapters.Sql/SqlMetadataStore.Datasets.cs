@@ -61,7 +61,7 @@ public abstract partial class SqlMetadataStore
             SELECT d.name, MAX(v.version), COUNT(v.version), d.created_at, d.updated_at
             FROM datasets d JOIN dataset_versions v ON v.dataset = d.name
             GROUP BY d.name ORDER BY d.name
-            """, [], r => new DatasetSummary(r.GetString(0), r.GetInt32(1), r.GetInt32(2), Time(r.GetInt64(3)), Time(r.GetInt64(4))),
+            """, [], r => new DatasetSummary(r.GetString(0), Int(r, 1), Int(r, 2), Time(r.GetInt64(3)), Time(r.GetInt64(4))),
             cancellationToken).ConfigureAwait(false), cancellationToken);
 
     /// <inheritdoc />
@@ -72,7 +72,7 @@ public abstract partial class SqlMetadataStore
 
     private static DatasetVersion ReadDatasetVersion(DbDataReader r) => new(
         r.GetString(0),
-        r.GetInt32(1),
+        Int(r, 1),
         ContentHash.Parse(r.GetString(2)),
         r.GetInt64(3),
         r.GetInt64(4),

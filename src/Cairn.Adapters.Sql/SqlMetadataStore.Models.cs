@@ -356,7 +356,7 @@ public abstract partial class SqlMetadataStore
                    COALESCE((SELECT MAX(version) FROM model_versions v WHERE v.model = m.name), 0)
             FROM models m {whereAndOrder}
             """, parameters,
-            r => new RegisteredModel(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), Time(r.GetInt64(3)), Time(r.GetInt64(4)), r.GetInt32(5),
+            r => new RegisteredModel(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), Time(r.GetInt64(3)), Time(r.GetInt64(4)), Int(r, 5),
                 new Dictionary<string, int>()) { User = r.IsDBNull(2) ? null : r.GetString(2) }, cancellationToken).ConfigureAwait(false);
         if (models.Count == 0)
         {
@@ -366,7 +366,7 @@ public abstract partial class SqlMetadataStore
         var names = ("@names", (object?)_dialect.ListValue([.. models.Select(m => m.Name)]));
         var ofPage = _dialect.InList("model", "@names");
         var aliases = (await QueryAsync(connection, transaction, $"SELECT model, alias, version FROM model_aliases WHERE {ofPage} ORDER BY alias", [names],
-            r => (Model: r.GetString(0), Alias: r.GetString(1), Version: r.GetInt32(2)), cancellationToken).ConfigureAwait(false)).ToLookup(a => a.Model);
+            r => (Model: r.GetString(0), Alias: r.GetString(1), Version: Int(r, 2)), cancellationToken).ConfigureAwait(false)).ToLookup(a => a.Model);
         var tags = (await QueryAsync(connection, transaction, $"SELECT model, key, value FROM model_tags WHERE {ofPage} ORDER BY key", [names],
             r => (Model: r.GetString(0), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken).ConfigureAwait(false)).ToLookup(t => t.Model);
         // The newest version in each stage, as MLflow's latest_versions lists them.
@@ -400,10 +400,10 @@ public abstract partial class SqlMetadataStore
         var names = ("@names", (object?)_dialect.ListValue([.. versions.Select(v => v.Model).Distinct()]));
         var ofPage = _dialect.InList("model", "@names");
         var aliases = (await QueryAsync(connection, transaction, $"SELECT model, version, alias FROM model_aliases WHERE {ofPage} ORDER BY alias", [names],
-            r => (Model: r.GetString(0), Version: r.GetInt32(1), Alias: r.GetString(2)), cancellationToken).ConfigureAwait(false))
+            r => (Model: r.GetString(0), Version: Int(r, 1), Alias: r.GetString(2)), cancellationToken).ConfigureAwait(false))
             .ToLookup(a => (a.Model, a.Version), a => a.Alias);
         var tags = (await QueryAsync(connection, transaction, $"SELECT model, version, key, value FROM model_version_tags WHERE {ofPage} ORDER BY key", [names],
-            r => (Model: r.GetString(0), Version: r.GetInt32(1), Key: r.GetString(2), Value: r.GetString(3)), cancellationToken).ConfigureAwait(false))
+            r => (Model: r.GetString(0), Version: Int(r, 1), Key: r.GetString(2), Value: r.GetString(3)), cancellationToken).ConfigureAwait(false))
             .ToLookup(t => (t.Model, t.Version));
         return [.. versions.Select(v => v with
         {
@@ -419,7 +419,7 @@ public abstract partial class SqlMetadataStore
             ? null
             : new ModelPackage(ContentHash.Parse(r.GetString(5)), ContentHash.Parse(r.GetString(6)),
                 JsonSerializer.Deserialize(r.GetString(7), CairnJson.Compact.ModelSignature)!);
-        return new ModelVersion(r.GetString(0), r.GetInt32(1), r.GetString(2), Text(3), package, Time(r.GetInt64(13)), [])
+        return new ModelVersion(r.GetString(0), Int(r, 1), r.GetString(2), Text(3), package, Time(r.GetInt64(13)), [])
         {
             RunLink = Text(4),
             Status = RegistryNames.ParseStatus(r.GetString(8)),

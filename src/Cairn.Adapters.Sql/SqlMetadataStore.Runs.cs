@@ -228,7 +228,7 @@ public abstract partial class SqlMetadataStore
             SELECT run_id, name, dataset_version, context, digest, source_type, source, schema, profile
             FROM run_dataset_inputs WHERE run_id IN ({inList}) ORDER BY name, context
             """,
-            ids, r => (r.GetString(0), new RunInput(r.GetString(1), r.IsDBNull(2) ? null : r.GetInt32(2), r.GetString(3))
+            ids, r => (r.GetString(0), new RunInput(r.GetString(1), r.IsDBNull(2) ? null : Int(r, 2), r.GetString(3))
             {
                 Digest = r.GetString(4),
                 SourceType = r.GetString(5),

@@ -38,13 +38,19 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await _dialect.PrepareDatabaseAsync(connection, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version INTEGER PRIMARY KEY,
-                name TEXT NOT NULL,
-                applied_at BIGINT NOT NULL
-            )
-            """, [], cancellationToken).ConfigureAwait(false);
+        // Under the write lock: two processes starting at once would otherwise race to create the table.
+        await using (var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false))
+        {
+            await ExecuteAsync(connection, transaction, """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at BIGINT NOT NULL
+                )
+                """, [], cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var current = _dialect.Migrations[^1].Version;
         foreach (var (version, name, sql) in _dialect.Migrations)
         {
@@ -103,6 +109,9 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    // Integer columns are 64-bit in every dialect; numbers such as versions are read back as int.
+    private static int Int(DbDataReader reader, int ordinal) => checked((int)reader.GetInt64(ordinal));
 
     private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
 

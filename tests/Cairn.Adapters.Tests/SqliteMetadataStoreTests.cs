@@ -1,23 +1,15 @@
+using Cairn.Adapters.Sql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Core;
-using Cairn.Core.Data;
 using Cairn.Core.Models;
-using Cairn.Core.Ports;
 using Cairn.Core.Runs;
-using Cairn.Core.Search;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Cairn.Adapters.Tests;
 
-public sealed class SqliteMetadataStoreTests : IDisposable
+public sealed class SqliteMetadataStoreTests : MetadataStoreContract, IDisposable
 {
-    private static readonly TableSchema Schema = new([new ColumnSchema("x", ColumnType.Numeric, false, 0, 3)]);
-    private static readonly ModelSignature Signature = new(TaskKind.Binary, "y", ["a", "b"], [new SignatureInput("x", ColumnType.Numeric)],
-        ModelSignature.OutputsFor(TaskKind.Binary, 2));
-
     private readonly TempDirectory _directory = new();
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
 
     public void Dispose()
     {
@@ -27,9 +19,7 @@ public sealed class SqliteMetadataStoreTests : IDisposable
 
     private string DatabasePath => Path.Combine(_directory.Path, "metadata.db");
 
-    private Task<SqliteMetadataStore> OpenAsync() => SqliteMetadataStore.OpenAsync(DatabasePath, _time, CancellationToken.None);
-
-    private static NewDatasetVersion Dataset(string name, byte content) => new(name, ContentHash.Of([content]), 10, 3, "f.csv", Schema);
+    private protected override async Task<SqlMetadataStore> OpenAsync() => await SqliteMetadataStore.OpenAsync(DatabasePath, Clock, CancellationToken.None);
 
     [Fact]
     public async Task Open_AppliesMigrations_RecordsTheVersion_AndUsesWal()
@@ -83,209 +73,4 @@ public sealed class SqliteMetadataStoreTests : IDisposable
         Assert.Equal(1, (await store.GetModelAsync("renamed", CancellationToken.None))!.Aliases["champion"]);
     }
 
-    [Fact]
-    public async Task AddDatasetVersion_NumbersVersions_AndDeduplicatesContent()
-    {
-        var store = await OpenAsync();
-
-        var (first, created1) = await store.AddDatasetVersionAsync(Dataset("d", 1), "tester", CancellationToken.None);
-        var (again, created2) = await store.AddDatasetVersionAsync(Dataset("d", 1), "tester", CancellationToken.None);
-        var (second, created3) = await store.AddDatasetVersionAsync(Dataset("d", 2), "tester", CancellationToken.None);
-
-        Assert.Equal((1, true), (first.Version, created1));
-        Assert.Equal((1, false), (again.Version, created2));
-        Assert.Equal((2, true), (second.Version, created3));
-        Assert.Equal(2, (await store.GetDatasetVersionAsync("d", null, CancellationToken.None))!.Version);
-        Assert.Equal("x", (await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.Schema.Columns[0].Name);
-        var summary = Assert.Single(await store.ListDatasetsAsync(CancellationToken.None));
-        Assert.Equal((2, 2), (summary.LatestVersion, summary.VersionCount));
-    }
-
-    [Fact]
-    public async Task Runs_RecordEverythingAtFinish_IncludingNaNAndInfinity()
-    {
-        var store = await OpenAsync();
-        await store.AddDatasetVersionAsync(Dataset("d", 1), "tester", CancellationToken.None);
-        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
-        await store.CreateRunAsync(run, "tester", CancellationToken.None);
-        Assert.Equal(RunStatus.Running, (await store.GetRunAsync(run.Id, CancellationToken.None))!.Status);
-
-        _time.Advance(TimeSpan.FromSeconds(5));
-        var hash = ContentHash.Of([9]);
-        await store.FinishRunAsync(run.Id, new RunCompletion(
-            new Dictionary<string, string> { ["trainer"] = "lightgbm" },
-            [new Metric("auc", 0.9, 0, _time.GetUtcNow()), new Metric("nan", double.NaN, 0, _time.GetUtcNow()), new Metric("inf", double.PositiveInfinity, 1, _time.GetUtcNow())],
-            new Dictionary<string, string> { ["team"] = "fraud" },
-            [RunInput.OfDatasetVersion("d", 1, "training")],
-            [new RunArtifact("model/model.onnx", hash, 42)]), _time.GetUtcNow(), "tester", CancellationToken.None);
-
-        var finished = (await store.GetRunAsync(run.Id, CancellationToken.None))!;
-        Assert.Equal(RunStatus.Finished, finished.Status);
-        Assert.Equal(TimeSpan.FromSeconds(5), finished.EndedAt - finished.StartedAt);
-        Assert.Equal("lightgbm", finished.Params["trainer"]);
-        Assert.Equal("fraud", finished.Tags["team"]);
-        Assert.Equal(0.9, finished.Metrics.Single(m => m.Key == "auc").Value);
-        Assert.True(double.IsNaN(finished.Metrics.Single(m => m.Key == "nan").Value));
-        Assert.Equal(double.PositiveInfinity, finished.Metrics.Single(m => m.Key == "inf").Value);
-        var input = Assert.Single(finished.Inputs);
-        Assert.Equal(("d", 1, "training", "cairn", "cairn:datasets/d@1"), (input.Dataset, input.Version, input.Context, input.SourceType, input.Source));
-        Assert.Equal((await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.ContentHash.Hex, input.Digest);
-        Assert.Equal(hash, finished.Artifact("model/model.onnx")!.ContentHash);
-        Assert.Equal(run.Id, Assert.Single(await store.ListRunsAsync(10, CancellationToken.None)).Id);
-    }
-
-    [Fact]
-    public async Task FinishRun_Twice_IsAConflict_AndWritesNothing()
-    {
-        var store = await OpenAsync();
-        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
-        await store.CreateRunAsync(run, "tester", CancellationToken.None);
-        await store.FailRunAsync(run.Id, "boom", _time.GetUtcNow(), "tester", CancellationToken.None);
-
-        var e = await Assert.ThrowsAsync<CairnException>(() => store.FinishRunAsync(run.Id,
-            new RunCompletion(new Dictionary<string, string> { ["p"] = "1" }, [], new Dictionary<string, string>(), [], []), _time.GetUtcNow(), "tester", CancellationToken.None));
-
-        Assert.Equal(ErrorCode.Conflict, e.Code);
-        var failed = (await store.GetRunAsync(run.Id, CancellationToken.None))!;
-        Assert.Equal((RunStatus.Failed, "boom"), (failed.Status, failed.Error));
-        Assert.Empty(failed.Params);
-    }
-
-    [Fact]
-    public async Task ModelVersions_AreNumbered_AndAliasesMove_WithEvents()
-    {
-        var store = await OpenAsync();
-        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
-        await store.CreateRunAsync(run, "tester", CancellationToken.None);
-        var model = new NewModelVersion("m", $"runs:/{run.Id}/model", run.Id, new ModelPackage(ContentHash.Of([1]), ContentHash.Of([2]), Signature));
-
-        var v1 = await store.CreateModelVersionAsync(model, true, "champion", "tester", CancellationToken.None);
-        var v2 = await store.CreateModelVersionAsync(model, true, null, "tester", CancellationToken.None);
-        await store.SetAliasAsync("m", "champion", 2, "tester", CancellationToken.None);
-
-        Assert.Equal((1, 2), (v1.Version, v2.Version));
-        var registered = (await store.GetModelAsync("m", CancellationToken.None))!;
-        Assert.Equal(2, registered.Aliases["champion"]);
-        Assert.Equal(2, registered.LatestVersion);
-        var versions = await store.ListModelVersionsAsync("m", CancellationToken.None);
-        Assert.Equal(["champion"], versions.Single(v => v.Version == 2).Aliases);
-        Assert.Equal(Signature.Classes, versions[0].Package!.Signature.Classes);
-        var events = await store.ListEventsAsync(10, CancellationToken.None);
-        var moved = events.First(e => e.Kind == "model.alias_set");
-        Assert.Contains("\"previous_version\":\"1\"", moved.Detail);
-        Assert.Equal("tester", moved.Actor);
-        await Assert.ThrowsAsync<CairnException>(() => store.SetAliasAsync("m", "champion", 9, "tester", CancellationToken.None));
-    }
-
-    [Fact]
-    public async Task Registry_DescribesTagsRenamesAndDeletes_WithoutReusingNumbers()
-    {
-        var store = await OpenAsync();
-        await store.CreateModelAsync("fraud", "first cut", new Dictionary<string, string> { ["team"] = "risk" }, "ana", CancellationToken.None);
-        var external = new NewModelVersion("fraud", "s3://bucket/model", null, null) { Description = "from a notebook", Tags = new Dictionary<string, string> { ["k"] = "v" } };
-        await store.CreateModelVersionAsync(external, false, "champion", "ana", CancellationToken.None);
-        await store.CreateModelVersionAsync(external, false, null, "ana", CancellationToken.None);
-        await Assert.ThrowsAsync<CairnException>(() => store.CreateModelVersionAsync(external with { Model = "nope" }, false, null, "ana", CancellationToken.None));
-        await Assert.ThrowsAsync<CairnException>(() => store.CreateModelAsync("fraud", null, new Dictionary<string, string>(), "ana", CancellationToken.None));
-
-        await store.TransitionModelVersionStageAsync("fraud", 2, ModelStage.Production, archiveExisting: true, "ana", CancellationToken.None);
-        await store.SetModelTagAsync("fraud", 2, "validated", "yes", "ana", CancellationToken.None);
-        await store.UpdateModelAsync("fraud", "second cut", "bo", CancellationToken.None);
-        await store.RenameModelAsync("fraud", "fraud-detector", "bo", CancellationToken.None);
-
-        Assert.Null(await store.GetModelAsync("fraud", CancellationToken.None));
-        var model = (await store.GetModelAsync("fraud-detector", CancellationToken.None))!;
-        Assert.Equal(("second cut", "ana", "risk", 1), (model.Description, model.User, model.Tags["team"], model.Aliases["champion"]));
-        Assert.Equal([(1, ModelStage.None), (2, ModelStage.Production)], model.LatestVersions.Select(v => (v.Version, v.Stage)));
-        var v2 = (await store.GetModelVersionAsync("fraud-detector", 2, CancellationToken.None))!;
-        Assert.Equal(("s3://bucket/model", "from a notebook", "yes", ModelVersionStatus.Ready), (v2.Source, v2.Description, v2.Tags["validated"], v2.Status));
-        Assert.Null(v2.Package);
-
-        var found = await store.SearchModelVersionsAsync(SearchQuery.Parse("name = 'fraud-detector' AND tags.validated = 'yes'", [], FilterVocabulary.ModelVersions, 10, 0),
-            CancellationToken.None);
-        Assert.Equal([2], found.Select(v => v.Version));
-
-        await store.DeleteModelVersionAsync("fraud-detector", 1, "bo", CancellationToken.None);
-        Assert.Empty((await store.GetModelAsync("fraud-detector", CancellationToken.None))!.Aliases);
-        var v3 = await store.CreateModelVersionAsync(external with { Model = "fraud-detector" }, false, null, "bo", CancellationToken.None);
-        Assert.Equal(3, v3.Version);
-
-        await store.DeleteModelAsync("fraud-detector", "bo", CancellationToken.None);
-        Assert.Empty(await store.SearchModelsAsync(new SearchQuery(null, [], 10, 0), CancellationToken.None));
-        var kinds = (await store.ListEventsAsync(50, CancellationToken.None)).Select(e => e.Kind).ToList();
-        Assert.Contains("model.renamed", kinds);
-        Assert.Contains("model.version_stage_changed", kinds);
-        Assert.Contains("model.version_deleted", kinds);
-        Assert.Equal("model.deleted", kinds[0]);
-    }
-
-    [Fact]
-    public async Task LogBatch_KeepsTheFullSeries_AndTheLatestPointByStepThenTime()
-    {
-        var store = await OpenAsync();
-        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
-        await store.CreateRunAsync(run, "tester", CancellationToken.None);
-        Metric At(double value, long step, long ms) => new("loss", value, step, DateTimeOffset.FromUnixTimeMilliseconds(ms));
-
-        await store.LogBatchAsync(run.Id, [At(0.9, 5, 100), At(0.1, 2, 300)], [], [], null, "t", CancellationToken.None);
-        await store.LogBatchAsync(run.Id, [At(0.5, 1, 900)], [], [], null, "t", CancellationToken.None);
-        var latestAfterOlderStep = Assert.Single((await store.GetRunAsync(run.Id, CancellationToken.None))!.Metrics);
-        await store.LogBatchAsync(run.Id, [At(0.7, 5, 200)], [], [], null, "t", CancellationToken.None);
-
-        Assert.Equal(0.9, latestAfterOlderStep.Value);
-        Assert.Equal(0.7, Assert.Single((await store.GetRunAsync(run.Id, CancellationToken.None))!.Metrics).Value);
-        var history = await store.GetMetricHistoryAsync(run.Id, "loss", CancellationToken.None);
-        Assert.Equal([(1L, 0.5), (2L, 0.1), (5L, 0.9), (5L, 0.7)], history.Select(m => (m.Step, m.Value)));
-    }
-
-    [Fact]
-    public async Task LogBatch_WithAKnownBatchId_IsAcknowledgedButNotAppliedTwice()
-    {
-        var store = await OpenAsync();
-        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
-        await store.CreateRunAsync(run, "tester", CancellationToken.None);
-        Metric[] points = [new("loss", 1, 0, _time.GetUtcNow()), new("loss", 2, 1, _time.GetUtcNow())];
-
-        await store.LogBatchAsync(run.Id, points, [], [], "batch-1", "t", CancellationToken.None);
-        await store.LogBatchAsync(run.Id, points, [], [], "batch-1", "t", CancellationToken.None);
-        await store.LogBatchAsync(run.Id, points, [], [], "batch-2", "t", CancellationToken.None);
-
-        Assert.Equal(4, (await store.GetMetricHistoryAsync(run.Id, "loss", CancellationToken.None)).Count);
-    }
-
-    [Fact]
-    public async Task MetricBuckets_FromRollups_AgreeWithThePoints()
-    {
-        var store = await OpenAsync();
-        var run = Run.Start(Ids.NewRunId(), "r", _time.GetUtcNow());
-        await store.CreateRunAsync(run, "tester", CancellationToken.None);
-        var random = new Random(3);
-        var points = Enumerable.Range(0, 8192).Select(step => new Metric("loss", random.NextDouble(), step, _time.GetUtcNow())).ToList();
-        foreach (var batch in points.Chunk(700).Reverse())
-        {
-            await store.LogBatchAsync(run.Id, batch, [], [], null, "t", CancellationToken.None);
-        }
-
-        var buckets = await store.GetMetricBucketsAsync(run.Id, "loss", 4, CancellationToken.None);
-
-        Assert.Equal(4, buckets.Count);
-        foreach (var (bucket, i) in buckets.Select((b, i) => (b, i)))
-        {
-            var expected = points.Skip(i * 2048).Take(2048).ToList();
-            Assert.Equal(new MetricBucket(i * 2048, (i * 2048) + 2047, expected.Min(p => p.Value), expected.Max(p => p.Value), expected[^1].Value, 2048), bucket);
-        }
-    }
-
-    [Fact]
-    public async Task ConcurrentWriters_FromTwoStoresOnOneFile_NeverSeeALockedDatabase()
-    {
-        var a = await OpenAsync();
-        var b = await OpenAsync();
-
-        await Task.WhenAll(Enumerable.Range(0, 60).Select(i => Task.Run(() =>
-            (i % 2 == 0 ? a : b).AddDatasetVersionAsync(new NewDatasetVersion("d", ContentHash.Of(BitConverter.GetBytes(i)), 1, 1, "f", Schema), "t", CancellationToken.None))));
-
-        var versions = await a.ListDatasetVersionsAsync("d", CancellationToken.None);
-        Assert.Equal(Enumerable.Range(1, 60).Reverse(), versions.Select(v => v.Version));
-    }
 }
