@@ -27,6 +27,12 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         Recursive = true,
     };
 
+    public Option<string?> StoreOption { get; } = new("--store")
+    {
+        Description = $"A shared PostgreSQL metadata store, postgresql://user:password@host:port/database (default: ${CairnHome.StoreEnvironmentVariable}, else the home's SQLite file)",
+        Recursive = true,
+    };
+
     public Option<bool> JsonOption { get; } = new("--json") { Description = "Write JSON instead of tables", Recursive = true };
 
     public CliConsole Console { get; } = console;
@@ -42,6 +48,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
     {
         var root = new RootCommand("Cairn carries a tabular model from a CSV file to a live prediction: datasets, training, tracking, registry and serving.");
         root.Options.Add(HomeOption);
+        root.Options.Add(StoreOption);
         root.Options.Add(JsonOption);
         root.Subcommands.Add(DatasetsCommands.Create(this));
         root.Subcommands.Add(TrainCommand.Create(this));
@@ -76,11 +83,11 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
     public Func<ParseResult, CancellationToken, Task<int>> Handler(Func<CommandContext, CancellationToken, Task<int>> handler) =>
         async (parse, cancellationToken) =>
         {
-            var home = CairnHome.Resolve(parse.GetValue(HomeOption), Environment, WorkingDirectory);
             try
             {
+                var home = CairnHome.Resolve(parse.GetValue(HomeOption), parse.GetValue(StoreOption), Environment, WorkingDirectory);
                 await using var services = new ServiceCollection()
-                    .AddCairnEmbedded(home, new Actor(System.Environment.UserName))
+                    .AddCairn(home, new Actor(System.Environment.UserName))
                     .BuildServiceProvider();
                 return await handler(new CommandContext(parse, Console, services, home, parse.GetValue(JsonOption), WorkingDirectory), cancellationToken).ConfigureAwait(false);
             }

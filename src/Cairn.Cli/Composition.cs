@@ -1,6 +1,7 @@
 using Cairn.Adapters.FileSystem;
 using Cairn.Adapters.MLNet;
 using Cairn.Adapters.OnnxRuntime;
+using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Application;
 using Cairn.Core.Ports;
@@ -9,15 +10,20 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cairn.Cli;
 
-/// <summary>The composition root: the embedded default's adapters (SQLite, local files, ML.NET, ONNX Runtime) and the application services.</summary>
+/// <summary>The composition root: the metadata store (embedded SQLite, or PostgreSQL in team mode), local files, ML.NET, ONNX Runtime and the application services.</summary>
 internal static class Composition
 {
-    public static IServiceCollection AddCairnEmbedded(this IServiceCollection services, CairnHome home, Actor actor)
+    public static IServiceCollection AddCairn(this IServiceCollection services, CairnHome home, Actor actor)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(actor);
         services.TryAddSingleton<IMetadataStore>(sp =>
-            SqliteMetadataStore.OpenAsync(home.MetadataDatabase, sp.GetRequiredService<TimeProvider>(), CancellationToken.None).GetAwaiter().GetResult());
+        {
+            var time = sp.GetRequiredService<TimeProvider>();
+            return home.Store is { } store
+                ? PostgreSqlMetadataStore.OpenAsync(store, time, CancellationToken.None).GetAwaiter().GetResult()
+                : SqliteMetadataStore.OpenAsync(home.MetadataDatabase, time, CancellationToken.None).GetAwaiter().GetResult();
+        });
         services.TryAddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(home.Artifacts));
         services.TryAddSingleton<IModelTrainer, MLNetTrainer>();
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();

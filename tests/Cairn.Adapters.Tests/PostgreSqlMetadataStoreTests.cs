@@ -1,6 +1,7 @@
 using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.Sql;
 using Cairn.Core;
+using Cairn.Testing;
 
 namespace Cairn.Adapters.Tests;
 

@@ -50,5 +50,5 @@ internal static class ServeCommand
 
     /// <summary>A server over the same home as the command, with its own services.</summary>
     public static Microsoft.AspNetCore.Builder.WebApplication Build(CommandContext context, CairnServerOptions options) =>
-        CairnServer.Build(options, services => services.AddCairnEmbedded(context.Home, new Actor("cairn-server")));
+        CairnServer.Build(options, services => services.AddCairn(context.Home, new Actor("cairn-server")));
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace Cairn.Adapters.Tests;
+namespace Cairn.Testing;
 
 /// <summary>
 /// A real PostgreSQL server for the tests: the one CAIRN_TEST_POSTGRES names, or a throwaway one that
@@ -51,7 +51,7 @@ public sealed class PostgreSqlServer : IAsyncLifetime
     public async Task<string> CreateDatabaseAsync()
     {
         var name = $"cairn_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(Adapters.PostgreSql.PostgreSqlConnections.ToConnectionString(Uri)))
+        await using (var connection = new NpgsqlConnection(Cairn.Adapters.PostgreSql.PostgreSqlConnections.ToConnectionString(Uri)))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);

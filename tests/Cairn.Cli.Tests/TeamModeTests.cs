@@ -1,0 +1,75 @@
+using Cairn.Testing;
+
+namespace Cairn.Cli.Tests;
+
+/// <summary>Team mode: the CLI, the server and MLflow clients on a shared PostgreSQL metadata store.</summary>
+public sealed class TeamModeTests(PostgreSqlServer postgres) : IClassFixture<PostgreSqlServer>, IAsyncLifetime
+{
+    private readonly CairnHarness _cairn = new();
+    private string _store = "";
+
+    public async Task InitializeAsync()
+    {
+        _store = await postgres.CreateDatabaseAsync();
+        _cairn.Environment[CairnHome.StoreEnvironmentVariable] = _store;
+    }
+
+    public async Task DisposeAsync() => await _cairn.DisposeAsync();
+
+    [Fact]
+    public async Task TrainRegisterServe_OnPostgreSql_AndASecondHomeSeesTheSameMetadata()
+    {
+        var runId = await _cairn.TrainAndRegisterAsync("iris.csv", "iris",
+            "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2, num_iterations: 20}\n", "iris-team");
+        using var server = await _cairn.StartServerAsync();
+
+        var (status, body) = await server.PostJsonAsync("/api/models/iris-team@champion/predict",
+            """{"rows": [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}]}""");
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal("0", body.GetProperty("predictions")[0].GetProperty("predicted_label").GetString());
+
+        await using var colleague = new CairnHarness();
+        colleague.Environment[CairnHome.StoreEnvironmentVariable] = _store;
+        var found = (await colleague.RunOkAsync("runs", "search", "--filter", "params.trainer = 'lightgbm' and metrics.macro_accuracy > 0.5", "--json")).Json;
+        Assert.Equal(runId, found[0].GetProperty("id").GetString());
+        var models = (await colleague.RunOkAsync("models", "list", "--json")).Json;
+        Assert.Equal(1, models[0].GetProperty("aliases").GetProperty("champion").GetInt32());
+    }
+
+    [Fact]
+    public async Task SixteenMlflowClientsLoggingAtOnce_LoseNothing_OnPostgreSql()
+    {
+        using var server = await _cairn.StartServerAsync();
+        var runIds = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            var (_, created) = await server.PostJsonAsync("/api/2.0/mlflow/runs/create", """{"experiment_id": "0"}""");
+            return created.GetProperty("run").GetProperty("info").GetProperty("run_id").GetString()!;
+        }));
+
+        await Task.WhenAll(runIds.Select(async runId =>
+        {
+            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            for (var batch = 0; batch < 10; batch++)
+            {
+                var metrics = string.Join(",", Enumerable.Range(0, 100).Select(i => $$"""{"key": "loss", "value": {{i}}, "timestamp": {{batch}}, "step": {{(batch * 100) + i}}}"""));
+                var (status, body) = await http.PostJsonAsync("/api/2.0/mlflow/runs/log-batch", $$"""{"run_id": "{{runId}}", "metrics": [{{metrics}}]}""");
+                Assert.True(status == 200, body.ToString());
+            }
+        }));
+
+        foreach (var runId in runIds)
+        {
+            var (_, history) = await server.GetJsonAsync($"/api/2.0/mlflow/metrics/get-history?run_id={runId}&metric_key=loss");
+            Assert.Equal(Enumerable.Range(0, 1000), history.GetProperty("metrics").EnumerateArray().Select(m => (int)m.GetProperty("step").GetInt64()));
+        }
+    }
+
+    [Fact]
+    public async Task AStoreThatIsNotPostgreSql_IsAUsageError()
+    {
+        var result = await _cairn.RunAsync("runs", "list", "--store", "mysql://db/x");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("postgresql://", result.Error);
+    }
+}
