@@ -1,20 +1,25 @@
 using System.Diagnostics;
 using System.Globalization;
+using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Application;
+using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 using Microsoft.Data.Sqlite;
 
-/// <summary>Run search over many runs, each with 20 params and 20 metrics, and a million-point metric history, on the embedded SQLite store.</summary>
+/// <summary>Run search over many runs, each with 20 params and 20 metrics, and a million-point metric history, on the embedded SQLite store or PostgreSQL.</summary>
 internal static class SearchBenchmark
 {
-    public static async Task RunAsync(int runCount)
+    public static async Task RunAsync(int runCount, string? postgres)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"cairn-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
         try
         {
-            var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"), TimeProvider.System, CancellationToken.None);
+            IMetadataStore store = postgres is null
+                ? await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"), TimeProvider.System, CancellationToken.None)
+                : await PostgreSqlMetadataStore.OpenAsync(postgres, TimeProvider.System, CancellationToken.None);
+            Console.WriteLine(postgres is null ? "store: SQLite" : "store: PostgreSQL");
             var runs = new RunService(store, TimeProvider.System, new Actor("bench"));
             var seed = Stopwatch.StartNew();
             var random = new Random(7);

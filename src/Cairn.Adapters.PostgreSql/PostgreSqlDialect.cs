@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Cairn.Adapters.Sql;
+using Cairn.Core.Runs;
 using Npgsql;
 
 namespace Cairn.Adapters.PostgreSql;
@@ -33,4 +34,55 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
     public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 
     public override object ListValue(IReadOnlyList<string> values) => values.ToArray();
+
+    // A round trip costs far more than a row here, so each of the three writes is one statement over arrays.
+    public override async Task WriteMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> points,
+        IReadOnlyList<Metric> latest, IReadOnlyList<MetricRollup> rollups, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(latest);
+        ArgumentNullException.ThrowIfNull(rollups);
+        var npgsql = (NpgsqlConnection)connection;
+        var tx = (NpgsqlTransaction)transaction;
+        const string Unnest = "SELECT @run, k, v, s, t FROM unnest(@keys, @values, @steps, @times) AS p(k, v, s, t)";
+        await using (var insert = PointsCommand(npgsql, tx, runId, $"INSERT INTO run_metrics (run_id, key, value, step, timestamp) {Unnest}", points))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var upsert = PointsCommand(npgsql, tx, runId, $"INSERT INTO latest_metrics (run_id, key, value, step, timestamp) {Unnest} {LatestMetricUpsert}", latest))
+        {
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var merge = new NpgsqlCommand($"""
+            INSERT INTO metric_rollups (run_id, key, block, first_step, last_step, low, high, last_value, last_timestamp, points)
+            SELECT @run, k, b, f, l, lo, hi, v, t, n FROM unnest(@keys, @blocks, @firsts, @lasts, @lows, @highs, @values, @times, @counts)
+                AS r(k, b, f, l, lo, hi, v, t, n)
+            {RollupMerge}
+            """, npgsql, tx);
+        merge.Parameters.Add(new NpgsqlParameter<string>("run", runId));
+        merge.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. rollups.Select(r => r.Key)]));
+        merge.Parameters.Add(new NpgsqlParameter<long[]>("blocks", [.. rollups.Select(r => r.Block)]));
+        merge.Parameters.Add(new NpgsqlParameter<long[]>("firsts", [.. rollups.Select(r => r.FirstStep)]));
+        merge.Parameters.Add(new NpgsqlParameter<long[]>("lasts", [.. rollups.Select(r => r.LastStep)]));
+        merge.Parameters.Add(new NpgsqlParameter<double?[]>("lows", [.. rollups.Select(r => r.Low)]));
+        merge.Parameters.Add(new NpgsqlParameter<double?[]>("highs", [.. rollups.Select(r => r.High)]));
+        merge.Parameters.Add(new NpgsqlParameter<double?[]>("values", [.. rollups.Select(r => r.LastValue)]));
+        merge.Parameters.Add(new NpgsqlParameter<long[]>("times", [.. rollups.Select(r => r.LastTimestamp)]));
+        merge.Parameters.Add(new NpgsqlParameter<long[]>("counts", [.. rollups.Select(r => r.Points)]));
+        await merge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static NpgsqlCommand PointsCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId, string sql, IReadOnlyList<Metric> points)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string>("run", runId));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. points.Select(p => p.Key)]));
+        // NaN is stored as NULL, as everywhere.
+        command.Parameters.Add(new NpgsqlParameter<double?[]>("values", [.. points.Select(p => double.IsNaN(p.Value) ? (double?)null : p.Value)]));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("steps", [.. points.Select(p => p.Step)]));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("times", [.. points.Select(p => p.Timestamp.ToUnixTimeMilliseconds())]));
+        return command;
+    }
 }

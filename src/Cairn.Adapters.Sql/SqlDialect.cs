@@ -1,4 +1,6 @@
+using System.Data;
 using System.Data.Common;
+using Cairn.Core.Runs;
 
 namespace Cairn.Adapters.Sql;
 
@@ -31,4 +33,118 @@ public abstract class SqlDialect
 
     /// <summary>The value to bind for an <see cref="InList"/> parameter.</summary>
     public abstract object ListValue(IReadOnlyList<string> values);
+
+    /// <summary>
+    /// Writes a batch of metric points: appends them to run_metrics, upserts each key's latest point into
+    /// latest_metrics (only where it is newer), and merges the rollups into metric_rollups. This default sends one
+    /// prepared statement per row, which is cheapest where the database is in-process; a dialect may batch.
+    /// </summary>
+    public virtual Task WriteMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> points,
+        IReadOnlyList<Metric> latest, IReadOnlyList<MetricRollup> rollups, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(latest);
+        ArgumentNullException.ThrowIfNull(rollups);
+        using (var insert = MetricCommand(connection, transaction, runId, $"INSERT INTO run_metrics (run_id, key, value, step, timestamp) {MetricValues}", out var bind))
+        {
+            foreach (var metric in points)
+            {
+                bind(metric);
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        using (var upsert = MetricCommand(connection, transaction, runId, $"INSERT INTO latest_metrics (run_id, key, value, step, timestamp) {MetricValues} {LatestMetricUpsert}",
+                   out var bindLatest))
+        {
+            foreach (var metric in latest)
+            {
+                bindLatest(metric);
+                upsert.ExecuteNonQuery();
+            }
+        }
+
+        using var merge = connection.CreateCommand();
+        merge.Transaction = transaction;
+        merge.CommandText = $"""
+            INSERT INTO metric_rollups (run_id, key, block, first_step, last_step, low, high, last_value, last_timestamp, points)
+            VALUES (@run, @key, @block, @first, @last, @low, @high, @value, @ts, @points)
+            {RollupMerge}
+            """;
+        AddParameter(merge, "@run", DbType.String).Value = runId;
+        var key = AddParameter(merge, "@key", DbType.String);
+        var block = AddParameter(merge, "@block", DbType.Int64);
+        var first = AddParameter(merge, "@first", DbType.Int64);
+        var last = AddParameter(merge, "@last", DbType.Int64);
+        var low = AddParameter(merge, "@low", DbType.Double);
+        var high = AddParameter(merge, "@high", DbType.Double);
+        var value = AddParameter(merge, "@value", DbType.Double);
+        var timestamp = AddParameter(merge, "@ts", DbType.Int64);
+        var count = AddParameter(merge, "@points", DbType.Int64);
+        merge.Prepare();
+        foreach (var rollup in rollups)
+        {
+            (key.Value, block.Value, first.Value, last.Value) = (rollup.Key, rollup.Block, rollup.FirstStep, rollup.LastStep);
+            (low.Value, high.Value, value.Value) = (rollup.Low ?? (object)DBNull.Value, rollup.High ?? (object)DBNull.Value, rollup.LastValue ?? (object)DBNull.Value);
+            (timestamp.Value, count.Value) = (rollup.LastTimestamp, rollup.Points);
+            merge.ExecuteNonQuery();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The ON CONFLICT clause that keeps latest_metrics at each key's newest point (highest step, then newest time).</summary>
+    protected const string LatestMetricUpsert = """
+        ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+        WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
+        """;
+
+    /// <summary>The ON CONFLICT clause that merges a write's rollup into the stored one.</summary>
+    protected string RollupMerge => $"""
+        ON CONFLICT (run_id, key, block) DO UPDATE SET
+            first_step = {MinMax.Least}(metric_rollups.first_step, excluded.first_step),
+            low = COALESCE({MinMax.Least}(metric_rollups.low, excluded.low), metric_rollups.low, excluded.low),
+            high = COALESCE({MinMax.Greatest}(metric_rollups.high, excluded.high), metric_rollups.high, excluded.high),
+            last_value = CASE WHEN excluded.last_step > metric_rollups.last_step
+                                   OR (excluded.last_step = metric_rollups.last_step AND excluded.last_timestamp >= metric_rollups.last_timestamp)
+                              THEN excluded.last_value ELSE metric_rollups.last_value END,
+            last_timestamp = CASE WHEN excluded.last_step > metric_rollups.last_step
+                                       OR (excluded.last_step = metric_rollups.last_step AND excluded.last_timestamp >= metric_rollups.last_timestamp)
+                                  THEN excluded.last_timestamp ELSE metric_rollups.last_timestamp END,
+            last_step = {MinMax.Greatest}(metric_rollups.last_step, excluded.last_step),
+            points = metric_rollups.points + excluded.points
+        """;
+
+    private const string MetricValues = "VALUES (@run, @key, @value, @step, @ts)";
+
+    private static DbCommand MetricCommand(DbConnection connection, DbTransaction transaction, string runId, string sql, out Action<Metric> bind)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        AddParameter(command, "@run", DbType.String).Value = runId;
+        var key = AddParameter(command, "@key", DbType.String);
+        var value = AddParameter(command, "@value", DbType.Double);
+        var step = AddParameter(command, "@step", DbType.Int64);
+        var timestamp = AddParameter(command, "@ts", DbType.Int64);
+        command.Prepare();
+        bind = metric =>
+        {
+            key.Value = metric.Key;
+            value.Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
+            step.Value = metric.Step;
+            timestamp.Value = metric.Timestamp.ToUnixTimeMilliseconds();
+        };
+        return command;
+    }
+
+    private static DbParameter AddParameter(DbCommand command, string name, DbType type)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.DbType = type;
+        parameter.Value = DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
 }

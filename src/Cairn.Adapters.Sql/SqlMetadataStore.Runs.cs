@@ -43,7 +43,7 @@ public abstract partial class SqlMetadataStore
                     [("@run", runId), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
             }
 
-            InsertMetrics(connection, transaction, runId, completion.Metrics);
+            await InsertMetricsAsync(connection, transaction, runId, completion.Metrics, cancellationToken).ConfigureAwait(false);
 
             foreach (var (key, value) in completion.Tags)
             {

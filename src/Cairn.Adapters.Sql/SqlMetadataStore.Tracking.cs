@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using Cairn.Core;
@@ -134,23 +133,29 @@ public abstract partial class SqlMetadataStore
                 return false;
             }
 
+            // Params are write-once: one read finds those already set, and only new keys are written.
+            var known = parameters.Count == 0 ? [] : (await QueryAsync(connection, transaction,
+                $"SELECT key, value FROM run_params WHERE run_id = @run AND {_dialect.InList("key", "@keys")}",
+                [("@run", runId), ("@keys", _dialect.ListValue([.. parameters.Select(p => p.Key).Distinct()]))],
+                r => (Key: r.GetString(0), Value: r.GetString(1)), cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Key, p => p.Value);
             foreach (var (key, value) in parameters)
             {
-                var existing = await ScalarAsync(connection, transaction, "SELECT value FROM run_params WHERE run_id = @run AND key = @key",
-                    [("@run", runId), ("@key", key)], cancellationToken).ConfigureAwait(false);
-                if (existing is string old && old != value)
+                if (known.TryGetValue(key, out var old))
                 {
-                    throw CairnException.Invalid($"Param '{key}' of run {runId} is already '{old}'; params are write-once, so it cannot become '{value}'.");
+                    if (old != value)
+                    {
+                        throw CairnException.Invalid($"Param '{key}' of run {runId} is already '{old}'; params are write-once, so it cannot become '{value}'.");
+                    }
+
+                    continue;
                 }
 
-                if (existing is null)
-                {
-                    await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES (@run, @key, @value)",
-                        [("@run", runId), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
-                }
+                await ExecuteAsync(connection, transaction, "INSERT INTO run_params (run_id, key, value) VALUES (@run, @key, @value)",
+                    [("@run", runId), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
+                known[key] = value;
             }
 
-            InsertMetrics(connection, transaction, runId, metrics);
+            await InsertMetricsAsync(connection, transaction, runId, metrics, cancellationToken).ConfigureAwait(false);
 
             foreach (var (key, value) in tags)
             {
@@ -223,119 +228,26 @@ public abstract partial class SqlMetadataStore
             return Task.FromResult<IReadOnlyList<Metric>>(points);
         }, cancellationToken);
 
-    // Appends the points with one prepared statement, and moves each key's latest point forward where a newer one arrived.
-    private void InsertMetrics(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
+    // Appends the points, moves each key's latest point forward where a newer one arrived, and folds the points into
+    // their 1024-step rollups; the dialect sends the rows in the fewest round trips its database allows.
+    private Task InsertMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> metrics,
+        CancellationToken cancellationToken)
     {
         if (metrics.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        using (var insert = MetricCommand(connection, transaction, runId,
-            "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES (@run, @key, @value, @step, @ts)", out var bind))
-        {
-            foreach (var metric in metrics)
-            {
-                bind(metric);
-                insert.ExecuteNonQuery();
-            }
-        }
-
-        using var latest = MetricCommand(connection, transaction, runId, """
-            INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (@run, @key, @value, @step, @ts)
-            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
-            WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
-            """, out var bindLatest);
-        foreach (var newest in metrics.GroupBy(m => m.Key).Select(g => g.MaxBy(m => (m.Step, m.Timestamp))!))
-        {
-            bindLatest(newest);
-            latest.ExecuteNonQuery();
-        }
-
-        UpsertRollups(connection, transaction, runId, metrics);
-    }
-
-    private const int RollupShift = 10;
-
-    private void UpsertRollups(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> metrics)
-    {
-        var (least, greatest) = _dialect.MinMax;
-        using var upsert = connection.CreateCommand();
-        upsert.Transaction = transaction;
-        upsert.CommandText = $"""
-            INSERT INTO metric_rollups (run_id, key, block, first_step, last_step, low, high, last_value, last_timestamp, points)
-            VALUES (@run, @key, @block, @first, @last, @low, @high, @value, @ts, @points)
-            ON CONFLICT (run_id, key, block) DO UPDATE SET
-                first_step = {least}(metric_rollups.first_step, excluded.first_step),
-                low = COALESCE({least}(metric_rollups.low, excluded.low), metric_rollups.low, excluded.low),
-                high = COALESCE({greatest}(metric_rollups.high, excluded.high), metric_rollups.high, excluded.high),
-                last_value = CASE WHEN excluded.last_step > metric_rollups.last_step
-                                       OR (excluded.last_step = metric_rollups.last_step AND excluded.last_timestamp >= metric_rollups.last_timestamp)
-                                  THEN excluded.last_value ELSE metric_rollups.last_value END,
-                last_timestamp = CASE WHEN excluded.last_step > metric_rollups.last_step
-                                           OR (excluded.last_step = metric_rollups.last_step AND excluded.last_timestamp >= metric_rollups.last_timestamp)
-                                      THEN excluded.last_timestamp ELSE metric_rollups.last_timestamp END,
-                last_step = {greatest}(metric_rollups.last_step, excluded.last_step),
-                points = metric_rollups.points + excluded.points
-            """;
-        var run = AddParameter(upsert, "@run", DbType.String);
-        run.Value = runId;
-        var key = AddParameter(upsert, "@key", DbType.String);
-        var blockNumber = AddParameter(upsert, "@block", DbType.Int64);
-        var first = AddParameter(upsert, "@first", DbType.Int64);
-        var last = AddParameter(upsert, "@last", DbType.Int64);
-        var low = AddParameter(upsert, "@low", DbType.Double);
-        var high = AddParameter(upsert, "@high", DbType.Double);
-        var value = AddParameter(upsert, "@value", DbType.Double);
-        var timestamp = AddParameter(upsert, "@ts", DbType.Int64);
-        var points = AddParameter(upsert, "@points", DbType.Int64);
-        upsert.Prepare();
-        foreach (var block in metrics.GroupBy(m => (m.Key, Block: m.Step >> RollupShift)))
+        var latest = metrics.GroupBy(m => m.Key).Select(g => g.MaxBy(m => (m.Step, m.Timestamp))!).ToList();
+        var rollups = metrics.GroupBy(m => (m.Key, Block: m.Step >> MetricRollup.Shift)).Select(block =>
         {
             var newest = block.MaxBy(m => (m.Step, m.Timestamp.ToUnixTimeMilliseconds()))!;
             var values = block.Select(m => m.Value).Where(v => !double.IsNaN(v)).ToList();
-            key.Value = block.Key.Key;
-            blockNumber.Value = block.Key.Block;
-            first.Value = block.Min(m => m.Step);
-            last.Value = newest.Step;
-            low.Value = values.Count > 0 ? values.Min() : DBNull.Value;
-            high.Value = values.Count > 0 ? values.Max() : DBNull.Value;
-            value.Value = double.IsNaN(newest.Value) ? DBNull.Value : newest.Value;
-            timestamp.Value = newest.Timestamp.ToUnixTimeMilliseconds();
-            points.Value = (long)block.Count();
-            upsert.ExecuteNonQuery();
-        }
-    }
-
-    private static DbParameter AddParameter(DbCommand command, string name, DbType type)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.DbType = type;
-        parameter.Value = DBNull.Value;
-        command.Parameters.Add(parameter);
-        return parameter;
-    }
-
-    private static DbCommand MetricCommand(DbConnection connection, DbTransaction transaction, string runId, string sql, out Action<Metric> bind)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        AddParameter(command, "@run", DbType.String).Value = runId;
-        var key = AddParameter(command, "@key", DbType.String);
-        var value = AddParameter(command, "@value", DbType.Double);
-        var step = AddParameter(command, "@step", DbType.Int64);
-        var timestamp = AddParameter(command, "@ts", DbType.Int64);
-        command.Prepare();
-        bind = metric =>
-        {
-            key.Value = metric.Key;
-            value.Value = double.IsNaN(metric.Value) ? DBNull.Value : metric.Value;
-            step.Value = metric.Step;
-            timestamp.Value = metric.Timestamp.ToUnixTimeMilliseconds();
-        };
-        return command;
+            return new MetricRollup(block.Key.Key, block.Key.Block, block.Min(m => m.Step), newest.Step,
+                values.Count > 0 ? values.Min() : null, values.Count > 0 ? values.Max() : null,
+                double.IsNaN(newest.Value) ? null : newest.Value, newest.Timestamp.ToUnixTimeMilliseconds(), block.Count());
+        }).ToList();
+        return _dialect.WriteMetricsAsync(connection, transaction, runId, metrics, latest, rollups, cancellationToken);
     }
 
     /// <inheritdoc />
