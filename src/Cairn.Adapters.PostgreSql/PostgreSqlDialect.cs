@@ -36,18 +36,27 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
     public override object ListValue(IReadOnlyList<string> values) => values.ToArray();
 
     // A round trip costs far more than a row here, so each of the three writes is one statement over arrays.
-    public override async Task WriteMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> points,
+    public override async Task WriteMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<EncodedChunk> chunks,
         IReadOnlyList<Metric> latest, IReadOnlyList<MetricRollup> rollups, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(chunks);
         ArgumentNullException.ThrowIfNull(latest);
         ArgumentNullException.ThrowIfNull(rollups);
         var npgsql = (NpgsqlConnection)connection;
         var tx = (NpgsqlTransaction)transaction;
         const string Unnest = "SELECT @run, k, v, s, t FROM unnest(@keys, @values, @steps, @times) AS p(k, v, s, t)";
-        await using (var insert = PointsCommand(npgsql, tx, runId, $"INSERT INTO run_metrics (run_id, key, value, step, timestamp) {Unnest}", points))
+        await using (var append = new NpgsqlCommand("""
+            INSERT INTO metric_chunks (run_id, key, first_step, last_step, points, data)
+            SELECT @run, k, f, l, n, d FROM unnest(@keys, @firsts, @lasts, @counts, @datas) AS c(k, f, l, n, d)
+            """, npgsql, tx))
         {
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            append.Parameters.Add(new NpgsqlParameter<string>("run", runId));
+            append.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. chunks.Select(c => c.Key)]));
+            append.Parameters.Add(new NpgsqlParameter<long[]>("firsts", [.. chunks.Select(c => c.FirstStep)]));
+            append.Parameters.Add(new NpgsqlParameter<long[]>("lasts", [.. chunks.Select(c => c.LastStep)]));
+            append.Parameters.Add(new NpgsqlParameter<long[]>("counts", [.. chunks.Select(c => (long)c.Points)]));
+            append.Parameters.Add(new NpgsqlParameter<byte[][]>("datas", [.. chunks.Select(c => c.Data)]));
+            await append.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await using (var upsert = PointsCommand(npgsql, tx, runId, $"INSERT INTO latest_metrics (run_id, key, value, step, timestamp) {Unnest} {LatestMetricUpsert}", latest))

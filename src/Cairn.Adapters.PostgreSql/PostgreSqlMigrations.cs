@@ -179,5 +179,18 @@ internal static class PostgreSqlMigrations
                 detail TEXT NOT NULL
             );
             """),
+        (8, "metric chunks", """
+            -- As SQLite's step 8: points packed per write and metric; the store then moves run_metrics' rows and drops it.
+            CREATE TABLE metric_chunks (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                key TEXT NOT NULL,
+                first_step BIGINT NOT NULL,
+                last_step BIGINT NOT NULL,
+                points BIGINT NOT NULL,
+                data BYTEA NOT NULL
+            );
+            CREATE INDEX metric_chunks_by_series ON metric_chunks (run_id, key, first_step);
+            """),
     ];
 }

@@ -35,22 +35,31 @@ public abstract class SqlDialect
     public abstract object ListValue(IReadOnlyList<string> values);
 
     /// <summary>
-    /// Writes a batch of metric points: appends them to run_metrics, upserts each key's latest point into
+    /// Writes a batch of metric points: appends their chunks to metric_chunks, upserts each key's latest point into
     /// latest_metrics (only where it is newer), and merges the rollups into metric_rollups. This default sends one
     /// prepared statement per row, which is cheapest where the database is in-process; a dialect may batch.
     /// </summary>
-    public virtual Task WriteMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> points,
+    public virtual Task WriteMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<EncodedChunk> chunks,
         IReadOnlyList<Metric> latest, IReadOnlyList<MetricRollup> rollups, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(chunks);
         ArgumentNullException.ThrowIfNull(latest);
         ArgumentNullException.ThrowIfNull(rollups);
-        using (var insert = MetricCommand(connection, transaction, runId, $"INSERT INTO run_metrics (run_id, key, value, step, timestamp) {MetricValues}", out var bind))
+        using (var append = connection.CreateCommand())
         {
-            foreach (var metric in points)
+            append.Transaction = transaction;
+            append.CommandText = "INSERT INTO metric_chunks (run_id, key, first_step, last_step, points, data) VALUES (@run, @key, @first, @last, @points, @data)";
+            AddParameter(append, "@run", DbType.String).Value = runId;
+            var chunkKey = AddParameter(append, "@key", DbType.String);
+            var firstStep = AddParameter(append, "@first", DbType.Int64);
+            var lastStep = AddParameter(append, "@last", DbType.Int64);
+            var points = AddParameter(append, "@points", DbType.Int64);
+            var data = AddParameter(append, "@data", DbType.Binary);
+            append.Prepare();
+            foreach (var chunk in chunks)
             {
-                bind(metric);
-                insert.ExecuteNonQuery();
+                (chunkKey.Value, firstStep.Value, lastStep.Value, points.Value, data.Value) = (chunk.Key, chunk.FirstStep, chunk.LastStep, (long)chunk.Points, chunk.Data);
+                append.ExecuteNonQuery();
             }
         }
 

@@ -212,23 +212,26 @@ public abstract partial class SqlMetadataStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Metric>>(connection =>
+        ReadAsync<IReadOnlyList<Metric>>(async connection => await ReadSeriesAsync(connection, runId, key, cancellationToken).ConfigureAwait(false),
+            cancellationToken);
+
+    // A series is read chunk by chunk in step order; chunks written out of order are merged by one sort.
+    private static async Task<List<Metric>> ReadSeriesAsync(DbConnection connection, string runId, string key, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null, "SELECT data FROM metric_chunks WHERE run_id = @run AND key = @key ORDER BY first_step, id",
+            [("@run", runId), ("@key", key)]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var points = new List<Metric>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            // A series can hold millions of points: read it with a plain loop, no per-row task or key string.
-            using var command = Command(connection, null,
-                "SELECT value, step, timestamp FROM run_metrics WHERE run_id = @run AND key = @key ORDER BY step, timestamp", [("@run", runId), ("@key", key)]);
-            using var reader = command.ExecuteReader();
-            var points = new List<Metric>();
-            while (reader.Read())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                points.Add(new Metric(key, reader.IsDBNull(0) ? double.NaN : reader.GetDouble(0), reader.GetInt64(1), Time(reader.GetInt64(2))));
-            }
+            MetricChunk.Decode((byte[])reader.GetValue(0), key, points);
+        }
 
-            return Task.FromResult<IReadOnlyList<Metric>>(points);
-        }, cancellationToken);
+        MetricChunk.Order(points);
+        return points;
+    }
 
-    // Appends the points, moves each key's latest point forward where a newer one arrived, and folds the points into
+    // Appends the points as chunks, moves each key's latest point forward where a newer one arrived, and folds the points into
     // their 1024-step rollups; the dialect sends the rows in the fewest round trips its database allows.
     private Task InsertMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<Metric> metrics,
         CancellationToken cancellationToken)
@@ -247,12 +250,12 @@ public abstract partial class SqlMetadataStore
                 values.Count > 0 ? values.Min() : null, values.Count > 0 ? values.Max() : null,
                 double.IsNaN(newest.Value) ? null : newest.Value, newest.Timestamp.ToUnixTimeMilliseconds(), block.Count());
         }).ToList();
-        return _dialect.WriteMetricsAsync(connection, transaction, runId, metrics, latest, rollups, cancellationToken);
+        return _dialect.WriteMetricsAsync(connection, transaction, runId, MetricChunk.From(metrics), latest, rollups, cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<MetricBucket>> GetMetricBucketsAsync(string runId, string key, int buckets, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<MetricBucket>>(connection =>
+        ReadAsync<IReadOnlyList<MetricBucket>>(async connection =>
         {
             // A long series is bucketed from its 1024-step rollups, which it has ~1000x fewer of than points; a short one from its points.
             using var rollups = Command(connection, null, """
@@ -270,7 +273,7 @@ public abstract partial class SqlMetadataStore
             var total = blocks.Sum(b => b.Count);
             if (total == 0)
             {
-                return Task.FromResult<IReadOnlyList<MetricBucket>>([]);
+                return [];
             }
 
             var summary = new MetricSummary(blocks[0].FirstStep, blocks[^1].LastStep, buckets);
@@ -282,22 +285,15 @@ public abstract partial class SqlMetadataStore
                     summary.Add(block);
                 }
 
-                return Task.FromResult(summary.Buckets);
+                return summary.Buckets;
             }
 
-            using var points = Command(connection, null, "SELECT step, value FROM run_metrics WHERE run_id = @run AND key = @key ORDER BY step, timestamp",
-                [("@run", runId), ("@key", key)]);
-            using (var reader = points.ExecuteReader())
+            foreach (var point in await ReadSeriesAsync(connection, runId, key, cancellationToken).ConfigureAwait(false))
             {
-                while (reader.Read())
-                {
-                    var step = reader.GetInt64(0);
-                    var value = Real(reader, 1);
-                    summary.Add(new MetricBucket(step, step, value, value, value, 1));
-                }
+                summary.Add(new MetricBucket(point.Step, point.Step, point.Value, point.Value, point.Value, 1));
             }
 
-            return Task.FromResult(summary.Buckets);
+            return summary.Buckets;
         }, cancellationToken);
 
     private static double Real(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Ports;
+using Cairn.Core.Runs;
 
 namespace Cairn.Adapters.Sql;
 
@@ -60,6 +61,11 @@ public abstract partial class SqlMetadataStore : IMetadataStore
             if (applied is null)
             {
                 await ExecuteAsync(connection, transaction, sql, [], cancellationToken).ConfigureAwait(false);
+                if (version == MetricChunksStep)
+                {
+                    await MoveMetricRowsToChunksAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                }
+
                 await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)",
                     [("@v", version), ("@n", name), ("@t", Now())], cancellationToken).ConfigureAwait(false);
             }
@@ -72,6 +78,36 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         {
             throw new CairnException(ErrorCode.Conflict,
                 $"The metadata database has schema version {n}, newer than this build of Cairn understands ({current}); upgrade Cairn.");
+        }
+    }
+
+    // The schema step that introduced metric_chunks; its data move is code, not SQL.
+    private const int MetricChunksStep = 8;
+
+    // Points stored one row each before step 8 become chunks, series by series, and the old table goes.
+    private static async Task MoveMetricRowsToChunksAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync(connection, transaction,
+            "SELECT run_id, key, value, step, timestamp FROM run_metrics ORDER BY run_id, key, step, timestamp", [],
+            r => (Run: r.GetString(0), Point: new Metric(r.GetString(1), r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(3), Time(r.GetInt64(4)))),
+            cancellationToken).ConfigureAwait(false);
+        foreach (var run in rows.GroupBy(r => r.Run))
+        {
+            await InsertChunksAsync(connection, transaction, run.Key, MetricChunk.From([.. run.Select(r => r.Point)]), cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(connection, transaction, "DROP TABLE run_metrics", [], cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task InsertChunksAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<EncodedChunk> chunks,
+        CancellationToken cancellationToken)
+    {
+        foreach (var chunk in chunks)
+        {
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO metric_chunks (run_id, key, first_step, last_step, points, data) VALUES (@run, @key, @first, @last, @points, @data)",
+                [("@run", runId), ("@key", chunk.Key), ("@first", chunk.FirstStep), ("@last", chunk.LastStep), ("@points", (long)chunk.Points), ("@data", chunk.Data)],
+                cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -254,5 +254,20 @@ internal static class Migrations
             FROM run_inputs i JOIN dataset_versions d ON d.dataset = i.dataset AND d.version = i.version;
             DROP TABLE run_inputs;
             """),
+        (8, "metric chunks", """
+            -- Each write's points of one metric packed into one row (see MetricChunk): a batch of a thousand points is a
+            -- handful of rows, and a long history reads a thousand rows instead of a million. The store moves the rows
+            -- of run_metrics into chunks right after this step, in the same transaction, and drops run_metrics.
+            CREATE TABLE metric_chunks (
+                id INTEGER PRIMARY KEY,
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                key TEXT NOT NULL,
+                first_step INTEGER NOT NULL,
+                last_step INTEGER NOT NULL,
+                points INTEGER NOT NULL,
+                data BLOB NOT NULL
+            );
+            CREATE INDEX metric_chunks_by_series ON metric_chunks (run_id, key, first_step);
+            """),
     ];
 }

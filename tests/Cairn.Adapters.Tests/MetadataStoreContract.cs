@@ -309,4 +309,25 @@ public abstract class MetadataStoreContract
         Assert.Equal(["fraud-eu", "Fraud-US"], experiments.Select(e => e.Name));
         Assert.Equal(["churn-model", "fraud-model"], models.Select(m => m.Name));
     }
+
+    [Fact]
+    public async Task MetricHistory_MergesBatchesInStepOrder_AndKeepsNaNAndInfinities()
+    {
+        var store = await OpenAsync();
+        var run = Run.Start(Ids.NewRunId(), "r", Clock.GetUtcNow());
+        await store.CreateRunAsync(run, "t", CancellationToken.None);
+        Metric At(double value, long step, long ms) => new("loss", value, step, DateTimeOffset.FromUnixTimeMilliseconds(ms));
+
+        await store.LogBatchAsync(run.Id, [At(1, 10, 1), At(2, 11, 1), At(double.PositiveInfinity, 12, 1)], [], [], null, "t", CancellationToken.None);
+        await store.LogBatchAsync(run.Id, [At(double.NaN, 3, 5), At(double.NegativeInfinity, 11, 0), At(4, 3, 2)], [], [], null, "t", CancellationToken.None);
+        var big = Enumerable.Range(0, 5000).Select(i => new Metric("big", i, i, DateTimeOffset.UnixEpoch)).Reverse().ToList();
+        await store.FinishRunAsync(run.Id, new RunCompletion(new Dictionary<string, string>(), big, new Dictionary<string, string>(), [], []), Clock.GetUtcNow(), "t",
+            CancellationToken.None);
+
+        var history = await store.GetMetricHistoryAsync(run.Id, "loss", CancellationToken.None);
+        Assert.Equal([(3L, 2L), (3L, 5L), (10L, 1L), (11L, 0L), (11L, 1L), (12L, 1L)], history.Select(m => (m.Step, m.Timestamp.ToUnixTimeMilliseconds())));
+        Assert.True(double.IsNaN(history[1].Value));
+        Assert.Equal([4, double.NegativeInfinity, double.PositiveInfinity], new[] { history[0].Value, history[3].Value, history[5].Value });
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => (double)i), (await store.GetMetricHistoryAsync(run.Id, "big", CancellationToken.None)).Select(m => m.Value));
+    }
 }

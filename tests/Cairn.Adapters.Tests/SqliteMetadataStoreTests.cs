@@ -61,6 +61,7 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract, IDisposabl
         var run = (await store.GetRunAsync("0123456789abcdef0123456789abcdef", CancellationToken.None))!;
         Assert.Equal((Experiment.DefaultId, LifecycleStage.Active), (run.ExperimentId, run.Lifecycle));
         Assert.Equal(0.8, Assert.Single(run.Metrics).Value);
+        Assert.Equal([0.7, 0.8], (await store.GetMetricHistoryAsync(run.Id, "auc", CancellationToken.None)).Select(m => m.Value));
         var bucket = Assert.Single(await store.GetMetricBucketsAsync(run.Id, "auc", 1, CancellationToken.None));
         Assert.Equal(new MetricBucket(0, 1, 0.7, 0.8, 0.8, 2), bucket);
         Assert.Equal("Default", (await store.GetExperimentAsync("0", CancellationToken.None))!.Name);
