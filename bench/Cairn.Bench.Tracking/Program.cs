@@ -1,6 +1,6 @@
 // Usage: Cairn.Bench.Tracking BASE_URL [points, default 1000000] [concurrent clients, default 4] [postgresql://... of an empty database]
 //        Cairn.Bench.Tracking search [runs, default 10000] [postgresql://... of an empty database]
-// Sends `points` metric points through /api/2.0/mlflow/runs/log-batch in batches of 1000 (MLflow's limit), then
+// After 1,000 warm-up batches, sends `points` metric points through /api/2.0/mlflow/runs/log-batch in batches of 1000 (MLflow's limit), then
 // bulk-inserts the same rows into a fresh table of the same kind of database (a SQLite file, or the PostgreSQL
 // database given) with a prepared statement in one transaction, and prints both rates.
 using System.Diagnostics;
@@ -20,6 +20,7 @@ var points = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) 
 var clients = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
 var postgres = args.Length > 3 ? args[3] : null;
 const int BatchSize = 1000;
+const int WarmUpBatches = 1000;
 
 using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(5) };
 var runIds = new string[clients];
@@ -34,6 +35,26 @@ for (var c = 0; c < clients; c++)
 // Bodies are built before the clock starts: the benchmark measures the server, not the client's string building.
 var batches = points / BatchSize;
 var bodies = Enumerable.Range(0, batches).Select(b => Batch(runIds[b % clients], b)).ToArray();
+
+// Warm-up into a separate run, so the server's code is compiled at full optimization (tiered JIT) before timing,
+// as it would be in a server that has been up for a while.
+using (var warmUpRun = await http.PostAsync("api/2.0/mlflow/runs/create", Json("""{"experiment_id": "0"}""")))
+{
+    warmUpRun.EnsureSuccessStatusCode();
+    var warmUpId = JsonDocument.Parse(await warmUpRun.Content.ReadAsStringAsync()).RootElement.GetProperty("run").GetProperty("info").GetProperty("run_id").GetString()!;
+    var warmUp = Enumerable.Range(0, WarmUpBatches).Select(b => Batch(warmUpId, b)).ToArray();
+    var pending = -1;
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+    {
+        int b;
+        while ((b = Interlocked.Increment(ref pending)) < WarmUpBatches)
+        {
+            using var response = await http.PostAsync("api/2.0/mlflow/runs/log-batch", Json(warmUp[b]));
+            response.EnsureSuccessStatusCode();
+        }
+    }));
+}
+
 var clock = Stopwatch.StartNew();
 var next = -1;
 await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>

@@ -6,7 +6,8 @@ using NpgsqlTypes;
 
 /// <summary>
 /// The baselines ingestion is measured against: the same rows inserted straight into a fresh metrics table (with the
-/// series index) of the same kind of database, by one prepared statement in one transaction.
+/// series index) of the same kind of database, the fastest plain way each offers: SQLite, one prepared statement in
+/// one transaction; PostgreSQL, binary COPY.
 /// </summary>
 internal static class RawBaselines
 {
@@ -60,23 +61,21 @@ internal static class RawBaselines
             await setup.ExecuteNonQueryAsync();
         }
 
+        // PostgreSQL's fastest way in is COPY: rows streamed in binary, no statement per row.
         var clock = Stopwatch.StartNew();
-        await using (var transaction = await connection.BeginTransactionAsync())
-        await using (var insert = new NpgsqlCommand(Insert.Replace("run_metrics", "raw_metrics", StringComparison.Ordinal), connection, transaction))
+        await using (var writer = await connection.BeginBinaryImportAsync("COPY raw_metrics (run_id, key, value, step, timestamp) FROM STDIN (FORMAT BINARY)"))
         {
-            var run = insert.Parameters.Add("run", NpgsqlDbType.Text);
-            var key = insert.Parameters.Add("key", NpgsqlDbType.Text);
-            var value = insert.Parameters.Add("value", NpgsqlDbType.Double);
-            var step = insert.Parameters.Add("step", NpgsqlDbType.Bigint);
-            var ts = insert.Parameters.Add("ts", NpgsqlDbType.Bigint);
-            await insert.PrepareAsync();
             foreach (var row in rows)
             {
-                (run.Value, key.Value, value.Value, step.Value, ts.Value) = (row.Run, row.Key, row.Value, row.Step, row.Timestamp);
-                await insert.ExecuteNonQueryAsync();
+                await writer.StartRowAsync();
+                await writer.WriteAsync(row.Run, NpgsqlDbType.Text);
+                await writer.WriteAsync(row.Key, NpgsqlDbType.Text);
+                await writer.WriteAsync(row.Value, NpgsqlDbType.Double);
+                await writer.WriteAsync(row.Step, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(row.Timestamp, NpgsqlDbType.Bigint);
             }
 
-            await transaction.CommitAsync();
+            await writer.CompleteAsync();
         }
 
         var rate = rows.Count / clock.Elapsed.TotalSeconds;
