@@ -192,5 +192,20 @@ internal static class PostgreSqlMigrations
             );
             CREATE INDEX metric_chunks_by_series ON metric_chunks (run_id, key, first_step);
             """),
+        (9, "nested runs", """
+            -- A run's parent, for nesting (MLflow clients say it with the mlflow.parentRunId tag, which Cairn keeps in step).
+            ALTER TABLE runs ADD COLUMN parent_run_id TEXT REFERENCES runs(id);
+            CREATE INDEX runs_by_parent ON runs (parent_run_id);
+            UPDATE runs SET parent_run_id = (SELECT t.value FROM run_tags t WHERE t.run_id = runs.id AND t.key = 'mlflow.parentRunId')
+            WHERE EXISTS (SELECT 1 FROM run_tags t JOIN runs p ON p.id = t.value WHERE t.run_id = runs.id AND t.key = 'mlflow.parentRunId');
+            """),
+        (10, "search indexes", """
+            -- Filters on metrics, params and tags find the matching rows by key (and a metric's value) instead of visiting
+            -- every run. Param and tag values stay out of their indexes: a B-tree entry is limited to about 2.7 kB, and
+            -- values may be longer (tags up to 8000 characters).
+            CREATE INDEX latest_metrics_by_value ON latest_metrics (key, value);
+            CREATE INDEX run_params_by_key ON run_params (key);
+            CREATE INDEX run_tags_by_key ON run_tags (key);
+            """),
     ];
 }

@@ -60,15 +60,27 @@ internal abstract class FilterSql(SqlDialect dialect)
             return IsNull(c.Key, c.Operator == "IS NULL");
         }
 
-        var value = Value(c.Key);
-        return c.Operator switch
+        // A key with its own table (a metric, param or tag) becomes a membership test on the rows of that table that
+        // match, which an index on (key, value) answers without visiting every searched row.
+        if (Matching(c.Key) is { } matching)
+        {
+            return $"{matching.Id} IN (SELECT {matching.Owner} FROM {matching.Table} x WHERE x.key = {Parameter(c.Key.Name)} AND {Test("x.value", c)})";
+        }
+
+        return Test(Value(c.Key), c);
+    }
+
+    /// <summary>For a key kept in a key-value table: the searched row's id, the table and its owning column; null otherwise.</summary>
+    protected virtual (string Id, string Table, string Owner)? Matching(FilterKey key) => null;
+
+    private string Test(string value, Filter.Comparison c) =>
+        c.Operator switch
         {
             "IN" or "NOT IN" => $"{value} {c.Operator} ({string.Join(", ", c.Values.Select(Parameter))})",
             "LIKE" => dialect.Like(value, (string)c.Values[0], Parameter),
             "ILIKE" => dialect.ILike(value, (string)c.Values[0], Parameter),
             _ => $"{value} {c.Operator} {Parameter(c.Values[0])}",
         };
-    }
 }
 
 /// <summary>Run search over <c>runs r</c>.</summary>
@@ -93,6 +105,14 @@ internal sealed class RunQuerySql(SqlDialect dialect) : FilterSql(dialect)
 
     public string OrderBy(RunQuery query) => OrderBy(query.OrderBy, "r.started_at DESC", "r.id");
 
+    protected override (string Id, string Table, string Owner)? Matching(FilterKey key) => key.Field switch
+    {
+        FilterField.Metric => ("r.id", "latest_metrics", "x.run_id"),
+        FilterField.Param => ("r.id", "run_params", "x.run_id"),
+        FilterField.Tag => ("r.id", "run_tags", "x.run_id"),
+        _ => null,
+    };
+
     // A metric stored as NaN is NULL in SQLite; "has no such metric" must not match it.
     protected override string IsNull(FilterKey key, bool isNull) => key.Field == FilterField.Metric
         ? $"{(isNull ? "NOT " : "")}EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)})"
@@ -109,6 +129,7 @@ internal sealed class RunQuerySql(SqlDialect dialect) : FilterSql(dialect)
             "run_name" => "r.name",
             "status" => "r.status",
             "user_id" => "r.user_id",
+            "parent_run_id" => "r.parent_run_id",
             "start_time" => "r.started_at",
             "end_time" => "r.ended_at",
             _ => throw new InvalidOperationException($"Unknown run attribute {key.Name}."),

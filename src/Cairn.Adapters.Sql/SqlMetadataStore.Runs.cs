@@ -14,10 +14,17 @@ public abstract partial class SqlMetadataStore
         return WriteAsync(async (connection, transaction) =>
         {
             await RequireActiveExperimentAsync(connection, transaction, run.ExperimentId, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction,
-                "INSERT INTO runs (id, name, status, started_at, experiment_id, user_id) VALUES (@id, @name, @status, @start, @experiment, @user)",
+            if (run.ParentRunId is { } parent &&
+                await ScalarAsync(connection, transaction, "SELECT 1 FROM runs WHERE id = @id", [("@id", parent)], cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw CairnException.NotFound($"The parent run '{parent}' does not exist.");
+            }
+
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO runs (id, name, status, started_at, experiment_id, user_id, parent_run_id) VALUES (@id, @name, @status, @start, @experiment, @user, @parent)
+                """,
                 [("@id", run.Id), ("@name", run.Name), ("@status", StatusName(run.Status)), ("@start", run.StartedAt.ToUnixTimeMilliseconds()),
-                 ("@experiment", long.Parse(run.ExperimentId, CultureInfo.InvariantCulture)), ("@user", run.User)],
+                 ("@experiment", long.Parse(run.ExperimentId, CultureInfo.InvariantCulture)), ("@user", run.User), ("@parent", run.ParentRunId)],
                 cancellationToken).ConfigureAwait(false);
             foreach (var (key, value) in run.Tags)
             {
@@ -197,7 +204,7 @@ public abstract partial class SqlMetadataStore
     private static async Task<List<Run>> LoadRunsAsync(DbConnection connection, string where, (string, object?)[] parameters, CancellationToken cancellationToken)
     {
         var runs = await QueryAsync(connection, null,
-            $"SELECT id, name, status, started_at, ended_at, error, experiment_id, lifecycle_stage, user_id FROM runs {where}", parameters,
+            $"SELECT id, name, status, started_at, ended_at, error, experiment_id, lifecycle_stage, user_id, parent_run_id FROM runs {where}", parameters,
             r => Run.Start(r.GetString(0), r.GetString(1), Time(r.GetInt64(3))) with
             {
                 Status = ParseStatus(r.GetString(2)),
@@ -206,6 +213,7 @@ public abstract partial class SqlMetadataStore
                 ExperimentId = r.GetInt64(6).ToString(CultureInfo.InvariantCulture),
                 Lifecycle = ParseLifecycle(r.GetString(7)),
                 User = r.IsDBNull(8) ? null : r.GetString(8),
+                ParentRunId = r.IsDBNull(9) ? null : r.GetString(9),
             }, cancellationToken).ConfigureAwait(false);
         if (runs.Count == 0)
         {

@@ -269,5 +269,18 @@ internal static class Migrations
             );
             CREATE INDEX metric_chunks_by_series ON metric_chunks (run_id, key, first_step);
             """),
+        (9, "nested runs", """
+            -- A run's parent, for nesting (MLflow clients say it with the mlflow.parentRunId tag, which Cairn keeps in step).
+            ALTER TABLE runs ADD COLUMN parent_run_id TEXT REFERENCES runs(id);
+            CREATE INDEX runs_by_parent ON runs (parent_run_id);
+            UPDATE runs SET parent_run_id = (SELECT t.value FROM run_tags t WHERE t.run_id = runs.id AND t.key = 'mlflow.parentRunId')
+            WHERE EXISTS (SELECT 1 FROM run_tags t JOIN runs p ON p.id = t.value WHERE t.run_id = runs.id AND t.key = 'mlflow.parentRunId');
+            """),
+        (10, "search indexes", """
+            -- Filters on metrics, params and tags find the matching rows by key and value instead of visiting every run.
+            CREATE INDEX latest_metrics_by_value ON latest_metrics (key, value);
+            CREATE INDEX run_params_by_value ON run_params (key, value);
+            CREATE INDEX run_tags_by_value ON run_tags (key, value);
+            """),
     ];
 }

@@ -9,16 +9,30 @@ namespace Cairn.Application;
 public sealed class RunService(IMetadataStore store, TimeProvider time, Actor actor)
 {
     /// <summary>Starts a run in an experiment (the default one when none is named).</summary>
+    public Task<Run> CreateAsync(string? experimentId, string? name, string? user, DateTimeOffset? startedAt,
+        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken) =>
+        CreateAsync(experimentId, name, user, startedAt, tags, null, cancellationToken);
+
+    /// <summary>Starts a run nested under <paramref name="parentRunId"/> (or under the run its mlflow.parentRunId tag names).</summary>
     public async Task<Run> CreateAsync(string? experimentId, string? name, string? user, DateTimeOffset? startedAt,
-        IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
+        IReadOnlyList<KeyValuePair<string, string>> tags, string? parentRunId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tags);
         TrackingLimits.Validate([], [], tags);
+        var byKey = tags.GroupBy(t => t.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+        var parent = string.IsNullOrEmpty(parentRunId) ? byKey.GetValueOrDefault(Run.ParentRunTag) : parentRunId;
+        if (parent is not null)
+        {
+            ValidateId(parent);
+            byKey[Run.ParentRunTag] = parent;
+        }
+
         var run = Run.Start(Ids.NewRunId(), string.IsNullOrEmpty(name) ? DefaultName(tags) : name, startedAt ?? time.GetUtcNow()) with
         {
             ExperimentId = string.IsNullOrEmpty(experimentId) ? Experiment.DefaultId : experimentId,
             User = user ?? actor.Name,
-            Tags = tags.GroupBy(t => t.Key).ToDictionary(g => g.Key, g => g.Last().Value),
+            Tags = byKey,
+            ParentRunId = parent,
         };
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         return await GetAsync(run.Id, cancellationToken).ConfigureAwait(false);

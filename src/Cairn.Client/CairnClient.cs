@@ -38,11 +38,11 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
 
     internal CairnClientOptions Options { get; } = options ?? new CairnClientOptions();
 
-    /// <summary>Starts a run; log to it through the returned <see cref="TrackedRun"/> and dispose it to flush and end it.</summary>
+    /// <summary>Starts a run (nested under <paramref name="parentRunId"/> when given); log to it through the returned <see cref="TrackedRun"/> and dispose it to flush and end it.</summary>
     public async Task<TrackedRun> StartRunAsync(string? experimentId = null, string? name = null, IReadOnlyDictionary<string, string>? tags = null,
-        CancellationToken cancellationToken = default)
+        string? parentRunId = null, CancellationToken cancellationToken = default)
     {
-        var body = new CreateRunRequest(experimentId, name, tags?.ToDictionary());
+        var body = new CreateRunRequest(experimentId, name, tags?.ToDictionary(), parentRunId);
         var created = await SendAsync(HttpMethod.Post, "api/runs", JsonContent.Create(body, ClientJson.Default.CreateRunRequest), cancellationToken).ConfigureAwait(false);
         var run = await created.Content.ReadFromJsonAsync(ClientJson.Default.RunResponse, cancellationToken).ConfigureAwait(false)
             ?? throw new CairnClientException("The server answered run creation without a run.");
@@ -122,7 +122,7 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
     }
 }
 
-internal sealed record CreateRunRequest(string? ExperimentId, string? Name, Dictionary<string, string>? Tags);
+internal sealed record CreateRunRequest(string? ExperimentId, string? Name, Dictionary<string, string>? Tags, string? ParentRunId);
 
 internal sealed record RunResponse(string Id);
 

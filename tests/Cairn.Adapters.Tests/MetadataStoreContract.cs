@@ -250,6 +250,7 @@ public abstract class MetadataStoreContract
         await RunAsync("b", 0.80, "fasttree", "fraud-us");
         await RunAsync("c", double.NaN, "lightgbm", "churn");
         await RunAsync("d", null, "sdca", "fraud_x");
+        var longValue = await RunAsync("e", 0.1, new string('p', TrackingLimits.MaxParamValueLength), new string('t', TrackingLimits.MaxTagValueLength));
         async Task<string[]> SearchAsync(string? filter, params string[] orderBy)
         {
             var query = SearchQuery.Parse(filter, orderBy, FilterVocabulary.Runs, 100, 0);
@@ -263,9 +264,10 @@ public abstract class MetadataStoreContract
         Assert.Equal(["a", "b", "d"], await SearchAsync("tags.team ILIKE 'FRAUD%'", "attributes.run_name"));
         Assert.Equal(["d"], await SearchAsync("tags.team LIKE 'fraud\\_%'"));
         Assert.Equal(["d"], await SearchAsync("metrics.auc IS NULL"));
+        Assert.Equal([longValue], await SearchAsync($"params.trainer = '{new string('p', TrackingLimits.MaxParamValueLength)}'"));
         Assert.Equal(["a", "c"], await SearchAsync("params.trainer IN ('lightgbm') OR (params.trainer = 'x' AND metrics.auc < 1)", "attributes.run_name"));
         // Runs without the metric come last, whichever way the metric is ordered.
-        Assert.Equal(["b", "a", "c", "d"], await SearchAsync(null, "metrics.auc ASC", "attributes.run_name"));
+        Assert.Equal(["e", "b", "a", "c", "d"], await SearchAsync(null, "metrics.auc ASC", "attributes.run_name"));
     }
 
     [Fact]

@@ -45,6 +45,12 @@ public sealed class ClientTests : ServerTest
         await using var run = await Client().StartRunAsync();
 
         await run.LogArtifactAsync("docs/notes v1.txt", file);
+        await using (var trial = await Client().StartRunAsync(name: "trial", parentRunId: run.RunId))
+        {
+            var (_, read) = await Server.GetJsonAsync($"/api/runs/{trial.RunId}");
+            Assert.Equal(run.RunId, read.GetProperty("parent_run_id").GetString());
+        }
+
 
         Assert.Equal("hello artifacts", await Server.GetStringAsync($"/api/runs/{run.RunId}/artifacts/docs/{Uri.EscapeDataString("notes v1.txt")}"));
         var e = await Assert.ThrowsAsync<CairnClientException>(() => run.LogArtifactAsync("a\\b", file));

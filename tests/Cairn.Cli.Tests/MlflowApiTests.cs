@@ -169,6 +169,23 @@ public sealed class MlflowApiTests : ServerTest
     }
 
     [Fact]
+    public async Task NestedRuns_FromTheParentRunTag_AreSearchableByParent()
+    {
+        var parent = await CreateRunAsync();
+        var child = (await OkAsync("/runs/create", $$"""{"experiment_id": "0", "tags": [{"key": "mlflow.parentRunId", "value": "{{parent}}"}]}"""))
+            .GetProperty("run").GetProperty("info").GetProperty("run_id").GetString();
+        await AssertErrorAsync("/runs/create", """{"experiment_id": "0", "tags": [{"key": "mlflow.parentRunId", "value": "0123456789abcdef0123456789abcdef"}]}""",
+            404, "RESOURCE_DOES_NOT_EXIST", "parent run");
+
+        var children = await OkAsync("/runs/search", $$"""{"experiment_ids": ["0"], "filter": "attributes.parent_run_id = '{{parent}}'"}""");
+        Assert.Equal([child], children.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_id").GetString()));
+        var byTag = await OkAsync("/runs/search", $$"""{"experiment_ids": ["0"], "filter": "tags.`mlflow.parentRunId` = '{{parent}}'"}""");
+        Assert.Equal(1, byTag.GetProperty("runs").GetArrayLength());
+        var (_, native) = await Server.GetJsonAsync($"/api/runs/{child}");
+        Assert.Equal(parent, native.GetProperty("parent_run_id").GetString());
+    }
+
+    [Fact]
     public async Task Runs_CreateLogGetUpdate_MatchMlflowShapes()
     {
         var runId = await CreateRunAsync();

@@ -85,6 +85,11 @@ internal static class RunsCommands
         var console = context.Console.Out;
         console.MarkupLineInterpolated($"[bold]Run {run.Id}[/]  {run.Name}");
         console.MarkupLine($"  status    {Format.Status(run.Status)}");
+        if (run.ParentRunId is { } parent)
+        {
+            console.MarkupLineInterpolated($"  parent    {parent}");
+        }
+
         console.MarkupLineInterpolated($"  started   {Format.Time(run.StartedAt)}");
         if (run.EndedAt is { } ended)
         {

@@ -100,6 +100,12 @@ public sealed record Run(
     /// <summary>Who started the run.</summary>
     public string? User { get; init; }
 
+    /// <summary>The run this one is nested under (a sweep's trial under the sweep, say); null for a top-level run.</summary>
+    public string? ParentRunId { get; init; }
+
+    /// <summary>The tag MLflow clients use to nest runs; Cairn keeps it equal to <see cref="ParentRunId"/>.</summary>
+    public const string ParentRunTag = "mlflow.parentRunId";
+
     /// <summary>A new running run with nothing logged yet.</summary>
     public static Run Start(string id, string name, DateTimeOffset startedAt) =>
         new(id, name, RunStatus.Running, startedAt, null, new Dictionary<string, string>(), [], new Dictionary<string, string>(), [], [], null);

@@ -45,6 +45,7 @@ public sealed record FilterVocabulary(string Subject, IReadOnlyDictionary<string
         ["run_name"] = false,
         ["status"] = false,
         ["user_id"] = false,
+        ["parent_run_id"] = false,
         ["start_time"] = true,
         ["end_time"] = true,
     }, HasMetricsAndParams: true);

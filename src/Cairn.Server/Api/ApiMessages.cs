@@ -9,8 +9,8 @@ namespace Cairn.Server.Api;
 /// <summary>A new experiment.</summary>
 public sealed record CreateExperimentBody(string? Name, Dictionary<string, string>? Tags);
 
-/// <summary>A new run; <c>experiment_id</c> defaults to "0".</summary>
-public sealed record CreateRunBody(string? ExperimentId, string? Name, Dictionary<string, string>? Tags);
+/// <summary>A new run; <c>experiment_id</c> defaults to "0"; <c>parent_run_id</c> nests it under another run.</summary>
+public sealed record CreateRunBody(string? ExperimentId, string? Name, Dictionary<string, string>? Tags, string? ParentRunId);
 
 /// <summary>One metric point; the step defaults to 0 and the timestamp to now (Unix milliseconds).</summary>
 public sealed record MetricPoint(string Key, double Value, long? Step, long? Timestamp);

@@ -30,9 +30,9 @@ internal static class TrackingApi
         var runs = app.MapGroup("/api/runs").WithTags("Runs");
         runs.MapPost("/", async (CreateRunBody body, RunService service, CancellationToken ct) =>
         {
-            var run = await service.CreateAsync(body.ExperimentId, body.Name, null, null, [.. body.Tags ?? []], ct);
+            var run = await service.CreateAsync(body.ExperimentId, body.Name, null, null, [.. body.Tags ?? []], body.ParentRunId, ct);
             return Results.Created($"/api/runs/{run.Id}", run);
-        }).WithSummary("Starts a run.");
+        }).WithSummary("Starts a run, optionally nested under a parent run.");
         runs.MapGet("/{id}", (string id, RunService service, CancellationToken ct) => service.GetAsync(id, ct))
             .WithSummary("Gets a run with its params, tags, latest metrics, inputs and artifacts.");
         runs.MapPatch("/{id}", (string id, UpdateRunBody body, RunService service, CancellationToken ct) =>
