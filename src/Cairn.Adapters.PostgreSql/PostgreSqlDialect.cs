@@ -11,6 +11,9 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
     // An arbitrary constant naming Cairn's write lock among the database's advisory locks.
     private const long WriteLockKey = 0x43_61_69_72_6E; // "Cairn"
 
+    // The first half of the two-part advisory keys that name one run's lock; the second is a hash of the run id.
+    private const int RunLockClass = 0x43_52_75_6E; // "CRun"
+
     public override IReadOnlyList<(int Version, string Name, string Sql)> Migrations => PostgreSqlMigrations.All;
 
     public override (string Least, string Greatest) MinMax => ("LEAST", "GREATEST");
@@ -18,12 +21,25 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
     public override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
-    // Held until the transaction ends; writers from every process queue on it, as SQLite's writers queue on its file lock.
-    public override async Task LockForWriteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public override bool ConcurrentWriters => true;
+
+    // Held until the transaction ends, in every process. A database-wide write holds the lock exclusively; a write
+    // confined to one run shares it and holds that run's own lock exclusively, so writes to different runs (the
+    // bulk of the traffic: metric batches) proceed in parallel and numbering elsewhere never races.
+    public override async Task LockForWriteAsync(DbConnection connection, DbTransaction transaction, string? runScope, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT pg_advisory_xact_lock({WriteLockKey})";
+        await using var command = (NpgsqlCommand)connection.CreateCommand();
+        command.Transaction = (NpgsqlTransaction)transaction;
+        if (runScope is null)
+        {
+            command.CommandText = $"SELECT pg_advisory_xact_lock({WriteLockKey})";
+        }
+        else
+        {
+            command.CommandText = $"SELECT pg_advisory_xact_lock_shared({WriteLockKey}), pg_advisory_xact_lock({RunLockClass}, hashtext(@run))";
+            command.Parameters.Add(new NpgsqlParameter<string>("run", runScope));
+        }
+
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -19,8 +19,15 @@ public abstract class SqlDialect
     /// <summary>Once per open, before migrations: database-wide settings.</summary>
     public virtual Task PrepareDatabaseAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Takes the database-wide write lock inside a transaction that has just begun, so writers from every process queue.</summary>
-    public virtual Task LockForWriteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Whether write transactions may run at once (each then takes <see cref="LockForWriteAsync"/>), rather than one at a time.</summary>
+    public virtual bool ConcurrentWriters => false;
+
+    /// <summary>
+    /// Takes the write lock inside a transaction that has just begun, so writers from every process queue: the whole
+    /// database's when <paramref name="runScope"/> is null, else only that run's (writes confined to one run's rows).
+    /// </summary>
+    public virtual Task LockForWriteAsync(DbConnection connection, DbTransaction transaction, string? runScope, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
 
     /// <summary>A case-sensitive LIKE of <paramref name="value"/> against a pattern, given the pattern's parameter name and a way to add parameters.</summary>
     public abstract string Like(string value, string pattern, Func<object?, string> parameter);

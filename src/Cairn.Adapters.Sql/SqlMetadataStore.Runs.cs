@@ -75,7 +75,7 @@ public abstract partial class SqlMetadataStore
     public Task LogInputsAsync(string runId, IReadOnlyList<RunInput> inputs, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(runId, async (connection, transaction) =>
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
             await InsertInputsAsync(connection, transaction, runId, inputs, cancellationToken).ConfigureAwait(false);
@@ -111,7 +111,7 @@ public abstract partial class SqlMetadataStore
     public Task SetRunArtifactAsync(string runId, RunArtifact artifact, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(runId, async (connection, transaction) =>
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, """

@@ -123,7 +123,7 @@ public abstract partial class SqlMetadataStore
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(tags);
-        return WriteAsync(async (connection, transaction) =>
+        return WriteAsync(runId, async (connection, transaction) =>
         {
             await RequireActiveRunAsync(connection, transaction, runId, cancellationToken).ConfigureAwait(false);
             if (batchId is not null && await ExecuteAsync(connection, transaction,

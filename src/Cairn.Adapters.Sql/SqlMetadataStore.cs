@@ -17,7 +17,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     private readonly SqlDialect _dialect;
     private readonly TimeProvider _time;
 
-    // Writers in this process queue here instead of contending for the database's write lock.
+    // Where the database has one writer at a time (SQLite), writers in this process queue here instead of contending for its lock.
     private readonly SemaphoreSlim _writer = new(1, 1);
 
     private protected SqlMetadataStore(SqlDialect dialect, TimeProvider time)
@@ -116,25 +116,39 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     private async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await _dialect.LockForWriteAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        await _dialect.LockForWriteAsync(connection, transaction, null, cancellationToken).ConfigureAwait(false);
         return transaction;
     }
 
     // Runs a write in one transaction that holds the database's write lock from its start, so writers queue instead of deadlocking.
-    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    private Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(null, work, cancellationToken);
+
+    // A write confined to one run's own rows (its metrics, params, tags, inputs, artifacts). Where the database allows
+    // concurrent writers, such writes to different runs proceed in parallel; other writes still exclude them.
+    private async Task<T> WriteAsync<T>(string? runScope, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var queued = !_dialect.ConcurrentWriters;
+        if (queued)
+        {
+            await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await _dialect.LockForWriteAsync(connection, transaction, runScope, cancellationToken).ConfigureAwait(false);
             var result = await work(connection, transaction).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return result;
         }
         finally
         {
-            _writer.Release();
+            if (queued)
+            {
+                _writer.Release();
+            }
         }
     }
 

@@ -332,4 +332,42 @@ public abstract class MetadataStoreContract
         Assert.Equal([4, double.NegativeInfinity, double.PositiveInfinity], new[] { history[0].Value, history[3].Value, history[5].Value });
         Assert.Equal(Enumerable.Range(0, 5000).Select(i => (double)i), (await store.GetMetricHistoryAsync(run.Id, "big", CancellationToken.None)).Select(m => m.Value));
     }
+
+    [Fact]
+    public async Task ConcurrentBatches_ToOneRunAndToMany_LoseNothing_AndParamsStayWriteOnce()
+    {
+        var a = await OpenAsync();
+        var b = await OpenAsync();
+        var runs = new List<string>();
+        foreach (var i in Enumerable.Range(0, 4))
+        {
+            var run = Run.Start(Ids.NewRunId(), $"r{i}", Clock.GetUtcNow());
+            await a.CreateRunAsync(run, "t", CancellationToken.None);
+            runs.Add(run.Id);
+        }
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+        {
+            var points = Enumerable.Range(0, 50).Select(j => new Metric("loss", j, (i * 50) + j, DateTimeOffset.UnixEpoch)).ToList();
+            try
+            {
+                // Every batch names the same param; half of them with a value that conflicts with the other half.
+                await (i % 2 == 0 ? a : b).LogBatchAsync(runs[i % 4], points, [new("seed", (i % 8 < 4) ? "1" : "2")], [], null, "t", CancellationToken.None);
+                return true;
+            }
+            catch (CairnException e) when (e.Code == ErrorCode.InvalidArgument)
+            {
+                return false;
+            }
+        })));
+
+        foreach (var (runId, index) in runs.Select((r, i) => (r, i)))
+        {
+            var accepted = Enumerable.Range(0, 40).Where(i => i % 4 == index && outcomes[i]).ToList();
+            var history = await a.GetMetricHistoryAsync(runId, "loss", CancellationToken.None);
+            Assert.Equal(accepted.Count * 50, history.Count);
+            var seed = (await a.GetRunAsync(runId, CancellationToken.None))!.Params["seed"];
+            Assert.All(accepted, i => Assert.Equal((i % 8 < 4) ? "1" : "2", seed));
+        }
+    }
 }
