@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs and starts what the tests need, builds with warnings as errors, runs every test.
-# Later capabilities (the S3-compatible server, Chromium) add their set-up here.
+# Later capabilities (Chromium) add their set-up here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -14,6 +14,15 @@ postgres_dir="$(mktemp -d)"
 trap 'tools/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
 CAIRN_TEST_POSTGRES="$(tools/postgres.sh start "$postgres_dir")"
 export CAIRN_TEST_POSTGRES
+
+# An S3-compatible server (moto, from the machine's Python) on 127.0.0.1 for the S3 artifact store's tests; each test makes its own bucket.
+command -v moto_server >/dev/null || { echo "test.sh: moto_server (Python package moto) is required for the S3 tests" >&2; exit 1; }
+s3_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+moto_server -H 127.0.0.1 -p "$s3_port" >/dev/null 2>&1 &
+s3_pid=$!
+trap 'kill "$s3_pid" 2>/dev/null || true; tools/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null && break; sleep 0.1; done
+export CAIRN_TEST_S3="http://127.0.0.1:$s3_port/"
 
 dotnet restore Cairn.slnx -v quiet
 dotnet build Cairn.slnx -c Release --no-restore -v quiet -nologo -clp:ErrorsOnly

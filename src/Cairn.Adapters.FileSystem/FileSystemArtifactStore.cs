@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Cairn.Core;
 using Cairn.Core.Ports;
 
@@ -30,25 +29,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore
         var tempPath = Path.Combine(_temp, $"{Guid.NewGuid():N}.partial");
         try
         {
-            ContentHash hash;
-            long size;
-            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
-            {
-                using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[BufferSize];
-                int read;
-                while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    hasher.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                }
-
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-                size = file.Length;
-                hash = ContentHash.FromDigest(hasher.GetHashAndReset());
-            }
-
+            var (hash, size) = await ContentSpool.WriteAsync(content, tempPath, cancellationToken).ConfigureAwait(false);
             var finalPath = PathOf(hash);
             if (File.Exists(finalPath))
             {

@@ -33,6 +33,12 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         Recursive = true,
     };
 
+    public Option<string?> ArtifactsOption { get; } = new("--artifacts")
+    {
+        Description = $"A shared artifact store, s3://bucket/prefix; the endpoint of an S3-compatible server comes from CAIRN_S3_ENDPOINT, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default: ${CairnHome.ArtifactsEnvironmentVariable}, else the home folder)",
+        Recursive = true,
+    };
+
     public Option<bool> JsonOption { get; } = new("--json") { Description = "Write JSON instead of tables", Recursive = true };
 
     public CliConsole Console { get; } = console;
@@ -49,6 +55,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         var root = new RootCommand("Cairn carries a tabular model from a CSV file to a live prediction: datasets, training, tracking, registry and serving.");
         root.Options.Add(HomeOption);
         root.Options.Add(StoreOption);
+        root.Options.Add(ArtifactsOption);
         root.Options.Add(JsonOption);
         root.Subcommands.Add(DatasetsCommands.Create(this));
         root.Subcommands.Add(TrainCommand.Create(this));
@@ -85,7 +92,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         {
             try
             {
-                var home = CairnHome.Resolve(parse.GetValue(HomeOption), parse.GetValue(StoreOption), Environment, WorkingDirectory);
+                var home = CairnHome.Resolve(parse.GetValue(HomeOption), parse.GetValue(StoreOption), parse.GetValue(ArtifactsOption), Environment, WorkingDirectory);
                 await using var services = new ServiceCollection()
                     .AddCairn(home, new Actor(System.Environment.UserName))
                     .BuildServiceProvider();

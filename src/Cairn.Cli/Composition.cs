@@ -2,6 +2,7 @@ using Cairn.Adapters.FileSystem;
 using Cairn.Adapters.MLNet;
 using Cairn.Adapters.OnnxRuntime;
 using Cairn.Adapters.PostgreSql;
+using Cairn.Adapters.S3;
 using Cairn.Adapters.Sqlite;
 using Cairn.Application;
 using Cairn.Core.Ports;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cairn.Cli;
 
-/// <summary>The composition root: the metadata store (embedded SQLite, or PostgreSQL in team mode), local files, ML.NET, ONNX Runtime and the application services.</summary>
+/// <summary>The composition root: the metadata store (embedded SQLite, or PostgreSQL in team mode), the artifact store (local files, or an S3-compatible bucket), ML.NET, ONNX Runtime and the application services.</summary>
 internal static class Composition
 {
     public static IServiceCollection AddCairn(this IServiceCollection services, CairnHome home, Actor actor)
@@ -24,7 +25,9 @@ internal static class Composition
                 ? PostgreSqlMetadataStore.OpenAsync(store, time, CancellationToken.None).GetAwaiter().GetResult()
                 : SqliteMetadataStore.OpenAsync(home.MetadataDatabase, time, CancellationToken.None).GetAwaiter().GetResult();
         });
-        services.TryAddSingleton<IArtifactStore>(_ => new FileSystemArtifactStore(home.Artifacts));
+        services.TryAddSingleton<IArtifactStore>(_ => home.S3Artifacts is { } s3
+            ? new S3ArtifactStore(s3, home.Spool, home.S3Credentials)
+            : new FileSystemArtifactStore(home.Artifacts));
         services.TryAddSingleton<IModelTrainer, MLNetTrainer>();
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
         services.TryAddSingleton<DatasetService>();

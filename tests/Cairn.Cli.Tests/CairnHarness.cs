@@ -69,7 +69,7 @@ internal sealed class CairnHarness : IAsyncDisposable
         var server = CairnServer.Build(new CairnServerOptions { Port = 0, Alias = alias }, services =>
         {
             services.AddSingleton(time ?? TimeProvider.System);
-            services.AddCairn(new CairnHome(Home, Environment.GetValueOrDefault(CairnHome.StoreEnvironmentVariable)), new Actor("test-server"));
+            services.AddCairn(CairnHome.Resolve(Home, null, null, name => Environment.GetValueOrDefault(name), WorkingDirectory), new Actor("test-server"));
         });
         _servers.Add(server);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));

@@ -2,22 +2,34 @@ using Cairn.Testing;
 
 namespace Cairn.Cli.Tests;
 
-/// <summary>Team mode: the CLI, the server and MLflow clients on a shared PostgreSQL metadata store.</summary>
-public sealed class TeamModeTests(PostgreSqlServer postgres) : IClassFixture<PostgreSqlServer>, IAsyncLifetime
+/// <summary>Team mode: the CLI, the server and MLflow clients on a shared PostgreSQL metadata store and a shared S3-compatible artifact store.</summary>
+public sealed class TeamModeTests(PostgreSqlServer postgres, S3Server s3) : IClassFixture<PostgreSqlServer>, IClassFixture<S3Server>, IAsyncLifetime
 {
     private readonly CairnHarness _cairn = new();
     private string _store = "";
+    private string _bucket = "";
 
     public async Task InitializeAsync()
     {
         _store = await postgres.CreateDatabaseAsync();
-        _cairn.Environment[CairnHome.StoreEnvironmentVariable] = _store;
+        _bucket = await s3.CreateBucketAsync();
+        Share(_cairn);
+    }
+
+    // A home that uses the team's stores: the same database, the same bucket.
+    private void Share(CairnHarness home)
+    {
+        home.Environment[CairnHome.StoreEnvironmentVariable] = _store;
+        home.Environment[CairnHome.ArtifactsEnvironmentVariable] = $"s3://{_bucket}/cairn";
+        home.Environment["CAIRN_S3_ENDPOINT"] = s3.Endpoint.ToString();
+        home.Environment["AWS_ACCESS_KEY_ID"] = S3Server.Credentials.GetCredentials().AccessKey;
+        home.Environment["AWS_SECRET_ACCESS_KEY"] = S3Server.Credentials.GetCredentials().SecretKey;
     }
 
     public async Task DisposeAsync() => await _cairn.DisposeAsync();
 
     [Fact]
-    public async Task TrainRegisterServe_OnPostgreSql_AndASecondHomeSeesTheSameMetadata()
+    public async Task TrainRegisterServe_OnSharedStores_AndASecondHomeServesTheSameModel()
     {
         var runId = await _cairn.TrainAndRegisterAsync("iris.csv", "iris",
             "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2, num_iterations: 20}\n", "iris-team");
@@ -29,11 +41,28 @@ public sealed class TeamModeTests(PostgreSqlServer postgres) : IClassFixture<Pos
         Assert.Equal("0", body.GetProperty("predictions")[0].GetProperty("predicted_label").GetString());
 
         await using var colleague = new CairnHarness();
-        colleague.Environment[CairnHome.StoreEnvironmentVariable] = _store;
+        Share(colleague);
         var found = (await colleague.RunOkAsync("runs", "search", "--filter", "params.trainer = 'lightgbm' and metrics.macro_accuracy > 0.5", "--json")).Json;
         Assert.Equal(runId, found[0].GetProperty("id").GetString());
         var models = (await colleague.RunOkAsync("models", "list", "--json")).Json;
         Assert.Equal(1, models[0].GetProperty("aliases").GetProperty("champion").GetInt32());
+        Assert.False(Directory.Exists(Path.Combine(colleague.Home, "artifacts")) && Directory.EnumerateFiles(Path.Combine(colleague.Home, "artifacts"), "*", SearchOption.AllDirectories).Any());
+
+        // The colleague's server has neither the database nor the artifacts locally, yet serves the model.
+        using var replica = await colleague.StartServerAsync();
+        var (replicaStatus, replicaBody) = await replica.PostJsonAsync("/api/models/iris-team@champion/predict",
+            """{"rows": [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}]}""");
+        Assert.True(replicaStatus == 200, replicaBody.ToString());
+        Assert.Equal("0", replicaBody.GetProperty("predictions")[0].GetProperty("predicted_label").GetString());
+    }
+
+    [Fact]
+    public async Task AnArtifactStoreThatIsNotS3_IsAUsageError()
+    {
+        var result = await _cairn.RunAsync("runs", "list", "--artifacts", "gs://bucket/x");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("s3://bucket/prefix", result.Error);
     }
 
     [Fact]
