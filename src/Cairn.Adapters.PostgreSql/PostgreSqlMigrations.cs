@@ -207,5 +207,20 @@ internal static class PostgreSqlMigrations
             CREATE INDEX run_params_by_key ON run_params (key);
             CREATE INDEX run_tags_by_key ON run_tags (key);
             """),
+        (11, "dataset lineage", """
+            -- Each version's parent (the dataset's latest version when it was added), its message and its tags.
+            ALTER TABLE dataset_versions ADD COLUMN parent_version BIGINT;
+            ALTER TABLE dataset_versions ADD COLUMN message TEXT;
+            UPDATE dataset_versions SET parent_version = (
+                SELECT MAX(p.version) FROM dataset_versions p WHERE p.dataset = dataset_versions.dataset AND p.version < dataset_versions.version);
+            CREATE TABLE dataset_version_tags (
+                dataset TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (dataset, version, key),
+                FOREIGN KEY (dataset, version) REFERENCES dataset_versions(dataset, version)
+            );
+            """),
     ];
 }

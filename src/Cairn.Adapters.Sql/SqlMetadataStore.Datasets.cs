@@ -8,7 +8,7 @@ namespace Cairn.Adapters.Sql;
 
 public abstract partial class SqlMetadataStore
 {
-    private const string DatasetVersionColumns = "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at";
+    private const string DatasetVersionColumns = "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message";
 
     /// <inheritdoc />
     public Task<(DatasetVersion Version, bool Created)> AddDatasetVersionAsync(NewDatasetVersion version, string actor, CancellationToken cancellationToken)
@@ -21,7 +21,7 @@ public abstract partial class SqlMetadataStore
                 [("@name", version.Name), ("@hash", version.ContentHash.Hex)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
             if (existing.Count > 0)
             {
-                return (existing[0], false);
+                return ((await WithTagsAsync(connection, existing, cancellationToken, transaction).ConfigureAwait(false))[0], false);
             }
 
             var now = Now();
@@ -31,11 +31,22 @@ public abstract partial class SqlMetadataStore
             var number = (long)(await ScalarAsync(connection, transaction,
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset = @name", [("@name", version.Name)], cancellationToken).ConfigureAwait(false))!;
             await ExecuteAsync(connection, transaction,
-                $"INSERT INTO dataset_versions ({DatasetVersionColumns}) VALUES (@name, @version, @hash, @size, @rows, @source, @schema, @now)",
+                $"INSERT INTO dataset_versions ({DatasetVersionColumns}) VALUES (@name, @version, @hash, @size, @rows, @source, @schema, @now, @parent, @message)",
                 [("@name", version.Name), ("@version", number), ("@hash", version.ContentHash.Hex), ("@size", version.SizeBytes),
                  ("@rows", version.RowCount), ("@source", version.Source), ("@schema", JsonSerializer.Serialize(version.Schema, CairnJson.Compact.TableSchema)),
-                 ("@now", now)], cancellationToken).ConfigureAwait(false);
-            var created = new DatasetVersion(version.Name, (int)number, version.ContentHash, version.SizeBytes, version.RowCount, version.Source, version.Schema, Time(now));
+                 ("@now", now), ("@parent", number > 1 ? number - 1 : null), ("@message", version.Message)], cancellationToken).ConfigureAwait(false);
+            foreach (var (key, value) in version.Tags)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO dataset_version_tags (dataset, version, key, value) VALUES (@name, @version, @key, @value)",
+                    [("@name", version.Name), ("@version", number), ("@key", key), ("@value", value)], cancellationToken).ConfigureAwait(false);
+            }
+
+            var created = new DatasetVersion(version.Name, (int)number, version.ContentHash, version.SizeBytes, version.RowCount, version.Source, version.Schema, Time(now))
+            {
+                ParentVersion = number > 1 ? (int)number - 1 : null,
+                Message = version.Message,
+                Tags = new SortedDictionary<string, string>(version.Tags.ToDictionary(), StringComparer.Ordinal),
+            };
             await RecordEventAsync(connection, transaction, actor, "dataset.version_added", created.Reference,
                 new() { ["content_hash"] = version.ContentHash.Hex, ["rows"] = version.RowCount.ToString(System.Globalization.CultureInfo.InvariantCulture), ["source"] = version.Source },
                 cancellationToken).ConfigureAwait(false);
@@ -52,7 +63,7 @@ public abstract partial class SqlMetadataStore
                     [("@name", name), ("@v", v)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false)
                 : await QueryAsync(connection, null, $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = @name ORDER BY version DESC LIMIT 1",
                     [("@name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false);
-            return rows.FirstOrDefault();
+            return (await WithTagsAsync(connection, rows, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -66,9 +77,27 @@ public abstract partial class SqlMetadataStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string name, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<DatasetVersion>>(async connection => await QueryAsync(connection, null,
+        ReadAsync<IReadOnlyList<DatasetVersion>>(async connection => await WithTagsAsync(connection, await QueryAsync(connection, null,
             $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = @name ORDER BY version DESC",
-            [("@name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false), cancellationToken);
+            [("@name", name)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    // Versions of one dataset, with their tags from one more query.
+    private static async Task<List<DatasetVersion>> WithTagsAsync(DbConnection connection, List<DatasetVersion> versions, CancellationToken cancellationToken,
+        DbTransaction? transaction = null)
+    {
+        if (versions.Count == 0)
+        {
+            return versions;
+        }
+
+        var tags = (await QueryAsync(connection, transaction, "SELECT version, key, value FROM dataset_version_tags WHERE dataset = @name ORDER BY key",
+            [("@name", versions[0].Name)], r => (Version: Int(r, 0), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken).ConfigureAwait(false))
+            .ToLookup(t => t.Version);
+        return [.. versions.Select(v => v with
+        {
+            Tags = new SortedDictionary<string, string>(tags[v.Version].ToDictionary(t => t.Key, t => t.Value), StringComparer.Ordinal),
+        })];
+    }
 
     private static DatasetVersion ReadDatasetVersion(DbDataReader r) => new(
         r.GetString(0),
@@ -78,5 +107,9 @@ public abstract partial class SqlMetadataStore
         r.GetInt64(4),
         r.GetString(5),
         JsonSerializer.Deserialize(r.GetString(6), CairnJson.Compact.TableSchema)!,
-        Time(r.GetInt64(7)));
+        Time(r.GetInt64(7)))
+    {
+        ParentVersion = r.IsDBNull(8) ? null : Int(r, 8),
+        Message = r.IsDBNull(9) ? null : r.GetString(9),
+    };
 }

@@ -282,5 +282,20 @@ internal static class Migrations
             CREATE INDEX run_params_by_value ON run_params (key, value);
             CREATE INDEX run_tags_by_value ON run_tags (key, value);
             """),
+        (11, "dataset lineage", """
+            -- Each version's parent (the dataset's latest version when it was added), its message and its tags.
+            ALTER TABLE dataset_versions ADD COLUMN parent_version INTEGER;
+            ALTER TABLE dataset_versions ADD COLUMN message TEXT;
+            UPDATE dataset_versions SET parent_version = (
+                SELECT MAX(p.version) FROM dataset_versions p WHERE p.dataset = dataset_versions.dataset AND p.version < dataset_versions.version);
+            CREATE TABLE dataset_version_tags (
+                dataset TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (dataset, version, key),
+                FOREIGN KEY (dataset, version) REFERENCES dataset_versions(dataset, version)
+            );
+            """),
     ];
 }

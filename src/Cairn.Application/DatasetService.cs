@@ -1,6 +1,7 @@
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Ports;
+using Cairn.Core.Runs;
 
 namespace Cairn.Application;
 
@@ -11,10 +12,22 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     /// Reads and validates a CSV file, infers its schema and records it as a new version of <paramref name="name"/>;
     /// identical content returns the existing version. Nothing is recorded unless the whole file parses.
     /// </summary>
-    public async Task<(DatasetVersion Version, bool Created)> AddAsync(string path, string name, CancellationToken cancellationToken)
+    public Task<(DatasetVersion Version, bool Created)> AddAsync(string path, string name, CancellationToken cancellationToken) =>
+        AddAsync(path, name, null, new Dictionary<string, string>(), cancellationToken);
+
+    /// <summary>The same, recording a message and tags with a new version.</summary>
+    public async Task<(DatasetVersion Version, bool Created)> AddAsync(string path, string name, string? message, IReadOnlyDictionary<string, string> tags,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(tags);
         Names.Validate(name, "dataset");
+        TrackingLimits.Validate([], [], [.. tags]);
+        if (message is { Length: > 5000 })
+        {
+            throw CairnException.Invalid($"The message has {message.Length} characters; the limit is 5000.");
+        }
+
         if (!File.Exists(path))
         {
             throw CairnException.NotFound(Directory.Exists(path) ? $"'{path}' is a folder; give a CSV file." : $"File '{path}' does not exist.");
@@ -44,7 +57,8 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         }
 
         return await store.AddDatasetVersionAsync(
-            new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, rows, Path.GetFileName(path), schema), actor.Name, cancellationToken).ConfigureAwait(false);
+            new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, rows, Path.GetFileName(path), schema) { Message = message, Tags = tags }, actor.Name,
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The version a reference names; the latest when it names none.</summary>
@@ -65,6 +79,39 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     {
         var versions = await store.ListDatasetVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         return versions.Count > 0 ? versions : throw CairnException.NotFound($"There is no dataset '{name}'.");
+    }
+
+    /// <summary>
+    /// Restores a version's file into <paramref name="folder"/> under its original file name, streamed and verified;
+    /// an existing file is not overwritten, and a file that fails verification is removed.
+    /// </summary>
+    public async Task<string> RestoreAsync(DatasetRef reference, string folder, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(folder);
+        var target = Path.Combine(folder, Path.GetFileName(version.Source) is { Length: > 0 } file ? file : $"{version.Name}.csv");
+        if (File.Exists(target))
+        {
+            throw new CairnException(ErrorCode.Conflict, $"'{target}' already exists; choose another folder or remove it.");
+        }
+
+        var partial = target + ".partial";
+        try
+        {
+            await using (var source = await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false))
+            await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.Asynchronous))
+            {
+                await source.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(partial, target);
+            return target;
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
     }
 
     /// <summary>Loads a version's rows from the artifact store, verifying its content hash.</summary>

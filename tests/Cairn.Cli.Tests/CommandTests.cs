@@ -41,6 +41,30 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DatasetsLogAndGet_ShowLineageMessagesAndTags_AndRestoreTheExactFile()
+    {
+        var path = _cairn.WriteFile("sales.csv", "x,kind\n1,a\n2,b\n");
+        await _cairn.RunOkAsync("datasets", "add", "sales.csv", "--name", "sales", "-m", "first export", "--tag", "source=erp", "--tag", "quarter=q1");
+        File.AppendAllText(path, "3,a\n");
+        await _cairn.RunOkAsync("datasets", "add", "sales.csv", "--name", "sales", "--message", "March added");
+
+        var log = (await _cairn.RunOkAsync("datasets", "log", "sales", "--json")).Json;
+        Assert.Equal([2, 1], log.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal((1, "March added"), (log[0].GetProperty("parent_version").GetInt32(), log[0].GetProperty("message").GetString()));
+        Assert.False(log[1].TryGetProperty("parent_version", out _));
+        Assert.Equal("erp", log[1].GetProperty("tags").GetProperty("source").GetString());
+        Assert.Contains("first export", (await _cairn.RunOkAsync("datasets", "log", "sales")).Output);
+
+        var restored = (await _cairn.RunOkAsync("datasets", "get", "sales@1", "--output", "restore", "--json")).Json.GetProperty("path").GetString()!;
+        Assert.Equal("x,kind\n1,a\n2,b\n", File.ReadAllText(restored));
+        Assert.Equal(Path.Combine(_cairn.WorkingDirectory, "restore", "sales.csv"), restored);
+        Assert.Equal(4, (await _cairn.RunAsync("datasets", "get", "sales@1", "--output", "restore")).ExitCode);
+        var badTag = await _cairn.RunAsync("datasets", "add", "sales.csv", "--name", "sales", "--tag", "novalue");
+        Assert.Equal(2, badTag.ExitCode);
+        Assert.Contains("KEY=VALUE", badTag.Error);
+    }
+
+    [Fact]
     public async Task Train_RecordsParamsMetricsInputAndArtifacts_AndRunsShowsThem()
     {
         var runId = await _cairn.TrainAndRegisterAsync("iris.csv", "iris",

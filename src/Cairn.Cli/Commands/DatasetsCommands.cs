@@ -7,7 +7,7 @@ using Table = Spectre.Console.Table;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn datasets add | list | show</c>.</summary>
+/// <summary><c>cairn datasets add | list | show | log | get</c>.</summary>
 internal static class DatasetsCommands
 {
     public static Command Create(CliApp app)
@@ -16,8 +16,11 @@ internal static class DatasetsCommands
 
         var file = new Argument<string>("file") { Description = "A CSV file (UTF-8, header row)" };
         var name = new Option<string>("--name") { Description = "The dataset to add a version to", Required = true };
-        var add = new Command("add", "Add a CSV file as a new dataset version (identical content returns the existing version)") { file, name };
-        add.SetAction(app.Handler((context, ct) => AddAsync(context, context.Parse.GetValue(file)!, context.Parse.GetValue(name)!, ct)));
+        var message = new Option<string?>("--message", "-m") { Description = "What changed in this version" };
+        var tags = new Option<string[]>("--tag") { Description = "A tag KEY=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var add = new Command("add", "Add a CSV file as a new dataset version (identical content returns the existing version)") { file, name, message, tags };
+        add.SetAction(app.Handler((context, ct) => AddAsync(context, context.Parse.GetValue(file)!, context.Parse.GetValue(name)!, context.Parse.GetValue(message),
+            ParseTags(context.Parse.GetValue(tags) ?? []), ct)));
         command.Subcommands.Add(add);
 
         var list = new Command("list", "List datasets");
@@ -28,12 +31,75 @@ internal static class DatasetsCommands
         var show = new Command("show", "Show a dataset version and its schema") { reference };
         show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(reference)!, ct)));
         command.Subcommands.Add(show);
+
+        var logged = new Argument<string>("name") { Description = "The dataset" };
+        var log = new Command("log", "Show a dataset's versions, newest first, with their lineage, messages and tags") { logged };
+        log.SetAction(app.Handler((context, ct) => LogAsync(context, context.Parse.GetValue(logged)!, ct)));
+        command.Subcommands.Add(log);
+
+        var restored = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
+        var output = new Option<string>("--output", "-o") { Description = "The folder to restore the file into", DefaultValueFactory = _ => "." };
+        var get = new Command("get", "Restore a version's file into a folder, verified against its content hash") { restored, output };
+        get.SetAction(app.Handler(async (context, ct) =>
+        {
+            var path = await context.Get<DatasetService>().RestoreAsync(DatasetRef.Parse(context.Parse.GetValue(restored)!),
+                context.ResolvePath(context.Parse.GetValue(output)!), ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(new Dictionary<string, string> { ["path"] = path }, CairnJson.Readable.DictionaryStringString);
+            }
+            else
+            {
+                context.Console.Out.MarkupLineInterpolated($"[green]Restored[/] {path}");
+            }
+
+            return 0;
+        }));
+        command.Subcommands.Add(get);
         return command;
     }
 
-    private static async Task<int> AddAsync(CommandContext context, string path, string name, CancellationToken cancellationToken)
+    private static Dictionary<string, string> ParseTags(string[] tags)
     {
-        var (version, created) = await context.Get<DatasetService>().AddAsync(context.ResolvePath(path), name, cancellationToken);
+        var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            var equals = tag.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw CairnException.Invalid($"--tag '{tag}' is not KEY=VALUE.");
+            }
+
+            parsed[tag[..equals]] = tag[(equals + 1)..];
+        }
+
+        return parsed;
+    }
+
+    private static async Task<int> LogAsync(CommandContext context, string name, CancellationToken cancellationToken)
+    {
+        var versions = await context.Get<DatasetService>().ListVersionsAsync(Names.Validate(name, "dataset"), cancellationToken);
+        if (context.Json)
+        {
+            context.Console.WriteJson(versions, CairnJson.Readable.IReadOnlyListDatasetVersion);
+            return 0;
+        }
+
+        var table = new Table().AddColumns("version", "parent", "added", "rows", "sha256", "source", "message", "tags");
+        foreach (var v in versions)
+        {
+            table.AddRow(v.Reference, v.ParentVersion is { } p ? $"{v.Name}@{p}" : "-", Format.Time(v.CreatedAt), Format.Count(v.RowCount), v.ContentHash.Short,
+                Markup.Escape(v.Source), Markup.Escape(v.Message ?? ""), Markup.Escape(string.Join(", ", v.Tags.Select(t => $"{t.Key}={t.Value}"))));
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
+    }
+
+    private static async Task<int> AddAsync(CommandContext context, string path, string name, string? message, Dictionary<string, string> tags,
+        CancellationToken cancellationToken)
+    {
+        var (version, created) = await context.Get<DatasetService>().AddAsync(context.ResolvePath(path), name, message, tags, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(version, CairnJson.Readable.DatasetVersion);

@@ -19,6 +19,15 @@ public sealed record DatasetVersion(
     TableSchema Schema,
     DateTimeOffset CreatedAt)
 {
+    /// <summary>The version that was the dataset's latest when this one was added: its lineage; null for the first.</summary>
+    public int? ParentVersion { get; init; }
+
+    /// <summary>What changed, in the words of whoever added it.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>Its tags.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The reference people type: <c>name@version</c>.</summary>
     public string Reference => $"{Name}@{Version}";
 }

@@ -5,8 +5,15 @@ using Cairn.Core.Search;
 
 namespace Cairn.Core.Ports;
 
-/// <summary>A dataset version about to be recorded; the store assigns its number.</summary>
-public sealed record NewDatasetVersion(string Name, ContentHash ContentHash, long SizeBytes, long RowCount, string Source, TableSchema Schema);
+/// <summary>A dataset version about to be recorded; the store assigns its number and its parent (the latest version before it).</summary>
+public sealed record NewDatasetVersion(string Name, ContentHash ContentHash, long SizeBytes, long RowCount, string Source, TableSchema Schema)
+{
+    /// <summary>What changed.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>Its first tags.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>A model version about to be registered; the store assigns its number.</summary>
 /// <param name="Model">The registered model it joins.</param>
