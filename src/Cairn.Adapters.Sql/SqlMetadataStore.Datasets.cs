@@ -55,6 +55,13 @@ public abstract partial class SqlMetadataStore
     }
 
     /// <inheritdoc />
+    public Task<DatasetVersion?> FindDatasetVersionAsync(string name, ContentHash contentHash, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await WithTagsAsync(connection, await QueryAsync(connection, null,
+            $"SELECT {DatasetVersionColumns} FROM dataset_versions WHERE dataset = @name AND content_hash = @hash",
+            [("@name", name), ("@hash", contentHash.Hex)], ReadDatasetVersion, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(), cancellationToken);
+
+    /// <inheritdoc />
     public Task<DatasetVersion?> GetDatasetVersionAsync(string name, int? version, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {

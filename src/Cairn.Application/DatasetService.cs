@@ -6,7 +6,7 @@ using Cairn.Core.Runs;
 namespace Cairn.Application;
 
 /// <summary>Adds, finds and loads dataset versions.</summary>
-public sealed class DatasetService(IMetadataStore store, IArtifactStore artifacts, Actor actor)
+public sealed class DatasetService(IMetadataStore store, IArtifactStore artifacts, IFileHashCache hashes, Actor actor)
 {
     /// <summary>
     /// Reads and validates a CSV file, infers its schema and records it as a new version of <paramref name="name"/>;
@@ -33,6 +33,16 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             throw CairnException.NotFound(Directory.Exists(path) ? $"'{path}' is a folder; give a CSV file." : $"File '{path}' does not exist.");
         }
 
+        // An unchanged file (same path, size and modification time) whose content this dataset already has is
+        // answered from the hash cache, without reading it again.
+        var info = new FileInfo(path);
+        if (await hashes.LookupAsync(info, cancellationToken).ConfigureAwait(false) is { } known &&
+            await store.FindDatasetVersionAsync(name, known, cancellationToken).ConfigureAwait(false) is { } existing &&
+            await artifacts.ExistsAsync(known, cancellationToken).ConfigureAwait(false))
+        {
+            return (existing, false);
+        }
+
         // One pass parses and hashes the same bytes; the artifact store hashes its copy again, so a file that changes in between is caught.
         TableSchema schema;
         long rows;
@@ -55,6 +65,8 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         {
             throw new CairnException(ErrorCode.Conflict, $"'{path}' changed while it was being added; try again.");
         }
+
+        await hashes.RememberAsync(info, stored.ContentHash, cancellationToken).ConfigureAwait(false);
 
         return await store.AddDatasetVersionAsync(
             new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, rows, Path.GetFileName(path), schema) { Message = message, Tags = tags }, actor.Name,

@@ -23,6 +23,9 @@ internal sealed record CairnHome(string Path, string? Store = null, S3ArtifactLo
 
     public string Artifacts => System.IO.Path.Combine(Path, "artifacts");
 
+    /// <summary>This machine's cache of file hashes, so unchanged files are not hashed again.</summary>
+    public string FileHashCache => System.IO.Path.Combine(Path, "file-hashes.db");
+
     /// <summary>Where uploads to a remote artifact store are spooled while they are hashed.</summary>
     public string Spool => System.IO.Path.Combine(Path, "tmp");
 

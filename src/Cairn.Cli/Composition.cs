@@ -28,6 +28,7 @@ internal static class Composition
         services.TryAddSingleton<IArtifactStore>(_ => home.S3Artifacts is { } s3
             ? new S3ArtifactStore(s3, home.Spool, home.S3Credentials)
             : new FileSystemArtifactStore(home.Artifacts));
+        services.TryAddSingleton<IFileHashCache>(_ => SqliteFileHashCache.Open(home.FileHashCache));
         services.TryAddSingleton<IModelTrainer, MLNetTrainer>();
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
         services.TryAddSingleton<DatasetService>();

@@ -45,6 +45,7 @@ public sealed class CommandTests : IAsyncLifetime
     {
         var path = _cairn.WriteFile("sales.csv", "x,kind\n1,a\n2,b\n");
         await _cairn.RunOkAsync("datasets", "add", "sales.csv", "--name", "sales", "-m", "first export", "--tag", "source=erp", "--tag", "quarter=q1");
+        Assert.Contains("Unchanged", (await _cairn.RunOkAsync("datasets", "add", "sales.csv", "--name", "sales")).Output);
         File.AppendAllText(path, "3,a\n");
         await _cairn.RunOkAsync("datasets", "add", "sales.csv", "--name", "sales", "--message", "March added");
 

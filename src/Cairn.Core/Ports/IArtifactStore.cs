@@ -18,3 +18,16 @@ public interface IArtifactStore
     /// <summary>Whether a blob exists.</summary>
     Task<bool> ExistsAsync(ContentHash hash, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A machine-local memory of file hashes keyed by path, size and modification time, so an unchanged large file is
+/// not read again to learn its hash.
+/// </summary>
+public interface IFileHashCache
+{
+    /// <summary>The hash recorded for the file as it is now, or null when it is unknown or the file has changed.</summary>
+    Task<ContentHash?> LookupAsync(FileInfo file, CancellationToken cancellationToken);
+
+    /// <summary>Records the hash of the file as it was when hashed (its size and modification time then).</summary>
+    Task RememberAsync(FileInfo file, ContentHash hash, CancellationToken cancellationToken);
+}

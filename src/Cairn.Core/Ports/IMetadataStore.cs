@@ -44,6 +44,9 @@ public interface IMetadataStore
     /// <summary>Records a dataset version, or returns the existing one with the same content (then <c>Created</c> is false).</summary>
     Task<(DatasetVersion Version, bool Created)> AddDatasetVersionAsync(NewDatasetVersion version, string actor, CancellationToken cancellationToken);
 
+    /// <summary>The version of a dataset with the given content, if it has one.</summary>
+    Task<DatasetVersion?> FindDatasetVersionAsync(string name, ContentHash contentHash, CancellationToken cancellationToken);
+
     /// <summary>A dataset version; the latest when <paramref name="version"/> is null.</summary>
     Task<DatasetVersion?> GetDatasetVersionAsync(string name, int? version, CancellationToken cancellationToken);
 
