@@ -53,7 +53,10 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         }
 
         var current = _dialect.Migrations[^1].Version;
-        foreach (var (version, name, sql) in _dialect.Migrations)
+        // Most opens find every step applied: one read says so, and no write transaction is taken.
+        var seen = (await QueryAsync(connection, null, "SELECT version FROM schema_migrations", [], r => Int(r, 0), cancellationToken).ConfigureAwait(false))
+            .ToHashSet();
+        foreach (var (version, name, sql) in _dialect.Migrations.Where(m => !seen.Contains(m.Version)))
         {
             // Each step checks again inside its own locked write transaction, so concurrent starts apply it once.
             await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
