@@ -87,16 +87,17 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     // The schema step that introduced metric_chunks; its data move is code, not SQL.
     private const int MetricChunksStep = 8;
 
-    // Points stored one row each before step 8 become chunks, series by series, and the old table goes.
+    // Points stored one row each before step 8 become chunks, run by run (memory bounded by the largest run), and the old table goes.
     private static async Task MoveMetricRowsToChunksAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync(connection, transaction,
-            "SELECT run_id, key, value, step, timestamp FROM run_metrics ORDER BY run_id, key, step, timestamp", [],
-            r => (Run: r.GetString(0), Point: new Metric(r.GetString(1), r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(3), Time(r.GetInt64(4)))),
-            cancellationToken).ConfigureAwait(false);
-        foreach (var run in rows.GroupBy(r => r.Run))
+        var runIds = await QueryAsync(connection, transaction, "SELECT DISTINCT run_id FROM run_metrics", [], r => r.GetString(0), cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var runId in runIds)
         {
-            await InsertChunksAsync(connection, transaction, run.Key, MetricChunk.From([.. run.Select(r => r.Point)]), cancellationToken).ConfigureAwait(false);
+            var points = await QueryAsync(connection, transaction,
+                "SELECT key, value, step, timestamp FROM run_metrics WHERE run_id = @run ORDER BY key, step, timestamp", [("@run", runId)],
+                r => new Metric(r.GetString(0), r.IsDBNull(1) ? double.NaN : r.GetDouble(1), r.GetInt64(2), Time(r.GetInt64(3))), cancellationToken).ConfigureAwait(false);
+            await InsertChunksAsync(connection, transaction, runId, MetricChunk.From(points), cancellationToken).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, transaction, "DROP TABLE run_metrics", [], cancellationToken).ConfigureAwait(false);
