@@ -16,8 +16,13 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         AddAsync(path, name, null, new Dictionary<string, string>(), cancellationToken);
 
     /// <summary>The same, recording a message and tags with a new version.</summary>
+    public Task<(DatasetVersion Version, bool Created)> AddAsync(string path, string name, string? message, IReadOnlyDictionary<string, string> tags,
+        CancellationToken cancellationToken) =>
+        AddAsync(path, name, message, tags, null, cancellationToken);
+
+    /// <summary>The same, naming the source (for an upload, the client's file name) instead of the file's own name.</summary>
     public async Task<(DatasetVersion Version, bool Created)> AddAsync(string path, string name, string? message, IReadOnlyDictionary<string, string> tags,
-        CancellationToken cancellationToken)
+        string? source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tags);
@@ -69,7 +74,7 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         await hashes.RememberAsync(info, stored.ContentHash, cancellationToken).ConfigureAwait(false);
 
         return await store.AddDatasetVersionAsync(
-            new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, rows, Path.GetFileName(path), schema) { Message = message, Tags = tags }, actor.Name,
+            new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, rows, source ?? Path.GetFileName(path), schema) { Message = message, Tags = tags }, actor.Name,
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -91,6 +96,13 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     {
         var versions = await store.ListDatasetVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         return versions.Count > 0 ? versions : throw CairnException.NotFound($"There is no dataset '{name}'.");
+    }
+
+    /// <summary>Opens a version's file; reading it to the end verifies its content.</summary>
+    public async Task<(DatasetVersion Version, Stream Content)> OpenAsync(DatasetRef reference, CancellationToken cancellationToken)
+    {
+        var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        return (version, await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>

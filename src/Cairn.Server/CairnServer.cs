@@ -94,6 +94,7 @@ public static partial class CairnServer
         app.MapMlflow();
         app.MapTrackingApi();
         app.MapRegistryApi();
+        app.MapDatasetsApi();
         app.MapArtifacts();
         app.MapOpenApi("/api/openapi.json");
         return app;

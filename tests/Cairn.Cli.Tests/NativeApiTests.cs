@@ -126,6 +126,39 @@ public sealed class NativeApiTests : ServerTest
     }
 
     [Fact]
+    public async Task Datasets_UploadListReadAndDownload()
+    {
+        async Task<(int Status, System.Text.Json.JsonElement Body)> UploadAsync(string query, string csv)
+        {
+            using var content = new StringContent(csv, System.Text.Encoding.UTF8, "text/csv");
+            using var response = await Server.PostAsync($"/api/datasets/sales/versions{query}", content);
+            var text = await response.Content.ReadAsStringAsync();
+            return ((int)response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+        }
+
+        var (created, first) = await UploadAsync("?file=sales.csv&message=first&tag=source=erp", "x,kind\n1,a\n2,b\n");
+        Assert.Equal(201, created);
+        Assert.Equal((1, 2L, "sales.csv"), (first.GetProperty("version").GetInt32(), first.GetProperty("row_count").GetInt64(), first.GetProperty("source").GetString()));
+        var (again, same) = await UploadAsync("", "x,kind\n1,a\n2,b\n");
+        Assert.Equal((200, 1), (again, same.GetProperty("version").GetInt32()));
+        var (second, _) = await UploadAsync("?message=more", "x,kind\n1,a\n2,b\n3,a\n");
+        Assert.Equal(201, second);
+        var (ragged, error) = await UploadAsync("", "x,kind\n1\n");
+        Assert.Equal(400, ragged);
+        Assert.Contains("has 1 fields", error.GetProperty("error").GetString());
+
+        var (_, versions) = await Server.GetJsonAsync("/api/datasets/sales/versions");
+        Assert.Equal([2, 1], versions.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal(1, versions[0].GetProperty("parent_version").GetInt32());
+        var (_, one) = await Server.GetJsonAsync("/api/datasets/sales/versions/1");
+        Assert.Equal("erp", one.GetProperty("tags").GetProperty("source").GetString());
+        Assert.Equal("x,kind\n1,a\n2,b\n", await Server.GetStringAsync("/api/datasets/sales/versions/1/file"));
+        Assert.Equal(404, (await Server.GetJsonAsync("/api/datasets/sales/versions/9")).Status);
+        var (_, all) = await Server.GetJsonAsync("/api/datasets");
+        Assert.Equal(2, all[0].GetProperty("version_count").GetInt32());
+    }
+
+    [Fact]
     public async Task MetricSummary_KeepsALongSeriesToAtMostNBuckets()
     {
         var (_, run) = await Server.PostJsonAsync("/api/runs", "{}");

@@ -1,0 +1,58 @@
+using Cairn.Application;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Server.Api;
+
+/// <summary>Cairn's datasets API under <c>/api/datasets</c>: versions by content, their lineage and schema, uploads and verified downloads.</summary>
+internal static class DatasetsApi
+{
+    public static void MapDatasetsApi(this IEndpointRouteBuilder app)
+    {
+        var datasets = app.MapGroup("/api/datasets").WithTags("Datasets");
+        datasets.MapGet("/", (DatasetService service, CancellationToken ct) => service.ListAsync(ct))
+            .WithSummary("Every dataset with its latest version and version count.");
+        datasets.MapGet("/{name}/versions", (string name, DatasetService service, CancellationToken ct) =>
+            service.ListVersionsAsync(Names.Validate(name, "dataset"), ct)).WithSummary("A dataset's versions, newest first, with lineage, messages and tags.");
+        datasets.MapGet("/{name}/versions/{version:int}", (string name, int version, DatasetService service, CancellationToken ct) =>
+            service.GetAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct)).WithSummary("One version with its inferred schema.");
+        datasets.MapGet("/{name}/versions/{version:int}/file", async (string name, int version, DatasetService service, CancellationToken ct) =>
+        {
+            var (found, content) = await service.OpenAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct);
+            return Results.Stream(content, "text/csv", fileDownloadName: Path.GetFileName(found.Source));
+        }).WithSummary("Downloads a version's file; its content is verified against its hash as it is sent.");
+        datasets.MapPost("/{name}/versions", async (string name, string? file, string? message, HttpContext http, DatasetService service,
+            CairnServerOptions options) =>
+        {
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = options.MaxArtifactBytes;
+            }
+
+            // The body is spooled to a file first: adding parses it and stores it, and nothing is recorded unless all of it parses.
+            var spooled = Path.Combine(Path.GetTempPath(), $"cairn-upload-{Guid.NewGuid():N}.csv");
+            try
+            {
+                await using (var output = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.Asynchronous))
+                {
+                    await http.Request.Body.CopyToAsync(output, http.RequestAborted);
+                }
+
+                var tags = http.Request.Query["tag"].OfType<string>().Select(t => t.Split('=', 2)).ToDictionary(
+                    t => t.Length == 2 && t[0].Length > 0 ? t[0] : throw CairnException.Invalid($"tag '{string.Join('=', t)}' is not KEY=VALUE."),
+                    t => t[1], StringComparer.Ordinal);
+                var source = string.IsNullOrEmpty(file) ? $"{name}.csv" : Path.GetFileName(file);
+                var (version, created) = await service.AddAsync(spooled, Names.Validate(name, "dataset"), message, tags, source, http.RequestAborted);
+                return created ? Results.Created($"/api/datasets/{name}/versions/{version.Version}", version) : Results.Ok(version);
+            }
+            finally
+            {
+                File.Delete(spooled);
+            }
+        }).WithSummary("Adds the CSV in the body as a new version (?file= names it, ?message=, ?tag=k=v); identical content answers 200 with the existing version.");
+    }
+}
