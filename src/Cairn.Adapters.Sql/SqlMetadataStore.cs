@@ -88,7 +88,7 @@ public abstract partial class SqlMetadataStore : IMetadataStore
     private const int MetricChunksStep = 8;
 
     // Points stored one row each before step 8 become chunks, run by run (memory bounded by the largest run), and the old table goes.
-    private static async Task MoveMetricRowsToChunksAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    private async Task MoveMetricRowsToChunksAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         var runIds = await QueryAsync(connection, transaction, "SELECT DISTINCT run_id FROM run_metrics", [], r => r.GetString(0), cancellationToken)
             .ConfigureAwait(false);
@@ -97,22 +97,11 @@ public abstract partial class SqlMetadataStore : IMetadataStore
             var points = await QueryAsync(connection, transaction,
                 "SELECT key, value, step, timestamp FROM run_metrics WHERE run_id = @run ORDER BY key, step, timestamp", [("@run", runId)],
                 r => new Metric(r.GetString(0), r.IsDBNull(1) ? double.NaN : r.GetDouble(1), r.GetInt64(2), Time(r.GetInt64(3))), cancellationToken).ConfigureAwait(false);
-            await InsertChunksAsync(connection, transaction, runId, MetricChunk.From(points), cancellationToken).ConfigureAwait(false);
+            // Latest values and rollups were derived from these rows by earlier steps; only the points move.
+            await _dialect.WriteMetricsAsync(connection, transaction, runId, MetricChunk.From(points), [], [], cancellationToken).ConfigureAwait(false);
         }
 
         await ExecuteAsync(connection, transaction, "DROP TABLE run_metrics", [], cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task InsertChunksAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<EncodedChunk> chunks,
-        CancellationToken cancellationToken)
-    {
-        foreach (var chunk in chunks)
-        {
-            await ExecuteAsync(connection, transaction,
-                "INSERT INTO metric_chunks (run_id, key, first_step, last_step, points, data) VALUES (@run, @key, @first, @last, @points, @data)",
-                [("@run", runId), ("@key", chunk.Key), ("@first", chunk.FirstStep), ("@last", chunk.LastStep), ("@points", (long)chunk.Points), ("@data", chunk.Data)],
-                cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _dialect.OpenConnectionAsync(cancellationToken);
