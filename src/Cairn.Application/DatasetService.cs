@@ -48,34 +48,54 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             return (existing, false);
         }
 
-        // One pass parses and hashes the same bytes; the artifact store hashes its copy again, so a file that changes in between is caught.
-        TableSchema schema;
-        long rows;
-        ContentHash parsedHash;
-        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 128 * 1024, FileOptions.SequentialScan))
-        using (var hashing = new HashingReadStream(file, leaveOpen: true))
-        {
-            using var reader = CsvReader.Open(hashing);
-            (schema, rows) = SchemaInference.Infer(reader, cancellationToken);
-            parsedHash = hashing.Finish();
-        }
-
-        StoredArtifact stored;
-        await using (var file = File.OpenRead(path))
-        {
-            stored = await artifacts.PutAsync(file, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (stored.ContentHash != parsedHash)
-        {
-            throw new CairnException(ErrorCode.Conflict, $"'{path}' changed while it was being added; try again.");
-        }
-
+        var (stored, schema, rows) = await StoreAndInferAsync(path, cancellationToken).ConfigureAwait(false);
         await hashes.RememberAsync(info, stored.ContentHash, cancellationToken).ConfigureAwait(false);
 
         return await store.AddDatasetVersionAsync(
             new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, rows, source ?? Path.GetFileName(path), schema) { Message = message, Tags = tags }, actor.Name,
             cancellationToken).ConfigureAwait(false);
+    }
+
+    // One read of the file: the artifact store hashes and copies its bytes while a second thread parses the same
+    // bytes and infers their schema. A file the parser rejects stops the copy; nothing is recorded.
+    private async Task<(StoredArtifact Stored, TableSchema Schema, long Rows)> StoreAndInferAsync(string path, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        using var fork = new StreamFork(file);
+        var parsing = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                using var reader = CsvReader.Open(fork.Secondary);
+                return SchemaInference.Infer(reader, stop.Token);
+            }
+            catch
+            {
+                stop.Cancel();
+                throw;
+            }
+        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        StoredArtifact stored;
+        try
+        {
+            stored = await artifacts.PutAsync(fork.Primary, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            fork.Complete(e);
+            if (parsing.IsFaulted || (await Task.WhenAny(parsing).ConfigureAwait(false)).IsFaulted)
+            {
+                // The parser's complaint (a ragged row, invalid UTF-8) is what stopped the copy.
+                await parsing.ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        var (schema, rows) = await parsing.ConfigureAwait(false);
+        return (stored, schema, rows);
     }
 
     /// <summary>The version a reference names; the latest when it names none.</summary>

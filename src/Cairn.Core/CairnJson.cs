@@ -5,6 +5,7 @@ using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
+using Cairn.Core.Statistics;
 
 namespace Cairn.Core;
 
@@ -16,11 +17,14 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<ColumnType>), typeof(LowercaseEnumConverter<TaskKind>),
         typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>), typeof(LowercaseEnumConverter<LifecycleStage>),
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
+        typeof(LowercaseEnumConverter<DriftMethod>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     WriteIndented = true)]
 [JsonSerializable(typeof(TableSchema))]
+[JsonSerializable(typeof(DatasetProfile))]
+[JsonSerializable(typeof(DriftReport))]
 [JsonSerializable(typeof(ModelSignature))]
 [JsonSerializable(typeof(DatasetVersion))]
 [JsonSerializable(typeof(IReadOnlyList<DatasetVersion>))]

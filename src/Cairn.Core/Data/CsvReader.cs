@@ -1,67 +1,117 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Cairn.Core.Data;
 
 /// <summary>
-/// Reads RFC 4180 CSV: comma separated, fields optionally quoted with '"' (a doubled quote escapes one),
-/// quoted fields may hold commas and line breaks, lines end with \n or \r\n. Blank lines are skipped.
-/// Every record must have the header's field count.
+/// Reads RFC 4180 CSV in UTF-8: comma separated, fields optionally quoted with '"' (a doubled quote escapes one),
+/// quoted fields may hold commas and line breaks, lines end with \n or \r\n. Blank lines are skipped; a leading
+/// byte-order mark is ignored. Every record must have the header's field count, and invalid UTF-8 is reported, not replaced.
 /// </summary>
+/// <remarks>
+/// Records are scanned in the file's own bytes: after <see cref="TryRead()"/> each field is a span over the buffer
+/// (<see cref="Field"/>), valid until the next read, so callers that need no strings allocate none.
+/// </remarks>
 public sealed class CsvReader : IDisposable
 {
-    private readonly TextReader _reader;
-    private readonly StringBuilder _field = new();
-    private readonly List<string> _fields = [];
-    private readonly char[] _buffer = new char[64 * 1024];
+    private static readonly SearchValues<byte> FieldEnds = SearchValues.Create(",\n\r"u8);
+
+    private readonly Stream _stream;
+    private readonly List<string> _header;
+    private byte[] _buffer = new byte[1 << 20];
+    private byte[] _unquoted = new byte[4096];
+    private FieldSlice[] _fields = new FieldSlice[64];
+    private int _fieldCount;
     private int _position;
     private int _length;
+    private bool _endOfStream;
     private long _line = 1;
 
-    /// <summary>Opens a reader and reads the header row.</summary>
-    public CsvReader(TextReader reader)
+    private CsvReader(Stream stream)
     {
-        ArgumentNullException.ThrowIfNull(reader);
-        _reader = reader;
-        Header = ReadRawRecord() ?? throw CairnException.Invalid("The CSV file is empty: it has no header row.");
-        ValidateHeader(Header);
+        _stream = stream;
+        Fill();
+        if (_length >= 3 && _buffer.AsSpan(0, 3).SequenceEqual("\uFEFF"u8))
+        {
+            _position = 3;
+        }
+
+        if (!ReadRecord())
+        {
+            throw CairnException.Invalid("The CSV file is empty: it has no header row.");
+        }
+
+        _header = [.. Enumerable.Range(0, _fieldCount).Select(GetString)];
+        ValidateHeader(_header);
     }
 
-    /// <summary>Opens a UTF-8 file; invalid UTF-8 is reported, not replaced.</summary>
-    public static CsvReader Open(Stream stream) =>
-        new(new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024));
+    /// <summary>Opens a reader over UTF-8 bytes and reads the header row.</summary>
+    public static CsvReader Open(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return new CsvReader(stream);
+    }
 
     /// <summary>The column names, in file order.</summary>
-    public IReadOnlyList<string> Header { get; }
+    public IReadOnlyList<string> Header => _header;
 
     /// <summary>How many data records have been read so far.</summary>
     public long RecordCount { get; private set; }
 
-    /// <summary>Reads the next record; false at the end of input.</summary>
+    /// <summary>The line on which the current record started.</summary>
+    public long RecordLine { get; private set; }
+
+    /// <summary>Field <paramref name="index"/> of the current record, unquoted; valid until the next read.</summary>
+    public ReadOnlySpan<byte> Field(int index)
+    {
+        var slice = _fields[index];
+        return (slice.Unquoted ? _unquoted : _buffer).AsSpan(slice.Start, slice.Length);
+    }
+
+    /// <summary>Field <paramref name="index"/> of the current record as a string.</summary>
+    public string GetString(int index) => Encoding.UTF8.GetString(Field(index));
+
+    /// <summary>Advances to the next record, whose fields <see cref="Field"/> then reads; false at the end of input.</summary>
+    public bool TryRead()
+    {
+        if (!ReadRecord())
+        {
+            return false;
+        }
+
+        RecordCount++;
+        if (_fieldCount != _header.Count)
+        {
+            throw CairnException.Invalid(
+                $"CSV row {RecordCount} (line {RecordLine}) has {_fieldCount} fields, but the header has {_header.Count}.");
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads the next record as strings; false at the end of input.</summary>
     public bool TryRead(out string[] record)
     {
-        var startLine = _line;
-        var fields = ReadRawRecord();
-        if (fields is null)
+        if (!TryRead())
         {
             record = [];
             return false;
         }
 
-        RecordCount++;
-        if (fields.Length != Header.Count)
+        record = new string[_fieldCount];
+        for (var i = 0; i < record.Length; i++)
         {
-            throw CairnException.Invalid(
-                $"CSV row {RecordCount} (line {startLine}) has {fields.Length} fields, but the header has {Header.Count}.");
+            record[i] = GetString(i);
         }
 
-        record = fields;
         return true;
     }
 
     /// <inheritdoc />
-    public void Dispose() => _reader.Dispose();
+    public void Dispose() => _stream.Dispose();
 
-    private static void ValidateHeader(IReadOnlyList<string> header)
+    private static void ValidateHeader(List<string> header)
     {
         var problems = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -83,154 +133,243 @@ public sealed class CsvReader : IDisposable
         }
     }
 
-    private string[]? ReadRawRecord()
+    // Scans one record into _fields. A record that runs past the buffered bytes is rescanned from its start once
+    // more bytes are in, so the scan itself never has to resume mid-field.
+    private bool ReadRecord()
     {
         while (true)
         {
-            if (!EnsureData())
+            SkipBlankLines();
+            if (_position >= _length && !Fill())
             {
-                return null;
+                return false;
             }
 
-            // Skip blank lines between records.
-            var c = _buffer[_position];
-            if (c == '\n')
+            if (_buffer[_position] is (byte)'\n' or (byte)'\r')
             {
-                _position++;
-                _line++;
                 continue;
             }
 
-            if (c == '\r')
+            var start = _position;
+            var startLine = _line;
+            if (TryScanRecord(out var end))
             {
+                if (!Utf8.IsValid(_buffer.AsSpan(start, end - start)))
+                {
+                    throw CairnException.Invalid($"The CSV file is not valid UTF-8 in the record starting at line {startLine}.");
+                }
+
+                RecordLine = startLine;
+                _position = end;
+                return true;
+            }
+
+            // Not enough bytes for the whole record: keep its start, read more and scan it again.
+            _position = start;
+            _line = startLine;
+            if (!Fill())
+            {
+                // Only an unclosed quote leaves a record unfinished at the end of input.
+                throw CairnException.Invalid($"CSV row starting at line {startLine} has a quoted field that is never closed.");
+            }
+        }
+    }
+
+    private void SkipBlankLines()
+    {
+        while (true)
+        {
+            while (_position < _length)
+            {
+                var b = _buffer[_position];
+                if (b == '\n')
+                {
+                    _line++;
+                }
+                else if (b != '\r')
+                {
+                    return;
+                }
+
                 _position++;
+            }
+
+            if (!Fill())
+            {
+                return;
+            }
+        }
+    }
+
+    // Scans the fields of the record at _position; false when the buffered bytes end before the record does
+    // (and more may come). On success, end is the position after its line break.
+    private bool TryScanRecord(out int end)
+    {
+        _fieldCount = 0;
+        var unquotedLength = 0;
+        var position = _position;
+        end = position;
+        while (true)
+        {
+            int fieldEnd;
+            if (position < _length && _buffer[position] == '"')
+            {
+                if (!TryScanQuoted(position + 1, ref unquotedLength, out fieldEnd))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                var found = _buffer.AsSpan(position, _length - position).IndexOfAny(FieldEnds);
+                if (found < 0 && !_endOfStream)
+                {
+                    return false;
+                }
+
+                fieldEnd = found < 0 ? _length : position + found;
+                AddField(new FieldSlice(position, fieldEnd - position, false));
+            }
+
+            if (fieldEnd >= _length)
+            {
+                if (!_endOfStream)
+                {
+                    return false;
+                }
+
+                end = _length;
+                _line++;
+                return true;
+            }
+
+            var separator = _buffer[fieldEnd];
+            if (separator == ',')
+            {
+                position = fieldEnd + 1;
+                continue;
+            }
+
+            if (separator == '\r')
+            {
+                if (fieldEnd + 1 >= _length && !_endOfStream)
+                {
+                    return false;
+                }
+
+                end = fieldEnd + 1 < _length && _buffer[fieldEnd + 1] == '\n' ? fieldEnd + 2 : fieldEnd + 1;
+            }
+            else
+            {
+                end = fieldEnd + 1;
+            }
+
+            _line++;
+            return true;
+        }
+    }
+
+    // Scans a quoted field whose content starts at position; fieldEnd is the position after the closing quote.
+    private bool TryScanQuoted(int position, ref int unquotedLength, out int fieldEnd)
+    {
+        var contentStart = position;
+        var escaped = false;
+        while (true)
+        {
+            var quote = _buffer.AsSpan(position, _length - position).IndexOf((byte)'"');
+            if (quote < 0)
+            {
+                fieldEnd = _length;
+                return false;
+            }
+
+            _line += _buffer.AsSpan(position, quote).Count((byte)'\n');
+            position += quote + 1;
+            if (position >= _length && !_endOfStream)
+            {
+                fieldEnd = _length;
+                return false;
+            }
+
+            if (position < _length && _buffer[position] == '"')
+            {
+                escaped = true;
+                position++;
                 continue;
             }
 
             break;
         }
 
-        _fields.Clear();
-        var recordLine = _line;
-        while (true)
+        fieldEnd = position;
+        if (fieldEnd < _length && _buffer[fieldEnd] is not ((byte)',' or (byte)'\n' or (byte)'\r'))
         {
-            var ended = ReadField(recordLine);
-            _fields.Add(_field.ToString());
-            _field.Clear();
-            if (ended)
-            {
-                return [.. _fields];
-            }
-        }
-    }
-
-    // Reads one field; returns true when it ended its record.
-    private bool ReadField(long recordLine)
-    {
-        if (EnsureData() && _buffer[_position] == '"')
-        {
-            _position++;
-            while (true)
-            {
-                if (!EnsureData())
-                {
-                    throw CairnException.Invalid($"CSV row starting at line {recordLine} has a quoted field that is never closed.");
-                }
-
-                var c = _buffer[_position++];
-                if (c == '"')
-                {
-                    if (EnsureData() && _buffer[_position] == '"')
-                    {
-                        _field.Append('"');
-                        _position++;
-                        continue;
-                    }
-
-                    break;
-                }
-
-                if (c == '\n')
-                {
-                    _line++;
-                }
-
-                _field.Append(c);
-            }
-
-            // After a closing quote only a separator or the end of the line may follow.
-            if (!EnsureData())
-            {
-                return true;
-            }
-
-            var next = _buffer[_position];
-            if (next is not (',' or '\n' or '\r'))
-            {
-                throw CairnException.Invalid($"CSV line {_line} has text after a closing quote; a quote inside a quoted field must be doubled.");
-            }
+            throw CairnException.Invalid($"CSV line {_line} has text after a closing quote; a quote inside a quoted field must be doubled.");
         }
 
-        while (EnsureData())
+        var content = _buffer.AsSpan(contentStart, position - 1 - contentStart);
+        if (!escaped)
         {
-            var start = _position;
-            while (_position < _length)
-            {
-                var c = _buffer[_position];
-                if (c == ',')
-                {
-                    _field.Append(_buffer, start, _position - start);
-                    _position++;
-                    return false;
-                }
-
-                if (c == '\n')
-                {
-                    _field.Append(_buffer, start, _position - start);
-                    _position++;
-                    _line++;
-                    return true;
-                }
-
-                if (c == '\r')
-                {
-                    _field.Append(_buffer, start, _position - start);
-                    _position++;
-                    if (EnsureData() && _buffer[_position] == '\n')
-                    {
-                        _position++;
-                    }
-
-                    _line++;
-                    return true;
-                }
-
-                _position++;
-            }
-
-            _field.Append(_buffer, start, _position - start);
-        }
-
-        return true;
-    }
-
-    private bool EnsureData()
-    {
-        if (_position < _length)
-        {
+            AddField(new FieldSlice(contentStart, content.Length, false));
             return true;
         }
 
-        try
+        // Doubled quotes are collapsed into a side buffer so the field still reads as one span.
+        if (_unquoted.Length < unquotedLength + content.Length)
         {
-            _length = _reader.Read(_buffer, 0, _buffer.Length);
+            Array.Resize(ref _unquoted, Math.Max(_unquoted.Length * 2, unquotedLength + content.Length));
         }
-        catch (DecoderFallbackException e)
+
+        var start = unquotedLength;
+        for (var i = 0; i < content.Length; i++)
         {
-            throw new CairnException(ErrorCode.InvalidArgument, $"The CSV file is not valid UTF-8 near line {_line}.", e);
+            _unquoted[unquotedLength++] = content[i];
+            if (content[i] == '"')
+            {
+                i++;
+            }
+        }
+
+        AddField(new FieldSlice(start, unquotedLength - start, true));
+        return true;
+    }
+
+    private void AddField(FieldSlice slice)
+    {
+        if (_fieldCount == _fields.Length)
+        {
+            Array.Resize(ref _fields, _fields.Length * 2);
+        }
+
+        _fields[_fieldCount++] = slice;
+    }
+
+    // Moves the unread bytes to the front (growing the buffer when a single record fills it) and reads more;
+    // true when that changed anything: bytes arrived, or the end of input was found.
+    private bool Fill()
+    {
+        if (_endOfStream)
+        {
+            return false;
+        }
+
+        var kept = _length - _position;
+        if (kept == _buffer.Length)
+        {
+            Array.Resize(ref _buffer, _buffer.Length * 2);
+        }
+        else if (_position > 0)
+        {
+            _buffer.AsSpan(_position, kept).CopyTo(_buffer);
         }
 
         _position = 0;
-        return _length > 0;
+        _length = kept;
+        var read = _stream.ReadAtLeast(_buffer.AsSpan(_length), _buffer.Length - _length, throwOnEndOfStream: false);
+        _length += read;
+        _endOfStream = _length < _buffer.Length;
+        return read > 0 || _endOfStream;
     }
+
+    private readonly record struct FieldSlice(int Start, int Length, bool Unquoted);
 }

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using Cairn.Core.Statistics;
 
 namespace Cairn.Core.Data;
 
@@ -33,10 +36,14 @@ public sealed class SchemaInference
     {
         ArgumentNullException.ThrowIfNull(reader);
         var inference = new SchemaInference(reader.Header);
-        while (reader.TryRead(out var record))
+        while (reader.TryRead())
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            inference.Observe(record);
+            if ((reader.RecordCount & 0xFFFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            inference.Observe(reader);
         }
 
         return (inference.Build(), inference.RowCount);
@@ -45,12 +52,13 @@ public sealed class SchemaInference
     /// <summary>How many rows have been observed.</summary>
     public long RowCount { get; private set; }
 
-    /// <summary>Observes one record (it must have the header's length).</summary>
-    public void Observe(IReadOnlyList<string> record)
+    /// <summary>Observes the reader's current record.</summary>
+    public void Observe(CsvReader reader)
     {
+        ArgumentNullException.ThrowIfNull(reader);
         for (var i = 0; i < _stats.Length; i++)
         {
-            _stats[i].Observe(record[i]);
+            _stats[i].Observe(reader.Field(i));
         }
 
         RowCount++;
@@ -63,16 +71,38 @@ public sealed class SchemaInference
     public static bool TryParseNumber(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
 
+    /// <summary>The same on a UTF-8 field.</summary>
+    public static bool TryParseNumber(ReadOnlySpan<byte> utf8, out double value) => Utf8Number.TryParse(utf8, out value);
+
     /// <summary>Parses true/false, case-insensitively.</summary>
     public static bool TryParseBoolean(string text, out bool value) => bool.TryParse(text, out value);
+
+    /// <summary>The same on a UTF-8 field.</summary>
+    public static bool TryParseBoolean(ReadOnlySpan<byte> utf8, out bool value)
+    {
+        var trimmed = utf8.Trim(" \t\0"u8);
+        value = Ascii.EqualsIgnoreCase(trimmed, "true"u8);
+        return value || Ascii.EqualsIgnoreCase(trimmed, "false"u8);
+    }
 
     /// <summary>Parses an ISO 8601 date or timestamp.</summary>
     public static bool TryParseDateTime(string text, out DateTimeOffset value) =>
         DateTimeOffset.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value);
 
+    /// <summary>The same on a UTF-8 field.</summary>
+    public static bool TryParseDateTime(ReadOnlySpan<byte> utf8, out DateTimeOffset value)
+    {
+        value = default;
+        Span<char> text = stackalloc char[64];
+        return utf8.Length <= text.Length && Encoding.UTF8.TryGetChars(utf8, text, out var written) &&
+            DateTimeOffset.TryParseExact(text[..written], DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value);
+    }
+
     private sealed class ColumnStats
     {
-        private readonly HashSet<string> _distinct = new(StringComparer.Ordinal);
+        // Distinct values are kept by a 64-bit hash of their bytes; a string is made only for a value not seen before.
+        private readonly Dictionary<ulong, string> _distinct = [];
+        private readonly HyperLogLog _approximateDistinct = new();
         private bool _distinctOverflow;
         private long _missing;
         private long _present;
@@ -81,7 +111,7 @@ public sealed class SchemaInference
         private bool _boolean = true;
         private bool _dateTime = true;
 
-        public void Observe(string value)
+        public void Observe(ReadOnlySpan<byte> value)
         {
             if (MissingValues.IsMissing(value))
             {
@@ -90,18 +120,38 @@ public sealed class SchemaInference
             }
 
             _present++;
-            if (!_distinctOverflow)
+            if (_numeric && TryParseNumber(value, out var number))
             {
-                _distinct.Add(value);
-                _distinctOverflow = _distinct.Count >= DistinctCap;
+                _approximateDistinct.Add(number);
+                AddExact(value);
+                (_boolean, _dateTime) = (false, false);
+                return;
             }
 
-            _numeric = _numeric && TryParseNumber(value, out _);
+            _numeric = false;
+            _approximateDistinct.Add(XxHash3.HashToUInt64(value));
+            AddExact(value);
             _boolean = _boolean && TryParseBoolean(value, out _);
-            _dateTime = _dateTime && !_numeric && TryParseDateTime(value, out _);
+            _dateTime = _dateTime && TryParseDateTime(value, out _);
             if (!_numeric && !_boolean && !_dateTime)
             {
                 _words += CountWords(value);
+            }
+        }
+
+        // Only a column that could still be categorical needs its values; a numeric one only while they are few.
+        private void AddExact(ReadOnlySpan<byte> value)
+        {
+            if (_distinctOverflow)
+            {
+                return;
+            }
+
+            var key = XxHash3.HashToUInt64(value);
+            if (_distinct.TryAdd(key, string.Empty))
+            {
+                _distinct[key] = Encoding.UTF8.GetString(value);
+                _distinctOverflow = _distinct.Count >= (_numeric ? MaxCategories + 1 : DistinctCap);
             }
         }
 
@@ -109,9 +159,10 @@ public sealed class SchemaInference
         {
             var type = InferType();
             IReadOnlyList<string>? categories = type == ColumnType.Categorical
-                ? [.. _distinct.Order(StringComparer.Ordinal)]
+                ? [.. _distinct.Values.Order(StringComparer.Ordinal)]
                 : null;
-            return new ColumnSchema(name, type, _missing > 0, _missing, _distinct.Count, categories);
+            var distinct = _distinctOverflow ? Math.Max(_approximateDistinct.Estimate(), _distinct.Count) : _distinct.Count;
+            return new ColumnSchema(name, type, _missing > 0, _missing, distinct, categories);
         }
 
         private ColumnType InferType()
@@ -144,13 +195,14 @@ public sealed class SchemaInference
                 : ColumnType.Categorical;
         }
 
-        private static int CountWords(string value)
+        // Words are runs of bytes that are not ASCII white space (UTF-8 continuation bytes are never white space).
+        private static int CountWords(ReadOnlySpan<byte> value)
         {
             var words = 0;
             var inWord = false;
-            foreach (var c in value)
+            foreach (var b in value)
             {
-                var space = char.IsWhiteSpace(c);
+                var space = b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\f' or (byte)'\v';
                 if (!space && !inWord)
                 {
                     words++;

@@ -70,11 +70,11 @@ public sealed class Table
         var columns = schema.Columns;
         var numeric = columns.Select(c => c.Type is ColumnType.Numeric or ColumnType.Boolean ? new List<float>() : null).ToArray();
         var text = columns.Select(c => c.Type is ColumnType.Numeric or ColumnType.Boolean ? null : new List<string?>()).ToArray();
-        while (reader.TryRead(out var record))
+        while (reader.TryRead())
         {
             for (var i = 0; i < columns.Count; i++)
             {
-                var raw = record[i];
+                var raw = reader.Field(i);
                 var missing = MissingValues.IsMissing(raw);
                 if (numeric[i] is { } numbers)
                 {
@@ -82,7 +82,7 @@ public sealed class Table
                 }
                 else
                 {
-                    text[i]!.Add(missing ? null : raw);
+                    text[i]!.Add(missing ? null : reader.GetString(i));
                 }
             }
         }
@@ -95,7 +95,7 @@ public sealed class Table
     }
 
     /// <summary>Converts one cell of a numeric or boolean column; a value that does not fit the schema names its row and column.</summary>
-    public static float ParseNumber(ColumnSchema column, string raw, long row)
+    public static float ParseNumber(ColumnSchema column, ReadOnlySpan<byte> raw, long row)
     {
         ArgumentNullException.ThrowIfNull(column);
         if (column.Type == ColumnType.Boolean && SchemaInference.TryParseBoolean(raw, out var flag))
@@ -108,8 +108,12 @@ public sealed class Table
             return (float)number;
         }
 
-        throw CairnException.Invalid($"Row {row}, column '{column.Name}': '{raw}' is not a {column.Type.ToString().ToLowerInvariant()} value.");
+        throw CairnException.Invalid($"Row {row}, column '{column.Name}': '{System.Text.Encoding.UTF8.GetString(raw)}' is not a {column.Type.ToString().ToLowerInvariant()} value.");
     }
+
+    /// <summary>The same for a cell already read as text.</summary>
+    public static float ParseNumber(ColumnSchema column, string raw, long row) =>
+        ParseNumber(column, System.Text.Encoding.UTF8.GetBytes(raw), row);
 
     /// <summary>A new table with the given rows, in the given order.</summary>
     public Table Take(IReadOnlyList<int> rows)
