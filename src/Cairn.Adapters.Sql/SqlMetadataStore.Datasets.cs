@@ -8,7 +8,8 @@ namespace Cairn.Adapters.Sql;
 
 public abstract partial class SqlMetadataStore
 {
-    private const string DatasetVersionColumns = "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message";
+    private const string DatasetVersionColumns =
+        "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message, profile_hash";
 
     /// <inheritdoc />
     public Task<(DatasetVersion Version, bool Created)> AddDatasetVersionAsync(NewDatasetVersion version, string actor, CancellationToken cancellationToken)
@@ -31,7 +32,8 @@ public abstract partial class SqlMetadataStore
             var number = (long)(await ScalarAsync(connection, transaction,
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset = @name", [("@name", version.Name)], cancellationToken).ConfigureAwait(false))!;
             await ExecuteAsync(connection, transaction,
-                $"INSERT INTO dataset_versions ({DatasetVersionColumns}) VALUES (@name, @version, @hash, @size, @rows, @source, @schema, @now, @parent, @message)",
+                "INSERT INTO dataset_versions (dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message) " +
+                "VALUES (@name, @version, @hash, @size, @rows, @source, @schema, @now, @parent, @message)",
                 [("@name", version.Name), ("@version", number), ("@hash", version.ContentHash.Hex), ("@size", version.SizeBytes),
                  ("@rows", version.RowCount), ("@source", version.Source), ("@schema", JsonSerializer.Serialize(version.Schema, CairnJson.Compact.TableSchema)),
                  ("@now", now), ("@parent", number > 1 ? number - 1 : null), ("@message", version.Message)], cancellationToken).ConfigureAwait(false);
@@ -118,5 +120,50 @@ public abstract partial class SqlMetadataStore
     {
         ParentVersion = r.IsDBNull(8) ? null : Int(r, 8),
         Message = r.IsDBNull(9) ? null : r.GetString(9),
+        ProfileHash = r.IsDBNull(10) ? null : ContentHash.Parse(r.GetString(10)),
     };
+
+    /// <inheritdoc />
+    public Task SetDatasetProfileAsync(string name, int version, ContentHash profile, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var updated = await ExecuteAsync(connection, transaction, "UPDATE dataset_versions SET profile_hash = @hash WHERE dataset = @name AND version = @version",
+                [("@hash", profile.Hex), ("@name", name), ("@version", version)], cancellationToken).ConfigureAwait(false);
+            if (updated == 0)
+            {
+                throw CairnException.NotFound($"Dataset '{name}' has no version {version}.");
+            }
+
+            await RecordEventAsync(connection, transaction, actor, "dataset.profiled", $"{name}@{version}", new() { ["profile"] = profile.Hex }, cancellationToken)
+                .ConfigureAwait(false);
+            return 0;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ValidationReport> AddDatasetValidationAsync(ValidationReport report, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var now = Now();
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO dataset_validations (dataset, version, contract_hash, passed, violations, result_json, created_at, created_by)
+                VALUES (@name, @version, @contract, @passed, @violations, @result, @now, @actor)
+                """,
+                [("@name", report.Dataset), ("@version", report.Version), ("@contract", report.ContractHash.Hex), ("@passed", report.Passed ? 1 : 0),
+                 ("@violations", report.Violations.Count), ("@result", JsonSerializer.Serialize(report, CairnJson.Compact.ValidationReport)), ("@now", now), ("@actor", actor)],
+                cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, "dataset.validated", $"{report.Dataset}@{report.Version}",
+                new() { ["contract"] = report.ContractHash.Hex, ["passed"] = report.Passed ? "true" : "false" }, cancellationToken).ConfigureAwait(false);
+            return report with { CreatedAt = Time(now), CreatedBy = actor };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ValidationReport>> ListDatasetValidationsAsync(string name, int version, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<ValidationReport>>(async connection => await QueryAsync(connection, null,
+            "SELECT result_json, created_at, created_by FROM dataset_validations WHERE dataset = @name AND version = @version ORDER BY id DESC",
+            [("@name", name), ("@version", version)],
+            r => JsonSerializer.Deserialize(r.GetString(0), CairnJson.Compact.ValidationReport)! with { CreatedAt = Time(r.GetInt64(1)), CreatedBy = r.GetString(2) },
+            cancellationToken).ConfigureAwait(false), cancellationToken);
 }

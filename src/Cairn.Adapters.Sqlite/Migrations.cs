@@ -297,5 +297,24 @@ internal static class Migrations
                 FOREIGN KEY (dataset, version) REFERENCES dataset_versions(dataset, version)
             );
             """),
+        (12, "dataset profiles and validations", """
+            -- A version's profile is a JSON artifact; its hash is recorded once computed.
+            ALTER TABLE dataset_versions ADD COLUMN profile_hash TEXT;
+
+            -- Every validation of a version against a contract, with its verdict and every violation found.
+            CREATE TABLE dataset_validations (
+                id INTEGER PRIMARY KEY,
+                dataset TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                contract_hash TEXT NOT NULL,
+                passed INTEGER NOT NULL,
+                violations INTEGER NOT NULL,
+                result_json TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                FOREIGN KEY (dataset, version) REFERENCES dataset_versions(dataset, version)
+            );
+            CREATE INDEX dataset_validations_by_version ON dataset_validations (dataset, version, id);
+            """),
     ];
 }

@@ -1,7 +1,10 @@
+using System.Text;
+using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
+using Cairn.Core.Statistics;
 
 namespace Cairn.Application;
 
@@ -57,7 +60,7 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     }
 
     // One read of the file: the artifact store hashes and copies its bytes while a second thread parses the same
-    // bytes and infers their schema. A file the parser rejects stops the copy; nothing is recorded.
+    // bytes and infers their schema. A file the parser rejects stops the copy; nothing is stored or recorded.
     private async Task<(StoredArtifact Stored, TableSchema Schema, long Rows)> StoreAndInferAsync(string path, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -76,6 +79,9 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
                 throw;
             }
         }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        // The store sees the end of the file only once the parser has accepted all of it, so a rejected file is never stored.
+        fork.EndGate = parsing;
 
         StoredArtifact stored;
         try
@@ -156,6 +162,69 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         {
             File.Delete(partial);
         }
+    }
+
+    /// <summary>
+    /// A version's profile: the stored one, or computed now (columns split among the cores, each reading the
+    /// verified file) and stored with the version.
+    /// </summary>
+    public async Task<(DatasetVersion Version, DatasetProfile Profile)> ProfileAsync(DatasetRef reference, CancellationToken cancellationToken)
+    {
+        var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        if (version.ProfileHash is { } stored)
+        {
+            await using var json = await artifacts.OpenReadAsync(stored, cancellationToken).ConfigureAwait(false);
+            return (version, await JsonSerializer.DeserializeAsync(json, CairnJson.Compact.DatasetProfile, cancellationToken).ConfigureAwait(false)
+                ?? throw new CairnException(ErrorCode.Corrupt, $"The stored profile of {version.Reference} is empty."));
+        }
+
+        var profile = await Task.Run(() => Profiler.Profile(
+            () => artifacts.OpenReadAsync(version.ContentHash, cancellationToken).GetAwaiter().GetResult(),
+            version.Schema, Math.Clamp(Environment.ProcessorCount, 1, 4), cancellationToken), cancellationToken).ConfigureAwait(false);
+        var saved = await artifacts.PutAsync(new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(profile, CairnJson.Compact.DatasetProfile)), cancellationToken)
+            .ConfigureAwait(false);
+        await store.SetDatasetProfileAsync(version.Name, version.Version, saved.ContentHash, actor.Name, cancellationToken).ConfigureAwait(false);
+        return (version with { ProfileHash = saved.ContentHash }, profile);
+    }
+
+    /// <summary>Compares two versions: schema changes, row counts and per-column drift from their profiles.</summary>
+    public async Task<DatasetDiff> DiffAsync(DatasetRef first, DatasetRef second, CancellationToken cancellationToken)
+    {
+        var (a, aProfile) = await ProfileAsync(first, cancellationToken).ConfigureAwait(false);
+        var (b, bProfile) = await ProfileAsync(second, cancellationToken).ConfigureAwait(false);
+        return new DatasetDiff(a.Reference, b.Reference, a.RowCount, b.RowCount, SchemaChange.Compare(a.Schema, b.Schema), DriftDetector.Compare(aProfile, bProfile));
+    }
+
+    /// <summary>A contract the version passes as it is, to be edited.</summary>
+    public async Task<DataContract> InferContractAsync(DatasetRef reference, CancellationToken cancellationToken)
+    {
+        var (version, profile) = await ProfileAsync(reference, cancellationToken).ConfigureAwait(false);
+        return DataContract.Infer(version, profile);
+    }
+
+    /// <summary>Validates a version against a contract (YAML text), reporting every violation, and stores the result with the version.</summary>
+    public async Task<ValidationReport> ValidateAsync(DatasetRef reference, string contractYaml, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contractYaml);
+        var contract = DataContract.Parse(contractYaml);
+        var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        var contractHash = (await artifacts.PutAsync(new MemoryStream(Encoding.UTF8.GetBytes(contractYaml)), cancellationToken).ConfigureAwait(false)).ContentHash;
+        (bool Passed, long Rows, IReadOnlyList<Violation> Violations) result;
+        await using (var stream = await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false))
+        {
+            using var reader = CsvReader.Open(stream);
+            result = await Task.Run(() => contract.Validate(reader, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
+        var report = new ValidationReport(version.Name, version.Version, contractHash, result.Passed, result.Rows, result.Violations, DateTimeOffset.UnixEpoch);
+        return await store.AddDatasetValidationAsync(report, actor.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A version's stored validations, newest first.</summary>
+    public async Task<IReadOnlyList<ValidationReport>> ListValidationsAsync(DatasetRef reference, CancellationToken cancellationToken)
+    {
+        var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        return await store.ListDatasetValidationsAsync(version.Name, version.Version, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Loads a version's rows from the artifact store, verifying its content hash.</summary>

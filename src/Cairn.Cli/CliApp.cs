@@ -21,6 +21,9 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
     /// <summary>Exit code for a usage error (unknown option, missing argument).</summary>
     public const int UsageError = 2;
 
+    /// <summary>Exit code for a check that ran and failed: a contract violated, drift found with --fail-on-drift.</summary>
+    public const int CheckFailed = 7;
+
     public Option<string?> HomeOption { get; } = new("--home")
     {
         Description = $"Cairn's home folder (default: ${CairnHome.EnvironmentVariable}, else ./.cairn)",

@@ -29,6 +29,12 @@ public sealed class StreamFork : IDisposable
     /// <summary>The same bytes for a second consumer on another thread; its reads block until the primary has read ahead.</summary>
     public Stream Secondary { get; }
 
+    /// <summary>
+    /// Work the primary's end waits for: its last read (the one that returns 0) completes only when this task has,
+    /// and fails if it fails. So a consumer that commits on reaching the end commits only what the secondary accepted.
+    /// </summary>
+    public Task? EndGate { get; set; }
+
     /// <summary>Ends the secondary early, with <paramref name="error"/> if the primary could not finish.</summary>
     public void Complete(Exception? error = null) => _chunks.Writer.TryComplete(error);
 
@@ -48,6 +54,11 @@ public sealed class StreamFork : IDisposable
         if (read == 0)
         {
             Complete();
+            if (EndGate is { } gate)
+            {
+                await gate.ConfigureAwait(false);
+            }
+
             return 0;
         }
 

@@ -45,6 +45,30 @@ public abstract class MetadataStoreContract
     }
 
     [Fact]
+    public async Task DatasetProfilesAndValidations_AreStoredWithTheVersion()
+    {
+        var store = await OpenAsync();
+        await store.AddDatasetVersionAsync(Dataset("d", 1), "tester", CancellationToken.None);
+        var profile = ContentHash.Of([9]);
+
+        await store.SetDatasetProfileAsync("d", 1, profile, "tester", CancellationToken.None);
+        var violation = new Violation("x", "max", "1 value(s) above the maximum 3.", 1, ["row 2: '4'"]);
+        var stored = await store.AddDatasetValidationAsync(new ValidationReport("d", 1, ContentHash.Of([7]), false, 3, [violation], DateTimeOffset.UnixEpoch), "tester",
+            CancellationToken.None);
+        await store.AddDatasetValidationAsync(new ValidationReport("d", 1, ContentHash.Of([8]), true, 3, [], DateTimeOffset.UnixEpoch), "tester", CancellationToken.None);
+
+        Assert.Equal(profile, (await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.ProfileHash);
+        Assert.Equal(Clock.GetUtcNow(), stored.CreatedAt);
+        var validations = await store.ListDatasetValidationsAsync("d", 1, CancellationToken.None);
+        Assert.Equal([true, false], validations.Select(v => v.Passed));
+        var read = validations[1].Violations.Single();
+        Assert.Equal((violation.Column, violation.Rule, violation.Message, violation.Count), (read.Column, read.Rule, read.Message, read.Count));
+        Assert.Equal(violation.Examples, read.Examples);
+        Assert.Equal("tester", validations[1].CreatedBy);
+        await Assert.ThrowsAsync<CairnException>(() => store.SetDatasetProfileAsync("d", 9, profile, "tester", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Runs_RecordEverythingAtFinish_IncludingNaNAndInfinity()
     {
         var store = await OpenAsync();

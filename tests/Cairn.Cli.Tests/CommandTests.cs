@@ -41,6 +41,52 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DatasetsContract_InferredFromAVersion_PassesIt_AndAnEditedOneReportsEveryViolation()
+    {
+        var data = new System.Text.StringBuilder("id,amount,kind,seen\n");
+        for (var i = 1; i <= 200; i++)
+        {
+            data.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i},{i * 1.5},{(i % 3 == 0 ? "a" : "b")},2024-03-{(i % 28) + 1:00}\n");
+        }
+
+        var path = _cairn.WriteFile("orders.csv", data.ToString());
+        await _cairn.RunOkAsync("datasets", "add", "orders.csv", "--name", "orders");
+        var profile = (await _cairn.RunOkAsync("datasets", "profile", "orders", "--json")).Json;
+        Assert.Equal(200, profile.GetProperty("rows").GetInt64());
+        Assert.Equal(300, profile.GetProperty("columns")[1].GetProperty("max").GetDouble());
+
+        await _cairn.RunOkAsync("datasets", "contract", "infer", "orders@1", "-o", "orders.yaml");
+        var yaml = File.ReadAllText(Path.Combine(_cairn.WorkingDirectory, "orders.yaml"));
+        Assert.Contains("unique: true", yaml);
+        Assert.Contains("latest: 2024-03-28T00:00:00+00:00", yaml);
+        Assert.Contains("Passed", (await _cairn.RunOkAsync("datasets", "validate", "orders@1", "--contract", "orders.yaml")).Output);
+
+        // A second version breaks six rules at once: a repeated id, an id and amounts out of range, a new category, a missing required value.
+        File.AppendAllText(path, "7,999,c,2024-03-02\n201,1,b,\n");
+        await _cairn.RunOkAsync("datasets", "add", "orders.csv", "--name", "orders");
+        var failed = await _cairn.RunAsync("datasets", "validate", "orders@2", "--contract", "orders.yaml", "--json");
+
+        Assert.Equal(7, failed.ExitCode);
+        var violations = failed.Json.GetProperty("violations").EnumerateArray()
+            .Select(v => $"{v.GetProperty("column").GetString()}:{v.GetProperty("rule").GetString()}").Order().ToArray();
+        Assert.Equal(["amount:max", "amount:min", "id:max", "id:unique", "kind:allowed", "seen:nullable"], violations);
+        Assert.Contains("row 201: '7'", failed.Output);
+        var human = await _cairn.RunAsync("datasets", "validate", "orders@2", "--contract", "orders.yaml");
+        Assert.Contains("broke 6 rule(s)", human.Output);
+
+        var diff = await _cairn.RunOkAsync("datasets", "diff", "orders@1", "orders@2", "--json");
+        Assert.Equal(200, diff.Json.GetProperty("from_rows").GetInt64());
+        Assert.Equal(4, diff.Json.GetProperty("drift").GetProperty("columns").GetArrayLength());
+        Assert.Contains("No dataset drift", (await _cairn.RunOkAsync("datasets", "diff", "orders@1", "orders@2")).Output);
+
+        _cairn.WriteFile("bad.yaml", "columns:\n- name: id\n  type: number\n  max_missing: 3\n");
+        var bad = await _cairn.RunAsync("datasets", "validate", "orders@1", "--contract", "bad.yaml");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("type 'number' is not one of", bad.Error);
+        Assert.Contains("max_missing 3 is not a share", bad.Error);
+    }
+
+    [Fact]
     public async Task DatasetsLogAndGet_ShowLineageMessagesAndTags_AndRestoreTheExactFile()
     {
         var path = _cairn.WriteFile("sales.csv", "x,kind\n1,a\n2,b\n");

@@ -16,6 +16,7 @@ public sealed class FuzzTests : ServerTest
         "/api/2.0/mlflow/experiments/delete-experiment-tag", "/api/2.0/mlflow/runs/create", "/api/2.0/mlflow/runs/update",
         "/api/2.0/mlflow/runs/delete", "/api/2.0/mlflow/runs/restore", "/api/2.0/mlflow/runs/log-metric", "/api/2.0/mlflow/runs/log-parameter",
         "/api/2.0/mlflow/runs/set-tag", "/api/2.0/mlflow/runs/delete-tag", "/api/2.0/mlflow/runs/log-batch", "/api/2.0/mlflow/runs/search", "/api/2.0/mlflow/runs/log-inputs", "/api/runs/{run}/inputs", "/api/datasets/fuzz/versions",
+        "/api/datasets/fuzz/versions/1/validations",
         "/api/experiments", "/api/runs", "/api/runs/search", "/api/runs/{run}/log", "/api/runs/{run}/restore",
         "/api/runs/0123456789abcdef0123456789abcdef/log",
     ];
@@ -34,7 +35,8 @@ public sealed class FuzzTests : ServerTest
         "/api/2.0/mlflow/registered-models/search?page_token=", "/api/2.0/mlflow/model-versions/search?filter=", "/api/2.0/mlflow/model-versions/search?order_by=",
         "/api/2.0/mlflow/model-versions/get?name=fuzz&version=", "/api/2.0/mlflow/model-versions/get-download-uri?name=fuzz&version=",
         "/api/2.0/mlflow/registered-models/alias?name=fuzz&alias=", "/api/2.0/mlflow/artifacts/list?run_id=", "/api/2.0/mlflow-artifacts/artifacts?path=",
-        "/api/2.0/mlflow-artifacts/artifacts/0/", "/api/runs/{run}/artifacts?path=", "/api/runs/{run}/artifacts/", "/api/datasets/", "/api/datasets/fuzz/versions/1/file?x=", "/api/2.0/mlflow/registered-models/get-latest-versions?name=fuzz&stages=",
+        "/api/2.0/mlflow-artifacts/artifacts/0/", "/api/runs/{run}/artifacts?path=", "/api/runs/{run}/artifacts/", "/api/datasets/", "/api/datasets/fuzz/versions/1/file?x=", "/api/datasets/fuzz/versions/1/profile?x=",
+        "/api/datasets/fuzz/diff?from=1&to=", "/api/datasets/fuzz/versions/1/validations?x=", "/api/2.0/mlflow/registered-models/get-latest-versions?name=fuzz&stages=",
         "/api/2.0/mlflow/experiments/get?experiment_id=", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=",
         "/api/2.0/mlflow/runs/get?run_id=", "/api/2.0/mlflow/metrics/get-history?metric_key=m&run_id=", "/api/experiments/", "/api/runs/",
     ];

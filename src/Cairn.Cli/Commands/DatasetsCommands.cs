@@ -7,7 +7,7 @@ using Table = Spectre.Console.Table;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn datasets add | list | show | log | get</c>.</summary>
+/// <summary><c>cairn datasets add | list | show | log | get | profile | diff | contract infer | validate</c>.</summary>
 internal static class DatasetsCommands
 {
     public static Command Create(CliApp app)
@@ -56,7 +56,168 @@ internal static class DatasetsCommands
             return 0;
         }));
         command.Subcommands.Add(get);
+
+        var profiled = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
+        var profile = new Command("profile", "Profile a version (computed once, then stored with it): counts, missing, distinct, quantiles, histogram, top values") { profiled };
+        profile.SetAction(app.Handler((context, ct) => ProfileAsync(context, context.Parse.GetValue(profiled)!, ct)));
+        command.Subcommands.Add(profile);
+
+        var from = new Argument<string>("reference") { Description = "The reference version, NAME@VERSION" };
+        var to = new Argument<string>("current") { Description = "The version to compare with it" };
+        var failOnDrift = new Option<bool>("--fail-on-drift") { Description = $"Exit with code {CliApp.CheckFailed} when the dataset drifted" };
+        var diff = new Command("diff", "Compare two versions: schema changes, row counts and a per-column drift table") { from, to, failOnDrift };
+        diff.SetAction(app.Handler((context, ct) => DiffAsync(context, context.Parse.GetValue(from)!, context.Parse.GetValue(to)!, context.Parse.GetValue(failOnDrift), ct)));
+        command.Subcommands.Add(diff);
+
+        var contracted = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
+        var contractOutput = new Option<string?>("--output", "-o") { Description = "Write the contract to this file (default: print it)" };
+        var infer = new Command("infer", "Write an editable YAML contract that the version passes as it is") { contracted, contractOutput };
+        infer.SetAction(app.Handler((context, ct) => InferContractAsync(context, context.Parse.GetValue(contracted)!, context.Parse.GetValue(contractOutput), ct)));
+        command.Subcommands.Add(new Command("contract", "Data contracts: the rules a dataset's versions must follow") { infer });
+
+        var validated = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
+        var contractFile = new Option<string>("--contract") { Description = "The YAML contract to check against", Required = true };
+        var validate = new Command("validate", $"Check a version against a contract, report every violation, store the result; exit code {CliApp.CheckFailed} on failure")
+        {
+            validated, contractFile,
+        };
+        validate.SetAction(app.Handler((context, ct) => ValidateAsync(context, context.Parse.GetValue(validated)!, context.Parse.GetValue(contractFile)!, ct)));
+        command.Subcommands.Add(validate);
         return command;
+    }
+
+    private static async Task<int> ProfileAsync(CommandContext context, string reference, CancellationToken cancellationToken)
+    {
+        var (version, profile) = await context.Get<DatasetService>().ProfileAsync(DatasetRef.Parse(reference), cancellationToken);
+        if (context.Json)
+        {
+            context.Console.WriteJson(profile, CairnJson.Readable.DatasetProfile);
+            return 0;
+        }
+
+        context.Console.Out.MarkupLineInterpolated($"[bold]{version.Reference}[/]: {Format.Count(profile.Rows)} rows");
+        var table = new Table().AddColumns("column", "type", "missing", "distinct", "min", "median", "max", "mean", "std", "top values");
+        foreach (var c in profile.Columns)
+        {
+            var rows = Math.Max(1, c.Count + c.Missing);
+            table.AddRow(Markup.Escape(c.Name), c.Type.ToString().ToLowerInvariant(),
+                $"{Format.Count(c.Missing)} ({(double)c.Missing / rows:P1})",
+                (c.DistinctIsExact ? "" : "~") + Format.Count(c.Distinct),
+                Value(c, c.Min), Value(c, c.Quantiles?.FirstOrDefault(q => q.Q == 0.5)?.Value), Value(c, c.Max), Value(c, c.Mean),
+                c.Std is { } std ? Format.Number(std) : "",
+                Markup.Escape(string.Join(", ", c.TopValues.Take(3).Select(v => $"{v.Value} ({(double)v.Count / rows:P0})"))));
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
+    }
+
+    private static string Value(Cairn.Core.Statistics.ColumnProfile column, double? value) => value is not { } v
+        ? ""
+        : column.Type == ColumnType.DateTime
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)(v * 1000)).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)
+            : Format.Number(v);
+
+    private static async Task<int> DiffAsync(CommandContext context, string from, string to, bool failOnDrift, CancellationToken cancellationToken)
+    {
+        var diff = await context.Get<DatasetService>().DiffAsync(DatasetRef.Parse(from), DatasetRef.Parse(to), cancellationToken);
+        var exit = failOnDrift && diff.Drift.Drifted ? CliApp.CheckFailed : 0;
+        if (context.Json)
+        {
+            context.Console.WriteJson(diff, CairnJson.Readable.DatasetDiff);
+            return exit;
+        }
+
+        var console = context.Console.Out;
+        console.MarkupLineInterpolated($"[bold]{diff.From}[/] → [bold]{diff.To}[/]: rows {Format.Count(diff.FromRows)} → {Format.Count(diff.ToRows)} ({diff.ToRows - diff.FromRows:+#,0;-#,0;0})");
+        if (diff.Schema.Count == 0)
+        {
+            console.MarkupLine("Schema: unchanged");
+        }
+        else
+        {
+            var changes = new Table().AddColumns("column", "change", "before", "after");
+            foreach (var c in diff.Schema)
+            {
+                changes.AddRow(Markup.Escape(c.Column), c.Change, Markup.Escape(c.Before ?? "-"), Markup.Escape(c.After ?? "-"));
+            }
+
+            console.Write(changes);
+        }
+
+        var drift = new Table().AddColumns("column", "method", "score", "threshold", "drift");
+        foreach (var c in diff.Drift.Columns)
+        {
+            var method = c.Method.ToString() + (c.Exact ? "" : " (sketch)");
+            drift.AddRow(Markup.Escape(c.Column), method, Format.Number(c.Score) + (c.ErrorBound is { } e ? $" ±{Format.Number(e)}" : ""), Format.Number(c.Threshold),
+                c.Drifted ? "[red]yes[/]" : "[green]no[/]");
+        }
+
+        foreach (var (column, reason) in diff.Drift.Skipped)
+        {
+            drift.AddRow(Markup.Escape(column), "-", "-", "-", Markup.Escape(reason));
+        }
+
+        console.Write(drift);
+        console.MarkupLine(diff.Drift.Drifted
+            ? $"[red]Dataset drift[/]: {diff.Drift.DriftedShare:P0} of columns drifted (threshold {Cairn.Core.Statistics.DriftDetector.DatasetDriftShare:P0})."
+            : $"[green]No dataset drift[/]: {diff.Drift.DriftedShare:P0} of columns drifted (threshold {Cairn.Core.Statistics.DriftDetector.DatasetDriftShare:P0}).");
+        return exit;
+    }
+
+    private static async Task<int> InferContractAsync(CommandContext context, string reference, string? output, CancellationToken cancellationToken)
+    {
+        var yaml = (await context.Get<DatasetService>().InferContractAsync(DatasetRef.Parse(reference), cancellationToken)).ToYaml();
+        if (output is null)
+        {
+            context.Console.RawOut.Write(yaml);
+            context.Console.RawOut.Flush();
+            return 0;
+        }
+
+        var path = context.ResolvePath(output);
+        if (File.Exists(path))
+        {
+            throw new CairnException(ErrorCode.Conflict, $"'{path}' already exists; remove it or choose another file.");
+        }
+
+        await File.WriteAllTextAsync(path, yaml, cancellationToken);
+        context.Console.Out.MarkupLineInterpolated($"[green]Wrote[/] {path}: edit it, then run: cairn datasets validate {reference} --contract {output}");
+        return 0;
+    }
+
+    private static async Task<int> ValidateAsync(CommandContext context, string reference, string contractFile, CancellationToken cancellationToken)
+    {
+        var path = context.ResolvePath(contractFile);
+        if (!File.Exists(path))
+        {
+            throw CairnException.NotFound($"Contract file '{path}' does not exist. Write one with: cairn datasets contract infer {reference} -o {contractFile}");
+        }
+
+        var report = await context.Get<DatasetService>().ValidateAsync(DatasetRef.Parse(reference), await File.ReadAllTextAsync(path, cancellationToken), cancellationToken);
+        var exit = report.Passed ? 0 : CliApp.CheckFailed;
+        if (context.Json)
+        {
+            context.Console.WriteJson(report, CairnJson.Readable.ValidationReport);
+            return exit;
+        }
+
+        var console = context.Console.Out;
+        if (report.Passed)
+        {
+            console.MarkupLineInterpolated($"[green]Passed[/]: {report.Dataset}@{report.Version} ({Format.Count(report.Rows)} rows) meets every rule of {contractFile}.");
+            return exit;
+        }
+
+        var table = new Table().AddColumns("column", "rule", "count", "problem", "examples");
+        foreach (var v in report.Violations)
+        {
+            table.AddRow(Markup.Escape(v.Column ?? "(table)"), v.Rule, Format.Count(v.Count), Markup.Escape(v.Message), Markup.Escape(string.Join("; ", v.Examples.Take(3))));
+        }
+
+        console.MarkupLineInterpolated($"[red]Failed[/]: {report.Dataset}@{report.Version} broke {report.Violations.Count} rule(s) of {contractFile}:");
+        console.Write(table);
+        return exit;
     }
 
     private static Dictionary<string, string> ParseTags(string[] tags)

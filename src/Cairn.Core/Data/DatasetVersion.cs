@@ -28,6 +28,9 @@ public sealed record DatasetVersion(
     /// <summary>Its tags.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The artifact holding its profile, once profiled.</summary>
+    public ContentHash? ProfileHash { get; init; }
+
     /// <summary>The reference people type: <c>name@version</c>.</summary>
     public string Reference => $"{Name}@{Version}";
 }

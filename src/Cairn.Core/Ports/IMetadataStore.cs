@@ -56,6 +56,15 @@ public interface IMetadataStore
     /// <summary>A dataset's versions, newest first.</summary>
     Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>Records the artifact holding a version's profile.</summary>
+    Task SetDatasetProfileAsync(string name, int version, ContentHash profile, string actor, CancellationToken cancellationToken);
+
+    /// <summary>Records the result of validating a version against a contract; returns it as stored (with its time and author).</summary>
+    Task<ValidationReport> AddDatasetValidationAsync(ValidationReport report, string actor, CancellationToken cancellationToken);
+
+    /// <summary>A version's validations, newest first.</summary>
+    Task<IReadOnlyList<ValidationReport>> ListDatasetValidationsAsync(string name, int version, CancellationToken cancellationToken);
+
     /// <summary>Creates an experiment; a taken name is <see cref="ErrorCode.AlreadyExists"/>.</summary>
     Task<Experiment> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyDictionary<string, string> tags, string actor, CancellationToken cancellationToken);
 

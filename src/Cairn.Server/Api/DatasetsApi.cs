@@ -25,6 +25,21 @@ internal static class DatasetsApi
             var (found, content) = await service.OpenAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct);
             return Results.Stream(content, "text/csv", fileDownloadName: Path.GetFileName(found.Source));
         }).WithSummary("Downloads a version's file; its content is verified against its hash as it is sent.");
+        datasets.MapGet("/{name}/versions/{version:int}/profile", async (string name, int version, DatasetService service, CancellationToken ct) =>
+            (await service.ProfileAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct)).Profile)
+            .WithSummary("The version's profile (computed on first request, then stored): per column counts, distinct, quantiles, histogram, top values and sketches.");
+        datasets.MapGet("/{name}/diff", (string name, int from, int to, DatasetService service, CancellationToken ct) =>
+            service.DiffAsync(new DatasetRef(Names.Validate(name, "dataset"), from), new DatasetRef(name, to), ct))
+            .WithSummary("Schema changes, row counts and per-column drift from version ?from= (the reference) to ?to=.");
+        datasets.MapGet("/{name}/versions/{version:int}/validations", (string name, int version, DatasetService service, CancellationToken ct) =>
+            service.ListValidationsAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct))
+            .WithSummary("The version's validations against contracts, newest first.");
+        datasets.MapPost("/{name}/versions/{version:int}/validations", async (string name, int version, HttpRequest request, DatasetService service, CancellationToken ct) =>
+        {
+            using var body = new StreamReader(request.Body);
+            var contract = await body.ReadToEndAsync(ct);
+            return await service.ValidateAsync(new DatasetRef(Names.Validate(name, "dataset"), version), contract, ct);
+        }).WithSummary("Validates the version against the YAML contract in the body, stores and returns the result (every violation; passed is false on any).");
         datasets.MapPost("/{name}/versions", async (string name, string? file, string? message, HttpContext http, DatasetService service,
             CairnServerOptions options) =>
         {
