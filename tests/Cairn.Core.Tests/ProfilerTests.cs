@@ -135,6 +135,24 @@ public sealed class ProfilerTests
     }
 
     [Fact]
+    public void Profile_OfALoadedTable_MatchesTheProfileOfItsFile()
+    {
+        var csv = Table(2000);
+        var schema = Infer(csv);
+        var fromFile = Profile(csv, schema, 1);
+
+        var fromTable = Profiler.Profile(Cairn.Core.Data.Table.Load(CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(csv))), schema), schema);
+
+        Assert.Equal(fromFile.Rows, fromTable.Rows);
+        foreach (var (file, table) in fromFile.Columns.Zip(fromTable.Columns))
+        {
+            Assert.Equal((file.Count, file.Missing, file.Distinct), (table.Count, table.Missing, table.Distinct));
+            Assert.Equal(file.Mean ?? 0, table.Mean ?? 0, tolerance: 1e-4 * Math.Abs(file.Mean ?? 1));
+            Assert.Equal(file.TopValues.Select(v => v.Count), table.TopValues.Select(v => v.Count));
+        }
+    }
+
+    [Fact]
     public void Profile_AValueThatBreaksTheSchema_NamesRowAndColumn()
     {
         var schema = Infer("a,b\n1,x\n2,y\n");

@@ -98,6 +98,26 @@ public sealed class Profiler
         return new DatasetProfile(profilers[0].Rows, columns);
     }
 
+    /// <summary>Profiles an in-memory table (a window of live traffic, a loaded version) column by column, in parallel.</summary>
+    public static DatasetProfile Profile(Table table, TableSchema schema, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(schema);
+        var columns = new ColumnProfile[schema.Columns.Count];
+        Parallel.For(0, columns.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var column = table[schema.Columns[i].Name];
+            var accumulator = new ColumnAccumulator(column.Name, schema.Columns[i].Type);
+            for (var row = 0; row < table.RowCount; row++)
+            {
+                accumulator.Observe(column, row);
+            }
+
+            columns[i] = accumulator.ToProfile();
+        });
+        return new DatasetProfile(table.RowCount, columns);
+    }
+
     /// <summary>Observes the reader's current record.</summary>
     public void Observe(CsvReader reader)
     {
@@ -194,34 +214,68 @@ public sealed class Profiler
             if (MissingValues.IsMissing(value))
             {
                 _missing++;
-                return;
             }
-
-            if (_numeric)
+            else if (_numeric)
             {
-                var number = type == ColumnType.DateTime ? ParseDateTime(value, row) : ParseNumber(value, row);
-                _moments.Add(number);
-                _quantiles.Add(number);
-                if (_frequentNumbers is { } frequent)
-                {
-                    frequent.Add(number);
-                    _frequentNumbers = frequent.IsExact ? frequent : null;
-                }
-
-                _distinct.Add(number);
-                return;
+                AddNumber(type == ColumnType.DateTime ? ParseDateTime(value, row) : ParseNumber(value, row));
             }
-
-            _distinct.Add(XxHash3.HashToUInt64(value));
-            if (type == ColumnType.Boolean)
+            else if (type == ColumnType.Boolean)
             {
-                _frequentText.Add(SchemaInference.TryParseBoolean(value, out var flag)
-                    ? flag ? "true" : "false"
+                AddFlag(SchemaInference.TryParseBoolean(value, out var flag)
+                    ? flag
                     : throw CairnException.Invalid($"Row {row}, column '{name}': '{Encoding.UTF8.GetString(value)}' is not a boolean value."));
-                return;
+            }
+            else
+            {
+                _distinct.Add(XxHash3.HashToUInt64(value));
+                _frequentText.AddText(value);
+            }
+        }
+
+        // One cell of an in-memory table: numbers (booleans as 0/1) with NaN for missing, text with null.
+        public void Observe(TableColumn column, int row)
+        {
+            switch (column)
+            {
+                case NumericColumn { Values: var values } when float.IsNaN(values[row]):
+                case StringColumn { Values: var texts } when texts[row] is null:
+                    _missing++;
+                    break;
+                case NumericColumn { Values: var values } when type == ColumnType.Boolean:
+                    AddFlag(values[row] != 0);
+                    break;
+                case NumericColumn { Values: var values }:
+                    AddNumber(values[row]);
+                    break;
+                case StringColumn { Values: var texts } when type == ColumnType.DateTime:
+                    AddNumber(ParseDateTime(Encoding.UTF8.GetBytes(texts[row]!), row + 1));
+                    break;
+                case StringColumn { Values: var texts }:
+                    var text = texts[row]!;
+                    Span<byte> utf8 = stackalloc byte[256];
+                    _distinct.Add(XxHash3.HashToUInt64(Encoding.UTF8.TryGetBytes(text, utf8, out var written) ? utf8[..written] : Encoding.UTF8.GetBytes(text)));
+                    _frequentText.Add(text);
+                    break;
+            }
+        }
+
+        private void AddNumber(double number)
+        {
+            _moments.Add(number);
+            _quantiles.Add(number);
+            if (_frequentNumbers is { } frequent)
+            {
+                frequent.Add(number);
+                _frequentNumbers = frequent.IsExact ? frequent : null;
             }
 
-            _frequentText.AddText(value);
+            _distinct.Add(number);
+        }
+
+        private void AddFlag(bool flag)
+        {
+            _distinct.Add(flag ? 1.0 : 0.0);
+            _frequentText.Add(flag ? "true" : "false");
         }
 
         public void Merge(ColumnAccumulator other)
