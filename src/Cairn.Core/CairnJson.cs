@@ -17,7 +17,7 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<ColumnType>), typeof(LowercaseEnumConverter<TaskKind>),
         typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>), typeof(LowercaseEnumConverter<LifecycleStage>),
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
-        typeof(LowercaseEnumConverter<DriftMethod>),
+        typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,

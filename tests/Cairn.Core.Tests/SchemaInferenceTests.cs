@@ -30,6 +30,28 @@ public sealed class SchemaInferenceTests
     }
 
     [Fact]
+    public void Infer_Roles_FromNamesAndValues()
+    {
+        var rows = string.Join("\n", Enumerable.Range(1, 3000).Select(i => $"{i},{i % 7},u{i},2024-01-{(i % 28) + 1:00},{i % 2},{i % 5}"));
+        var schema = Infer($"customer_id,store_id,userId,when,label,score\n{rows}\n");
+
+        Assert.Equal(
+            [ColumnRole.Id, ColumnRole.Feature, ColumnRole.Id, ColumnRole.Timestamp, ColumnRole.Label, ColumnRole.Feature],
+            schema.Columns.Select(c => c.Role));
+        Assert.Equal(ColumnRole.Feature, Infer("id,x\n1,a\n1,b\n").Columns[0].Role);
+    }
+
+    [Fact]
+    public void Infer_DistinctCounts_AreExactWhenFewAndEstimatedWhenMany()
+    {
+        var many = string.Join("\n", Enumerable.Range(0, 50_000).Select(i => $"{i * 0.5},{(i % 3 == 0 ? "a" : "b")}"));
+        var schema = Infer($"x,k\n{many}\n");
+
+        Assert.InRange(schema.Columns[0].DistinctCount, 50_000 * 0.95, 50_000 * 1.05);
+        Assert.Equal(2, schema.Columns[1].DistinctCount);
+    }
+
+    [Fact]
     public void Infer_MissingValues_MakeAColumnNullableWithoutChangingItsType()
     {
         var schema = Infer("age,job\n39,clerk\n?,?\n,manager\nNA,clerk\n");

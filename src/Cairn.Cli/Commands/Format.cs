@@ -30,7 +30,7 @@ internal static class Format
 
     public static Table SchemaTable(TableSchema schema)
     {
-        var table = new Table().AddColumns("column", "type", "nullable", "missing", "distinct", "levels");
+        var table = new Table().AddColumns("column", "type", "role", "nullable", "missing", "distinct", "levels");
         foreach (var column in schema.Columns)
         {
             var levels = column.Categories is { } categories
@@ -39,6 +39,7 @@ internal static class Format
             table.AddRow(
                 Markup.Escape(column.Name),
                 column.Type.ToString().ToLowerInvariant(),
+                column.Role.ToString().ToLowerInvariant(),
                 column.Nullable ? "yes" : "no",
                 Count(column.MissingCount),
                 Count(column.DistinctCount),

@@ -19,6 +19,22 @@ public enum ColumnType
     DateTime,
 }
 
+/// <summary>What a column is for, as inferred from its name and values; training and monitoring read it as a default.</summary>
+public enum ColumnRole
+{
+    /// <summary>An input to a model.</summary>
+    Feature,
+
+    /// <summary>What a model predicts (named label, target, class, y or outcome).</summary>
+    Label,
+
+    /// <summary>Identifies a row: named like an id and never repeated or missing.</summary>
+    Id,
+
+    /// <summary>When the row happened: a date-time column.</summary>
+    Timestamp,
+}
+
 /// <summary>One column of an inferred schema.</summary>
 /// <param name="Name">The header name.</param>
 /// <param name="Type">The inferred type.</param>
@@ -32,7 +48,11 @@ public sealed record ColumnSchema(
     bool Nullable,
     long MissingCount,
     long DistinctCount,
-    IReadOnlyList<string>? Categories = null);
+    IReadOnlyList<string>? Categories = null)
+{
+    /// <summary>What the column is for.</summary>
+    public ColumnRole Role { get; init; }
+}
 
 /// <summary>The inferred schema of a table: its columns in file order.</summary>
 public sealed record TableSchema(IReadOnlyList<ColumnSchema> Columns)

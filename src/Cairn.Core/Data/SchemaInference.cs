@@ -162,7 +162,26 @@ public sealed class SchemaInference
                 ? [.. _distinct.Values.Order(StringComparer.Ordinal)]
                 : null;
             var distinct = _distinctOverflow ? Math.Max(_approximateDistinct.Estimate(), _distinct.Count) : _distinct.Count;
-            return new ColumnSchema(name, type, _missing > 0, _missing, distinct, categories);
+            return new ColumnSchema(name, type, _missing > 0, _missing, distinct, categories) { Role = InferRole(name, type, distinct) };
+        }
+
+        private ColumnRole InferRole(string name, ColumnType type, long distinct)
+        {
+            if (type == ColumnType.DateTime)
+            {
+                return ColumnRole.Timestamp;
+            }
+
+            var lower = name.ToLowerInvariant();
+            if (lower is "label" or "target" or "class" or "y" or "outcome")
+            {
+                return ColumnRole.Label;
+            }
+
+            // Id-like names whose values never repeat (within the distinct estimate's error when there are many).
+            var idName = lower is "id" or "uuid" or "key" || lower.EndsWith("_id", StringComparison.Ordinal) || (name.EndsWith("Id", StringComparison.Ordinal) && name.Length > 2);
+            var unique = _missing == 0 && _present > 0 && (_distinctOverflow ? distinct >= _present * (1 - (3 * HyperLogLog.StandardError)) : distinct == _present);
+            return idName && unique && type is ColumnType.Numeric or ColumnType.Text or ColumnType.Categorical ? ColumnRole.Id : ColumnRole.Feature;
         }
 
         private ColumnType InferType()
