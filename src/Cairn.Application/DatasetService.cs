@@ -227,6 +227,71 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         return await store.ListDatasetValidationsAsync(version.Name, version.Version, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Splits a version's rows deterministically; with <paramref name="folder"/>, writes each part's rows (in file
+    /// order, header first) to train.csv, validation.csv and test.csv there, none of which may exist yet.
+    /// </summary>
+    public async Task<(DatasetVersion Version, IReadOnlyDictionary<SplitPart, long> Counts, IReadOnlyList<string> Files)> SplitAsync(
+        DatasetRef reference, DataSplit split, int seed, string? folder, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        var parts = split.Assign(await LoadAsync(version, cancellationToken).ConfigureAwait(false), version.Schema, seed);
+        var counts = Enum.GetValues<SplitPart>().ToDictionary(p => p, p => (long)parts.Count(x => x == p));
+        if (folder is null)
+        {
+            return (version, counts, []);
+        }
+
+        Directory.CreateDirectory(folder);
+        var targets = new[] { SplitPart.Train, SplitPart.Validation, SplitPart.Test }.Where(p => counts[p] > 0)
+            .ToDictionary(p => p, p => Path.Combine(folder, $"{p.ToString().ToLowerInvariant()}.csv"));
+        if (targets.Values.FirstOrDefault(File.Exists) is { } taken)
+        {
+            throw new CairnException(ErrorCode.Conflict, $"'{taken}' already exists; choose another folder or remove it.");
+        }
+
+        var writers = targets.ToDictionary(t => t.Key, t => new StreamWriter(t.Value + ".partial", false, new UTF8Encoding(false), 1 << 16));
+        try
+        {
+            await using (var stream = await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false))
+            {
+                using var reader = CsvReader.Open(stream);
+                foreach (var writer in writers.Values)
+                {
+                    writer.Write(CsvWriter.Record(reader.Header));
+                }
+
+                var row = 0;
+                while (reader.TryRead(out var record))
+                {
+                    if (writers.TryGetValue(parts[row++], out var writer))
+                    {
+                        writer.Write(CsvWriter.Record(record));
+                    }
+                }
+
+                await stream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var (part, writer) in writers)
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+                File.Move(targets[part] + ".partial", targets[part]);
+            }
+
+            return (version, counts, [.. targets.Values]);
+        }
+        finally
+        {
+            foreach (var (part, writer) in writers)
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+                File.Delete(targets[part] + ".partial");
+            }
+        }
+    }
+
     /// <summary>Loads a version's rows from the artifact store, verifying its content hash.</summary>
     public async Task<Table> LoadAsync(DatasetVersion version, CancellationToken cancellationToken)
     {

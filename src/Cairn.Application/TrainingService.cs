@@ -60,6 +60,16 @@ public sealed class TrainingService(IMetadataStore store, IArtifactStore artifac
                 ["rows.train"] = plan.TrainRows.Count.ToString(CultureInfo.InvariantCulture),
                 ["rows.test"] = plan.TestRows.Count.ToString(CultureInfo.InvariantCulture),
             };
+            if (plan.ValidationRows.Count > 0)
+            {
+                parameters["rows.validation"] = plan.ValidationRows.Count.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (plan.RowsNotPlaced > 0)
+            {
+                parameters["rows.not_placed"] = plan.RowsNotPlaced.ToString(CultureInfo.InvariantCulture);
+            }
+
             var completion = new RunCompletion(
                 parameters,
                 [.. model.Metrics.Select(m => new Metric(m.Key, m.Value, 0, endedAt))],

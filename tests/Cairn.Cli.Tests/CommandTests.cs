@@ -87,6 +87,27 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DatasetsSplit_ByHash_WritesTheParts_AndKeepsRowsInTheirPartAcrossVersions()
+    {
+        var path = _cairn.WriteFile("people.csv", "id,note\n" + string.Concat(Enumerable.Range(0, 300).Select(i => $"p{i},\"says \"\"hi\"\", {i}\"\n")));
+        await _cairn.RunOkAsync("datasets", "add", "people.csv", "--name", "people");
+        File.AppendAllText(path, string.Concat(Enumerable.Range(300, 100).Select(i => $"p{i},x\n")));
+        await _cairn.RunOkAsync("datasets", "add", "people.csv", "--name", "people");
+
+        var first = (await _cairn.RunOkAsync("datasets", "split", "people@1", "--method", "hash", "--column", "id", "--test", "0.25", "-o", "v1", "--json")).Json;
+        await _cairn.RunOkAsync("datasets", "split", "people@2", "--method", "hash", "--column", "id", "--test", "0.25", "-o", "v2");
+
+        var test1 = File.ReadAllLines(first.GetProperty("file.test").GetString()!).Skip(1).Select(l => l.Split(',')[0]).ToHashSet();
+        var test2 = File.ReadAllLines(Path.Combine(_cairn.WorkingDirectory, "v2", "test.csv")).Skip(1).Select(l => l.Split(',')[0]).ToHashSet();
+        Assert.Equal(300, int.Parse(first.GetProperty("train").GetString()!) + int.Parse(first.GetProperty("test").GetString()!));
+        Assert.Subset(test2, test1);
+        Assert.Equal(test1, test2.Where(id => int.Parse(id[1..]) < 300).ToHashSet());
+        Assert.Contains("\"says \"\"hi\"\", 0\"", File.ReadAllText(Path.Combine(_cairn.WorkingDirectory, "v1", test1.Contains("p0") ? "test.csv" : "train.csv")));
+        Assert.Equal(4, (await _cairn.RunAsync("datasets", "split", "people@1", "--method", "hash", "--column", "id", "-o", "v1")).ExitCode);
+        Assert.Equal(2, (await _cairn.RunAsync("datasets", "split", "people@1", "--method", "time")).ExitCode);
+    }
+
+    [Fact]
     public async Task DatasetsLogAndGet_ShowLineageMessagesAndTags_AndRestoreTheExactFile()
     {
         var path = _cairn.WriteFile("sales.csv", "x,kind\n1,a\n2,b\n");

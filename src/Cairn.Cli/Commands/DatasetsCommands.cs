@@ -7,7 +7,7 @@ using Table = Spectre.Console.Table;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn datasets add | list | show | log | get | profile | diff | contract infer | validate</c>.</summary>
+/// <summary><c>cairn datasets add | list | show | log | get | profile | diff | split | contract infer | validate</c>.</summary>
 internal static class DatasetsCommands
 {
     public static Command Create(CliApp app)
@@ -69,6 +69,22 @@ internal static class DatasetsCommands
         diff.SetAction(app.Handler((context, ct) => DiffAsync(context, context.Parse.GetValue(from)!, context.Parse.GetValue(to)!, context.Parse.GetValue(failOnDrift), ct)));
         command.Subcommands.Add(diff);
 
+        var splitted = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
+        var method = new Option<string>("--method") { Description = "random (seeded), hash (by --column, stable across versions) or time (by --column)", DefaultValueFactory = _ => "random" };
+        var splitColumn = new Option<string?>("--column") { Description = "The id column (hash) or timestamp column (time)" };
+        var testShare = new Option<double>("--test") { Description = "The share of rows for test", DefaultValueFactory = _ => 0.2 };
+        var validationShare = new Option<double>("--validation") { Description = "The share of rows for validation", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "The seed (random and hash methods)", DefaultValueFactory = _ => 42 };
+        var splitOutput = new Option<string?>("--output", "-o") { Description = "Write train.csv, validation.csv and test.csv into this folder" };
+        var split = new Command("split", "Split a version into train, validation and test deterministically; print the counts or write the parts")
+        {
+            splitted, method, splitColumn, testShare, validationShare, seed, splitOutput,
+        };
+        split.SetAction(app.Handler((context, ct) => SplitAsync(context, context.Parse.GetValue(splitted)!, context.Parse.GetValue(method)!,
+            context.Parse.GetValue(splitColumn), context.Parse.GetValue(testShare), context.Parse.GetValue(validationShare), context.Parse.GetValue(seed),
+            context.Parse.GetValue(splitOutput), ct)));
+        command.Subcommands.Add(split);
+
         var contracted = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
         var contractOutput = new Option<string?>("--output", "-o") { Description = "Write the contract to this file (default: print it)" };
         var infer = new Command("infer", "Write an editable YAML contract that the version passes as it is") { contracted, contractOutput };
@@ -84,6 +100,38 @@ internal static class DatasetsCommands
         validate.SetAction(app.Handler((context, ct) => ValidateAsync(context, context.Parse.GetValue(validated)!, context.Parse.GetValue(contractFile)!, ct)));
         command.Subcommands.Add(validate);
         return command;
+    }
+
+    private static async Task<int> SplitAsync(CommandContext context, string reference, string method, string? column, double test, double validation, int seed,
+        string? output, CancellationToken cancellationToken)
+    {
+        if (!Enum.TryParse<SplitMethod>(method, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || method.All(char.IsDigit))
+        {
+            throw CairnException.Invalid($"--method is '{method}'; use random, hash or time.");
+        }
+
+        var (version, counts, files) = await context.Get<DatasetService>().SplitAsync(DatasetRef.Parse(reference), new DataSplit(parsed, test, validation, column), seed,
+            output is null ? null : context.ResolvePath(output), cancellationToken);
+        var result = counts.ToDictionary(c => c.Key.ToString().ToLowerInvariant(), c => c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        for (var i = 0; i < files.Count; i++)
+        {
+            result[$"file.{Path.GetFileNameWithoutExtension(files[i])}"] = files[i];
+        }
+
+        if (context.Json)
+        {
+            context.Console.WriteJson(result, CairnJson.Readable.DictionaryStringString);
+            return 0;
+        }
+
+        context.Console.Out.MarkupLineInterpolated(
+            $"{version.Reference} split by {parsed.ToString().ToLowerInvariant()}: train {Format.Count(counts[SplitPart.Train])}, validation {Format.Count(counts[SplitPart.Validation])}, test {Format.Count(counts[SplitPart.Test])}, not placed {Format.Count(counts[SplitPart.Excluded])}");
+        foreach (var file in files)
+        {
+            context.Console.Out.MarkupLineInterpolated($"  [green]Wrote[/] {file}");
+        }
+
+        return 0;
     }
 
     private static async Task<int> ProfileAsync(CommandContext context, string reference, CancellationToken cancellationToken)

@@ -21,6 +21,12 @@ public sealed record TrainingPlan(
     IReadOnlyList<int> TestRows,
     int RowsWithoutLabel)
 {
+    /// <summary>Rows set aside for tuning: neither trained on nor evaluated on.</summary>
+    public IReadOnlyList<int> ValidationRows { get; init; } = [];
+
+    /// <summary>Labelled rows the split could not place (a missing id or timestamp).</summary>
+    public int RowsNotPlaced { get; init; }
+
     /// <summary>Checks the spec against the data and plans the run; every problem is reported at once.</summary>
     public static TrainingPlan Create(TrainingSpec spec, DatasetVersion dataset, Table data)
     {
@@ -41,6 +47,8 @@ public sealed record TrainingPlan(
             problems.Add($"column '{name}' named in the spec is not in {dataset.Reference}");
         }
 
+        problems.AddRange(spec.Split.Problems(schema).Where(p => p.StartsWith("split column", StringComparison.Ordinal)));
+
         var (features, excluded) = ChooseFeatures(spec, schema, problems);
         var labels = LabelValues(data[spec.Label], labelColumn);
         var classes = spec.Task == TaskKind.Regression ? null : OrderClasses(labels, labelColumn, spec, dataset, problems);
@@ -54,14 +62,23 @@ public sealed record TrainingPlan(
             throw CairnException.Invalid($"Cannot train on {dataset.Reference}:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
         }
 
-        var (train, test, unlabeled) = Split(labels, classes is null ? null : labels, spec.Split.TestFraction, spec.Seed);
+        // A random split is stratified by class; every method leaves out unlabelled rows.
+        var strata = classes is null ? [.. labels.Select(l => l is null ? null : string.Empty)] : labels;
+        var parts = spec.Split.Assign(data, schema, spec.Seed, strata);
+        List<int> Rows(SplitPart part) => [.. Enumerable.Range(0, parts.Length).Where(r => parts[r] == part)];
+        var (train, validation, test) = (Rows(SplitPart.Train), Rows(SplitPart.Validation), Rows(SplitPart.Test));
+        var unlabeled = labels.Count(l => l is null);
         if (train.Count < 2 || test.Count < 1)
         {
             throw CairnException.Invalid(
                 $"{dataset.Reference} has too few labelled rows ({train.Count + test.Count}) to hold out {spec.Split.TestFraction:P0} for evaluation.");
         }
 
-        return new TrainingPlan(labelColumn, spec.Task, features, classes, excluded, train, test, unlabeled);
+        return new TrainingPlan(labelColumn, spec.Task, features, classes, excluded, train, test, unlabeled)
+        {
+            ValidationRows = validation,
+            RowsNotPlaced = parts.Count(p => p == SplitPart.Excluded) - unlabeled,
+        };
     }
 
     /// <summary>The label of every row of <paramref name="data"/> as text (null when missing), the form classes are named in.</summary>
@@ -160,44 +177,5 @@ public sealed record TrainingPlan(
         }
 
         return distinct;
-    }
-
-    // A seeded, stratified shuffle: each class keeps its share in both parts.
-    private static (List<int> Train, List<int> Test, int Unlabeled) Split(string?[] labels, string?[]? strata, double testFraction, int seed)
-    {
-        var random = new Random(seed);
-        var groups = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
-        var unlabeled = 0;
-        for (var row = 0; row < labels.Length; row++)
-        {
-            if (labels[row] is null)
-            {
-                unlabeled++;
-                continue;
-            }
-
-            var key = strata?[row] ?? string.Empty;
-            if (!groups.TryGetValue(key, out var rows))
-            {
-                groups[key] = rows = [];
-            }
-
-            rows.Add(row);
-        }
-
-        var train = new List<int>();
-        var test = new List<int>();
-        foreach (var rows in groups.Values)
-        {
-            var shuffled = rows.ToArray();
-            random.Shuffle(shuffled);
-            var testCount = (int)Math.Round(shuffled.Length * testFraction, MidpointRounding.AwayFromZero);
-            test.AddRange(shuffled.AsSpan(0, testCount));
-            train.AddRange(shuffled.AsSpan(testCount));
-        }
-
-        train.Sort();
-        test.Sort();
-        return (train, test, unlabeled);
     }
 }

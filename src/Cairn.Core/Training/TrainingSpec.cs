@@ -7,10 +7,6 @@ using YamlDotNet.Serialization.NamingConventions;
 
 namespace Cairn.Core.Training;
 
-/// <summary>How rows are held out for evaluation.</summary>
-/// <param name="TestFraction">The share of rows held out, in (0, 1).</param>
-public sealed record SplitSpec(double TestFraction = 0.2);
-
 /// <summary>A validated training request: what to learn from which data, with which trainer and settings.</summary>
 public sealed record TrainingSpec
 {
@@ -46,8 +42,8 @@ public sealed record TrainingSpec
     /// <summary>The positive class of a binary task; by default the second of the two classes in sorted order.</summary>
     public string? PositiveClass { get; init; }
 
-    /// <summary>The hold-out split.</summary>
-    public SplitSpec Split { get; init; } = new();
+    /// <summary>The train/validation/test split.</summary>
+    public DataSplit Split { get; init; } = new();
 
     /// <summary>The seed for the split and the trainer, so a run is reproducible.</summary>
     public int Seed { get; init; } = 42;
@@ -65,8 +61,12 @@ public sealed record TrainingSpec
             ["task"] = Task.ToString().ToLowerInvariant(),
             ["trainer"] = Trainer,
             ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
-            ["split.test_fraction"] = Split.TestFraction.ToString("R", CultureInfo.InvariantCulture),
         };
+        foreach (var (key, value) in Split.ToParams())
+        {
+            result[key] = value;
+        }
+
         foreach (var (key, value) in Hyperparameters)
         {
             result[$"hp.{key}"] = value.ToString("R", CultureInfo.InvariantCulture);
@@ -184,11 +184,14 @@ public sealed record TrainingSpec
                 problems.Add($"trainer '{trainer}' does not do multiclass; use lightgbm");
             }
 
-            var fraction = Split?.TestFraction ?? 0.2;
-            if (!(fraction > 0 && fraction < 1))
+            var method = SplitMethod.Random;
+            if (Split?.Method is { } methodName && (!Enum.TryParse(methodName, ignoreCase: true, out method) || !Enum.IsDefined(method) || methodName.All(char.IsDigit)))
             {
-                problems.Add($"'split.test_fraction' is {fraction.ToString(CultureInfo.InvariantCulture)}; it must be between 0 and 1");
+                problems.Add($"'split.method' is '{methodName}'; use random, hash or time");
             }
+
+            var split = new DataSplit(method, Split?.TestFraction ?? 0.2, Split?.ValidationFraction ?? 0, Split?.Column);
+            problems.AddRange(split.Problems(null));
 
             if (Features is { Count: 0 })
             {
@@ -215,7 +218,7 @@ public sealed record TrainingSpec
                 Features = Features,
                 Ignore = Ignore ?? [],
                 PositiveClass = PositiveClass,
-                Split = new SplitSpec(fraction),
+                Split = split,
                 Seed = Seed ?? 42,
                 RunName = Name,
             };
@@ -224,6 +227,12 @@ public sealed record TrainingSpec
 
     private sealed class SplitDocument
     {
+        public string? Method { get; set; }
+
         public double? TestFraction { get; set; }
+
+        public double? ValidationFraction { get; set; }
+
+        public string? Column { get; set; }
     }
 }
