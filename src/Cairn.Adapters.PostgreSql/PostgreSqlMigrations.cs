@@ -222,9 +222,11 @@ internal static class PostgreSqlMigrations
                 FOREIGN KEY (dataset, version) REFERENCES dataset_versions(dataset, version)
             );
             """),
-        (12, "dataset profiles and validations", """
-            -- A version's profile is a JSON artifact; its hash is recorded once computed.
+        (12, "dataset profiles, validations and folders", """
+            -- A version's profile is a JSON artifact; its hash is recorded once computed. A folder version's
+            -- content hash is its manifest's.
             ALTER TABLE dataset_versions ADD COLUMN profile_hash TEXT;
+            ALTER TABLE dataset_versions ADD COLUMN format TEXT NOT NULL DEFAULT 'csv';
 
             -- Every validation of a version against a contract, with its verdict and every violation found.
             CREATE TABLE dataset_validations (

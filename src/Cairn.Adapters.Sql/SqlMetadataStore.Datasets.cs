@@ -9,7 +9,7 @@ namespace Cairn.Adapters.Sql;
 public abstract partial class SqlMetadataStore
 {
     private const string DatasetVersionColumns =
-        "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message, profile_hash";
+        "dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message, profile_hash, format";
 
     /// <inheritdoc />
     public Task<(DatasetVersion Version, bool Created)> AddDatasetVersionAsync(NewDatasetVersion version, string actor, CancellationToken cancellationToken)
@@ -32,11 +32,12 @@ public abstract partial class SqlMetadataStore
             var number = (long)(await ScalarAsync(connection, transaction,
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset = @name", [("@name", version.Name)], cancellationToken).ConfigureAwait(false))!;
             await ExecuteAsync(connection, transaction,
-                "INSERT INTO dataset_versions (dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message) " +
-                "VALUES (@name, @version, @hash, @size, @rows, @source, @schema, @now, @parent, @message)",
+                "INSERT INTO dataset_versions (dataset, version, content_hash, size_bytes, row_count, source, schema_json, created_at, parent_version, message, format) " +
+                "VALUES (@name, @version, @hash, @size, @rows, @source, @schema, @now, @parent, @message, @format)",
                 [("@name", version.Name), ("@version", number), ("@hash", version.ContentHash.Hex), ("@size", version.SizeBytes),
                  ("@rows", version.RowCount), ("@source", version.Source), ("@schema", JsonSerializer.Serialize(version.Schema, CairnJson.Compact.TableSchema)),
-                 ("@now", now), ("@parent", number > 1 ? number - 1 : null), ("@message", version.Message)], cancellationToken).ConfigureAwait(false);
+                 ("@now", now), ("@parent", number > 1 ? number - 1 : null), ("@message", version.Message),
+                 ("@format", version.Format.ToString().ToLowerInvariant())], cancellationToken).ConfigureAwait(false);
             foreach (var (key, value) in version.Tags)
             {
                 await ExecuteAsync(connection, transaction, "INSERT INTO dataset_version_tags (dataset, version, key, value) VALUES (@name, @version, @key, @value)",
@@ -47,6 +48,7 @@ public abstract partial class SqlMetadataStore
             {
                 ParentVersion = number > 1 ? (int)number - 1 : null,
                 Message = version.Message,
+                Format = version.Format,
                 Tags = new SortedDictionary<string, string>(version.Tags.ToDictionary(), StringComparer.Ordinal),
             };
             await RecordEventAsync(connection, transaction, actor, "dataset.version_added", created.Reference,
@@ -121,6 +123,7 @@ public abstract partial class SqlMetadataStore
         ParentVersion = r.IsDBNull(8) ? null : Int(r, 8),
         Message = r.IsDBNull(9) ? null : r.GetString(9),
         ProfileHash = r.IsDBNull(10) ? null : ContentHash.Parse(r.GetString(10)),
+        Format = Enum.Parse<DatasetFormat>(r.GetString(11), ignoreCase: true),
     };
 
     /// <inheritdoc />

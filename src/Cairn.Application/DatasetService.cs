@@ -36,9 +36,14 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             throw CairnException.Invalid($"The message has {message.Length} characters; the limit is 5000.");
         }
 
+        if (Directory.Exists(path))
+        {
+            return await AddFolderAsync(path, name, message, tags, source, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!File.Exists(path))
         {
-            throw CairnException.NotFound(Directory.Exists(path) ? $"'{path}' is a folder; give a CSV file." : $"File '{path}' does not exist.");
+            throw CairnException.NotFound($"File '{path}' does not exist.");
         }
 
         // An unchanged file (same path, size and modification time) whose content this dataset already has is
@@ -51,17 +56,131 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             return (existing, false);
         }
 
-        var (stored, schema, rows) = await StoreAndInferAsync(path, cancellationToken).ConfigureAwait(false);
+        SchemaInference? inference = null;
+        var stored = await StoreAndReadAsync(path, reader =>
+        {
+            inference = new SchemaInference(reader.Header);
+            Observe(reader, inference, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
         await hashes.RememberAsync(info, stored.ContentHash, cancellationToken).ConfigureAwait(false);
 
         return await store.AddDatasetVersionAsync(
-            new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, rows, source ?? Path.GetFileName(path), schema) { Message = message, Tags = tags }, actor.Name,
-            cancellationToken).ConfigureAwait(false);
+            new NewDatasetVersion(name, stored.ContentHash, stored.SizeBytes, inference!.RowCount, source ?? Path.GetFileName(path), inference.Build())
+            {
+                Message = message,
+                Tags = tags,
+            }, actor.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A folder of CSV files with one header is one version: each file is stored by content (an unchanged one,
+    // known to the hash cache, is not hashed or stored again), the manifest of paths, sizes and hashes is the
+    // version's identity, and the schema is inferred over all files' rows in path order.
+    private async Task<(DatasetVersion Version, bool Created)> AddFolderAsync(string folder, string name, string? message, IReadOnlyDictionary<string, string> tags,
+        string? source, CancellationToken cancellationToken)
+    {
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => (Full: f, Relative: Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/')))
+            .Where(f => !f.Relative.Split('/').Any(part => part.StartsWith('.')))
+            .OrderBy(f => f.Relative, StringComparer.Ordinal)
+            .ToList();
+        var others = files.Where(f => !f.Relative.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)).Select(f => f.Relative).ToList();
+        if (others.Count > 0)
+        {
+            throw CairnException.Invalid(
+                $"'{folder}' holds files that are not CSV: {string.Join(", ", others.Take(10))}{(others.Count > 10 ? ", …" : "")}. A folder version holds CSV files only.");
+        }
+
+        if (files.Count == 0)
+        {
+            throw CairnException.Invalid($"'{folder}' has no CSV files.");
+        }
+
+        // Known, stored files need no reading at all; if every file is, the manifest may name an existing version.
+        var known = new Dictionary<string, ContentHash>(StringComparer.Ordinal);
+        foreach (var (full, relative) in files)
+        {
+            if (await hashes.LookupAsync(new FileInfo(full), cancellationToken).ConfigureAwait(false) is { } hash &&
+                await artifacts.ExistsAsync(hash, cancellationToken).ConfigureAwait(false))
+            {
+                known[relative] = hash;
+            }
+        }
+
+        if (known.Count == files.Count)
+        {
+            var manifest = DatasetManifest.Of(files.Select(f => new ManifestEntry(f.Relative, new FileInfo(f.Full).Length, known[f.Relative])));
+            if (await store.FindDatasetVersionAsync(name, manifest.Hash, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                return (existing, false);
+            }
+        }
+
+        SchemaInference? inference = null;
+        IReadOnlyList<string>? header = null;
+        var entries = new List<ManifestEntry>();
+        foreach (var (full, relative) in files)
+        {
+            void Read(IRecordReader reader)
+            {
+                header ??= reader.Header;
+                if (!reader.Header.SequenceEqual(header))
+                {
+                    throw CairnException.Invalid(
+                        $"'{relative}' has the columns {string.Join(", ", reader.Header)}; '{files[0].Relative}' has {string.Join(", ", header)}. Every file of a folder must have the same header.");
+                }
+
+                inference ??= new SchemaInference(header);
+                Observe(reader, inference, cancellationToken);
+            }
+
+            try
+            {
+                if (known.TryGetValue(relative, out var hash))
+                {
+                    using var reader = CsvReader.Open(File.OpenRead(full));
+                    Read(reader);
+                    entries.Add(new ManifestEntry(relative, new FileInfo(full).Length, hash));
+                    continue;
+                }
+
+                var stored = await StoreAndReadAsync(full, Read, cancellationToken).ConfigureAwait(false);
+                await hashes.RememberAsync(new FileInfo(full), stored.ContentHash, cancellationToken).ConfigureAwait(false);
+                entries.Add(new ManifestEntry(relative, stored.SizeBytes, stored.ContentHash));
+            }
+            catch (CairnException e) when (e.Code == ErrorCode.InvalidArgument && !e.Message.StartsWith($"'{relative}'", StringComparison.Ordinal))
+            {
+                throw CairnException.Invalid($"{relative}: {e.Message}");
+            }
+        }
+
+        var built = DatasetManifest.Of(entries);
+        var manifestBlob = await artifacts.PutAsync(new MemoryStream(built.ToBytes()), cancellationToken).ConfigureAwait(false);
+        return await store.AddDatasetVersionAsync(
+            new NewDatasetVersion(name, manifestBlob.ContentHash, entries.Sum(e => e.SizeBytes), inference!.RowCount,
+                source ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))), inference.Build())
+            {
+                Message = message,
+                Tags = tags,
+                Format = DatasetFormat.Folder,
+            }, actor.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void Observe(IRecordReader reader, SchemaInference inference, CancellationToken cancellationToken)
+    {
+        while (reader.TryRead())
+        {
+            if ((reader.RecordCount & 0xFFFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            inference.Observe(reader);
+        }
     }
 
     // One read of the file: the artifact store hashes and copies its bytes while a second thread parses the same
-    // bytes and infers their schema. A file the parser rejects stops the copy; nothing is stored or recorded.
-    private async Task<(StoredArtifact Stored, TableSchema Schema, long Rows)> StoreAndInferAsync(string path, CancellationToken cancellationToken)
+    // bytes. A file the parser rejects stops the copy; nothing is stored or recorded.
+    private async Task<StoredArtifact> StoreAndReadAsync(string path, Action<IRecordReader> read, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
@@ -71,7 +190,7 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             try
             {
                 using var reader = CsvReader.Open(fork.Secondary);
-                return SchemaInference.Infer(reader, stop.Token);
+                read(reader);
             }
             catch
             {
@@ -82,11 +201,9 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
 
         // The store sees the end of the file only once the parser has accepted all of it, so a rejected file is never stored.
         fork.EndGate = parsing;
-
-        StoredArtifact stored;
         try
         {
-            stored = await artifacts.PutAsync(fork.Primary, stop.Token).ConfigureAwait(false);
+            return await artifacts.PutAsync(fork.Primary, stop.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -99,9 +216,38 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
 
             throw;
         }
+    }
 
-        var (schema, rows) = await parsing.ConfigureAwait(false);
-        return (stored, schema, rows);
+    /// <summary>
+    /// Opens a version's rows for reading: its file, or its folder's files in manifest order. Every file is verified
+    /// against its hash as it is read to the end. Blocking (for use on a worker thread).
+    /// </summary>
+    public IRecordReader OpenRecords(DatasetVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        Stream Open(ContentHash hash) => artifacts.OpenReadAsync(hash, CancellationToken.None).GetAwaiter().GetResult();
+        if (version.Format == DatasetFormat.Csv)
+        {
+            return CsvReader.Open(Open(version.ContentHash));
+        }
+
+        var manifest = ReadManifest(version);
+        return new RecordChain([.. manifest.Files.Select(f => (f.Path, (Func<Stream>)(() => Open(f.ContentHash))))]);
+    }
+
+    /// <summary>A folder version's manifest. Blocking.</summary>
+    public DatasetManifest ReadManifest(DatasetVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (version.Format != DatasetFormat.Folder)
+        {
+            throw CairnException.Invalid($"{version.Reference} is a single file, not a folder.");
+        }
+
+        using var stream = artifacts.OpenReadAsync(version.ContentHash, CancellationToken.None).GetAwaiter().GetResult();
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return DatasetManifest.Parse(buffer.ToArray());
     }
 
     /// <summary>The version a reference names; the latest when it names none.</summary>
@@ -128,35 +274,75 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     public async Task<(DatasetVersion Version, Stream Content)> OpenAsync(DatasetRef reference, CancellationToken cancellationToken)
     {
         var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
-        return (version, await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false));
+        return version.Format == DatasetFormat.Folder
+            ? throw CairnException.Invalid($"{version.Reference} is a folder of files; restore it with: cairn datasets get {version.Reference}")
+            : (version, await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
-    /// Restores a version's file into <paramref name="folder"/> under its original file name, streamed and verified;
-    /// an existing file is not overwritten, and a file that fails verification is removed.
+    /// Restores a version into <paramref name="folder"/>: its file under its original name, or its folder's files under
+    /// the folder's name, streamed and verified. Nothing existing is overwritten, and a file that fails verification
+    /// is removed. Returns the restored file or folder.
     /// </summary>
     public async Task<string> RestoreAsync(DatasetRef reference, string folder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(folder);
         var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(folder);
-        var target = Path.Combine(folder, Path.GetFileName(version.Source) is { Length: > 0 } file ? file : $"{version.Name}.csv");
-        if (File.Exists(target))
+        var name = Path.GetFileName(version.Source) is { Length: > 0 } source ? source : version.Name + (version.Format == DatasetFormat.Csv ? ".csv" : "");
+        var target = Path.Combine(folder, name);
+        if (File.Exists(target) || Directory.Exists(target))
         {
             throw new CairnException(ErrorCode.Conflict, $"'{target}' already exists; choose another folder or remove it.");
         }
 
+        if (version.Format == DatasetFormat.Csv)
+        {
+            await RestoreFileAsync(version.ContentHash, target, cancellationToken).ConfigureAwait(false);
+            return target;
+        }
+
+        // Files are restored into a hidden sibling folder that takes the target's name only when all are verified.
+        var manifest = await Task.Run(() => ReadManifest(version), cancellationToken).ConfigureAwait(false);
+        var partial = Path.Combine(folder, $".{name}.partial-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (var file in manifest.Files)
+            {
+                var path = Path.GetFullPath(Path.Combine(partial, file.Path));
+                if (!path.StartsWith(Path.GetFullPath(partial) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    throw new CairnException(ErrorCode.Corrupt, $"The manifest of {version.Reference} names a path outside its folder: '{file.Path}'.");
+                }
+
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                await RestoreFileAsync(file.ContentHash, path, cancellationToken).ConfigureAwait(false);
+            }
+
+            Directory.Move(partial, target);
+            return target;
+        }
+        finally
+        {
+            if (Directory.Exists(partial))
+            {
+                Directory.Delete(partial, recursive: true);
+            }
+        }
+    }
+
+    private async Task RestoreFileAsync(ContentHash hash, string target, CancellationToken cancellationToken)
+    {
         var partial = target + ".partial";
         try
         {
-            await using (var source = await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false))
+            await using (var source = await artifacts.OpenReadAsync(hash, cancellationToken).ConfigureAwait(false))
             await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.Asynchronous))
             {
                 await source.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
             }
 
             File.Move(partial, target);
-            return target;
         }
         finally
         {
@@ -178,9 +364,7 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
                 ?? throw new CairnException(ErrorCode.Corrupt, $"The stored profile of {version.Reference} is empty."));
         }
 
-        var profile = await Task.Run(() => Profiler.Profile(
-            () => artifacts.OpenReadAsync(version.ContentHash, cancellationToken).GetAwaiter().GetResult(),
-            version.Schema, Math.Clamp(Environment.ProcessorCount, 1, 4), cancellationToken), cancellationToken).ConfigureAwait(false);
+        var profile = await Task.Run(() => Profiler.Profile(() => OpenRecords(version), version.Schema, Math.Clamp(Environment.ProcessorCount, 1, 4), cancellationToken), cancellationToken).ConfigureAwait(false);
         var saved = await artifacts.PutAsync(new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(profile, CairnJson.Compact.DatasetProfile)), cancellationToken)
             .ConfigureAwait(false);
         await store.SetDatasetProfileAsync(version.Name, version.Version, saved.ContentHash, actor.Name, cancellationToken).ConfigureAwait(false);
@@ -210,11 +394,11 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
         var contractHash = (await artifacts.PutAsync(new MemoryStream(Encoding.UTF8.GetBytes(contractYaml)), cancellationToken).ConfigureAwait(false)).ContentHash;
         (bool Passed, long Rows, IReadOnlyList<Violation> Violations) result;
-        await using (var stream = await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false))
+        result = await Task.Run(() =>
         {
-            using var reader = CsvReader.Open(stream);
-            result = await Task.Run(() => contract.Validate(reader, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
+            using var reader = OpenRecords(version);
+            return contract.Validate(reader, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
 
         var report = new ValidationReport(version.Name, version.Version, contractHash, result.Passed, result.Rows, result.Violations, DateTimeOffset.UnixEpoch);
         return await store.AddDatasetValidationAsync(report, actor.Name, cancellationToken).ConfigureAwait(false);
@@ -254,25 +438,23 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         var writers = targets.ToDictionary(t => t.Key, t => new StreamWriter(t.Value + ".partial", false, new UTF8Encoding(false), 1 << 16));
         try
         {
-            await using (var stream = await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false))
+            await Task.Run(() =>
             {
-                using var reader = CsvReader.Open(stream);
+                using var reader = OpenRecords(version);
                 foreach (var writer in writers.Values)
                 {
                     writer.Write(CsvWriter.Record(reader.Header));
                 }
 
                 var row = 0;
-                while (reader.TryRead(out var record))
+                while (reader.TryRead())
                 {
                     if (writers.TryGetValue(parts[row++], out var writer))
                     {
-                        writer.Write(CsvWriter.Record(record));
+                        writer.Write(CsvWriter.Record(Enumerable.Range(0, reader.Header.Count).Select(reader.GetString)));
                     }
                 }
-
-                await stream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-            }
+            }, cancellationToken).ConfigureAwait(false);
 
             foreach (var (part, writer) in writers)
             {
@@ -296,12 +478,12 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     public async Task<Table> LoadAsync(DatasetVersion version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
-        await using var stream = await artifacts.OpenReadAsync(version.ContentHash, cancellationToken).ConfigureAwait(false);
-        using var reader = CsvReader.Open(stream);
-        var table = Table.Load(reader, version.Schema);
 
-        // Drain to the end so the store verifies the hash even if the reader stopped at the last record.
-        await stream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-        return table;
+        // Readers read every file to its end, so each is verified against its hash.
+        return await Task.Run(() =>
+        {
+            using var reader = OpenRecords(version);
+            return Table.Load(reader, version.Schema);
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

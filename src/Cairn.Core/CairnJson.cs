@@ -17,7 +17,7 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<ColumnType>), typeof(LowercaseEnumConverter<TaskKind>),
         typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>), typeof(LowercaseEnumConverter<LifecycleStage>),
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
-        typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>),
+        typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>), typeof(LowercaseEnumConverter<DatasetFormat>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -27,6 +27,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(DriftReport))]
 [JsonSerializable(typeof(ValidationReport))]
 [JsonSerializable(typeof(DatasetDiff))]
+[JsonSerializable(typeof(DatasetManifest))]
 [JsonSerializable(typeof(IReadOnlyList<ValidationReport>))]
 [JsonSerializable(typeof(ModelSignature))]
 [JsonSerializable(typeof(DatasetVersion))]

@@ -50,6 +50,7 @@ internal sealed class CairnHarness : IAsyncDisposable
     public string WriteFile(string name, string content)
     {
         var path = Path.Combine(WorkingDirectory, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
         return path;
     }

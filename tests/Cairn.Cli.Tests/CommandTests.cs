@@ -108,6 +108,40 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DatasetsAdd_AFolder_VersionsItByManifest_AndGetRestoresEveryFile()
+    {
+        _cairn.WriteFile("sales/2024/jan.csv", "x,kind\n1,a\n2,b\n");
+        _cairn.WriteFile("sales/2024/feb.csv", "x,kind\n3,a\n");
+        _cairn.WriteFile("sales/.hidden", "ignored");
+
+        var first = (await _cairn.RunOkAsync("datasets", "add", "sales", "--name", "sales", "--json")).Json;
+        var again = await _cairn.RunOkAsync("datasets", "add", "sales", "--name", "sales");
+        _cairn.WriteFile("sales/2024/mar.csv", "x,kind\n4,c\n");
+        var second = (await _cairn.RunOkAsync("datasets", "add", "sales", "--name", "sales", "--json")).Json;
+
+        Assert.Equal(("folder", 3L), (first.GetProperty("format").GetString(), first.GetProperty("row_count").GetInt64()));
+        Assert.Contains("Unchanged: sales@1", again.Output);
+        Assert.Equal((2, 4L), (second.GetProperty("version").GetInt32(), second.GetProperty("row_count").GetInt64()));
+        Assert.Equal(["a", "b", "c"], second.GetProperty("schema").GetProperty("columns")[1].GetProperty("categories").EnumerateArray().Select(c => c.GetString()));
+        Assert.Contains("2024/feb.csv", (await _cairn.RunOkAsync("datasets", "show", "sales@2")).Output);
+        Assert.Equal(4, (await _cairn.RunOkAsync("datasets", "profile", "sales@2", "--json")).Json.GetProperty("rows").GetInt64());
+
+        var restored = (await _cairn.RunOkAsync("datasets", "get", "sales@1", "-o", "restore", "--json")).Json.GetProperty("path").GetString()!;
+        Assert.Equal(["2024/feb.csv", "2024/jan.csv"], Directory.GetFiles(restored, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(restored, f).Replace('\\', '/')).Order());
+        Assert.Equal("x,kind\n1,a\n2,b\n", File.ReadAllText(Path.Combine(restored, "2024", "jan.csv")));
+
+        _cairn.WriteFile("mixed/a.csv", "x,kind\n1,a\n");
+        _cairn.WriteFile("mixed/b.csv", "x,other\n1,a\n");
+        var mismatch = await _cairn.RunAsync("datasets", "add", "mixed", "--name", "mixed");
+        Assert.Equal(2, mismatch.ExitCode);
+        Assert.Contains("'b.csv' has the columns x, other", mismatch.Error);
+        _cairn.WriteFile("mixed/notes.txt", "hello");
+        Assert.Contains("not CSV: notes.txt", (await _cairn.RunAsync("datasets", "add", "mixed", "--name", "mixed")).Error);
+        Assert.Single((await _cairn.RunAsync("datasets", "list", "--json")).Json.EnumerateArray());
+    }
+
+    [Fact]
     public async Task DatasetsLogAndGet_ShowLineageMessagesAndTags_AndRestoreTheExactFile()
     {
         var path = _cairn.WriteFile("sales.csv", "x,kind\n1,a\n2,b\n");

@@ -220,5 +220,5 @@ public sealed class ProfilerTests
     private static TableSchema Infer(string csv) => SchemaInference.Infer(CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(csv)))).Schema;
 
     private static DatasetProfile Profile(string csv, TableSchema schema, int workers) =>
-        Profiler.Profile(() => new MemoryStream(Encoding.UTF8.GetBytes(csv)), schema, workers);
+        Profiler.Profile(() => CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(csv))), schema, workers);
 }

@@ -14,11 +14,11 @@ internal static class DatasetsCommands
     {
         var command = new Command("datasets", "Version tables by content and infer their schema");
 
-        var file = new Argument<string>("file") { Description = "A CSV file (UTF-8, header row)" };
+        var file = new Argument<string>("file") { Description = "A CSV file (UTF-8, header row), or a folder of CSV files with the same header" };
         var name = new Option<string>("--name") { Description = "The dataset to add a version to", Required = true };
         var message = new Option<string?>("--message", "-m") { Description = "What changed in this version" };
         var tags = new Option<string[]>("--tag") { Description = "A tag KEY=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var add = new Command("add", "Add a CSV file as a new dataset version (identical content returns the existing version)") { file, name, message, tags };
+        var add = new Command("add", "Add a CSV file or a folder of them as a new dataset version (identical content returns the existing version)") { file, name, message, tags };
         add.SetAction(app.Handler((context, ct) => AddAsync(context, context.Parse.GetValue(file)!, context.Parse.GetValue(name)!, context.Parse.GetValue(message),
             ParseTags(context.Parse.GetValue(tags) ?? []), ct)));
         command.Subcommands.Add(add);
@@ -372,6 +372,16 @@ internal static class DatasetsCommands
         console.MarkupLineInterpolated($"  size      {Format.Count(version.SizeBytes)} bytes");
         console.MarkupLineInterpolated($"  sha256    {version.ContentHash.Hex}");
         console.MarkupLineInterpolated($"  source    {version.Source}");
+        if (version.Format == DatasetFormat.Folder)
+        {
+            var manifest = await Task.Run(() => datasets.ReadManifest(version), cancellationToken);
+            console.MarkupLineInterpolated($"  files     {manifest.Files.Count} (the sha256 above is the manifest's)");
+            foreach (var file in manifest.Files.Take(20))
+            {
+                console.MarkupLineInterpolated($"    {file.Path}  {Format.Count(file.SizeBytes)} bytes  {file.ContentHash.Short}");
+            }
+        }
+
         console.MarkupLineInterpolated($"  created   {Format.Time(version.CreatedAt)}");
         console.Write(Format.SchemaTable(version.Schema));
         return 0;

@@ -13,7 +13,7 @@ namespace Cairn.Core.Data;
 /// Records are scanned in the file's own bytes: after <see cref="TryRead()"/> each field is a span over the buffer
 /// (<see cref="Field"/>), valid until the next read, so callers that need no strings allocate none.
 /// </remarks>
-public sealed class CsvReader : IDisposable
+public sealed class CsvReader : IRecordReader
 {
     private static readonly SearchValues<byte> FieldEnds = SearchValues.Create(",\n\r"u8);
 

@@ -139,7 +139,7 @@ public sealed class DataContract
     }
 
     /// <summary>Checks every record of <paramref name="reader"/> against the contract and reports every violation.</summary>
-    public (bool Passed, long Rows, IReadOnlyList<Violation> Violations) Validate(CsvReader reader, CancellationToken cancellationToken = default)
+    public (bool Passed, long Rows, IReadOnlyList<Violation> Violations) Validate(IRecordReader reader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var violations = new List<Violation>();

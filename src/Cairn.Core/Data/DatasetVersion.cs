@@ -3,7 +3,7 @@ namespace Cairn.Core.Data;
 /// <summary>An immutable snapshot of a table, identified by its content.</summary>
 /// <param name="Name">The dataset's name.</param>
 /// <param name="Version">The version number within the dataset, from 1.</param>
-/// <param name="ContentHash">The SHA-256 of the file's bytes; also its artifact address.</param>
+/// <param name="ContentHash">The SHA-256 of the file's bytes (of a folder's manifest); also its artifact address.</param>
 /// <param name="SizeBytes">The file size.</param>
 /// <param name="RowCount">Data rows, not counting the header.</param>
 /// <param name="Source">Where the file came from (its file name).</param>
@@ -27,6 +27,9 @@ public sealed record DatasetVersion(
 
     /// <summary>Its tags.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>One file, or a folder of files listed by a manifest (whose artifact is <see cref="ContentHash"/>).</summary>
+    public DatasetFormat Format { get; init; }
 
     /// <summary>The artifact holding its profile, once profiled.</summary>
     public ContentHash? ProfileHash { get; init; }

@@ -32,7 +32,7 @@ public sealed class SchemaInference
     }
 
     /// <summary>Reads every remaining record of <paramref name="reader"/> and infers their schema.</summary>
-    public static (TableSchema Schema, long RowCount) Infer(CsvReader reader, CancellationToken cancellationToken = default)
+    public static (TableSchema Schema, long RowCount) Infer(IRecordReader reader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var inference = new SchemaInference(reader.Header);
@@ -53,7 +53,7 @@ public sealed class SchemaInference
     public long RowCount { get; private set; }
 
     /// <summary>Observes the reader's current record.</summary>
-    public void Observe(CsvReader reader)
+    public void Observe(IRecordReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         for (var i = 0; i < _stats.Length; i++)

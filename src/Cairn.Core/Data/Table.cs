@@ -63,7 +63,7 @@ public sealed class Table
     public bool Contains(string name) => _byName.ContainsKey(name);
 
     /// <summary>Reads CSV records into typed columns following <paramref name="schema"/>: numbers and booleans become floats, the rest strings.</summary>
-    public static Table Load(CsvReader reader, TableSchema schema)
+    public static Table Load(IRecordReader reader, TableSchema schema)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(schema);

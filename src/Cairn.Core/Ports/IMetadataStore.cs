@@ -13,6 +13,9 @@ public sealed record NewDatasetVersion(string Name, ContentHash ContentHash, lon
 
     /// <summary>Its first tags.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>One file or a folder.</summary>
+    public DatasetFormat Format { get; init; }
 }
 
 /// <summary>A model version about to be registered; the store assigns its number.</summary>

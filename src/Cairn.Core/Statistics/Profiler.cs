@@ -47,10 +47,10 @@ public sealed class Profiler
     public long Rows { get; private set; }
 
     /// <summary>
-    /// Profiles a CSV file with <paramref name="schema"/>, its columns split among <paramref name="workers"/> threads that
-    /// each read the file through their own stream from <paramref name="open"/> (re-scanning is cheap; the statistics are not).
+    /// Profiles a table with <paramref name="schema"/>, its columns split among <paramref name="workers"/> threads that
+    /// each read it through their own reader from <paramref name="open"/> (re-scanning is cheap; the statistics are not).
     /// </summary>
-    public static DatasetProfile Profile(Func<Stream> open, TableSchema schema, int workers, CancellationToken cancellationToken = default)
+    public static DatasetProfile Profile(Func<IRecordReader> open, TableSchema schema, int workers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(open);
         ArgumentNullException.ThrowIfNull(schema);
@@ -69,7 +69,7 @@ public sealed class Profiler
         var profilers = groups.Select(g => new Profiler(schema, [.. g.Order()])).ToArray();
         Parallel.ForEach(profilers, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken }, profiler =>
         {
-            using var reader = CsvReader.Open(open());
+            using var reader = open();
             if (!reader.Header.SequenceEqual(schema.Columns.Select(c => c.Name)))
             {
                 throw CairnException.Invalid("The file's header does not match the schema being profiled.");
@@ -119,7 +119,7 @@ public sealed class Profiler
     }
 
     /// <summary>Observes the reader's current record.</summary>
-    public void Observe(CsvReader reader)
+    public void Observe(IRecordReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         for (var i = 0; i < _columns.Length; i++)
