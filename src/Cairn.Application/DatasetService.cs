@@ -9,7 +9,7 @@ using Cairn.Core.Statistics;
 namespace Cairn.Application;
 
 /// <summary>Adds, finds and loads dataset versions.</summary>
-public sealed class DatasetService(IMetadataStore store, IArtifactStore artifacts, IFileHashCache hashes, Actor actor)
+public sealed class DatasetService(IMetadataStore store, IArtifactStore artifacts, IFileHashCache hashes, IParquetFiles parquet, Actor actor)
 {
     /// <summary>
     /// Reads and validates a CSV file, infers its schema and records it as a new version of <paramref name="name"/>;
@@ -69,6 +69,7 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             {
                 Message = message,
                 Tags = tags,
+                Format = TableFiles.IsParquet(path) ? DatasetFormat.Parquet : DatasetFormat.Csv,
             }, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
@@ -83,16 +84,16 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             .Where(f => !f.Relative.Split('/').Any(part => part.StartsWith('.')))
             .OrderBy(f => f.Relative, StringComparer.Ordinal)
             .ToList();
-        var others = files.Where(f => !f.Relative.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)).Select(f => f.Relative).ToList();
+        var others = files.Where(f => !TableFiles.IsTable(f.Relative)).Select(f => f.Relative).ToList();
         if (others.Count > 0)
         {
             throw CairnException.Invalid(
-                $"'{folder}' holds files that are not CSV: {string.Join(", ", others.Take(10))}{(others.Count > 10 ? ", …" : "")}. A folder version holds CSV files only.");
+                $"'{folder}' holds files that are not CSV or Parquet: {string.Join(", ", others.Take(10))}{(others.Count > 10 ? ", …" : "")}. A folder version holds table files only.");
         }
 
         if (files.Count == 0)
         {
-            throw CairnException.Invalid($"'{folder}' has no CSV files.");
+            throw CairnException.Invalid($"'{folder}' has no CSV or Parquet files.");
         }
 
         // Known, stored files need no reading at all; if every file is, the manifest may name an existing version.
@@ -137,7 +138,7 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             {
                 if (known.TryGetValue(relative, out var hash))
                 {
-                    using var reader = CsvReader.Open(File.OpenRead(full));
+                    using var reader = OpenLocal(full);
                     Read(reader);
                     entries.Add(new ManifestEntry(relative, new FileInfo(full).Length, hash));
                     continue;
@@ -182,6 +183,18 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     // bytes. A file the parser rejects stops the copy; nothing is stored or recorded.
     private async Task<StoredArtifact> StoreAndReadAsync(string path, Action<IRecordReader> read, CancellationToken cancellationToken)
     {
+        if (TableFiles.IsParquet(path))
+        {
+            // Parquet's footer comes last, so it is read from the file itself, then stored if it was readable.
+            await Task.Run(() =>
+            {
+                using var reader = OpenLocal(path);
+                read(reader);
+            }, cancellationToken).ConfigureAwait(false);
+            await using var parquetFile = File.OpenRead(path);
+            return await artifacts.PutAsync(parquetFile, cancellationToken).ConfigureAwait(false);
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
         using var fork = new StreamFork(file);
@@ -218,6 +231,28 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         }
     }
 
+    private IRecordReader OpenLocal(string path) => TableFiles.IsParquet(path) ? parquet.Open(File.OpenRead(path)) : CsvReader.Open(File.OpenRead(path));
+
+    // A stored file as records. Parquet needs to seek, so its verified bytes are copied to a temporary file first.
+    private IRecordReader OpenStored(ContentHash hash, bool isParquet)
+    {
+        var stream = artifacts.OpenReadAsync(hash, CancellationToken.None).GetAwaiter().GetResult();
+        if (!isParquet)
+        {
+            return CsvReader.Open(stream);
+        }
+
+        var copy = new FileStream(Path.Combine(Path.GetTempPath(), $"cairn-{Guid.NewGuid():N}.parquet"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+            1 << 16, FileOptions.DeleteOnClose);
+        using (stream)
+        {
+            stream.CopyTo(copy);
+        }
+
+        copy.Position = 0;
+        return parquet.Open(copy);
+    }
+
     /// <summary>
     /// Opens a version's rows for reading: its file, or its folder's files in manifest order. Every file is verified
     /// against its hash as it is read to the end. Blocking (for use on a worker thread).
@@ -225,14 +260,13 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
     public IRecordReader OpenRecords(DatasetVersion version)
     {
         ArgumentNullException.ThrowIfNull(version);
-        Stream Open(ContentHash hash) => artifacts.OpenReadAsync(hash, CancellationToken.None).GetAwaiter().GetResult();
-        if (version.Format == DatasetFormat.Csv)
+        if (version.Format != DatasetFormat.Folder)
         {
-            return CsvReader.Open(Open(version.ContentHash));
+            return OpenStored(version.ContentHash, version.Format == DatasetFormat.Parquet);
         }
 
         var manifest = ReadManifest(version);
-        return new RecordChain([.. manifest.Files.Select(f => (f.Path, (Func<Stream>)(() => Open(f.ContentHash))))]);
+        return new RecordChain([.. manifest.Files.Select(f => (f.Path, (Func<IRecordReader>)(() => OpenStored(f.ContentHash, TableFiles.IsParquet(f.Path)))))]);
     }
 
     /// <summary>A folder version's manifest. Blocking.</summary>
@@ -289,14 +323,16 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
         ArgumentNullException.ThrowIfNull(folder);
         var version = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(folder);
-        var name = Path.GetFileName(version.Source) is { Length: > 0 } source ? source : version.Name + (version.Format == DatasetFormat.Csv ? ".csv" : "");
+        var name = Path.GetFileName(version.Source) is { Length: > 0 } source
+            ? source
+            : version.Name + version.Format switch { DatasetFormat.Csv => ".csv", DatasetFormat.Parquet => ".parquet", _ => "" };
         var target = Path.Combine(folder, name);
         if (File.Exists(target) || Directory.Exists(target))
         {
             throw new CairnException(ErrorCode.Conflict, $"'{target}' already exists; choose another folder or remove it.");
         }
 
-        if (version.Format == DatasetFormat.Csv)
+        if (version.Format != DatasetFormat.Folder)
         {
             await RestoreFileAsync(version.ContentHash, target, cancellationToken).ConfigureAwait(false);
             return target;

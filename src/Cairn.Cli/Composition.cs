@@ -1,6 +1,7 @@
 using Cairn.Adapters.FileSystem;
 using Cairn.Adapters.MLNet;
 using Cairn.Adapters.OnnxRuntime;
+using Cairn.Adapters.Parquet;
 using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.S3;
 using Cairn.Adapters.Sqlite;
@@ -31,6 +32,7 @@ internal static class Composition
         services.TryAddSingleton<IFileHashCache>(_ => SqliteFileHashCache.Open(home.FileHashCache));
         services.TryAddSingleton<IModelTrainer, MLNetTrainer>();
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
+        services.TryAddSingleton<IParquetFiles, ParquetFiles>();
         services.TryAddSingleton<DatasetService>();
         services.TryAddSingleton<TrainingService>();
         services.TryAddSingleton<RunService>();

@@ -1,4 +1,5 @@
 using Cairn.Adapters.FileSystem;
+using Cairn.Adapters.Parquet;
 using Cairn.Adapters.Sqlite;
 using Cairn.Core;
 using Cairn.Core.Models;
@@ -25,7 +26,7 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         Directory.CreateDirectory(_root);
         _store = await SqliteMetadataStore.OpenAsync(Path.Combine(_root, "metadata.db"), _time, CancellationToken.None);
         _artifacts = new FileSystemArtifactStore(Path.Combine(_root, "artifacts"));
-        _datasets = new DatasetService(_store, _artifacts, SqliteFileHashCache.Open(Path.Combine(_root, "file-hashes.db")), _actor);
+        _datasets = new DatasetService(_store, _artifacts, SqliteFileHashCache.Open(Path.Combine(_root, "file-hashes.db")), new ParquetFiles(), _actor);
         var csv = Path.Combine(_root, "d.csv");
         await File.WriteAllTextAsync(csv, "x,y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},{(i % 2 == 0 ? "a" : "b")}\n")));
         await _datasets.AddAsync(csv, "d", CancellationToken.None);

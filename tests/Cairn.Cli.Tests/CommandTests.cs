@@ -142,6 +142,54 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DatasetsAdd_Parquet_InfersTypesFromItsColumns_AndMixesWithCsvInAFolder()
+    {
+        var path = Path.Combine(_cairn.WorkingDirectory, "events", "part-1.parquet");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await WriteParquetAsync(path);
+        _cairn.WriteFile("events/part-2.csv", "id,amount,kind,ok,at\n9,1.5,c,true,2024-02-01T00:00:00Z\n");
+
+        var file = (await _cairn.RunOkAsync("datasets", "add", path, "--name", "events", "--json")).Json;
+        var columns = file.GetProperty("schema").GetProperty("columns").EnumerateArray().ToArray();
+
+        Assert.Equal(("parquet", 6L), (file.GetProperty("format").GetString(), file.GetProperty("row_count").GetInt64()));
+        Assert.Equal(["numeric", "numeric", "categorical", "boolean", "date_time"], columns.Select(c => c.GetProperty("type").GetString()));
+        Assert.Equal(2, columns[1].GetProperty("missing_count").GetInt64());
+        var profile = (await _cairn.RunOkAsync("datasets", "profile", "events", "--json")).Json;
+        Assert.Equal(5.5, profile.GetProperty("columns")[1].GetProperty("max").GetDouble());
+        var restored = (await _cairn.RunOkAsync("datasets", "get", "events", "-o", "back", "--json")).Json.GetProperty("path").GetString()!;
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(restored));
+
+        var folder = (await _cairn.RunOkAsync("datasets", "add", "events", "--name", "all-events", "--json")).Json;
+        Assert.Equal(7, folder.GetProperty("row_count").GetInt64());
+        _cairn.WriteFile("broken.parquet", "not parquet at all");
+        var broken = await _cairn.RunAsync("datasets", "add", "broken.parquet", "--name", "broken");
+        Assert.Equal(2, broken.ExitCode);
+        Assert.Contains("not a readable Parquet file", broken.Error);
+    }
+
+    // Two row groups, nulls in a nullable column, and the types Parquet writers commonly use.
+    private static async Task WriteParquetAsync(string path)
+    {
+        var id = new Parquet.Schema.DataField<long>("id");
+        var amount = new Parquet.Schema.DataField<double?>("amount");
+        var kind = new Parquet.Schema.DataField<string>("kind");
+        var ok = new Parquet.Schema.DataField<bool>("ok");
+        var at = new Parquet.Schema.DataField<DateTime>("at");
+        await using var stream = File.Create(path);
+        await using var writer = await Parquet.ParquetWriter.CreateAsync(new Parquet.Schema.ParquetSchema(id, amount, kind, ok, at), stream);
+        foreach (var offset in new[] { 0, 3 })
+        {
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync<long>(id, new long[] { offset + 1, offset + 2, offset + 3 });
+            await group.WriteAsync<double>(amount, new double?[] { offset + 0.5, null, offset + 2.5 });
+            await group.WriteAsync(kind, new[] { "a", "b", "a" });
+            await group.WriteAsync<bool>(ok, new[] { true, false, true });
+            await group.WriteAsync<DateTime>(at, new[] { new DateTime(2024, 1, 1 + offset, 0, 0, 0, DateTimeKind.Utc), new DateTime(2024, 1, 2 + offset, 0, 0, 0, DateTimeKind.Utc), new DateTime(2024, 1, 3 + offset, 0, 0, 0, DateTimeKind.Utc) });
+        }
+    }
+
+    [Fact]
     public async Task DatasetsLogAndGet_ShowLineageMessagesAndTags_AndRestoreTheExactFile()
     {
         var path = _cairn.WriteFile("sales.csv", "x,kind\n1,a\n2,b\n");

@@ -372,6 +372,7 @@ internal static class DatasetsCommands
         console.MarkupLineInterpolated($"  size      {Format.Count(version.SizeBytes)} bytes");
         console.MarkupLineInterpolated($"  sha256    {version.ContentHash.Hex}");
         console.MarkupLineInterpolated($"  source    {version.Source}");
+        console.MarkupLineInterpolated($"  format    {version.Format.ToString().ToLowerInvariant()}");
         if (version.Format == DatasetFormat.Folder)
         {
             var manifest = await Task.Run(() => datasets.ReadManifest(version), cancellationToken);

@@ -9,8 +9,11 @@ public enum DatasetFormat
     /// <summary>One CSV file; the version's hash is the file's.</summary>
     Csv,
 
-    /// <summary>A folder of CSV files with one header; the version's hash is its manifest's.</summary>
+    /// <summary>A folder of CSV and Parquet files with one header; the version's hash is its manifest's.</summary>
     Folder,
+
+    /// <summary>One Parquet file; the version's hash is the file's.</summary>
+    Parquet,
 }
 
 /// <summary>One file of a folder version.</summary>
@@ -47,4 +50,14 @@ public sealed record DatasetManifest(IReadOnlyList<ManifestEntry> Files)
             throw new CairnException(ErrorCode.Corrupt, "A stored dataset manifest is not readable.", e);
         }
     }
+}
+
+/// <summary>Which files are tables, by name.</summary>
+public static class TableFiles
+{
+    /// <summary>Whether <paramref name="path"/> names a Parquet file (.parquet).</summary>
+    public static bool IsParquet(string path) => path?.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ?? false;
+
+    /// <summary>Whether <paramref name="path"/> names a table file Cairn reads (.csv or .parquet).</summary>
+    public static bool IsTable(string path) => IsParquet(path) || (path?.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ?? false);
 }

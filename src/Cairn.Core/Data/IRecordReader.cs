@@ -2,7 +2,7 @@ namespace Cairn.Core.Data;
 
 /// <summary>
 /// Reads a table record by record: a header, then records whose fields are UTF-8 spans valid until the next read.
-/// A CSV file (<see cref="CsvReader"/>) and a folder of them (<see cref="RecordChain"/>) both read this way.
+/// A CSV file (<see cref="CsvReader"/>), a Parquet file and a folder of them (<see cref="RecordChain"/>) all read this way.
 /// </summary>
 public interface IRecordReader : IDisposable
 {
@@ -22,16 +22,16 @@ public interface IRecordReader : IDisposable
     string GetString(int index);
 }
 
-/// <summary>Reads several CSV files as one table: the files' records in order, each file's header the same as the first's.</summary>
+/// <summary>Reads several files as one table: the files' records in order, each file's header the same as the first's.</summary>
 public sealed class RecordChain : IRecordReader
 {
-    private readonly IReadOnlyList<(string Name, Func<Stream> Open)> _files;
-    private CsvReader _current;
+    private readonly IReadOnlyList<(string Name, Func<IRecordReader> Open)> _files;
+    private IRecordReader _current;
     private int _index;
     private long _before;
 
     /// <summary>Chains <paramref name="files"/> (a name for messages, and how to open it), opening each when reading reaches it.</summary>
-    public RecordChain(IReadOnlyList<(string Name, Func<Stream> Open)> files)
+    public RecordChain(IReadOnlyList<(string Name, Func<IRecordReader> Open)> files)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count == 0)
@@ -82,11 +82,11 @@ public sealed class RecordChain : IRecordReader
     /// <inheritdoc />
     public void Dispose() => _current.Dispose();
 
-    private CsvReader Open(int index)
+    private IRecordReader Open(int index)
     {
         try
         {
-            return CsvReader.Open(_files[index].Open());
+            return _files[index].Open();
         }
         catch (CairnException e)
         {

@@ -23,7 +23,7 @@ internal static class DatasetsApi
         datasets.MapGet("/{name}/versions/{version:int}/file", async (string name, int version, DatasetService service, CancellationToken ct) =>
         {
             var (found, content) = await service.OpenAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct);
-            return Results.Stream(content, "text/csv", fileDownloadName: Path.GetFileName(found.Source));
+            return Results.Stream(content, found.Format == DatasetFormat.Parquet ? "application/vnd.apache.parquet" : "text/csv", fileDownloadName: Path.GetFileName(found.Source));
         }).WithSummary("Downloads a version's file; its content is verified against its hash as it is sent.");
         datasets.MapGet("/{name}/versions/{version:int}/profile", async (string name, int version, DatasetService service, CancellationToken ct) =>
             (await service.ProfileAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct)).Profile)
