@@ -137,7 +137,7 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Equal(2, mismatch.ExitCode);
         Assert.Contains("'b.csv' has the columns x, other", mismatch.Error);
         _cairn.WriteFile("mixed/notes.txt", "hello");
-        Assert.Contains("not CSV: notes.txt", (await _cairn.RunAsync("datasets", "add", "mixed", "--name", "mixed")).Error);
+        Assert.Contains("not CSV or Parquet: notes.txt", (await _cairn.RunAsync("datasets", "add", "mixed", "--name", "mixed")).Error);
         Assert.Single((await _cairn.RunAsync("datasets", "list", "--json")).Json.EnumerateArray());
     }
 
