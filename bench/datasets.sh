@@ -2,7 +2,7 @@
 # Adding a large CSV: `cairn datasets add` against `sha256sum` plus `cp` of the same file, and re-adding it unchanged.
 # Usage: bench/datasets.sh [size in MiB, default 1024]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-build src/Cairn.Cli/Cairn.Cli.csproj
+build src/Cairn.Cli/Cairn.Cli.csproj bench/Cairn.Bench.Data/Cairn.Bench.Data.csproj
 
 mib="${1:-1024}"
 data="$home/big.csv"
@@ -34,3 +34,4 @@ printf 'file: %.0f MiB\n' "$(echo "$size / 1048576" | bc -l)"
 printf 'sha256sum + cp:        %6.2f s  (%4.0f MiB/s)\n' "$baseline" "$(echo "$size / 1048576 / $baseline" | bc -l)"
 printf 'cairn datasets add:    %6.2f s  (%4.0f MiB/s), ratio of throughput %.2f\n' "$add" "$(echo "$size / 1048576 / $add" | bc -l)" "$(echo "$baseline / $add" | bc -l)"
 printf 're-add unchanged:      %6.3f s  (a bare `cairn datasets list` takes %.3f s: process start-up)\n' "$again" "$noop"
+dotnet "$root/bench/Cairn.Bench.Data/bin/Release/net10.0/Cairn.Bench.Data.dll" readd "$data" | tail -1

@@ -1,4 +1,5 @@
 // Usage: Cairn.Bench.Data [rows, default 1000000] [folder for the generated files, default a temporary one]
+//        Cairn.Bench.Data readd FILE   (adds FILE, then times re-adding it unchanged inside the process)
 // Writes two CSV files of `rows` rows × 20 columns (10 normal numbers, 5 labels, 5 integers; the second shifted in
 // a few columns), then times: reading the file's bytes, scanning its CSV fields (the floor any profiler pays), inferring
 // its schema, profiling it with one and with two workers (with the managed heap's peak), and drift of the second
@@ -10,6 +11,12 @@ using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Statistics;
+
+if (args.Length > 1 && args[0] == "readd")
+{
+    await ReAdd.RunAsync(args[1]);
+    return;
+}
 
 var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
 var folder = args.Length > 1 ? args[1] : Directory.CreateTempSubdirectory("cairn-bench-data").FullName;

@@ -49,7 +49,8 @@ internal static class DatasetsApi
             }
 
             // The body is spooled to a file first: adding parses it and stores it, and nothing is recorded unless all of it parses.
-            var spooled = Path.Combine(Path.GetTempPath(), $"cairn-upload-{Guid.NewGuid():N}.csv");
+            // The spooled copy keeps the upload's kind (?file=x.parquet), which decides how it is read.
+            var spooled = Path.Combine(Path.GetTempPath(), $"cairn-upload-{Guid.NewGuid():N}{(TableFiles.IsParquet(file ?? "") ? ".parquet" : ".csv")}");
             try
             {
                 await using (var output = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.Asynchronous))
@@ -68,6 +69,6 @@ internal static class DatasetsApi
             {
                 File.Delete(spooled);
             }
-        }).WithSummary("Adds the CSV in the body as a new version (?file= names it, ?message=, ?tag=k=v); identical content answers 200 with the existing version.");
+        }).WithSummary("Adds the CSV (or, with ?file=NAME.parquet, the Parquet file) in the body as a new version (?file= names it, ?message=, ?tag=k=v); identical content answers 200 with the existing version.");
     }
 }
