@@ -216,20 +216,21 @@ public sealed class DataContract
                 Break("unique", row, value);
             }
 
-            switch (contract.Type)
+            // A value of the wrong type breaks only the type rule; ranges apply to values that parsed.
+            var (parsed, number) = contract.Type switch
             {
-                case ColumnType.Numeric when !Utf8Number.TryParse(value, out var number):
-                case ColumnType.Boolean when !SchemaInference.TryParseBoolean(value, out _):
-                case ColumnType.DateTime when !SchemaInference.TryParseDateTime(value, out _):
-                    Break("type", row, value);
-                    return;
-                case ColumnType.Numeric:
-                    CheckRange(Utf8Number.TryParse(value, out var n) ? n : double.NaN, row, value);
-                    break;
-                case ColumnType.DateTime:
-                    CheckRange(SchemaInference.TryParseDateTime(value, out var t) ? t.ToUnixTimeMilliseconds() / 1000.0 : double.NaN, row, value);
-                    break;
+                ColumnType.Numeric => (Utf8Number.TryParse(value, out var n), n),
+                ColumnType.DateTime => (SchemaInference.TryParseDateTime(value, out var t), t.ToUnixTimeMilliseconds() / 1000.0),
+                ColumnType.Boolean => (SchemaInference.TryParseBoolean(value, out _), double.NaN),
+                _ => (true, double.NaN),
+            };
+            if (!parsed)
+            {
+                Break("type", row, value);
+                return;
             }
+
+            CheckRange(number, row, value);
 
             if (_allowed is not null)
             {
