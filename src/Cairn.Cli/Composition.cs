@@ -34,6 +34,7 @@ internal static class Composition
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
         services.TryAddSingleton<IParquetFiles, ParquetFiles>();
         services.TryAddSingleton<DatasetService>();
+        services.TryAddSingleton<DatasetAnalysis>();
         services.TryAddSingleton<TrainingService>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<ExperimentService>();

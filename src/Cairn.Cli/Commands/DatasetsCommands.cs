@@ -110,7 +110,7 @@ internal static class DatasetsCommands
             throw CairnException.Invalid($"--method is '{method}'; use random, hash or time.");
         }
 
-        var (version, counts, files) = await context.Get<DatasetService>().SplitAsync(DatasetRef.Parse(reference), new DataSplit(parsed, test, validation, column), seed,
+        var (version, counts, files) = await context.Get<DatasetAnalysis>().SplitAsync(DatasetRef.Parse(reference), new DataSplit(parsed, test, validation, column), seed,
             output is null ? null : context.ResolvePath(output), cancellationToken);
         var result = counts.ToDictionary(c => c.Key.ToString().ToLowerInvariant(), c => c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         for (var i = 0; i < files.Count; i++)
@@ -136,7 +136,7 @@ internal static class DatasetsCommands
 
     private static async Task<int> ProfileAsync(CommandContext context, string reference, CancellationToken cancellationToken)
     {
-        var (version, profile) = await context.Get<DatasetService>().ProfileAsync(DatasetRef.Parse(reference), cancellationToken);
+        var (version, profile) = await context.Get<DatasetAnalysis>().ProfileAsync(DatasetRef.Parse(reference), cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(profile, CairnJson.Readable.DatasetProfile);
@@ -168,7 +168,7 @@ internal static class DatasetsCommands
 
     private static async Task<int> DiffAsync(CommandContext context, string from, string to, bool failOnDrift, CancellationToken cancellationToken)
     {
-        var diff = await context.Get<DatasetService>().DiffAsync(DatasetRef.Parse(from), DatasetRef.Parse(to), cancellationToken);
+        var diff = await context.Get<DatasetAnalysis>().DiffAsync(DatasetRef.Parse(from), DatasetRef.Parse(to), cancellationToken);
         var exit = failOnDrift && diff.Drift.Drifted ? CliApp.CheckFailed : 0;
         if (context.Json)
         {
@@ -215,7 +215,7 @@ internal static class DatasetsCommands
 
     private static async Task<int> InferContractAsync(CommandContext context, string reference, string? output, CancellationToken cancellationToken)
     {
-        var yaml = (await context.Get<DatasetService>().InferContractAsync(DatasetRef.Parse(reference), cancellationToken)).ToYaml();
+        var yaml = (await context.Get<DatasetAnalysis>().InferContractAsync(DatasetRef.Parse(reference), cancellationToken)).ToYaml();
         if (output is null)
         {
             context.Console.RawOut.Write(yaml);
@@ -242,7 +242,7 @@ internal static class DatasetsCommands
             throw CairnException.NotFound($"Contract file '{path}' does not exist. Write one with: cairn datasets contract infer {reference} -o {contractFile}");
         }
 
-        var report = await context.Get<DatasetService>().ValidateAsync(DatasetRef.Parse(reference), await File.ReadAllTextAsync(path, cancellationToken), cancellationToken);
+        var report = await context.Get<DatasetAnalysis>().ValidateAsync(DatasetRef.Parse(reference), await File.ReadAllTextAsync(path, cancellationToken), cancellationToken);
         var exit = report.Passed ? 0 : CliApp.CheckFailed;
         if (context.Json)
         {

@@ -25,16 +25,16 @@ internal static class DatasetsApi
             var (found, content) = await service.OpenAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct);
             return Results.Stream(content, found.Format == DatasetFormat.Parquet ? "application/vnd.apache.parquet" : "text/csv", fileDownloadName: Path.GetFileName(found.Source));
         }).WithSummary("Downloads a version's file; its content is verified against its hash as it is sent.");
-        datasets.MapGet("/{name}/versions/{version:int}/profile", async (string name, int version, DatasetService service, CancellationToken ct) =>
+        datasets.MapGet("/{name}/versions/{version:int}/profile", async (string name, int version, DatasetAnalysis service, CancellationToken ct) =>
             (await service.ProfileAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct)).Profile)
             .WithSummary("The version's profile (computed on first request, then stored): per column counts, distinct, quantiles, histogram, top values and sketches.");
-        datasets.MapGet("/{name}/diff", (string name, int from, int to, DatasetService service, CancellationToken ct) =>
+        datasets.MapGet("/{name}/diff", (string name, int from, int to, DatasetAnalysis service, CancellationToken ct) =>
             service.DiffAsync(new DatasetRef(Names.Validate(name, "dataset"), from), new DatasetRef(name, to), ct))
             .WithSummary("Schema changes, row counts and per-column drift from version ?from= (the reference) to ?to=.");
-        datasets.MapGet("/{name}/versions/{version:int}/validations", (string name, int version, DatasetService service, CancellationToken ct) =>
+        datasets.MapGet("/{name}/versions/{version:int}/validations", (string name, int version, DatasetAnalysis service, CancellationToken ct) =>
             service.ListValidationsAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct))
             .WithSummary("The version's validations against contracts, newest first.");
-        datasets.MapPost("/{name}/versions/{version:int}/validations", async (string name, int version, HttpRequest request, DatasetService service, CancellationToken ct) =>
+        datasets.MapPost("/{name}/versions/{version:int}/validations", async (string name, int version, HttpRequest request, DatasetAnalysis service, CancellationToken ct) =>
         {
             using var body = new StreamReader(request.Body);
             var contract = await body.ReadToEndAsync(ct);
