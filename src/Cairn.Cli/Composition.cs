@@ -35,6 +35,7 @@ internal static class Composition
         services.TryAddSingleton<IParquetFiles, ParquetFiles>();
         services.TryAddSingleton<DatasetService>();
         services.TryAddSingleton<DatasetAnalysis>();
+        services.TryAddSingleton<PipelineRunner>();
         services.TryAddSingleton<TrainingService>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<ExperimentService>();

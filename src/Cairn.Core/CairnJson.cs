@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cairn.Core.Data;
 using Cairn.Core.Models;
+using Cairn.Core.Pipelines;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 using Cairn.Core.Statistics;
@@ -28,6 +29,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(ValidationReport))]
 [JsonSerializable(typeof(DatasetDiff))]
 [JsonSerializable(typeof(DatasetManifest))]
+[JsonSerializable(typeof(PipelineResult))]
 [JsonSerializable(typeof(IReadOnlyList<ValidationReport>))]
 [JsonSerializable(typeof(ModelSignature))]
 [JsonSerializable(typeof(DatasetVersion))]

@@ -1,0 +1,370 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Pipelines;
+using Cairn.Core.Runs;
+using Cairn.Core.Training;
+
+namespace Cairn.Application;
+
+/// <summary>
+/// Runs a pipeline in waves of independent steps. Each step is a run nested under the pipeline's run, tagged with a
+/// cache key made of its kind, resolved settings, the content of its inputs and Cairn's version; a finished step run
+/// with the same key is reused instead of running again (and says so). Failed attempts are retried with backoff; a
+/// failed step fails the pipeline, and steps after it do not run.
+/// </summary>
+public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, DatasetService datasets, DatasetAnalysis analysis, TrainingService training,
+    ModelRegistry registry, TimeProvider time)
+{
+    private const string CacheKeyTag = "cairn.step.cache_key";
+
+    private static readonly string CairnVersion =
+        typeof(PipelineRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
+
+    /// <summary>Runs <paramref name="spec"/> with parameter values (defaults filled in), relative paths resolved against <paramref name="directory"/>.</summary>
+    public async Task<PipelineResult> RunAsync(PipelineSpec spec, IReadOnlyDictionary<string, string> overrides, string directory, bool force,
+        IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(overrides);
+        var values = ResolveParameters(spec, overrides);
+        var pipelineRun = await runs.CreateAsync(null, $"pipeline {spec.Name}", null, null,
+            [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name)], cancellationToken).ConfigureAwait(false);
+        await runs.LogBatchAsync(pipelineRun.Id, [], [.. values.Select(v => KeyValuePair.Create($"param.{v.Key}", v.Value))], [], cancellationToken)
+            .ConfigureAwait(false);
+
+        var steps = spec.Steps.ToDictionary(s => s.Name);
+        var dependencies = PipelineGraph.Dependencies(spec.Steps);
+        var results = new List<StepResult>();
+        var keys = new Dictionary<string, string>(StringComparer.Ordinal);
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var wave in PipelineGraph.Waves(spec.Steps))
+        {
+            // Independent steps of a wave run side by side.
+            var finished = await Task.WhenAll(wave.Select(name => RunStepAsync(steps[name], values,
+                dependencies[name].ToDictionary(d => d, d => keys[d]), outputs, directory, pipelineRun.Id, force, progress, cancellationToken)))
+                .ConfigureAwait(false);
+            foreach (var result in finished)
+            {
+                keys[result.Step] = result.CacheKey;
+                foreach (var (resource, value) in result.Outputs)
+                {
+                    outputs[resource] = value;
+                }
+            }
+
+            results.AddRange(finished);
+            if (finished.Any(r => r.Status == RunStatus.Failed))
+            {
+                break;
+            }
+        }
+
+        var status = results.Count == spec.Steps.Count && results.All(r => r.Status == RunStatus.Finished) ? RunStatus.Finished : RunStatus.Failed;
+        await runs.UpdateAsync(pipelineRun.Id, status, time.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
+        return new PipelineResult(spec.Name, pipelineRun.Id, status, results);
+    }
+
+    private static Dictionary<string, string> ResolveParameters(PipelineSpec spec, IReadOnlyDictionary<string, string> overrides)
+    {
+        var problems = new List<string>();
+        problems.AddRange(overrides.Keys.Where(k => spec.Parameters.All(p => p.Name != k)).Select(k => $"--param {k}: the pipeline declares no such parameter"));
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var parameter in spec.Parameters)
+        {
+            var value = overrides.GetValueOrDefault(parameter.Name) ?? parameter.Default;
+            if (value is null)
+            {
+                problems.Add($"parameter '{parameter.Name}' has no default; give it with --param {parameter.Name}=VALUE");
+            }
+            else if (!PipelineSpec.IsValid(parameter.Type, value))
+            {
+                problems.Add($"parameter '{parameter.Name}' is '{value}', which is not a valid {parameter.Type.ToString().ToLowerInvariant()}");
+            }
+            else
+            {
+                values[parameter.Name] = value;
+            }
+        }
+
+        return problems.Count > 0 ? throw CairnException.Invalid($"Cannot run {spec.Name}: {string.Join("; ", problems)}.") : values;
+    }
+
+    private async Task<StepResult> RunStepAsync(PipelineStep step, IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, string> upstreamKeys,
+        IReadOnlyDictionary<string, string> upstreamOutputs, string directory, string parentRunId, bool force, IProgress<string>? progress,
+        CancellationToken cancellationToken)
+    {
+        var with = step.With.ToDictionary(w => w.Key, w => PipelineSpec.Substitute(w.Value, values), StringComparer.Ordinal);
+        var command = step.Run.Select(a => PipelineSpec.Substitute(a, values)).ToList();
+        var key = await CacheKeyAsync(step, with, command, upstreamKeys, directory, cancellationToken).ConfigureAwait(false);
+        var tags = new List<KeyValuePair<string, string>> { new("cairn.kind", "step"), new("cairn.step", step.Name), new("cairn.step.kind", step.Kind), new(CacheKeyTag, key) };
+
+        if (!force && await FindCachedAsync(key, cancellationToken).ConfigureAwait(false) is { } earlier &&
+            await OutputsPresentAsync(step, earlier, directory, cancellationToken).ConfigureAwait(false))
+        {
+            var reused = await runs.CreateAsync(null, step.Name, null, null, [.. tags, new("cairn.step.cached_from", earlier.Id)], parentRunId, cancellationToken)
+                .ConfigureAwait(false);
+            await runs.UpdateAsync(reused.Id, RunStatus.Finished, time.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
+            progress?.Report($"{step.Name}: cached (same inputs and settings as run {earlier.Id})");
+            return new StepResult(step.Name, reused.Id, RunStatus.Finished, true, key, null, RecordedOutputs(earlier));
+        }
+
+        var run = await runs.CreateAsync(null, step.Name, null, null, tags, parentRunId, cancellationToken).ConfigureAwait(false);
+        await runs.LogBatchAsync(run.Id, [], [.. with.Select(w => KeyValuePair.Create($"with.{w.Key}", w.Value)),
+            .. command.Count > 0 ? [KeyValuePair.Create("run", string.Join(' ', command))] : Array.Empty<KeyValuePair<string, string>>()], [], cancellationToken).ConfigureAwait(false);
+        var log = new StringBuilder();
+        string? error = null;
+        IReadOnlyDictionary<string, string> written = new Dictionary<string, string>();
+        for (var attempt = 0; attempt <= step.Retries; attempt++)
+        {
+            if (attempt > 0)
+            {
+                var delay = TimeSpan.FromMilliseconds(250 * Math.Pow(2, attempt - 1));
+                log.AppendLine(CultureInfo.InvariantCulture, $"-- attempt {attempt + 1} of {step.Retries + 1} after {delay.TotalSeconds:0.##} s");
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                progress?.Report($"{step.Name}: running ({step.Kind}){(attempt > 0 ? $", attempt {attempt + 1}" : "")}");
+                var outputs = await ExecuteAsync(step, with, command, upstreamOutputs, directory, log, cancellationToken).ConfigureAwait(false);
+                await runs.LogBatchAsync(run.Id, [], [], [.. outputs.Select(o => KeyValuePair.Create($"cairn.output.{o.Key}", o.Value))], cancellationToken)
+                    .ConfigureAwait(false);
+                written = outputs;
+                error = null;
+                break;
+            }
+            catch (Exception e) when (e is CairnException or IOException or System.ComponentModel.Win32Exception or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                error = e.Message;
+                log.AppendLine(CultureInfo.InvariantCulture, $"-- failed: {e.Message}");
+            }
+        }
+
+        await runArtifacts.LogAsync(run.Id, "logs/step.log", new MemoryStream(Encoding.UTF8.GetBytes(log.ToString())), CancellationToken.None).ConfigureAwait(false);
+        if (error is not null)
+        {
+            await runs.LogBatchAsync(run.Id, [], [], [new("cairn.step.error", error.Length > 8000 ? error[..8000] : error)], CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var status = error is null ? RunStatus.Finished : RunStatus.Failed;
+        await runs.UpdateAsync(run.Id, status, time.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
+        progress?.Report(error is null ? $"{step.Name}: done" : $"{step.Name}: FAILED: {error}");
+        return new StepResult(step.Name, run.Id, status, false, key, error, written);
+    }
+
+    private static Dictionary<string, string> RecordedOutputs(Run run) =>
+        run.Tags.Where(t => t.Key.StartsWith("cairn.output.", StringComparison.Ordinal))
+            .ToDictionary(t => t.Key["cairn.output.".Length..], t => t.Value, StringComparer.Ordinal);
+
+    // The step's kind and resolved settings, what its inputs hold now, the cache keys of the steps it reads from, and Cairn's version.
+    private async Task<string> CacheKeyAsync(PipelineStep step, Dictionary<string, string> with, List<string> command,
+        IReadOnlyDictionary<string, string> upstreamKeys, string directory, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder().Append("cairn ").AppendLine(CairnVersion).Append("kind ").AppendLine(step.Kind);
+        foreach (var (name, value) in with.OrderBy(w => w.Key, StringComparer.Ordinal))
+        {
+            text.Append("with ").Append(name).Append('=').AppendLine(value);
+        }
+
+        text.Append("run ").AppendLine(string.Join('\u001f', command));
+        foreach (var input in step.Inputs.Order(StringComparer.Ordinal))
+        {
+            text.Append("input ").Append(input).Append(' ').AppendLine(await IdentifyAsync(input, directory, cancellationToken).ConfigureAwait(false));
+        }
+
+        foreach (var upstream in upstreamKeys.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            text.Append("after ").Append(upstream.Key).Append(' ').AppendLine(upstream.Value);
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    // What an input holds now: a file's SHA-256, a dataset's latest content hash; other resources are covered by upstream keys.
+    private async Task<string> IdentifyAsync(string resource, string directory, CancellationToken cancellationToken)
+    {
+        var (kind, name) = (resource[..resource.IndexOf(':', StringComparison.Ordinal)], resource[(resource.IndexOf(':', StringComparison.Ordinal) + 1)..]);
+        switch (kind)
+        {
+            case "file":
+                var path = Path.GetFullPath(name, directory);
+                if (!File.Exists(path))
+                {
+                    return "missing";
+                }
+
+                await using (var file = File.OpenRead(path))
+                {
+                    return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
+                }
+
+            case "dataset":
+                try
+                {
+                    return (await datasets.GetAsync(DatasetRef.Parse(name), cancellationToken).ConfigureAwait(false)).ContentHash.Hex;
+                }
+                catch (CairnException e) when (e.Code == ErrorCode.NotFound)
+                {
+                    return "missing";
+                }
+
+            default:
+                return "";
+        }
+    }
+
+    private async Task<Run?> FindCachedAsync(string key, CancellationToken cancellationToken)
+    {
+        // Step runs live in the default experiment; the key is hex, so it is safe inside the filter's quotes.
+        var (found, _) = await runs.SearchAsync([Experiment.DefaultId],
+            $"tags.`{CacheKeyTag}` = '{key}' and attributes.status = 'FINISHED' and tags.`cairn.step.cached_from` IS NULL",
+            LifecycleStage.Active, ["attributes.start_time DESC"], 1, null, cancellationToken).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
+    // A cached step is reused only if the files it wrote are still there as it wrote them.
+    private static async Task<bool> OutputsPresentAsync(PipelineStep step, Run earlier, string directory, CancellationToken cancellationToken)
+    {
+        foreach (var output in step.Outputs.Where(o => o.StartsWith("file:", StringComparison.Ordinal)))
+        {
+            var path = Path.GetFullPath(output["file:".Length..], directory);
+            if (!File.Exists(path) || !earlier.Tags.TryGetValue($"cairn.output.{output}", out var recorded))
+            {
+                return false;
+            }
+
+            await using var file = File.OpenRead(path);
+            if (Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false)) != recorded)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task<Dictionary<string, string>> ExecuteAsync(PipelineStep step, Dictionary<string, string> with, List<string> command,
+        IReadOnlyDictionary<string, string> upstreamOutputs, string directory, StringBuilder log, CancellationToken cancellationToken)
+    {
+        string Path(string key) => System.IO.Path.GetFullPath(with[key], directory);
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        switch (step.Kind)
+        {
+            case "command":
+                await RunCommandAsync(command, directory, step.Timeout, log, cancellationToken).ConfigureAwait(false);
+                break;
+            case "ingest":
+            {
+                var (version, created) = await datasets.AddAsync(Path("path"), with["dataset"], with.GetValueOrDefault("message"), new Dictionary<string, string>(),
+                    cancellationToken).ConfigureAwait(false);
+                log.AppendLine(CultureInfo.InvariantCulture, $"{(created ? "added" : "unchanged")} {version.Reference} ({version.RowCount} rows)");
+                outputs[$"dataset:{with["dataset"]}"] = version.Reference;
+                break;
+            }
+
+            case "validate":
+            {
+                var report = await analysis.ValidateAsync(DatasetRef.Parse(with["dataset"]), await File.ReadAllTextAsync(Path("contract"), cancellationToken).ConfigureAwait(false),
+                    cancellationToken).ConfigureAwait(false);
+                foreach (var violation in report.Violations)
+                {
+                    log.AppendLine(CultureInfo.InvariantCulture, $"{violation.Column ?? "(table)"} {violation.Rule}: {violation.Message}");
+                }
+
+                if (!report.Passed)
+                {
+                    throw CairnException.Invalid($"{report.Dataset}@{report.Version} broke {report.Violations.Count} rule(s) of {with["contract"]}.");
+                }
+
+                break;
+            }
+
+            case "train":
+            {
+                var spec = TrainingSpec.Parse(await File.ReadAllTextAsync(Path("config"), cancellationToken).ConfigureAwait(false));
+                spec = spec with
+                {
+                    Dataset = with.TryGetValue("dataset", out var dataset) ? DatasetRef.Parse(dataset) : spec.Dataset,
+                    Trainer = with.GetValueOrDefault("trainer") ?? spec.Trainer,
+                    Seed = with.TryGetValue("seed", out var seed) ? int.Parse(seed, CultureInfo.InvariantCulture) : spec.Seed,
+                };
+                var outcome = await training.TrainAsync(spec, new Progress<string>(m => log.AppendLine(m)), cancellationToken).ConfigureAwait(false);
+                var trained = await runs.GetAsync(outcome.Run.Id, cancellationToken).ConfigureAwait(false);
+                if (trained.Status != RunStatus.Finished)
+                {
+                    throw CairnException.Invalid($"Training run {trained.Id} ended {trained.Status}.");
+                }
+
+                log.AppendLine(CultureInfo.InvariantCulture, $"trained run {trained.Id}: {string.Join(", ", trained.Metrics.Select(m => $"{m.Key}={m.Value:0.####}"))}");
+                outputs[$"run:{step.Name}"] = trained.Id;
+                break;
+            }
+
+            case "register":
+            {
+                // 'run' names a train step of this pipeline (whose run it registers) or a run id.
+                var trainedRun = upstreamOutputs.GetValueOrDefault($"run:{with["run"]}") ?? with["run"];
+                var version = await registry.RegisterAsync(trainedRun, with["model"], with.GetValueOrDefault("alias"), cancellationToken).ConfigureAwait(false);
+                log.AppendLine(CultureInfo.InvariantCulture, $"registered {version.Model} version {version.Version}");
+                outputs[$"model:{with["model"]}"] = version.Version.ToString(CultureInfo.InvariantCulture);
+                break;
+            }
+
+            default:
+                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, train and register steps.");
+        }
+
+        // Files a step says it writes must exist afterwards; their hashes let a later cache hit check they are unchanged.
+        foreach (var output in step.Outputs.Where(o => o.StartsWith("file:", StringComparison.Ordinal)))
+        {
+            var path = System.IO.Path.GetFullPath(output["file:".Length..], directory);
+            if (!File.Exists(path))
+            {
+                throw CairnException.Invalid($"Step '{step.Name}' declares output {output}, but it did not write it.");
+            }
+
+            await using var file = File.OpenRead(path);
+            outputs[output] = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
+        }
+
+        return outputs;
+    }
+
+    private static async Task RunCommandAsync(List<string> command, string directory, TimeSpan timeout, StringBuilder log, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(command[0]) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in command.Skip(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw CairnException.Invalid($"Could not start '{command[0]}'.");
+        var lines = new object();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (lines) { log.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (lines) { log.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{string.Join(' ', command)}' ran past its timeout of {timeout.TotalSeconds:0.##} s and was stopped.");
+        }
+
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw CairnException.Invalid($"'{string.Join(' ', command)}' exited with code {process.ExitCode}.");
+        }
+    }
+}

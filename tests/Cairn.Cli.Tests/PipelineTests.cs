@@ -1,0 +1,87 @@
+namespace Cairn.Cli.Tests;
+
+public sealed class PipelineTests : IAsyncLifetime
+{
+    private const string Pipeline = """
+        name: words
+        params:
+          word: {type: string, default: hello}
+        steps:
+        - name: write
+          run: [sh, -c, "mkdir -p out && echo ${params.word} > out/word.txt"]
+          inputs: [file:seed.txt]
+          outputs: [file:out/word.txt]
+        - name: shout
+          run: [sh, -c, "tr a-z A-Z < out/word.txt > out/shout.txt"]
+          inputs: [file:out/word.txt]
+          outputs: [file:out/shout.txt]
+        - name: other
+          run: [sh, -c, "echo other > out-other.txt"]
+          outputs: [file:out-other.txt]
+        """;
+
+    private readonly CairnHarness _cairn = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _cairn.DisposeAsync();
+
+    [Fact]
+    public async Task Run_ThenRunAgain_ServesUnchangedStepsFromTheCache_AndRerunsWhatAnInputChanged()
+    {
+        _cairn.WriteFile("pipeline.yaml", Pipeline);
+        var seed = _cairn.WriteFile("seed.txt", "1");
+
+        var first = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--json")).Json;
+        var again = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--json")).Json;
+        File.WriteAllText(seed, "2");
+        var changed = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--json")).Json;
+        var other = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--param", "word=bye", "--json")).Json;
+
+        bool[] Cached(System.Text.Json.JsonElement result) => [.. result.GetProperty("steps").EnumerateArray().OrderBy(s => s.GetProperty("step").GetString())
+            .Select(s => s.GetProperty("cached").GetBoolean())];
+        Assert.Equal("finished", first.GetProperty("status").GetString());
+        Assert.Equal([false, false, false], Cached(first));     // other, shout, write
+        Assert.Equal([true, true, true], Cached(again));
+        Assert.Equal([true, false, false], Cached(changed));    // the seed changed: write reran, and shout after it
+        Assert.Equal([true, false, false], Cached(other));
+        Assert.Equal("BYE\n", File.ReadAllText(Path.Combine(_cairn.WorkingDirectory, "out", "shout.txt")));
+
+        // A deleted output is not served from the cache: the step runs again to make it.
+        File.Delete(Path.Combine(_cairn.WorkingDirectory, "out-other.txt"));
+        var afterDelete = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--param", "word=bye", "--json")).Json;
+        var forced = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--force", "--json")).Json;
+        Assert.Equal([false, true, true], Cached(afterDelete));
+        Assert.Equal([false, false, false], Cached(forced));
+    }
+
+    [Fact]
+    public async Task AFailingOrHangingCommand_FailsItsStepWithTheReason_AndLaterStepsDoNotRun()
+    {
+        _cairn.WriteFile("fail.yaml", """
+            name: fails
+            steps:
+            - {name: broken, run: [sh, -c, "echo doing; exit 3"], outputs: ["file:x"], retries: 1}
+            - {name: after, run: [sh, -c, "true"], inputs: ["file:x"]}
+            """);
+        _cairn.WriteFile("hang.yaml", "name: hangs\nsteps:\n- {name: sleepy, run: [sleep, '30'], timeout: 1s}\n");
+
+        var failed = await _cairn.RunAsync("pipelines", "run", "fail.yaml", "--json");
+        var hung = await _cairn.RunAsync("pipelines", "run", "hang.yaml");
+
+        Assert.Equal(7, failed.ExitCode);
+        var step = Assert.Single(failed.Json.GetProperty("steps").EnumerateArray());
+        Assert.Equal(("broken", "failed"), (step.GetProperty("step").GetString(), step.GetProperty("status").GetString()));
+        Assert.Contains("exited with code 3", step.GetProperty("error").GetString());
+        var run = (await _cairn.RunOkAsync("runs", "show", step.GetProperty("run_id").GetString()!, "--json")).Json;
+        Assert.Contains("exited with code 3", run.GetProperty("tags").GetProperty("cairn.step.error").GetString());
+        Assert.Equal(7, hung.ExitCode);
+        Assert.Contains("ran past its timeout of 1 s", hung.Output);
+
+        _cairn.WriteFile("bad.yaml", "name: bad\nsteps:\n- {name: a, kind: teleport}\n");
+        var bad = await _cairn.RunAsync("pipelines", "run", "bad.yaml");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("kind 'teleport' is not one of", bad.Error);
+        Assert.Contains("declares no such parameter", (await _cairn.RunAsync("pipelines", "run", "fail.yaml", "--param", "nope=1")).Error);
+    }
+}
