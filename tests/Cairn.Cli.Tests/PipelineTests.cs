@@ -56,6 +56,21 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheAdultExamplePipeline_IngestsValidatesTrainsAndRegisters_ThenIsServedFromTheCache()
+    {
+        var pipeline = Path.Combine(AppContext.BaseDirectory, "examples", "adult", "pipeline.yaml");
+
+        var first = (await _cairn.RunOkAsync("pipelines", "run", pipeline, "--param", "trainer=fasttree", "--json")).Json;
+        var again = (await _cairn.RunOkAsync("pipelines", "run", pipeline, "--param", "trainer=fasttree", "--json")).Json;
+
+        Assert.Equal(["ingest", "check", "train", "register"], first.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
+        Assert.All(again.GetProperty("steps").EnumerateArray(), s => Assert.True(s.GetProperty("cached").GetBoolean()));
+        var versions = (await _cairn.RunOkAsync("models", "show", "adult-income", "--json")).Json;
+        var version = Assert.Single(versions.EnumerateArray());
+        Assert.Equal(["champion"], version.GetProperty("aliases").EnumerateArray().Select(a => a.GetString()));
+    }
+
+    [Fact]
     public async Task AFailingOrHangingCommand_FailsItsStepWithTheReason_AndLaterStepsDoNotRun()
     {
         _cairn.WriteFile("fail.yaml", """
