@@ -25,13 +25,18 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
     private static readonly string CairnVersion =
         typeof(PipelineRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
 
-    /// <summary>Runs <paramref name="spec"/> with parameter values (defaults filled in), relative paths resolved against <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="spec"/> with parameter values (defaults filled in), relative paths resolved against
+    /// <paramref name="directory"/>. <paramref name="force"/> runs every step; <paramref name="from"/> runs that step and
+    /// every step after it (those that read what it writes, directly or not), the others still coming from the cache.
+    /// </summary>
     public async Task<PipelineResult> RunAsync(PipelineSpec spec, IReadOnlyDictionary<string, string> overrides, string directory, bool force,
-        IProgress<string>? progress, CancellationToken cancellationToken)
+        IProgress<string>? progress, CancellationToken cancellationToken, string? from = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(overrides);
         var values = ResolveParameters(spec, overrides);
+        var forced = force ? [.. spec.Steps.Select(s => s.Name)] : from is null ? [] : Downstream(spec, from);
         var pipelineRun = await runs.CreateAsync(null, $"pipeline {spec.Name}", null, null,
             [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name)], cancellationToken).ConfigureAwait(false);
         await runs.LogBatchAsync(pipelineRun.Id, [], [.. values.Select(v => KeyValuePair.Create($"param.{v.Key}", v.Value))], [], cancellationToken)
@@ -46,7 +51,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         {
             // Independent steps of a wave run side by side.
             var finished = await Task.WhenAll(wave.Select(name => RunStepAsync(steps[name], values,
-                dependencies[name].ToDictionary(d => d, d => keys[d]), outputs, directory, pipelineRun.Id, force, progress, cancellationToken)))
+                dependencies[name].ToDictionary(d => d, d => keys[d]), outputs, directory, pipelineRun.Id, forced.Contains(name), progress, cancellationToken)))
                 .ConfigureAwait(false);
             foreach (var result in finished)
             {
@@ -67,6 +72,23 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var status = results.Count == spec.Steps.Count && results.All(r => r.Status == RunStatus.Finished) ? RunStatus.Finished : RunStatus.Failed;
         await runs.UpdateAsync(pipelineRun.Id, status, time.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
         return new PipelineResult(spec.Name, pipelineRun.Id, status, results);
+    }
+
+    private static HashSet<string> Downstream(PipelineSpec spec, string from)
+    {
+        if (spec.Steps.All(s => s.Name != from))
+        {
+            throw CairnException.Invalid($"--from names no step of {spec.Name}; its steps are {string.Join(", ", spec.Steps.Select(s => s.Name))}.");
+        }
+
+        var dependencies = PipelineGraph.Dependencies(spec.Steps);
+        var downstream = new HashSet<string>(StringComparer.Ordinal) { from };
+        foreach (var wave in PipelineGraph.Waves(spec.Steps))
+        {
+            downstream.UnionWith(wave.Where(step => dependencies[step].Any(downstream.Contains)));
+        }
+
+        return downstream;
     }
 
     private static Dictionary<string, string> ResolveParameters(PipelineSpec spec, IReadOnlyDictionary<string, string> overrides)

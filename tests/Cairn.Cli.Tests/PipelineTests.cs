@@ -53,6 +53,16 @@ public sealed class PipelineTests : IAsyncLifetime
         var forced = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--force", "--json")).Json;
         Assert.Equal([false, true, true], Cached(afterDelete));
         Assert.Equal([false, false, false], Cached(forced));
+
+        // --from reruns a step and what reads its outputs; list and show tell the story.
+        var fromWrite = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--from", "write", "--json")).Json;
+        Assert.Equal([true, false, false], Cached(fromWrite));
+        var listed = (await _cairn.RunOkAsync("pipelines", "list", "--json")).Json;
+        Assert.Equal(7, listed.GetArrayLength());
+        var shown = await _cairn.RunOkAsync("pipelines", "show", fromWrite.GetProperty("run_id").GetString()!);
+        Assert.Contains("cached from", shown.Output);
+        Assert.Contains("shout", shown.Output);
+        Assert.Equal(2, (await _cairn.RunAsync("pipelines", "run", "pipeline.yaml", "--from", "nope")).ExitCode);
     }
 
     [Fact]
