@@ -337,8 +337,35 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                 break;
             }
 
+            case "split":
+            {
+                var method = with.TryGetValue("method", out var m) && Enum.TryParse<SplitMethod>(m, ignoreCase: true, out var parsed) && !m.All(char.IsDigit)
+                    ? parsed
+                    : with.ContainsKey("method") ? throw CairnException.Invalid($"Step '{step.Name}': method '{m}' is not random, hash or time.") : SplitMethod.Random;
+                var split = new DataSplit(method, Share(with, "test_fraction", 0.2), Share(with, "validation_fraction", 0), with.GetValueOrDefault("column"));
+                var folder = with.ContainsKey("output") ? Path("output") : null;
+                if (folder is not null && Directory.Exists(folder))
+                {
+                    // A step's output folder is its own: a re-run replaces the parts it wrote before.
+                    foreach (var part in new[] { "train.csv", "validation.csv", "test.csv" }.Select(f => System.IO.Path.Combine(folder, f)).Where(File.Exists))
+                    {
+                        File.Delete(part);
+                    }
+                }
+
+                var (version, counts, files) = await analysis.SplitAsync(DatasetRef.Parse(with["dataset"]), split,
+                    with.TryGetValue("seed", out var seedText) ? int.Parse(seedText, CultureInfo.InvariantCulture) : 42, folder, cancellationToken).ConfigureAwait(false);
+                log.AppendLine(CultureInfo.InvariantCulture, $"{version.Reference}: {string.Join(", ", counts.Select(c => $"{c.Key.ToString().ToLowerInvariant()} {c.Value}"))}");
+                foreach (var file in files)
+                {
+                    log.AppendLine(CultureInfo.InvariantCulture, $"wrote {file}");
+                }
+
+                break;
+            }
+
             default:
-                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, train and register steps.");
+                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, split, train and register steps.");
         }
 
         // Files a step says it writes must exist afterwards; their hashes let a later cache hit check they are unchanged.
@@ -356,6 +383,11 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 
         return outputs;
     }
+
+    private static double Share(Dictionary<string, string> with, string key, double fallback) =>
+        !with.TryGetValue(key, out var text) ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var share) ? share
+        : throw CairnException.Invalid($"'{key}' is '{text}', not a number.");
 
     private static async Task RunCommandAsync(List<string> command, string directory, TimeSpan timeout, StringBuilder log, CancellationToken cancellationToken)
     {

@@ -81,6 +81,31 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASplitStep_WritesItsParts_AndTheyFeedTheNextStep()
+    {
+        _cairn.WriteFile("people.csv", "id,x\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"p{i},{i}\n")));
+        _cairn.WriteFile("split.yaml", """
+            name: parts
+            steps:
+            - {name: ingest, kind: ingest, with: {path: people.csv, dataset: people}, inputs: ["file:people.csv"], outputs: ["dataset:people"]}
+            - name: split
+              kind: split
+              with: {dataset: people, method: hash, column: id, test_fraction: "0.3", output: parts}
+              inputs: ["dataset:people"]
+              outputs: ["file:parts/train.csv", "file:parts/test.csv"]
+            - {name: count, run: [sh, -c, "wc -l < parts/test.csv > count.txt"], inputs: ["file:parts/test.csv"], outputs: ["file:count.txt"]}
+            """);
+
+        await _cairn.RunOkAsync("pipelines", "run", "split.yaml");
+        var again = (await _cairn.RunOkAsync("pipelines", "run", "split.yaml", "--from", "split", "--json")).Json;
+
+        var tested = int.Parse(File.ReadAllText(Path.Combine(_cairn.WorkingDirectory, "count.txt")).Trim(), System.Globalization.CultureInfo.InvariantCulture) - 1;
+        Assert.InRange(tested, 15, 45);
+        Assert.Equal(101 - tested, File.ReadAllLines(Path.Combine(_cairn.WorkingDirectory, "parts", "train.csv")).Length);
+        Assert.Equal("finished", again.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task AFailingOrHangingCommand_FailsItsStepWithTheReason_AndLaterStepsDoNotRun()
     {
         _cairn.WriteFile("fail.yaml", """
