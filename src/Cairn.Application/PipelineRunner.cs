@@ -12,7 +12,7 @@ using Cairn.Core.Training;
 namespace Cairn.Application;
 
 /// <summary>
-/// Runs a pipeline in waves of independent steps. Each step is a run nested under the pipeline's run, tagged with a
+/// Runs a pipeline in waves of independent steps (as many at once as there are cores, or a given limit). Each step is a run nested under the pipeline's run, tagged with a
 /// cache key made of its kind, resolved settings, the content of its inputs and Cairn's version; a finished step run
 /// with the same key is reused instead of running again (and says so). Failed attempts are retried with backoff; a
 /// failed step fails the pipeline, and steps after it do not run.
@@ -31,8 +31,15 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
     /// every step after it (those that read what it writes, directly or not), the others still coming from the cache.
     /// </summary>
     public async Task<PipelineResult> RunAsync(PipelineSpec spec, IReadOnlyDictionary<string, string> overrides, string directory, bool force,
-        IProgress<string>? progress, CancellationToken cancellationToken, string? from = null)
+        IProgress<string>? progress, CancellationToken cancellationToken, string? from = null, int? parallelism = null)
     {
+        var limit = parallelism ?? Environment.ProcessorCount;
+        if (limit < 1)
+        {
+            throw CairnException.Invalid($"The parallelism limit is {limit}; it must be at least 1.");
+        }
+
+        using var slots = new SemaphoreSlim(limit);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(overrides);
         var values = ResolveParameters(spec, overrides);
@@ -49,10 +56,20 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var wave in PipelineGraph.Waves(spec.Steps))
         {
-            // Independent steps of a wave run side by side.
-            var finished = await Task.WhenAll(wave.Select(name => RunStepAsync(steps[name], values,
-                dependencies[name].ToDictionary(d => d, d => keys[d]), outputs, directory, pipelineRun.Id, forced.Contains(name), progress, cancellationToken)))
-                .ConfigureAwait(false);
+            // Independent steps of a wave run side by side, at most `limit` at a time.
+            var finished = await Task.WhenAll(wave.Select(async name =>
+            {
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await RunStepAsync(steps[name], values, dependencies[name].ToDictionary(d => d, d => keys[d]), outputs, directory, pipelineRun.Id,
+                        forced.Contains(name), progress, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            })).ConfigureAwait(false);
             foreach (var result in finished)
             {
                 keys[result.Step] = result.CacheKey;

@@ -50,7 +50,7 @@ public sealed class PipelineTests : IAsyncLifetime
         // A deleted output is not served from the cache: the step runs again to make it.
         File.Delete(Path.Combine(_cairn.WorkingDirectory, "out-other.txt"));
         var afterDelete = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--param", "word=bye", "--json")).Json;
-        var forced = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--force", "--json")).Json;
+        var forced = (await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml", "--force", "--parallel", "1", "--json")).Json;
         Assert.Equal([false, true, true], Cached(afterDelete));
         Assert.Equal([false, false, false], Cached(forced));
 
@@ -63,6 +63,7 @@ public sealed class PipelineTests : IAsyncLifetime
         Assert.Contains("cached from", shown.Output);
         Assert.Contains("shout", shown.Output);
         Assert.Equal(2, (await _cairn.RunAsync("pipelines", "run", "pipeline.yaml", "--from", "nope")).ExitCode);
+        Assert.Contains("must be at least 1", (await _cairn.RunAsync("pipelines", "run", "pipeline.yaml", "--parallel", "0")).Error);
     }
 
     [Fact]

@@ -17,12 +17,13 @@ internal static class PipelinesCommands
         var parameters = new Option<string[]>("--param") { Description = "A parameter NAME=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false };
         var force = new Option<bool>("--force") { Description = "Run every step even when a cached result exists" };
         var from = new Option<string?>("--from") { Description = "Run this step and every step after it even when cached (the rest may come from the cache)" };
+        var parallel = new Option<int?>("--parallel") { Description = "At most this many independent steps at once (default: the number of cores)" };
         var run = new Command("run", $"Run a pipeline; steps whose inputs and settings are unchanged are served from the cache. Exits {CliApp.CheckFailed} if a step fails")
         {
-            file, parameters, force, from,
+            file, parameters, force, from, parallel,
         };
         run.SetAction(app.Handler((context, ct) => RunAsync(context, context.Parse.GetValue(file)!, context.Parse.GetValue(parameters) ?? [], context.Parse.GetValue(force),
-            context.Parse.GetValue(from), ct)));
+            context.Parse.GetValue(from), context.Parse.GetValue(parallel), ct)));
         command.Subcommands.Add(run);
 
         var list = new Command("list", "Recent pipeline runs, newest first");
@@ -87,7 +88,8 @@ internal static class PipelinesCommands
         return 0;
     }
 
-    private static async Task<int> RunAsync(CommandContext context, string file, string[] parameters, bool force, string? from, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CommandContext context, string file, string[] parameters, bool force, string? from, int? parallel,
+        CancellationToken cancellationToken)
     {
         var path = context.ResolvePath(file);
         if (!File.Exists(path))
@@ -104,7 +106,7 @@ internal static class PipelinesCommands
         }
 
         var result = await context.Get<PipelineRunner>().RunAsync(spec, overrides, Path.GetDirectoryName(path)!, force,
-            context.Json ? null : new TrainCommand.Progress(context.Console.Out), cancellationToken, from);
+            context.Json ? null : new TrainCommand.Progress(context.Console.Out), cancellationToken, from, parallel);
         var exit = result.Status == RunStatus.Finished ? 0 : CliApp.CheckFailed;
         if (context.Json)
         {
