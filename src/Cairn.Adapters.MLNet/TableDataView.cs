@@ -21,21 +21,21 @@ internal sealed class TableDataView : IDataView
 
     public bool CanShuffle => false;
 
-    /// <summary>A view of <paramref name="features"/>; with a label when <paramref name="label"/> is given.</summary>
-    public static TableDataView Create(Table table, IReadOnlyList<ColumnSchema> features, LabelColumn? label = null)
+    /// <summary>A view of the <paramref name="features"/> columns; with a label when <paramref name="label"/> is given.</summary>
+    public static TableDataView Create(Table table, IReadOnlyList<string> features, LabelColumn? label = null)
     {
         var builder = new DataViewSchema.Builder();
         var getters = new List<Func<int, object>>();
         foreach (var feature in features)
         {
-            switch (table[feature.Name])
+            switch (table[feature])
             {
                 case NumericColumn numeric:
-                    builder.AddColumn(feature.Name, NumberDataViewType.Single);
+                    builder.AddColumn(feature, NumberDataViewType.Single);
                     getters.Add(_ => numeric.Values);
                     break;
                 case StringColumn text:
-                    builder.AddColumn(feature.Name, TextDataViewType.Instance);
+                    builder.AddColumn(feature, TextDataViewType.Instance);
                     getters.Add(_ => text.Values);
                     break;
             }

@@ -43,6 +43,29 @@ internal sealed class OnnxModelRuntime : IModelRuntime
     public IReadOnlyList<OutputTensor> Predict(Table inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+
+        // ML.NET exports text featurization for one row at a time (its tokenizer output loses the batch dimension).
+        return Signature.Inputs.Any(i => i.Type == ColumnType.Text) && inputs.RowCount > 1
+            ? Concatenate([.. Enumerable.Range(0, inputs.RowCount).Select(row => PredictBatch(inputs.Take([row])))])
+            : PredictBatch(inputs);
+    }
+
+    private static OutputTensor[] Concatenate(IReadOnlyList<IReadOnlyList<OutputTensor>> parts)
+    {
+        var rows = parts.Sum(p => p[0].Rows);
+        return
+        [
+            .. parts[0].Select((first, k) => first with
+            {
+                Rows = rows,
+                Floats = first.Floats is null ? null : [.. parts.SelectMany(p => p[k].Floats!)],
+                Strings = first.Strings is null ? null : [.. parts.SelectMany(p => p[k].Strings!)],
+            }),
+        ];
+    }
+
+    private IReadOnlyList<OutputTensor> PredictBatch(Table inputs)
+    {
         var rows = inputs.RowCount;
         var values = new OrtValue[_inputNames.Length];
         try

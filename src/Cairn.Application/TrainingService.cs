@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
+using Cairn.Core.Evaluation;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 using Cairn.Core.Training;
@@ -8,11 +11,21 @@ using Cairn.Core.Training;
 namespace Cairn.Application;
 
 /// <summary>The outcome of a training run.</summary>
-public sealed record TrainingOutcome(Run Run, DatasetVersion Dataset, TrainingPlan Plan);
+public sealed record TrainingOutcome(Run Run, DatasetVersion Dataset, TrainingPlan Plan, EvaluationReport Evaluation);
 
 /// <summary>Trains a model from a spec and records the run with its params, metrics, input and artifacts.</summary>
-public sealed class TrainingService(IMetadataStore store, IArtifactStore artifacts, IModelTrainer trainer, DatasetService datasets, TimeProvider time, Actor actor)
+public sealed class TrainingService(
+    IMetadataStore store, IArtifactStore artifacts, IModelTrainer trainer, IModelRuntimeFactory runtimes, DatasetService datasets, TimeProvider time, Actor actor)
 {
+    /// <summary>The metric holding the largest difference between the ONNX graph's and ML.NET's outputs on the test rows.</summary>
+    public const string OnnxDifferenceMetric = "onnx_max_abs_diff";
+
+    /// <summary>The run artifact holding the evaluation as JSON.</summary>
+    public const string EvaluationPath = "evaluation/evaluation.json";
+
+    /// <summary>The run artifact holding the evaluation as a self-contained HTML page.</summary>
+    public const string ReportPath = "evaluation/report.html";
+
     /// <summary>The run artifact holding the ML.NET model.</summary>
     public const string MlNetModelPath = "model/model.zip";
 
@@ -36,19 +49,32 @@ public sealed class TrainingService(IMetadataStore store, IArtifactStore artifac
 
         var run = Run.Start(Ids.NewRunId(), spec.RunName ?? $"{spec.Trainer}-{dataset.Name}", time.GetUtcNow());
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
+        EvaluationReport evaluation;
         try
         {
             progress?.Report($"Training {spec.Trainer} ({spec.Task.ToString().ToLowerInvariant()}) on {plan.TrainRows.Count:N0} rows, {plan.Features.Count} features");
-            var request = new TrainingRequest(spec, plan, table.Take(plan.TrainRows), table.Take(plan.TestRows));
+            var test = table.Take(plan.TestRows);
+            var request = new TrainingRequest(spec, plan, table.Take(plan.TrainRows), test);
             var model = await Task.Run(() => trainer.Train(request, cancellationToken), cancellationToken).ConfigureAwait(false);
 
-            progress?.Report("Storing the model");
-            var signatureJson = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(model.Signature, CairnJson.Readable.ModelSignature);
+            progress?.Report($"Evaluating on {plan.TestRows.Count:N0} held-out rows");
+            (evaluation, var onnxDifference) = await Task.Run(() => Evaluate(spec, model, test), cancellationToken).ConfigureAwait(false);
+            var metrics = new Dictionary<string, double>(evaluation.Metrics) { [OnnxDifferenceMetric] = onnxDifference };
+
+            progress?.Report("Storing the model and its evaluation");
+            var signatureJson = JsonSerializer.SerializeToUtf8Bytes(model.Signature, CairnJson.Readable.ModelSignature);
+            var report = EvaluationHtml.Write(
+                $"Evaluation of run {run.Name}",
+                [("run", run.Id), ("dataset", dataset.Reference), ("trainer", spec.Trainer), ("task", spec.Task.ToString().ToLowerInvariant()),
+                    ("label", spec.Label), ("ONNX vs ML.NET, largest difference", onnxDifference.ToString("G4", CultureInfo.InvariantCulture))],
+                evaluation);
             RunArtifact[] stored =
             [
                 await PutAsync(MlNetModelPath, model.MlNetModel, cancellationToken).ConfigureAwait(false),
                 await PutAsync(OnnxModelPath, model.OnnxModel, cancellationToken).ConfigureAwait(false),
                 await PutAsync(SignaturePath, signatureJson, cancellationToken).ConfigureAwait(false),
+                await PutAsync(EvaluationPath, JsonSerializer.SerializeToUtf8Bytes(evaluation, CairnJson.Readable.EvaluationReport), cancellationToken).ConfigureAwait(false),
+                await PutAsync(ReportPath, Encoding.UTF8.GetBytes(report), cancellationToken).ConfigureAwait(false),
             ];
 
             var endedAt = time.GetUtcNow();
@@ -72,7 +98,7 @@ public sealed class TrainingService(IMetadataStore store, IArtifactStore artifac
 
             var completion = new RunCompletion(
                 parameters,
-                [.. model.Metrics.Select(m => new Metric(m.Key, m.Value, 0, endedAt))],
+                [.. metrics.Select(m => new Metric(m.Key, m.Value, 0, endedAt))],
                 new Dictionary<string, string> { ["cairn.kind"] = "train", ["cairn.user"] = actor.Name },
                 [RunInput.OfDatasetVersion(dataset.Name, dataset.Version, "training")],
                 stored);
@@ -85,7 +111,28 @@ public sealed class TrainingService(IMetadataStore store, IArtifactStore artifac
         }
 
         var finished = await store.GetRunAsync(run.Id, cancellationToken).ConfigureAwait(false);
-        return new TrainingOutcome(finished!, dataset, plan);
+        return new TrainingOutcome(finished!, dataset, plan, evaluation);
+    }
+
+    /// <summary>
+    /// Evaluates the exported ONNX graph, the form that is served, and measures how far its outputs are from the
+    /// trainer's own on the same rows.
+    /// </summary>
+    private (EvaluationReport Report, double OnnxDifference) Evaluate(TrainingSpec spec, TrainedModel model, Table test)
+    {
+        using var runtime = runtimes.Load(model.OnnxModel, model.Signature);
+        var predictions = runtime.Predict(test);
+        var difference = 0.0;
+        foreach (var reference in model.TestPredictions.Where(p => p.Floats is not null))
+        {
+            var exported = predictions.Single(p => p.Name == reference.Name).Floats!;
+            for (var i = 0; i < exported.Length; i++)
+            {
+                difference = Math.Max(difference, Math.Abs((double)exported[i] - reference.Floats![i]));
+            }
+        }
+
+        return (ModelEvaluator.Evaluate(model.Signature, test, predictions, runtime.Predict, spec.Evaluation), difference);
     }
 
     private async Task<RunArtifact> PutAsync(string path, byte[] content, CancellationToken cancellationToken)

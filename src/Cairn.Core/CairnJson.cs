@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cairn.Core.Data;
+using Cairn.Core.Evaluation;
 using Cairn.Core.Models;
 using Cairn.Core.Pipelines;
 using Cairn.Core.Ports;
@@ -30,6 +31,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(DatasetDiff))]
 [JsonSerializable(typeof(DatasetManifest))]
 [JsonSerializable(typeof(PipelineResult))]
+[JsonSerializable(typeof(EvaluationReport))]
 [JsonSerializable(typeof(IReadOnlyList<ValidationReport>))]
 [JsonSerializable(typeof(ModelSignature))]
 [JsonSerializable(typeof(DatasetVersion))]

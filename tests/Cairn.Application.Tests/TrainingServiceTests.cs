@@ -39,7 +39,7 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private TrainingService Service(IModelTrainer trainer) => new(_store, _artifacts, trainer, _datasets, _time, _actor);
+    private TrainingService Service(IModelTrainer trainer) => new(_store, _artifacts, trainer, new Runtimes(), _datasets, _time, _actor);
 
     private static TrainingSpec Spec => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: binary\n");
 
@@ -64,8 +64,9 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         {
             seen = request;
             _time.Advance(TimeSpan.FromSeconds(3));
-            return new TrainedModel(new Dictionary<string, double> { ["auc"] = 0.75 }, [1, 2, 3], [4, 5, 6],
-                new ModelSignature(TaskKind.Binary, "y", request.Plan.Classes, [], ModelSignature.OutputsFor(TaskKind.Binary, 2)));
+            var signature = new ModelSignature(TaskKind.Binary, "y", request.Plan.Classes, [new SignatureInput("x", Cairn.Core.Data.ColumnType.Numeric)],
+                ModelSignature.OutputsFor(TaskKind.Binary, 2));
+            return new TrainedModel([1, 2, 3], [4, 5, 6], signature, Runtime.Score(request.Test));
         })).TrainAsync(Spec, null, CancellationToken.None);
 
         var run = outcome.Run;
@@ -75,7 +76,13 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         Assert.Equal("32", run.Params["rows.train"]);
         Assert.Equal("8", run.Params["rows.test"]);
         Assert.Equal(32, seen!.Train.RowCount);
-        Assert.Equal(0.75, Assert.Single(run.Metrics).Value);
+        Assert.Equal(1.0, run.Metrics.Single(m => m.Key == "auc").Value);
+        var x = ((Cairn.Core.Data.NumericColumn)seen.Test["x"]).Values;
+        var expectedAccuracy = x.Count(v => v % 2 == 0 || v < 36) / (double)x.Length;
+        Assert.Equal(expectedAccuracy, run.Metrics.Single(m => m.Key == "accuracy").Value);
+        Assert.Equal(0.0, run.Metrics.Single(m => m.Key == TrainingService.OnnxDifferenceMetric).Value);
+        Assert.NotNull(run.Artifact(TrainingService.EvaluationPath));
+        Assert.NotNull(run.Artifact(TrainingService.ReportPath));
         Assert.Equal(ContentHash.Of([4, 5, 6]), run.Artifact(TrainingService.OnnxModelPath)!.ContentHash);
         Assert.True(await _artifacts.ExistsAsync(run.Artifact(TrainingService.SignaturePath)!.ContentHash, CancellationToken.None));
     }
@@ -92,6 +99,36 @@ public sealed class TrainingServiceTests : IAsyncLifetime
 
         Assert.Equal(ErrorCode.Conflict, e.Code);
         Assert.Empty(await registry.ListAsync(CancellationToken.None));
+    }
+
+    // Scores odd x as "b" with probability 0.9, even x as "a" with 0.2, except that x >= 36 is always called "a":
+    // the ranking is perfect (AUC 1) while the decisions miss the two odd rows among the test rows' top values.
+    private sealed class Runtime(ModelSignature signature) : IModelRuntime
+    {
+        public ModelSignature Signature => signature;
+
+        public static IReadOnlyList<OutputTensor> Score(Cairn.Core.Data.Table table)
+        {
+            var x = ((Cairn.Core.Data.NumericColumn)table["x"]).Values;
+            var probability = x.Select(v => v % 2 == 1 ? 0.9f : 0.2f).ToArray();
+            return
+            [
+                new(ModelSignature.PredictedLabel, TensorType.Bytes, x.Length, 1, null, [.. x.Select(v => v % 2 == 1 && v < 36 ? "b" : "a")]),
+                new(ModelSignature.Probability, TensorType.Fp32, x.Length, 1, probability, null),
+                new(ModelSignature.Score, TensorType.Fp32, x.Length, 1, probability, null),
+            ];
+        }
+
+        public IReadOnlyList<OutputTensor> Predict(Cairn.Core.Data.Table inputs) => Score(inputs);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class Runtimes : IModelRuntimeFactory
+    {
+        public IModelRuntime Load(byte[] onnxModel, ModelSignature signature) => new Runtime(signature);
     }
 
     private sealed class Trainer(Func<TrainingRequest, TrainedModel> train) : IModelTrainer

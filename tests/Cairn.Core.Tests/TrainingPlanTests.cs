@@ -93,14 +93,38 @@ public sealed class TrainingPlanTests
     }
 
     [Fact]
-    public void Create_DropsRowsWithoutALabel_AndExcludesTextColumns()
+    public void Create_DropsRowsWithoutALabel_AndFeaturizesTextColumnsAsText()
     {
         var plan = Plan("dataset: d\nlabel: y\ntask: binary\n",
             "x,note,y\n" + Rows(40, i => $"{i},this is a long free text {i},{(i % 10 == 0 ? "?" : i % 2 == 0 ? "a" : "b")}"));
 
         Assert.Equal(4, plan.RowsWithoutLabel);
         Assert.Equal(36, plan.TrainRows.Count + plan.TestRows.Count);
-        Assert.Equal(["x"], plan.Features.Select(f => f.Name));
-        Assert.Contains(plan.Excluded, e => e.Name == "note");
+        Assert.Equal([("x", ColumnType.Numeric), ("note", ColumnType.Text)], plan.Features.Select(f => (f.Name, f.Type)));
+    }
+
+    [Fact]
+    public void Create_SelectFeatures_KeepsTheColumnsThatTellTheLabel_AndSaysWhyOthersWentOut()
+    {
+        // y follows "signal" exactly; "noise" and "constant" carry nothing about it.
+        var plan = Plan("dataset: d\nlabel: y\ntask: binary\nfeaturize: {select_features: 1}\n",
+            "noise,signal,constant,y\n" + Rows(200, i => $"{(i * 7919) % 13},{(i % 2 == 0 ? "even" : "odd")},1,{(i % 2 == 0 ? "a" : "b")}"));
+
+        Assert.Equal(["signal"], plan.Features.Select(f => f.Name));
+        Assert.Contains(plan.Excluded, e => e.Name == "noise" && e.Reason.StartsWith("not among the 1 most informative", StringComparison.Ordinal));
+        Assert.Contains(plan.Excluded, e => e.Name == "constant");
+    }
+
+    [Fact]
+    public void Create_FeaturizationNamingMissingOrWrongColumns_IsRejectedWithEveryProblem()
+    {
+        var e = Assert.Throws<CairnException>(() => Plan(
+            "dataset: d\nlabel: y\ntask: regression\ntrainer: lbfgs_poisson\nfeaturize: {hash: [x], text: [nope]}\nevaluate: {slices: [gone]}\n",
+            "x,c,y\n" + Rows(40, i => $"{i},{(i % 3 == 0 ? "p" : "q")},{i - 5}")));
+
+        Assert.Contains("'featurize.hash' names 'x', which is not a categorical feature", e.Message);
+        Assert.Contains("'featurize.text' names 'nope', which is not a feature", e.Message);
+        Assert.Contains("'evaluate.slices' names 'gone', which is not in the dataset", e.Message);
+        Assert.Contains("Poisson regression needs a non-negative label", e.Message);
     }
 }

@@ -77,9 +77,58 @@ public sealed class TrainingSpecTests
     [Fact]
     public void Parse_RejectsMulticlassForBinaryOnlyTrainers()
     {
-        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: multiclass\ntrainer: fasttree\n"));
+        var forest = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: multiclass\ntrainer: fastforest\n"));
+        var poisson = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\ntask: binary\ntrainer: poisson\n"));
 
-        Assert.Contains("does not do multiclass", e.Message);
+        Assert.Contains("trainer 'fastforest' does not do multiclass; use one of lightgbm, fasttree, sdca, lbfgs_logistic", forest.Message);
+        Assert.Contains("trainer 'lbfgs_poisson' does not do binary", poisson.Message);
+    }
+
+    [Fact]
+    public void Parse_Featurization_ReadsEveryChoice_AndRecordsThemAsParams()
+    {
+        var spec = TrainingSpec.Parse("""
+            dataset: d
+            label: y
+            task: binary
+            trainer: sdca
+            hyperparameters: {l1_regularization: 0, l2_regularization: 0.01}
+            featurize:
+              categorical: one-hot
+              hash: [city]
+              hash_bits: 12
+              missing: median_or_what
+              normalize: MeanVariance
+              text: [comment]
+              select_features: 0
+            evaluate: {slices: [city], permutation_importance: false}
+            """.Replace("median_or_what", "max", StringComparison.Ordinal).Replace("select_features: 0", "select_features: 5", StringComparison.Ordinal));
+
+        Assert.Equal(new Featurization(CategoricalEncoding.OneHot, ["city"], 12, MissingReplacement.Max, Normalization.MeanVariance, ["comment"], 5) with
+        {
+            HashColumns = spec.Featurize.HashColumns, TextColumns = spec.Featurize.TextColumns,
+        }, spec.Featurize);
+        Assert.Equal(["city"], spec.Featurize.Hashed);
+        Assert.False(spec.Evaluation.PermutationImportance);
+        var parameters = spec.ToParams();
+        Assert.Equal("mean_variance", parameters["featurize.normalize"]);
+        Assert.Equal("12", parameters["featurize.hash_bits"]);
+        Assert.Equal("city", parameters["evaluate.slices"]);
+        Assert.Equal("0", parameters["hp.l1_regularization"]);
+    }
+
+    [Fact]
+    public void Parse_BadFeaturization_NamesEveryProblem()
+    {
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse(
+            "dataset: d\nlabel: y\ntask: binary\nhyperparameters: {num_leaves: 0}\nfeaturize: {categorical: ordinal, normalize: log, hash_bits: 40, hash: [a], text: [a], select_features: 0}\n"));
+
+        Assert.Contains("'featurize.categorical' is 'ordinal'; use one of one_hot, hash", e.Message);
+        Assert.Contains("'featurize.normalize' is 'log'", e.Message);
+        Assert.Contains("'featurize.hash_bits' is 40", e.Message);
+        Assert.Contains("column 'a' is listed both in 'featurize.hash' and in 'featurize.text'", e.Message);
+        Assert.Contains("'featurize.select_features' is 0", e.Message);
+        Assert.Contains("hyperparameter 'num_leaves' is '0'; it must be a positive number", e.Message);
     }
 
     [Fact]

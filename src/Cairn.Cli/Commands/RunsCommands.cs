@@ -35,6 +35,24 @@ internal static class RunsCommands
         var show = new Command("show", "Show a run's params, metrics, inputs and artifacts") { id };
         show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(id)!, ct)));
         command.Subcommands.Add(show);
+
+        var reportRun = new Argument<string>("run") { Description = "A training or evaluation run" };
+        var output = new Option<string?>("--output", "-o") { Description = "The HTML file to write (default: RUN-report.html)" };
+        var report = new Command("report", "Write a run's evaluation report: metrics, ROC/PR and calibration plots, importance, slices") { reportRun, output };
+        report.SetAction(app.Handler(async (context, ct) =>
+        {
+            var runId = context.Parse.GetValue(reportRun)!;
+            var target = context.ResolvePath(context.Parse.GetValue(output) ?? $"{runId}-report.html");
+            var (_, content) = await context.Get<RunArtifacts>().OpenAsync(runId, TrainingService.ReportPath, ct);
+            await using (content)
+            {
+                await FileOutput.WriteAtomicallyAsync(target, content, ct);
+            }
+
+            context.Console.Out.MarkupLineInterpolated($"Wrote {target}");
+            return 0;
+        }));
+        command.Subcommands.Add(report);
         return command;
     }
 

@@ -46,6 +46,13 @@ internal static class TrainCommand
         }
 
         WriteSummary(console, outcome.Run);
+        if (outcome.Evaluation.Importance is { Count: > 0 } importance)
+        {
+            console.MarkupLineInterpolated(
+                $"Most important features (drop in {importance[0].Metric} when shuffled): {string.Join(", ", importance.Take(5).Select(i => $"{i.Feature} {Format.Number(i.Drop)}"))}");
+        }
+
+        console.MarkupLineInterpolated($"Evaluation report: [bold]cairn runs report {outcome.Run.Id}[/]");
         console.MarkupLineInterpolated($"Register it with: [bold]cairn models register {outcome.Run.Id} --name NAME --alias champion[/]");
         return 0;
     }

@@ -57,6 +57,11 @@ public sealed record TrainingPlan(
             problems.Add($"a regression label must be numeric, but '{spec.Label}' is {labelColumn.Type.ToString().ToLowerInvariant()}");
         }
 
+        if (spec.Trainer == "lbfgs_poisson" && data[spec.Label] is NumericColumn counts && counts.Values.Any(v => v < 0))
+        {
+            problems.Add($"Poisson regression needs a non-negative label, but '{spec.Label}' has negative values");
+        }
+
         if (problems.Count > 0)
         {
             throw CairnException.Invalid($"Cannot train on {dataset.Reference}:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
@@ -72,6 +77,11 @@ public sealed record TrainingPlan(
         {
             throw CairnException.Invalid(
                 $"{dataset.Reference} has too few labelled rows ({train.Count + test.Count}) to hold out {spec.Split.TestFraction:P0} for evaluation.");
+        }
+
+        if (spec.Featurize.SelectFeatures is { } keep)
+        {
+            (features, excluded) = SelectFeatures(data, spec.Label, features, excluded, train, keep);
         }
 
         return new TrainingPlan(labelColumn, spec.Task, features, classes, excluded, train, test, unlabeled)
@@ -102,6 +112,23 @@ public sealed record TrainingPlan(
         };
     }
 
+    // Keeps the most informative columns; text columns are always kept (their words are not one value to rank).
+    private static (IReadOnlyList<ColumnSchema> Features, IReadOnlyList<ExcludedColumn> Excluded) SelectFeatures(
+        Table data, string label, IReadOnlyList<ColumnSchema> features, IReadOnlyList<ExcludedColumn> excluded, IReadOnlyList<int> train, int keep)
+    {
+        var ranked = features.Where(f => f.Type != ColumnType.Text).Select(f => f.Name).ToList();
+        if (ranked.Count <= keep)
+        {
+            return (features, excluded);
+        }
+
+        var information = FeatureSelection.MutualInformation(data, ranked, data[label], train);
+        var kept = information.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(keep).Select(p => p.Key).ToHashSet();
+        var dropped = features.Where(f => f.Type != ColumnType.Text && !kept.Contains(f.Name))
+            .Select(f => new ExcludedColumn(f.Name, $"not among the {keep} most informative (mutual information {information[f.Name]:0.####})"));
+        return ([.. features.Where(f => f.Type == ColumnType.Text || kept.Contains(f.Name))], [.. excluded, .. dropped]);
+    }
+
     private static (IReadOnlyList<ColumnSchema> Features, IReadOnlyList<ExcludedColumn> Excluded) ChooseFeatures(
         TrainingSpec spec, TableSchema schema, List<string> problems)
     {
@@ -114,9 +141,9 @@ public sealed record TrainingPlan(
             {
                 excluded.Add(new ExcludedColumn(column.Name, requested ? "ignored by the spec" : "not listed in 'features'"));
             }
-            else if (column.Type is ColumnType.Text or ColumnType.DateTime)
+            else if (column.Type == ColumnType.DateTime)
             {
-                var reason = $"{column.Type.ToString().ToLowerInvariant()} columns are not featurized yet";
+                const string reason = "date-time columns are not featurized yet";
                 if (spec.Features is not null)
                 {
                     problems.Add($"feature '{column.Name}': {reason}");
@@ -124,10 +151,39 @@ public sealed record TrainingPlan(
 
                 excluded.Add(new ExcludedColumn(column.Name, reason));
             }
+            else if (spec.Featurize.Text.Contains(column.Name) && column.Type == ColumnType.Categorical)
+            {
+                // Featurized as text, so served as text: the model reads words, not levels.
+                features.Add(column with { Type = ColumnType.Text, Categories = null });
+            }
             else
             {
                 features.Add(column);
             }
+        }
+
+        foreach (var name in spec.Featurize.Hashed)
+        {
+            var feature = features.FirstOrDefault(f => f.Name == name);
+            if (feature is null || feature.Type != ColumnType.Categorical)
+            {
+                problems.Add($"'featurize.hash' names '{name}', which is not a categorical feature");
+            }
+        }
+
+        foreach (var name in spec.Featurize.Text.Where(n => features.All(f => f.Name != n)))
+        {
+            problems.Add($"'featurize.text' names '{name}', which is not a feature");
+        }
+
+        foreach (var name in spec.Featurize.Text.Where(n => schema.Find(n) is { Type: not (ColumnType.Categorical or ColumnType.Text) }))
+        {
+            problems.Add($"'featurize.text' names '{name}', which is {schema.Find(name)!.Type.ToString().ToLowerInvariant()}, not text");
+        }
+
+        foreach (var name in spec.Evaluation.Slices.Where(n => schema.Find(n) is null))
+        {
+            problems.Add($"'evaluate.slices' names '{name}', which is not in the dataset");
         }
 
         if (features.Count == 0 && problems.Count == 0)

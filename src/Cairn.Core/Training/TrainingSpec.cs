@@ -1,5 +1,6 @@
 using System.Globalization;
 using Cairn.Core.Data;
+using Cairn.Core.Evaluation;
 using Cairn.Core.Models;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -7,15 +8,28 @@ using YamlDotNet.Serialization.NamingConventions;
 
 namespace Cairn.Core.Training;
 
+/// <summary>A trainer: the tasks it learns, the hyperparameters it accepts, and whether it is linear (and so wants scaled features).</summary>
+public sealed record TrainerInfo(IReadOnlyList<TaskKind> Tasks, IReadOnlyList<string> Hyperparameters, bool Linear = false);
+
 /// <summary>A validated training request: what to learn from which data, with which trainer and settings.</summary>
 public sealed record TrainingSpec
 {
     /// <summary>The trainers Cairn knows, with the hyperparameters each accepts.</summary>
-    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Trainers = new Dictionary<string, IReadOnlyList<string>>
+    public static readonly IReadOnlyDictionary<string, TrainerInfo> Trainers = new Dictionary<string, TrainerInfo>
     {
-        ["lightgbm"] = ["num_leaves", "learning_rate", "num_iterations", "min_data_in_leaf"],
-        ["fasttree"] = ["num_leaves", "learning_rate", "num_trees", "min_data_in_leaf"],
-        ["fastforest"] = ["num_leaves", "num_trees", "min_data_in_leaf"],
+        ["lightgbm"] = new([TaskKind.Binary, TaskKind.Multiclass, TaskKind.Regression], ["num_leaves", "learning_rate", "num_iterations", "min_data_in_leaf"]),
+        ["fasttree"] = new([TaskKind.Binary, TaskKind.Multiclass, TaskKind.Regression], ["num_leaves", "learning_rate", "num_trees", "min_data_in_leaf"]),
+        ["fastforest"] = new([TaskKind.Binary, TaskKind.Regression], ["num_leaves", "num_trees", "min_data_in_leaf"]),
+        ["sdca"] = new([TaskKind.Binary, TaskKind.Multiclass, TaskKind.Regression], ["l2_regularization", "l1_regularization", "max_iterations"], Linear: true),
+        ["lbfgs_logistic"] = new([TaskKind.Binary, TaskKind.Multiclass], ["l2_regularization", "l1_regularization", "max_iterations"], Linear: true),
+        ["lbfgs_poisson"] = new([TaskKind.Regression], ["l2_regularization", "l1_regularization", "max_iterations"], Linear: true),
+    };
+
+    /// <summary>Trainer names as specs may also write them.</summary>
+    private static readonly IReadOnlyDictionary<string, string> TrainerAliases = new Dictionary<string, string>
+    {
+        ["logistic"] = "lbfgs_logistic",
+        ["poisson"] = "lbfgs_poisson",
     };
 
     /// <summary>The dataset to read.</summary>
@@ -42,6 +56,12 @@ public sealed record TrainingSpec
     /// <summary>The positive class of a binary task; by default the second of the two classes in sorted order.</summary>
     public string? PositiveClass { get; init; }
 
+    /// <summary>How columns become features.</summary>
+    public Featurization Featurize { get; init; } = new();
+
+    /// <summary>What the evaluation computes beyond the metrics.</summary>
+    public EvaluationOptions Evaluation { get; init; } = new([]);
+
     /// <summary>The train/validation/test split.</summary>
     public DataSplit Split { get; init; } = new();
 
@@ -65,6 +85,16 @@ public sealed record TrainingSpec
         foreach (var (key, value) in Split.ToParams())
         {
             result[key] = value;
+        }
+
+        foreach (var (key, value) in Featurize.ToParams())
+        {
+            result[key] = value;
+        }
+
+        if (Evaluation.Slices.Count > 0)
+        {
+            result["evaluate.slices"] = string.Join(",", Evaluation.Slices);
         }
 
         foreach (var (key, value) in Hyperparameters)
@@ -118,6 +148,8 @@ public sealed record TrainingSpec
         public SplitDocument? Split { get; set; }
         public int? Seed { get; set; }
         public string? Name { get; set; }
+        public FeaturizeDocument? Featurize { get; set; }
+        public EvaluateDocument? Evaluate { get; set; }
 
         public TrainingSpec Validate()
         {
@@ -154,35 +186,25 @@ public sealed record TrainingSpec
                 problems.Add($"'task' is '{Task}'; use binary, multiclass or regression");
             }
 
-            var trainer = (Trainer ?? "lightgbm").ToLowerInvariant();
+            var trainer = (Trainer ?? "lightgbm").Trim().ToLowerInvariant();
+            trainer = TrainerAliases.GetValueOrDefault(trainer, trainer);
             var hyperparameters = new Dictionary<string, double>(StringComparer.Ordinal);
-            if (!Trainers.TryGetValue(trainer, out var accepted))
+            if (!Trainers.TryGetValue(trainer, out var info))
             {
                 problems.Add($"'trainer' is '{Trainer}'; use one of {string.Join(", ", Trainers.Keys)}");
             }
             else
             {
-                foreach (var (key, text) in Hyperparameters ?? [])
+                problems.AddRange(ParseHyperparameters(trainer, info, Hyperparameters ?? [], hyperparameters));
+                if (Task is not null && !problems.Any(p => p.StartsWith("'task'", StringComparison.Ordinal)) && !info.Tasks.Contains(task))
                 {
-                    if (!accepted.Contains(key))
-                    {
-                        problems.Add($"hyperparameter '{key}' is not accepted by {trainer}; it accepts {string.Join(", ", accepted)}");
-                    }
-                    else if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0)
-                    {
-                        problems.Add($"hyperparameter '{key}' is '{text}'; it must be a positive number");
-                    }
-                    else
-                    {
-                        hyperparameters[key] = value;
-                    }
+                    var able = Trainers.Where(t => t.Value.Tasks.Contains(task)).Select(t => t.Key);
+                    problems.Add($"trainer '{trainer}' does not do {Task.ToLowerInvariant()}; use one of {string.Join(", ", able)}");
                 }
             }
 
-            if (task == TaskKind.Multiclass && Task is not null && trainer is "fasttree" or "fastforest")
-            {
-                problems.Add($"trainer '{trainer}' does not do multiclass; use lightgbm");
-            }
+            var featurize = ParseFeaturize(Featurize, problems);
+            var evaluation = new EvaluationOptions(Evaluate?.Slices ?? [], Evaluate?.PermutationImportance ?? true, Seed ?? 42);
 
             var method = SplitMethod.Random;
             if (Split?.Method is { } methodName && (!Enum.TryParse(methodName, ignoreCase: true, out method) || !Enum.IsDefined(method) || methodName.All(char.IsDigit)))
@@ -221,8 +243,106 @@ public sealed record TrainingSpec
                 Split = split,
                 Seed = Seed ?? 42,
                 RunName = Name,
+                Featurize = featurize,
+                Evaluation = evaluation,
             };
         }
+
+        private static IEnumerable<string> ParseHyperparameters(string trainer, TrainerInfo info, Dictionary<string, string> given, Dictionary<string, double> parsed)
+        {
+            foreach (var (key, text) in given)
+            {
+                // Regularization may be switched off with zero; every other setting is a positive size or rate.
+                var zeroAllowed = key.EndsWith("_regularization", StringComparison.Ordinal);
+                if (!info.Hyperparameters.Contains(key))
+                {
+                    yield return $"hyperparameter '{key}' is not accepted by {trainer}; it accepts {string.Join(", ", info.Hyperparameters)}";
+                }
+                else if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value)
+                    || value < 0 || (value == 0 && !zeroAllowed))
+                {
+                    yield return $"hyperparameter '{key}' is '{text}'; it must be a {(zeroAllowed ? "non-negative" : "positive")} number";
+                }
+                else
+                {
+                    parsed[key] = value;
+                }
+            }
+        }
+
+        private static Featurization ParseFeaturize(FeaturizeDocument? document, List<string> problems)
+        {
+            if (document is null)
+            {
+                return new Featurization();
+            }
+
+            T Choice<T>(string? text, string field, T fallback)
+                where T : struct, Enum
+            {
+                if (text is null)
+                {
+                    return fallback;
+                }
+
+                if (Featurization.Parse<T>(text) is { } value)
+                {
+                    return value;
+                }
+
+                problems.Add($"'featurize.{field}' is '{text}'; use one of {string.Join(", ", Enum.GetValues<T>().Select(v => Featurization.Name(v)))}");
+                return fallback;
+            }
+
+            var result = new Featurization(
+                Choice(document.Categorical, "categorical", CategoricalEncoding.OneHot),
+                document.Hash,
+                document.HashBits ?? 16,
+                Choice(document.Missing, "missing", MissingReplacement.Mean),
+                Choice(document.Normalize, "normalize", Normalization.Auto),
+                document.Text,
+                document.SelectFeatures);
+            if (result.HashBits is < 1 or > 24)
+            {
+                problems.Add($"'featurize.hash_bits' is {result.HashBits}; use 1 to 24");
+            }
+
+            if (result.SelectFeatures is < 1)
+            {
+                problems.Add($"'featurize.select_features' is {result.SelectFeatures}; it must be at least 1");
+            }
+
+            foreach (var both in result.Hashed.Intersect(result.Text))
+            {
+                problems.Add($"column '{both}' is listed both in 'featurize.hash' and in 'featurize.text'");
+            }
+
+            return result;
+        }
+    }
+
+    private sealed class FeaturizeDocument
+    {
+        public string? Categorical { get; set; }
+
+        public List<string>? Hash { get; set; }
+
+        public int? HashBits { get; set; }
+
+        public string? Missing { get; set; }
+
+        public string? Normalize { get; set; }
+
+        public List<string>? Text { get; set; }
+
+        public int? SelectFeatures { get; set; }
+    }
+
+    private sealed class EvaluateDocument
+    {
+        public List<string>? Slices { get; set; }
+
+        public bool? PermutationImportance { get; set; }
     }
 
     private sealed class SplitDocument
