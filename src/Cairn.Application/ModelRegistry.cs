@@ -216,8 +216,10 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
     /// <summary>The source URI of a model a Cairn run trained.</summary>
     public static string RunSource(string runId) => $"runs:/{runId}/model";
 
-    private async Task<ModelPackage?> PackageOfAsync(Run run, CancellationToken cancellationToken)
+    /// <summary>What Cairn serves of a run's model, or null when the run did not store one.</summary>
+    public async Task<ModelPackage?> PackageOfAsync(Run run, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(run);
         var onnx = run.Artifact(TrainingService.OnnxModelPath);
         var mlnet = run.Artifact(TrainingService.MlNetModelPath);
         var signatureArtifact = run.Artifact(TrainingService.SignaturePath);

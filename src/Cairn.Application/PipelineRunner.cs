@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Cairn.Core;
 using Cairn.Core.Data;
+using Cairn.Core.Evaluation;
 using Cairn.Core.Pipelines;
 using Cairn.Core.Runs;
 using Cairn.Core.Training;
@@ -18,6 +19,7 @@ namespace Cairn.Application;
 /// failed step fails the pipeline, and steps after it do not run.
 /// </summary>
 public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, DatasetService datasets, DatasetAnalysis analysis, TrainingService training,
+    EvaluationService evaluation,
     ModelRegistry registry, TimeProvider time)
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
@@ -344,6 +346,18 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                 break;
             }
 
+            case "evaluate":
+            {
+                // 'model' names a train step of this pipeline (whose run it evaluates), a run id or a model reference.
+                var model = upstreamOutputs.GetValueOrDefault($"run:{with["model"]}") ?? with["model"];
+                var slices = with.TryGetValue("slices", out var list) ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+                var outcome = await evaluation.EvaluateAsync(model, DatasetRef.Parse(with["dataset"]), new EvaluationOptions(slices), cancellationToken).ConfigureAwait(false);
+                log.AppendLine(CultureInfo.InvariantCulture,
+                    $"evaluation run {outcome.Run.Id} on {outcome.Report.Rows} rows: {string.Join(", ", outcome.Report.Metrics.Select(m => $"{m.Key}={m.Value:0.####}"))}");
+                outputs[$"run:{step.Name}"] = outcome.Run.Id;
+                break;
+            }
+
             case "register":
             {
                 // 'run' names a train step of this pipeline (whose run it registers) or a run id.
@@ -382,7 +396,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
             }
 
             default:
-                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, split, train and register steps.");
+                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, split, train, evaluate and register steps.");
         }
 
         // Files a step says it writes must exist afterwards; their hashes let a later cache hit check they are unchanged.

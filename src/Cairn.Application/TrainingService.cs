@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
@@ -20,11 +19,6 @@ public sealed class TrainingService(
     /// <summary>The metric holding the largest difference between the ONNX graph's and ML.NET's outputs on the test rows.</summary>
     public const string OnnxDifferenceMetric = "onnx_max_abs_diff";
 
-    /// <summary>The run artifact holding the evaluation as JSON.</summary>
-    public const string EvaluationPath = "evaluation/evaluation.json";
-
-    /// <summary>The run artifact holding the evaluation as a self-contained HTML page.</summary>
-    public const string ReportPath = "evaluation/report.html";
 
     /// <summary>The run artifact holding the ML.NET model.</summary>
     public const string MlNetModelPath = "model/model.zip";
@@ -53,28 +47,29 @@ public sealed class TrainingService(
         try
         {
             progress?.Report($"Training {spec.Trainer} ({spec.Task.ToString().ToLowerInvariant()}) on {plan.TrainRows.Count:N0} rows, {plan.Features.Count} features");
-            var test = table.Take(plan.TestRows);
-            var request = new TrainingRequest(spec, plan, table.Take(plan.TrainRows), test);
+            var (train, test) = (table.Take(plan.TrainRows), table.Take(plan.TestRows));
+            var request = new TrainingRequest(spec, plan, train, test);
             var model = await Task.Run(() => trainer.Train(request, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             progress?.Report($"Evaluating on {plan.TestRows.Count:N0} held-out rows");
-            (evaluation, var onnxDifference) = await Task.Run(() => Evaluate(spec, model, test), cancellationToken).ConfigureAwait(false);
+            (evaluation, var onnxDifference) = await Task.Run(() => Evaluate(spec, model, train, test), cancellationToken).ConfigureAwait(false);
             var metrics = new Dictionary<string, double>(evaluation.Metrics) { [OnnxDifferenceMetric] = onnxDifference };
+            foreach (var (name, value) in evaluation.Baseline ?? new Dictionary<string, double>())
+            {
+                metrics[$"baseline.{name}"] = value;
+            }
 
             progress?.Report("Storing the model and its evaluation");
             var signatureJson = JsonSerializer.SerializeToUtf8Bytes(model.Signature, CairnJson.Readable.ModelSignature);
-            var report = EvaluationHtml.Write(
-                $"Evaluation of run {run.Name}",
-                [("run", run.Id), ("dataset", dataset.Reference), ("trainer", spec.Trainer), ("task", spec.Task.ToString().ToLowerInvariant()),
-                    ("label", spec.Label), ("ONNX vs ML.NET, largest difference", onnxDifference.ToString("G4", CultureInfo.InvariantCulture))],
-                evaluation);
             RunArtifact[] stored =
             [
-                await PutAsync(MlNetModelPath, model.MlNetModel, cancellationToken).ConfigureAwait(false),
-                await PutAsync(OnnxModelPath, model.OnnxModel, cancellationToken).ConfigureAwait(false),
-                await PutAsync(SignaturePath, signatureJson, cancellationToken).ConfigureAwait(false),
-                await PutAsync(EvaluationPath, JsonSerializer.SerializeToUtf8Bytes(evaluation, CairnJson.Readable.EvaluationReport), cancellationToken).ConfigureAwait(false),
-                await PutAsync(ReportPath, Encoding.UTF8.GetBytes(report), cancellationToken).ConfigureAwait(false),
+                await EvaluationService.PutAsync(artifacts, MlNetModelPath, model.MlNetModel, cancellationToken).ConfigureAwait(false),
+                await EvaluationService.PutAsync(artifacts, OnnxModelPath, model.OnnxModel, cancellationToken).ConfigureAwait(false),
+                await EvaluationService.PutAsync(artifacts, SignaturePath, signatureJson, cancellationToken).ConfigureAwait(false),
+                .. await EvaluationService.StoreReportAsync(artifacts, evaluation, $"Evaluation of run {run.Name}",
+                    [("run", run.Id), ("dataset", dataset.Reference), ("trainer", spec.Trainer), ("task", spec.Task.ToString().ToLowerInvariant()),
+                        ("label", spec.Label), ("ONNX vs ML.NET, largest difference", onnxDifference.ToString("G4", CultureInfo.InvariantCulture))],
+                    cancellationToken).ConfigureAwait(false),
             ];
 
             var endedAt = time.GetUtcNow();
@@ -118,7 +113,7 @@ public sealed class TrainingService(
     /// Evaluates the exported ONNX graph, the form that is served, and measures how far its outputs are from the
     /// trainer's own on the same rows.
     /// </summary>
-    private (EvaluationReport Report, double OnnxDifference) Evaluate(TrainingSpec spec, TrainedModel model, Table test)
+    private (EvaluationReport Report, double OnnxDifference) Evaluate(TrainingSpec spec, TrainedModel model, Table train, Table test)
     {
         using var runtime = runtimes.Load(model.OnnxModel, model.Signature);
         var predictions = runtime.Predict(test);
@@ -132,13 +127,8 @@ public sealed class TrainingService(
             }
         }
 
-        return (ModelEvaluator.Evaluate(model.Signature, test, predictions, runtime.Predict, spec.Evaluation), difference);
-    }
-
-    private async Task<RunArtifact> PutAsync(string path, byte[] content, CancellationToken cancellationToken)
-    {
-        using var stream = new MemoryStream(content, writable: false);
-        var stored = await artifacts.PutAsync(stream, cancellationToken).ConfigureAwait(false);
-        return new RunArtifact(path, stored.ContentHash, stored.SizeBytes);
+        var report = ModelEvaluator.Evaluate(model.Signature, test, predictions, runtime.Predict, spec.Evaluation);
+        var baseline = ModelEvaluator.BaselineOutputs(model.Signature, train[model.Signature.Label], test.RowCount);
+        return (report with { Baseline = ModelEvaluator.Evaluate(model.Signature, test, baseline, null, EvaluationOptions.MetricsOnly).Metrics }, difference);
     }
 }

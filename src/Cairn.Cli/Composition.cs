@@ -37,6 +37,7 @@ internal static class Composition
         services.TryAddSingleton<DatasetAnalysis>();
         services.TryAddSingleton<PipelineRunner>();
         services.TryAddSingleton<TrainingService>();
+        services.TryAddSingleton<EvaluationService>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<ExperimentService>();
         services.TryAddSingleton<ModelRegistry>();

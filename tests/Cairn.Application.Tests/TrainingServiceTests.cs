@@ -81,8 +81,8 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         var expectedAccuracy = x.Count(v => v % 2 == 0 || v < 36) / (double)x.Length;
         Assert.Equal(expectedAccuracy, run.Metrics.Single(m => m.Key == "accuracy").Value);
         Assert.Equal(0.0, run.Metrics.Single(m => m.Key == TrainingService.OnnxDifferenceMetric).Value);
-        Assert.NotNull(run.Artifact(TrainingService.EvaluationPath));
-        Assert.NotNull(run.Artifact(TrainingService.ReportPath));
+        Assert.NotNull(run.Artifact(EvaluationService.EvaluationPath));
+        Assert.NotNull(run.Artifact(EvaluationService.ReportPath));
         Assert.Equal(ContentHash.Of([4, 5, 6]), run.Artifact(TrainingService.OnnxModelPath)!.ContentHash);
         Assert.True(await _artifacts.ExistsAsync(run.Artifact(TrainingService.SignaturePath)!.ContentHash, CancellationToken.None));
     }

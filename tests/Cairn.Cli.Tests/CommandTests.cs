@@ -25,6 +25,33 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelsEvaluate_OnAnotherDatasetVersion_RecordsARunWithSlices_AndNamesMissingColumns()
+    {
+        await _cairn.TrainAndRegisterAsync("iris.csv", "iris", "dataset: iris\nlabel: target\ntask: multiclass\ntrainer: sdca\n", "iris-species");
+        var rows = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "data", "iris.csv"));
+        _cairn.WriteFile("fresh.csv", string.Join("\n", rows.Take(1).Concat(rows.Skip(1).Where((_, i) => i % 3 == 0))) + "\n");
+        await _cairn.RunOkAsync("datasets", "add", "fresh.csv", "--name", "iris-fresh");
+
+        var run = (await _cairn.RunOkAsync("models", "evaluate", "iris-species@champion", "--dataset", "iris-fresh", "--slice", "petal_width_cm", "--json")).Json;
+
+        Assert.Equal("iris-fresh@1", run.GetProperty("params").GetProperty("dataset").GetString());
+        Assert.Equal("50", run.GetProperty("params").GetProperty("rows").GetString());
+        Assert.Equal("evaluation", run.GetProperty("inputs")[0].GetProperty("context").GetString());
+        Assert.InRange(run.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "accuracy").GetProperty("value").GetDouble(), 0.7, 1);
+        await _cairn.RunOkAsync("runs", "report", run.GetProperty("id").GetString()!, "-o", "fresh.html");
+        Assert.Contains("Slices", await File.ReadAllTextAsync(Path.Combine(_cairn.WorkingDirectory, "fresh.html")), StringComparison.Ordinal);
+
+        _cairn.WriteFile("narrow.csv", "sepal_length_cm,target\n5.1,0\n6.2,1\n");
+        await _cairn.RunOkAsync("datasets", "add", "narrow.csv", "--name", "narrow");
+        var before = (await _cairn.RunOkAsync("runs", "list", "--json")).Json.GetArrayLength();
+        var bad = await _cairn.RunAsync("models", "evaluate", "iris-species", "--dataset", "narrow", "--slice", "nope");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("the model's input column 'petal_length_cm' is missing", bad.Error);
+        Assert.Contains("the slice column 'nope' is missing", bad.Error);
+        Assert.Equal(before, (await _cairn.RunOkAsync("runs", "list", "--json")).Json.GetArrayLength());
+    }
+
+    [Fact]
     public async Task DatasetsAdd_ChangedContent_MakesANewVersion_AndShowPrintsTheSchema()
     {
         var path = _cairn.WriteFile("small.csv", "x,kind\n1,a\n2,b\n");

@@ -74,7 +74,7 @@ public sealed class PipelineTests : IAsyncLifetime
         var first = (await _cairn.RunOkAsync("pipelines", "run", pipeline, "--param", "trainer=fasttree", "--json")).Json;
         var again = (await _cairn.RunOkAsync("pipelines", "run", pipeline, "--param", "trainer=fasttree", "--json")).Json;
 
-        Assert.Equal(["ingest", "check", "train", "register"], first.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
+        Assert.Equal(["ingest", "ingest-test", "check", "train", "evaluate", "register"], first.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
         Assert.All(again.GetProperty("steps").EnumerateArray(), s => Assert.True(s.GetProperty("cached").GetBoolean()));
         var versions = (await _cairn.RunOkAsync("models", "show", "adult-income", "--json")).Json;
         var version = Assert.Single(versions.EnumerateArray());

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn models register | create | list | show | set-alias | delete-alias | update | rename | tag | untag | delete</c>.</summary>
+/// <summary><c>cairn models register | evaluate | create | list | show | set-alias | delete-alias | update | rename | tag | untag | delete</c>.</summary>
 internal static class ModelsCommands
 {
     public static Command Create(CliApp app)
@@ -21,6 +21,30 @@ internal static class ModelsCommands
         register.SetAction(app.Handler((context, ct) =>
             RegisterAsync(context, context.Parse.GetValue(run)!, context.Parse.GetValue(name)!, context.Parse.GetValue(alias), ct)));
         command.Subcommands.Add(register);
+
+        var evaluated = new Argument<string>("model") { Description = "NAME, NAME@alias, NAME@VERSION or a training run id" };
+        var evaluationData = new Option<string>("--dataset") { Description = "The dataset version to evaluate on (NAME or NAME@VERSION); it needs the label column", Required = true };
+        var slices = new Option<string[]>("--slice") { Description = "Break the metrics down by this column (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var evaluate = new Command("evaluate", "Evaluate a model on a dataset version; the result is recorded as a run with an HTML report")
+        {
+            evaluated, evaluationData, slices,
+        };
+        evaluate.SetAction(app.Handler(async (context, ct) =>
+        {
+            var outcome = await context.Get<EvaluationService>().EvaluateAsync(context.Parse.GetValue(evaluated)!,
+                Core.Data.DatasetRef.Parse(context.Parse.GetValue(evaluationData)!), new Core.Evaluation.EvaluationOptions(context.Parse.GetValue(slices) ?? []), ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(outcome.Run, CairnJson.Readable.Run);
+                return 0;
+            }
+
+            context.Console.Out.MarkupLineInterpolated($"Evaluated {outcome.Run.Params["model"]} on {outcome.Run.Params["dataset"]} ({outcome.Report.Rows:N0} labelled rows)");
+            TrainCommand.WriteSummary(context.Console.Out, outcome.Run);
+            context.Console.Out.MarkupLineInterpolated($"Report: [bold]cairn runs report {outcome.Run.Id}[/]");
+            return 0;
+        }));
+        command.Subcommands.Add(evaluate);
 
         var newModel = ModelArgument();
         var description = new Option<string?>("--description") { Description = "What the model is for" };

@@ -43,7 +43,7 @@ internal static class RunsCommands
         {
             var runId = context.Parse.GetValue(reportRun)!;
             var target = context.ResolvePath(context.Parse.GetValue(output) ?? $"{runId}-report.html");
-            var (_, content) = await context.Get<RunArtifacts>().OpenAsync(runId, TrainingService.ReportPath, ct);
+            var (_, content) = await context.Get<RunArtifacts>().OpenAsync(runId, EvaluationService.ReportPath, ct);
             await using (content)
             {
                 await FileOutput.WriteAtomicallyAsync(target, content, ct);

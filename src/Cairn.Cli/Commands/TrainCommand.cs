@@ -60,10 +60,19 @@ internal static class TrainCommand
     public static void WriteSummary(IAnsiConsole console, Run run)
     {
         console.MarkupLineInterpolated($"[green]Run {run.Id}[/] finished in {Format.Duration((run.EndedAt ?? run.StartedAt) - run.StartedAt)}");
-        var table = new Table().AddColumns("hold-out metric", "value");
-        foreach (var metric in run.Metrics)
+        // Each metric beside the trivial baseline's, where the run recorded one (baseline.NAME).
+        var baseline = run.Metrics.Where(m => m.Key.StartsWith("baseline.", StringComparison.Ordinal)).ToDictionary(m => m.Key["baseline.".Length..], m => m.Value);
+        var table = baseline.Count > 0 ? new Table().AddColumns("hold-out metric", "model", "baseline") : new Table().AddColumns("hold-out metric", "value");
+        foreach (var metric in run.Metrics.Where(m => !m.Key.StartsWith("baseline.", StringComparison.Ordinal)))
         {
-            table.AddRow(metric.Key, Format.Number(metric.Value));
+            if (baseline.Count > 0)
+            {
+                table.AddRow(metric.Key, Format.Number(metric.Value), baseline.TryGetValue(metric.Key, out var b) ? Format.Number(b) : "");
+            }
+            else
+            {
+                table.AddRow(metric.Key, Format.Number(metric.Value));
+            }
         }
 
         console.Write(table);

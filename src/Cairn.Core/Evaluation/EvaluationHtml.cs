@@ -25,7 +25,16 @@ public static class EvaluationHtml
         }
 
         html.Append("</table><h2>Metrics</h2>");
-        Table(html, ["metric", "value"], report.Metrics.Select(m => new[] { m.Key, SvgChart.Format(m.Value) }));
+        if (report.Baseline is { } baseline)
+        {
+            html.Append("<p>Baseline: a trivial model fitted on the training rows (always the most common class with the class shares as probabilities, or always the mean).</p>");
+            Table(html, ["metric", "model", "baseline"], report.Metrics.Select(m =>
+                new[] { m.Key, SvgChart.Format(m.Value), baseline.TryGetValue(m.Key, out var b) ? SvgChart.Format(b) : "—" }));
+        }
+        else
+        {
+            Table(html, ["metric", "value"], report.Metrics.Select(m => new[] { m.Key, SvgChart.Format(m.Value) }));
+        }
 
         html.Append("<div class=\"charts\">");
         if (report.Roc is { } roc)

@@ -8,6 +8,12 @@ namespace Cairn.Core.Evaluation;
 /// <param name="Metrics">The task's metrics by name (log-loss in nats, as scikit-learn reports it).</param>
 public sealed record EvaluationReport(TaskKind Task, int Rows, IReadOnlyDictionary<string, double> Metrics)
 {
+    /// <summary>
+    /// The same metrics for a trivial model fitted on the training rows (the class shares, or the mean), the bar any
+    /// model must clear; null when there was no training data to fit it on.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? Baseline { get; init; }
+
     /// <summary>Counts of true class (rows) by predicted class (columns), for classifiers.</summary>
     public ConfusionMatrix? Confusion { get; init; }
 

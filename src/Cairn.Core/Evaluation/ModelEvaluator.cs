@@ -61,6 +61,45 @@ public static class ModelEvaluator
         return report;
     }
 
+    /// <summary>
+    /// The outputs of the trivial model for <paramref name="rows"/> rows: a classifier that always predicts the most
+    /// common class of <paramref name="trainLabels"/> with the training class shares as probabilities, or a regression
+    /// that always predicts the training mean.
+    /// </summary>
+    public static IReadOnlyList<OutputTensor> BaselineOutputs(ModelSignature signature, TableColumn trainLabels, int rows)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        ArgumentNullException.ThrowIfNull(trainLabels);
+        if (signature.Task == TaskKind.Regression)
+        {
+            var values = ((NumericColumn)trainLabels).Values.Where(v => !float.IsNaN(v)).ToArray();
+            var mean = values.Length == 0 ? 0f : (float)values.Average(v => (double)v);
+            return [new(ModelSignature.Prediction, TensorType.Fp32, rows, 1, Enumerable.Repeat(mean, rows).ToArray(), null)];
+        }
+
+        var classes = signature.Classes!;
+        var labels = LabelText(trainLabels, classes).OfType<string>().ToList();
+        var shares = classes.Select(c => labels.Count == 0 ? 1f / classes.Count : labels.Count(l => l == c) / (float)labels.Count).ToArray();
+        var majority = classes[Array.IndexOf(shares, shares.Max())];
+        var predicted = Enumerable.Repeat(majority, rows).ToArray();
+        if (signature.Task == TaskKind.Binary)
+        {
+            var positive = Enumerable.Repeat(shares[1], rows).ToArray();
+            return
+            [
+                new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, predicted),
+                new(ModelSignature.Probability, TensorType.Fp32, rows, 1, positive, null),
+                new(ModelSignature.Score, TensorType.Fp32, rows, 1, positive, null),
+            ];
+        }
+
+        return
+        [
+            new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, predicted),
+            new(ModelSignature.Probabilities, TensorType.Fp32, rows, classes.Count, [.. Enumerable.Range(0, rows).SelectMany(_ => shares)], null),
+        ];
+    }
+
     /// <summary>The metric permutation importance measures: AUC, accuracy or R², each higher-is-better.</summary>
     public static string MainMetric(TaskKind task) => task switch
     {

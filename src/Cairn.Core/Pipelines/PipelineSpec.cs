@@ -66,7 +66,7 @@ public sealed partial record PipelineSpec(string Name, IReadOnlyList<PipelinePar
             ["split"] = (["dataset"], ["method", "column", "test_fraction", "validation_fraction", "seed", "output"]),
             ["train"] = (["config"], ["dataset", "trainer", "seed"]),
             ["sweep"] = (["config"], ["dataset", "trials", "metric"]),
-            ["evaluate"] = (["run"], ["dataset"]),
+            ["evaluate"] = (["model", "dataset"], ["slices"]),
             ["register"] = (["run", "model"], ["alias"]),
             ["batch-score"] = (["model", "dataset", "output"], []),
             ["command"] = ([], []),
