@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
@@ -8,6 +9,20 @@ using Cairn.Core.Runs;
 using Cairn.Core.Training;
 
 namespace Cairn.Application;
+
+/// <summary>One metric of a reproduced run beside the original's.</summary>
+public sealed record MetricComparison(string Key, double Original, double? Reproduced)
+{
+    /// <summary>Whether the values are identical (both NaN counts as identical).</summary>
+    public bool Matches => Reproduced is { } value && value.Equals(Original);
+}
+
+/// <summary>The outcome of re-running a training run: the new run and how its metrics and model compare.</summary>
+public sealed record ReproductionOutcome(Run Original, Run Reproduced, IReadOnlyList<MetricComparison> Metrics, bool ModelMatches)
+{
+    /// <summary>Whether every metric and the exported model are identical.</summary>
+    public bool Matches => ModelMatches && Metrics.All(m => m.Matches);
+}
 
 /// <summary>The outcome of a training run.</summary>
 public sealed record TrainingOutcome(Run Run, DatasetVersion Dataset, TrainingPlan Plan, EvaluationReport Evaluation);
@@ -26,6 +41,12 @@ public sealed class TrainingService(
     /// <summary>The run artifact holding the ONNX model.</summary>
     public const string OnnxModelPath = "model/model.onnx";
 
+    /// <summary>The run artifact holding the resolved training spec, from which the run can be reproduced.</summary>
+    public const string SpecPath = "spec/train.yaml";
+
+    /// <summary>The tag naming the run a reproduction re-ran.</summary>
+    public const string ReproducesTag = "cairn.reproduces";
+
     /// <summary>The run artifact holding the model's signature.</summary>
     public const string SignaturePath = "model/signature.json";
 
@@ -33,7 +54,34 @@ public sealed class TrainingService(
     /// Validates the spec against the data before recording anything, then trains. A failure after the run
     /// started ends the run as FAILED with the reason; it never leaves a run RUNNING.
     /// </summary>
-    public async Task<TrainingOutcome> TrainAsync(TrainingSpec spec, IProgress<string>? progress, CancellationToken cancellationToken)
+    public Task<TrainingOutcome> TrainAsync(TrainingSpec spec, IProgress<string>? progress, CancellationToken cancellationToken) =>
+        TrainAsync(spec, new Dictionary<string, string>(), progress, cancellationToken);
+
+    /// <summary>
+    /// Trains again from the spec a run recorded (its exact dataset version, settings and seed) and compares the new
+    /// run's metrics and ONNX model with the original's.
+    /// </summary>
+    public async Task<ReproductionOutcome> ReproduceAsync(string runId, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var original = await store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw CairnException.NotFound($"Run '{runId}' does not exist.");
+        var recorded = original.Artifact(SpecPath)
+            ?? throw CairnException.Invalid($"Run {original.Id} recorded no training spec ({SpecPath}); only training runs can be reproduced.");
+        string yaml;
+        await using (var stream = await artifacts.OpenReadAsync(recorded.ContentHash, cancellationToken).ConfigureAwait(false))
+        using (var reader = new StreamReader(stream, Encoding.UTF8))
+        {
+            yaml = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var spec = TrainingSpec.Parse(yaml) with { RunName = $"reproduce-{original.Name}" };
+        var outcome = await TrainAsync(spec, new Dictionary<string, string> { [ReproducesTag] = original.Id }, progress, cancellationToken).ConfigureAwait(false);
+        var reproduced = outcome.Run.Metrics.ToDictionary(m => m.Key, m => m.Value);
+        var metrics = original.Metrics.Select(m => new MetricComparison(m.Key, m.Value, reproduced.TryGetValue(m.Key, out var v) ? v : null)).ToList();
+        var modelMatches = original.Artifact(OnnxModelPath)?.ContentHash == outcome.Run.Artifact(OnnxModelPath)?.ContentHash;
+        return new ReproductionOutcome(original, outcome.Run, metrics, modelMatches);
+    }
+
+    private async Task<TrainingOutcome> TrainAsync(TrainingSpec spec, Dictionary<string, string> tags, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var dataset = await datasets.GetAsync(spec.Dataset, cancellationToken).ConfigureAwait(false);
@@ -66,6 +114,9 @@ public sealed class TrainingService(
                 await EvaluationService.PutAsync(artifacts, MlNetModelPath, model.MlNetModel, cancellationToken).ConfigureAwait(false),
                 await EvaluationService.PutAsync(artifacts, OnnxModelPath, model.OnnxModel, cancellationToken).ConfigureAwait(false),
                 await EvaluationService.PutAsync(artifacts, SignaturePath, signatureJson, cancellationToken).ConfigureAwait(false),
+                // The dataset reference resolved to the exact version read, so a reproduction reads the same rows.
+                await EvaluationService.PutAsync(artifacts, SpecPath,
+                    Encoding.UTF8.GetBytes((spec with { Dataset = new DatasetRef(dataset.Name, dataset.Version) }).ToYaml()), cancellationToken).ConfigureAwait(false),
                 .. await EvaluationService.StoreReportAsync(artifacts, evaluation, $"Evaluation of run {run.Name}",
                     [("run", run.Id), ("dataset", dataset.Reference), ("trainer", spec.Trainer), ("task", spec.Task.ToString().ToLowerInvariant()),
                         ("label", spec.Label), ("ONNX vs ML.NET, largest difference", onnxDifference.ToString("G4", CultureInfo.InvariantCulture))],
@@ -94,7 +145,7 @@ public sealed class TrainingService(
             var completion = new RunCompletion(
                 parameters,
                 [.. metrics.Select(m => new Metric(m.Key, m.Value, 0, endedAt))],
-                new Dictionary<string, string> { ["cairn.kind"] = "train", ["cairn.user"] = actor.Name },
+                new Dictionary<string, string>(tags) { ["cairn.kind"] = "train", ["cairn.user"] = actor.Name },
                 [RunInput.OfDatasetVersion(dataset.Name, dataset.Version, "training")],
                 stored);
             await store.FinishRunAsync(run.Id, completion, endedAt, actor.Name, CancellationToken.None).ConfigureAwait(false);

@@ -52,6 +52,28 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunsReproduce_RetrainsFromTheRecordedSpec_AndFindsTheSameMetricsAndModel()
+    {
+        var runId = await _cairn.TrainAndRegisterAsync("breast_cancer.csv", "cancer",
+            "dataset: cancer\nlabel: target\ntask: binary\ntrainer: lightgbm\nhyperparameters: {num_iterations: 40}\nfeaturize: {select_features: 10}\n", "cancer");
+        await _cairn.RunOkAsync("datasets", "add", _cairn.WriteFile("later.csv", "mean_radius,target\n1,0\n2,1\n"), "--name", "cancer");
+
+        var text = await _cairn.RunOkAsync("runs", "reproduce", runId);
+        var reproduced = (await _cairn.RunOkAsync("runs", "reproduce", runId, "--json")).Json;
+
+        Assert.Contains("identical bytes", text.Output);
+        Assert.Contains("Reproduced", text.Output);
+        // The recorded spec names the exact version read, not the dataset's newest.
+        Assert.Equal("cancer@1", reproduced.GetProperty("params").GetProperty("dataset").GetString());
+        Assert.Equal(runId, reproduced.GetProperty("tags").GetProperty("cairn.reproduces").GetString());
+
+        var evaluation = (await _cairn.RunOkAsync("models", "evaluate", "cancer", "--dataset", "cancer@1", "--json")).Json;
+        var refused = await _cairn.RunAsync("runs", "reproduce", evaluation.GetProperty("id").GetString()!);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("only training runs can be reproduced", refused.Error);
+    }
+
+    [Fact]
     public async Task DatasetsAdd_ChangedContent_MakesANewVersion_AndShowPrintsTheSchema()
     {
         var path = _cairn.WriteFile("small.csv", "x,kind\n1,a\n2,b\n");

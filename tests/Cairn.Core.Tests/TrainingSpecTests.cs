@@ -118,6 +118,31 @@ public sealed class TrainingSpecTests
     }
 
     [Fact]
+    public void ToYaml_ReadsBackToTheSameSpec()
+    {
+        var spec = TrainingSpec.Parse("""
+            dataset: d@3
+            label: y
+            task: binary
+            positive_class: "yes"
+            trainer: lbfgs_logistic
+            hyperparameters: {l2_regularization: 0.125, max_iterations: 50}
+            ignore: [id]
+            featurize: {categorical: hash, hash_bits: 9, missing: zero, normalize: min_max, text: [comment], select_features: 4}
+            split: {method: hash, column: id, test_fraction: 0.3, validation_fraction: 0.1}
+            evaluate: {slices: [city], permutation_importance: false}
+            seed: 7
+            name: again
+            """);
+
+        var again = TrainingSpec.Parse(spec.ToYaml());
+
+        Assert.Equal(spec.ToParams(), again.ToParams());
+        Assert.Equal((spec.RunName, spec.Evaluation.PermutationImportance), (again.RunName, again.Evaluation.PermutationImportance));
+        Assert.Equal(spec.Featurize.Text, again.Featurize.Text);
+    }
+
+    [Fact]
     public void Parse_BadFeaturization_NamesEveryProblem()
     {
         var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse(

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn runs list | show</c>.</summary>
+/// <summary><c>cairn runs list | search | show | report | reproduce</c>.</summary>
 internal static class RunsCommands
 {
     public static Command Create(CliApp app)
@@ -53,7 +53,45 @@ internal static class RunsCommands
             return 0;
         }));
         command.Subcommands.Add(report);
+
+        var reproduced = new Argument<string>("run") { Description = "A training run" };
+        var reproduce = new Command("reproduce",
+            $"Train again from a run's recorded dataset version, spec and seed; compare metrics and the model. Exits {CliApp.CheckFailed} if they differ") { reproduced };
+        reproduce.SetAction(app.Handler((context, ct) => ReproduceAsync(context, context.Parse.GetValue(reproduced)!, ct)));
+        command.Subcommands.Add(reproduce);
         return command;
+    }
+
+    private static async Task<int> ReproduceAsync(CommandContext context, string runId, CancellationToken cancellationToken)
+    {
+        var progress = context.Json ? null : new TrainCommand.Progress(context.Console.Out);
+        var outcome = await context.Get<TrainingService>().ReproduceAsync(runId, progress, cancellationToken);
+        var exit = outcome.Matches ? 0 : CliApp.CheckFailed;
+        if (context.Json)
+        {
+            context.Console.WriteJson(outcome.Reproduced, CairnJson.Readable.Run);
+            return exit;
+        }
+
+        var console = context.Console.Out;
+        var table = new Table().AddColumns("metric", outcome.Original.Id[..8], outcome.Reproduced.Id[..8], "");
+        foreach (var metric in outcome.Metrics)
+        {
+            table.AddRow(Markup.Escape(metric.Key), Format.Number(metric.Original), metric.Reproduced is { } r ? Format.Number(r) : "missing",
+                metric.Matches ? "[green]same[/]" : "[red]differs[/]");
+        }
+
+        console.Write(table);
+        console.MarkupLine(outcome.ModelMatches ? "ONNX model: [green]identical bytes[/]" : "ONNX model: [red]different bytes[/]");
+        if (outcome.Matches)
+        {
+            console.MarkupLineInterpolated($"[green]Reproduced[/]: run {outcome.Reproduced.Id} matches run {outcome.Original.Id}");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"[red]Not reproduced[/]: run {outcome.Reproduced.Id} differs from run {outcome.Original.Id}");
+        }
+        return exit;
     }
 
     private static async Task<int> ListAsync(CommandContext context, int limit, CancellationToken cancellationToken) =>

@@ -115,6 +115,45 @@ public sealed record TrainingSpec
         return result;
     }
 
+    /// <summary>The spec as YAML that <see cref="Parse"/> reads back to an equal spec: what a run stores to be reproducible.</summary>
+    public string ToYaml()
+    {
+        var document = new TrainingSpecDocument
+        {
+            Dataset = Dataset.ToString(),
+            Label = Label,
+            Task = Task.ToString().ToLowerInvariant(),
+            Trainer = Trainer,
+            Hyperparameters = Hyperparameters.Count == 0 ? null
+                : Hyperparameters.ToDictionary(h => h.Key, h => h.Value.ToString("R", CultureInfo.InvariantCulture), StringComparer.Ordinal),
+            Features = Features?.ToList(),
+            Ignore = Ignore.Count == 0 ? null : [.. Ignore],
+            PositiveClass = PositiveClass,
+            Split = new SplitDocument
+            {
+                Method = Split.Method.ToString().ToLowerInvariant(), TestFraction = Split.TestFraction, ValidationFraction = Split.ValidationFraction, Column = Split.Column,
+            },
+            Seed = Seed,
+            Name = RunName,
+            Featurize = new FeaturizeDocument
+            {
+                Categorical = Featurization.Name(Featurize.Categorical),
+                Hash = Featurize.Hashed.Count == 0 ? null : [.. Featurize.Hashed],
+                HashBits = Featurize.HashBits,
+                Missing = Featurization.Name(Featurize.Missing),
+                Normalize = Featurization.Name(Featurize.Normalize),
+                Text = Featurize.Text.Count == 0 ? null : [.. Featurize.Text],
+                SelectFeatures = Featurize.SelectFeatures,
+            },
+            Evaluate = new EvaluateDocument
+            {
+                Slices = Evaluation.Slices.Count == 0 ? null : [.. Evaluation.Slices], PermutationImportance = Evaluation.PermutationImportance,
+            },
+        };
+        return new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance)
+            .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(document);
+    }
+
     /// <summary>Parses and validates a YAML spec, reporting every problem at once.</summary>
     public static TrainingSpec Parse(string yaml)
     {
