@@ -3,6 +3,7 @@ using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Cairn.Adapters.OnnxRuntime;
 
@@ -17,8 +18,9 @@ internal sealed class OnnxModelRuntime : IModelRuntime
     private readonly string[] _inputNames;
     private readonly bool[] _inputIsMatrix;
     private readonly string[] _outputNames;
+    private readonly GraphBinding? _graph;
 
-    public OnnxModelRuntime(InferenceSession session, ModelSignature signature)
+    private OnnxModelRuntime(InferenceSession session, ModelSignature signature)
     {
         _session = session;
         Signature = signature;
@@ -37,6 +39,22 @@ internal sealed class OnnxModelRuntime : IModelRuntime
             _ => [Output("Score")],
         };
     }
+
+    // An imported graph: its own input layout and output names, as the signature's binding records them.
+    private OnnxModelRuntime(InferenceSession session, ModelSignature signature, GraphBinding graph)
+    {
+        _session = session;
+        Signature = signature;
+        _graph = graph;
+        var metadata = session.InputMetadata;
+        _inputNames = graph.MatrixInput is { } matrix ? [matrix] : [.. signature.Inputs.Select(i => i.Name)];
+        _inputIsMatrix = [.. _inputNames.Select(n => metadata[n].Dimensions.Length == 2)];
+        _outputNames = graph.LabelOutput is { } label ? [graph.ScoreOutput, label] : [graph.ScoreOutput];
+    }
+
+    /// <summary>A runtime for a graph Cairn exported, or for an imported one when the signature carries a binding.</summary>
+    public static OnnxModelRuntime Create(InferenceSession session, ModelSignature signature) =>
+        signature.Graph is { } graph ? new OnnxModelRuntime(session, signature, graph) : new OnnxModelRuntime(session, signature);
 
     public ModelSignature Signature { get; }
 
@@ -66,6 +84,11 @@ internal sealed class OnnxModelRuntime : IModelRuntime
 
     private IReadOnlyList<OutputTensor> PredictBatch(Table inputs)
     {
+        if (_graph is not null)
+        {
+            return PredictImported(inputs, _graph);
+        }
+
         var rows = inputs.RowCount;
         var values = new OrtValue[_inputNames.Length];
         try
@@ -102,6 +125,102 @@ internal sealed class OnnxModelRuntime : IModelRuntime
     {
         _runOptions.Dispose();
         _session.Dispose();
+    }
+
+    private OutputTensor[] PredictImported(Table inputs, GraphBinding graph)
+    {
+        var rows = inputs.RowCount;
+        var values = new OrtValue[_inputNames.Length];
+        try
+        {
+            if (graph.MatrixInput is not null)
+            {
+                // One [rows, features] matrix, filled row by row from the feature columns in signature order.
+                var width = Signature.Inputs.Count;
+                var matrix = new float[rows * width];
+                for (var c = 0; c < width; c++)
+                {
+                    var column = ((NumericColumn)inputs[Signature.Inputs[c].Name]).Values;
+                    for (var r = 0; r < rows; r++)
+                    {
+                        matrix[(r * width) + c] = column[r];
+                    }
+                }
+
+                values[0] = OrtValue.CreateTensorValueFromMemory(matrix, [rows, width]);
+            }
+            else
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    long[] shape = _inputIsMatrix[i] ? [rows, 1] : [rows];
+                    values[i] = inputs[_inputNames[i]] switch
+                    {
+                        NumericColumn n => OrtValue.CreateTensorValueFromMemory(n.Values, shape),
+                        StringColumn text => StringTensor(text.Values, shape),
+                        _ => throw new InvalidOperationException("Unknown column kind."),
+                    };
+                }
+            }
+
+            using var outputs = _session.Run(_runOptions, _inputNames, values, _outputNames);
+            var scores = Floats(outputs[0]);
+            var width2 = scores.Length / Math.Max(1, rows);
+            var labels = outputs.Count > 1 ? Labels(outputs[1], rows) : null;
+            var classes = Signature.Classes;
+            switch (Signature.Task)
+            {
+                case TaskKind.Binary:
+                {
+                    // [rows, 2] holds both class probabilities; [rows] or [rows, 1] the positive one.
+                    var positive = new float[rows];
+                    for (var r = 0; r < rows; r++)
+                    {
+                        positive[r] = scores[(r * width2) + width2 - 1];
+                    }
+
+                    var predicted = labels ?? [.. positive.Select(p => p >= 0.5f ? classes![1] : classes![0])];
+                    return
+                    [
+                        new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, predicted),
+                        new(ModelSignature.Probability, TensorType.Fp32, rows, 1, positive, null),
+                        new(ModelSignature.Score, TensorType.Fp32, rows, 1, positive, null),
+                    ];
+                }
+
+                case TaskKind.Multiclass:
+                    return labels is null
+                        ? Multiclass(scores, rows)
+                        : [new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, labels), new(ModelSignature.Probabilities, TensorType.Fp32, rows, width2, scores, null)];
+                default:
+                    return [new OutputTensor(ModelSignature.Prediction, TensorType.Fp32, rows, 1, scores, null)];
+            }
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value?.Dispose();
+            }
+        }
+    }
+
+    private static float[] Floats(OrtValue value) =>
+        value.GetTensorTypeAndShape().ElementDataType == TensorElementType.Double
+            ? [.. value.GetTensorDataAsSpan<double>().ToArray().Select(d => (float)d)]
+            : value.GetTensorDataAsSpan<float>().ToArray();
+
+    // A predicted-label output holds class indexes (int64/int32) or class names (string).
+    private string[] Labels(OrtValue value, int rows)
+    {
+        var classes = Signature.Classes ?? [];
+        string Name(long index) => index >= 0 && index < classes.Count ? classes[(int)index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return value.GetTensorTypeAndShape().ElementDataType switch
+        {
+            TensorElementType.Int64 => [.. value.GetTensorDataAsSpan<long>().ToArray().Take(rows).Select(Name)],
+            TensorElementType.Int32 => [.. value.GetTensorDataAsSpan<int>().ToArray().Take(rows).Select(i => Name(i))],
+            _ => [.. Enumerable.Range(0, rows).Select(value.GetStringElement)],
+        };
     }
 
     private string Output(string column)
@@ -141,10 +260,11 @@ internal sealed class OnnxModelRuntime : IModelRuntime
     }
 
     // The multiclass score is a probability per class, in the signature's class order; the prediction is its argmax.
-    private OutputTensor[] Multiclass(OrtValue scores, int rows)
+    private OutputTensor[] Multiclass(OrtValue scores, int rows) => Multiclass(scores.GetTensorDataAsSpan<float>().ToArray(), rows);
+
+    private OutputTensor[] Multiclass(float[] probabilities, int rows)
     {
         var classes = Signature.Classes!;
-        var probabilities = scores.GetTensorDataAsSpan<float>().ToArray();
         var labels = new string[rows];
         for (var row = 0; row < rows; row++)
         {
@@ -163,6 +283,42 @@ internal sealed class OnnxModelRuntime : IModelRuntime
 /// <summary>Creates ONNX Runtime sessions tuned for serving many small requests at once.</summary>
 public sealed class OnnxModelRuntimeFactory : IModelRuntimeFactory
 {
+    /// <inheritdoc />
+    public GraphDescription Describe(byte[] onnxModel)
+    {
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        try
+        {
+            using var session = new InferenceSession(onnxModel, options);
+            return new GraphDescription([.. session.InputMetadata.Select(Tensor)], [.. session.OutputMetadata.Select(Tensor)]);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw CairnException.Invalid($"The file is not an ONNX model ONNX Runtime can load: {e.Message}");
+        }
+    }
+
+    private static GraphTensor Tensor(KeyValuePair<string, NodeMetadata> node)
+    {
+        var metadata = node.Value;
+        if (metadata.OnnxValueType != OnnxValueType.ONNX_TYPE_TENSOR)
+        {
+            return new GraphTensor(node.Key, metadata.OnnxValueType == OnnxValueType.ONNX_TYPE_MAP ? "map" : "sequence", []);
+        }
+
+        var type = metadata.ElementDataType switch
+        {
+            TensorElementType.Float => "float",
+            TensorElementType.Double => "double",
+            TensorElementType.Int64 => "int64",
+            TensorElementType.Int32 => "int32",
+            TensorElementType.String => "string",
+            TensorElementType.Bool => "bool",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        return new GraphTensor(node.Key, type, [.. metadata.Dimensions.Select(d => (long)d)]);
+    }
+
     /// <inheritdoc />
     public IModelRuntime Load(byte[] onnxModel, ModelSignature signature)
     {
@@ -190,7 +346,7 @@ public sealed class OnnxModelRuntimeFactory : IModelRuntimeFactory
 
         try
         {
-            return new OnnxModelRuntime(session, signature);
+            return OnnxModelRuntime.Create(session, signature);
         }
         catch
         {

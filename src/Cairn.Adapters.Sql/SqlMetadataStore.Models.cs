@@ -71,7 +71,7 @@ public abstract partial class SqlMetadataStore
                 VALUES (@model, @version, @source, @run, @link, @onnx, @mlnet, @signature, @status, @stage, @description, @user, @now, @now)
                 """,
                 [("@model", version.Model), ("@version", number), ("@source", version.Source), ("@run", version.RunId), ("@link", version.RunLink),
-                 ("@onnx", package?.OnnxArtifact.Hex), ("@mlnet", package?.MlNetArtifact.Hex),
+                 ("@onnx", package?.OnnxArtifact.Hex), ("@mlnet", package?.MlNetArtifact?.Hex),
                  ("@signature", package is null ? null : JsonSerializer.Serialize(package.Signature, CairnJson.Compact.ModelSignature)),
                  ("@status", RegistryNames.Of(ModelVersionStatus.Ready)), ("@stage", RegistryNames.Of(ModelStage.None)), ("@description", version.Description),
                  ("@user", actor), ("@now", now)],
@@ -417,7 +417,7 @@ public abstract partial class SqlMetadataStore
         string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
         var package = r.IsDBNull(5)
             ? null
-            : new ModelPackage(ContentHash.Parse(r.GetString(5)), ContentHash.Parse(r.GetString(6)),
+            : new ModelPackage(ContentHash.Parse(r.GetString(5)), r.IsDBNull(6) ? null : ContentHash.Parse(r.GetString(6)),
                 JsonSerializer.Deserialize(r.GetString(7), CairnJson.Compact.ModelSignature)!);
         return new ModelVersion(r.GetString(0), Int(r, 1), r.GetString(2), Text(3), package, Time(r.GetInt64(13)), [])
         {

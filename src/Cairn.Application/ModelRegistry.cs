@@ -223,7 +223,7 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
         var onnx = run.Artifact(TrainingService.OnnxModelPath);
         var mlnet = run.Artifact(TrainingService.MlNetModelPath);
         var signatureArtifact = run.Artifact(TrainingService.SignaturePath);
-        if (onnx is null || mlnet is null || signatureArtifact is null)
+        if (onnx is null || signatureArtifact is null)
         {
             return null;
         }
@@ -231,7 +231,7 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
         await using var stream = await artifacts.OpenReadAsync(signatureArtifact.ContentHash, cancellationToken).ConfigureAwait(false);
         var signature = await JsonSerializer.DeserializeAsync(stream, CairnJson.Default.ModelSignature, cancellationToken).ConfigureAwait(false)
             ?? throw new CairnException(ErrorCode.Corrupt, $"Run {run.Id}'s signature is empty.");
-        return new ModelPackage(onnx.ContentHash, mlnet.ContentHash, signature);
+        return new ModelPackage(onnx.ContentHash, mlnet?.ContentHash, signature);
     }
 
     private static Dictionary<string, string> ValidTags(IReadOnlyList<KeyValuePair<string, string>> tags)

@@ -38,6 +38,7 @@ internal static class Composition
         services.TryAddSingleton<PipelineRunner>();
         services.TryAddSingleton<TrainingService>();
         services.TryAddSingleton<EvaluationService>();
+        services.TryAddSingleton<ModelImporter>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<ExperimentService>();
         services.TryAddSingleton<ModelRegistry>();

@@ -129,6 +129,8 @@ public sealed class TrainingServiceTests : IAsyncLifetime
     private sealed class Runtimes : IModelRuntimeFactory
     {
         public IModelRuntime Load(byte[] onnxModel, ModelSignature signature) => new Runtime(signature);
+
+        public GraphDescription Describe(byte[] onnxModel) => throw new NotSupportedException();
     }
 
     private sealed class Trainer(Func<TrainingRequest, TrainedModel> train) : IModelTrainer

@@ -74,6 +74,39 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelsImport_ReadsTheSignatureFromTheGraph_ServesAndEvaluatesTheModel()
+    {
+        string Onnx(string name) => Path.Combine(AppContext.BaseDirectory, "data", "onnx", name);
+        await _cairn.RunOkAsync("datasets", "add", CairnHarness.DataFile("iris.csv"), "--name", "iris");
+
+        var version = (await _cairn.RunOkAsync("models", "import", Onnx("iris_logistic.onnx"), "--name", "iris-sklearn", "--alias", "champion", "--label", "target",
+            "--features", "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm", "--json")).Json;
+        var signature = version.GetProperty("package").GetProperty("signature");
+        Assert.Equal("multiclass", signature.GetProperty("task").GetString());
+        Assert.Equal(["0", "1", "2"], signature.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+
+        var evaluation = (await _cairn.RunOkAsync("models", "evaluate", "iris-sklearn@champion", "--dataset", "iris", "--json")).Json;
+        var accuracy = evaluation.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "accuracy").GetProperty("value").GetDouble();
+        Assert.Equal(0.9733, accuracy, 3); // what the script that wrote the model measured
+
+        var regression = (await _cairn.RunOkAsync("models", "import", Onnx("petal_width.onnx"), "--name", "petal", "--label", "petal_width_cm", "--json")).Json;
+        Assert.Equal("regression", regression.GetProperty("package").GetProperty("signature").GetProperty("task").GetString());
+        using var client = await _cairn.StartServerAsync("champion");
+        using var response = await client.PostAsync("/api/models/iris-sklearn@champion/predict", new StringContent(
+            """{"rows": [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Contains("\"0\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var zipmap = await _cairn.RunAsync("models", "import", Onnx("iris_zipmap.onnx"), "--name", "zip");
+        Assert.Equal(2, zipmap.ExitCode);
+        Assert.Contains("zipmap", zipmap.Error, StringComparison.Ordinal);
+        var notOnnx = await _cairn.RunAsync("models", "import", CairnHarness.DataFile("iris.csv"), "--name", "csv");
+        Assert.Equal(2, notOnnx.ExitCode);
+        Assert.Contains("not an ONNX model", notOnnx.Error, StringComparison.Ordinal);
+        var wrongFeatures = await _cairn.RunAsync("models", "import", Onnx("iris_logistic.onnx"), "--name", "x", "--features", "a,b");
+        Assert.Contains("2 feature name(s) given, but input 'float_input' takes 4", wrongFeatures.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DatasetsAdd_ChangedContent_MakesANewVersion_AndShowPrintsTheSchema()
     {
         var path = _cairn.WriteFile("small.csv", "x,kind\n1,a\n2,b\n");

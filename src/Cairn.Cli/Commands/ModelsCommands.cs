@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn models register | evaluate | create | list | show | set-alias | delete-alias | update | rename | tag | untag | delete</c>.</summary>
+/// <summary><c>cairn models register | import | evaluate | create | list | show | set-alias | delete-alias | update | rename | tag | untag | delete</c>.</summary>
 internal static class ModelsCommands
 {
     public static Command Create(CliApp app)
@@ -21,6 +21,40 @@ internal static class ModelsCommands
         register.SetAction(app.Handler((context, ct) =>
             RegisterAsync(context, context.Parse.GetValue(run)!, context.Parse.GetValue(name)!, context.Parse.GetValue(alias), ct)));
         command.Subcommands.Add(register);
+
+        var file = new Argument<string>("file") { Description = "An ONNX model file (from scikit-learn with zipmap disabled, PyTorch, …)" };
+        var importName = new Option<string>("--name") { Description = "The registered model to add a version to", Required = true };
+        var importAlias = new Option<string?>("--alias") { Description = "Point this alias at the new version" };
+        var task = new Option<string?>("--task") { Description = "binary, multiclass or regression (default: read from the outputs)" };
+        var label = new Option<string>("--label") { Description = "The name of the column the model predicts", DefaultValueFactory = _ => "label" };
+        var classes = new Option<string?>("--classes") { Description = "Class names in output order, comma-separated (default: 0, 1, …)" };
+        var features = new Option<string?>("--features") { Description = "Names for the columns of a single [rows, features] input, comma-separated (default: f0, f1, …)" };
+        var import = new Command("import", "Register an ONNX model trained elsewhere; its signature is read from the graph")
+        {
+            file, importName, importAlias, task, label, classes, features,
+        };
+        import.SetAction(app.Handler(async (context, ct) =>
+        {
+            static IReadOnlyList<string>? List(string? text) => text?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var taskText = context.Parse.GetValue(task);
+            TaskKind? kind = taskText is null ? null
+                : Enum.TryParse<TaskKind>(taskText, ignoreCase: true, out var parsed) && !taskText.All(char.IsDigit) ? parsed
+                : throw CairnException.Invalid($"--task is '{taskText}'; use binary, multiclass or regression.");
+            var options = new Core.Models.ImportOptions(kind, context.Parse.GetValue(label)!, List(context.Parse.GetValue(classes)), List(context.Parse.GetValue(features)));
+            var version = await context.Get<ModelImporter>().ImportAsync(context.ResolvePath(context.Parse.GetValue(file)!), context.Parse.GetValue(importName)!,
+                context.Parse.GetValue(importAlias), options, ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);
+                return 0;
+            }
+
+            var signature = version.RequirePackage().Signature;
+            context.Console.Out.MarkupLineInterpolated(
+                $"Imported {version.Model} version {version.Version}: {signature.Task.ToString().ToLowerInvariant()}, inputs {string.Join(", ", signature.Inputs.Select(i => i.Name))}");
+            return 0;
+        }));
+        command.Subcommands.Add(import);
 
         var evaluated = new Argument<string>("model") { Description = "NAME, NAME@alias, NAME@VERSION or a training run id" };
         var evaluationData = new Option<string>("--dataset") { Description = "The dataset version to evaluate on (NAME or NAME@VERSION); it needs the label column", Required = true };

@@ -83,6 +83,15 @@ public sealed record ModelSignature(
         _ => [new(Prediction, TensorType.Fp32)],
     };
 
+    /// <summary>How an imported graph's tensors map onto the inputs and outputs; null for graphs Cairn exported itself.</summary>
+    public GraphBinding? Graph { get; init; }
+
     /// <summary>The input called <paramref name="name"/>, if any.</summary>
     public SignatureInput? FindInput(string name) => Inputs.FirstOrDefault(i => i.Name == name);
 }
+
+/// <summary>Where an imported ONNX graph takes its inputs and gives its outputs.</summary>
+/// <param name="MatrixInput">The graph's single [rows, features] float input that the inputs fill in order, or null when each input is a tensor of its own.</param>
+/// <param name="ScoreOutput">The output with the prediction: class probabilities ([rows, classes]), a positive-class probability or a value.</param>
+/// <param name="LabelOutput">The output with the predicted class (an index or a name), when the graph has one.</param>
+public sealed record GraphBinding(string? MatrixInput, string ScoreOutput, string? LabelOutput);

@@ -80,9 +80,9 @@ public static class RegistryNames
 
 /// <summary>What Cairn serves for a model version: an ONNX graph, the ML.NET model it came from, and their contract.</summary>
 /// <param name="OnnxArtifact">The ONNX graph the serving engine loads.</param>
-/// <param name="MlNetArtifact">The ML.NET model zip, for retraining and the fallback engine.</param>
+/// <param name="MlNetArtifact">The ML.NET model zip, for retraining and the fallback engine; null for an imported ONNX model.</param>
 /// <param name="Signature">Inputs and outputs.</param>
-public sealed record ModelPackage(ContentHash OnnxArtifact, ContentHash MlNetArtifact, ModelSignature Signature);
+public sealed record ModelPackage(ContentHash OnnxArtifact, ContentHash? MlNetArtifact, ModelSignature Signature);
 
 /// <summary>One version of a registered model.</summary>
 /// <param name="Model">The registered model's name.</param>

@@ -21,4 +21,7 @@ public interface IModelRuntimeFactory
 {
     /// <summary>Loads an ONNX graph.</summary>
     IModelRuntime Load(byte[] onnxModel, ModelSignature signature);
+
+    /// <summary>The inputs and outputs an ONNX graph declares, for importing a model trained elsewhere.</summary>
+    GraphDescription Describe(byte[] onnxModel);
 }

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Ports;
+using Cairn.Core.Runs;
+
+namespace Cairn.Application;
+
+/// <summary>
+/// Registers ONNX models trained elsewhere (scikit-learn, PyTorch, …): the signature is read from the graph, the model
+/// must score a probe batch, and an import run records the file so the version has lineage like any other.
+/// </summary>
+public sealed class ModelImporter(IMetadataStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, ModelRegistry registry, TimeProvider time, Actor actor)
+{
+    /// <summary>Imports the ONNX file at <paramref name="path"/> as the next version of <paramref name="model"/>.</summary>
+    public async Task<ModelVersion> ImportAsync(string path, string model, string? alias, ImportOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        Names.Validate(model, "model");
+        if (!File.Exists(path))
+        {
+            throw CairnException.NotFound($"ONNX file '{path}' does not exist.");
+        }
+
+        var onnx = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var signature = ModelImport.Signature(runtimes.Describe(onnx), options);
+        Probe(onnx, signature);
+
+        var run = Run.Start(Ids.NewRunId(), $"import-{model}", time.GetUtcNow());
+        await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            RunArtifact[] stored =
+            [
+                await EvaluationService.PutAsync(artifacts, TrainingService.OnnxModelPath, onnx, cancellationToken).ConfigureAwait(false),
+                await EvaluationService.PutAsync(artifacts, TrainingService.SignaturePath,
+                    JsonSerializer.SerializeToUtf8Bytes(signature, CairnJson.Readable.ModelSignature), cancellationToken).ConfigureAwait(false),
+            ];
+            var parameters = new Dictionary<string, string>
+            {
+                ["source_file"] = Path.GetFileName(path),
+                ["task"] = signature.Task.ToString().ToLowerInvariant(),
+                ["features"] = string.Join(",", signature.Inputs.Select(i => i.Name)),
+                ["inputs"] = signature.Inputs.Count.ToString(CultureInfo.InvariantCulture),
+            };
+            await store.FinishRunAsync(run.Id, new RunCompletion(parameters, [],
+                new Dictionary<string, string> { ["cairn.kind"] = "import", ["cairn.user"] = actor.Name }, [], stored),
+                time.GetUtcNow(), actor.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await store.FailRunAsync(run.Id, e.Message, time.GetUtcNow(), actor.Name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        return await registry.RegisterAsync(run.Id, model, alias, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A graph that loads can still fail on its first batch (a shape it cannot take): find out before registering it.
+    private void Probe(byte[] onnx, ModelSignature signature)
+    {
+        var probe = new Table(
+            [.. signature.Inputs.Select(i => i.TensorType == TensorType.Fp32
+                ? (TableColumn)new NumericColumn(i.Name, [0, 1])
+                : new StringColumn(i.Name, [i.Categories?.FirstOrDefault() ?? "", ""]))],
+            2);
+        try
+        {
+            using var runtime = runtimes.Load(onnx, signature);
+            var outputs = runtime.Predict(probe);
+            if (outputs.Any(o => o.Rows != 2))
+            {
+                throw CairnException.Invalid("The model did not return one prediction per row for a two-row probe batch.");
+            }
+        }
+        catch (Exception e) when (e is not CairnException)
+        {
+            throw CairnException.Invalid($"The model loads but fails to score a probe batch: {e.Message}");
+        }
+    }
+}
