@@ -19,7 +19,7 @@ namespace Cairn.Application;
 /// failed step fails the pipeline, and steps after it do not run.
 /// </summary>
 public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, DatasetService datasets, DatasetAnalysis analysis, TrainingService training,
-    EvaluationService evaluation,
+    EvaluationService evaluation, SweepService sweeps,
     ModelRegistry registry, TimeProvider time)
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
@@ -346,6 +346,23 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                 break;
             }
 
+            case "sweep":
+            {
+                // The step's output is the winning trial's run, so a register step after it registers the best model.
+                var sweep = SweepSpec.Parse(await File.ReadAllTextAsync(Path("config"), cancellationToken).ConfigureAwait(false));
+                sweep = sweep with
+                {
+                    Base = with.TryGetValue("dataset", out var dataset) ? sweep.Base with { Dataset = DatasetRef.Parse(dataset) } : sweep.Base,
+                    Trials = with.TryGetValue("trials", out var trials) ? int.Parse(trials, CultureInfo.InvariantCulture) : sweep.Trials,
+                    Metric = with.GetValueOrDefault("metric") ?? sweep.Metric,
+                };
+                sweep = sweep with { Maximize = !SweepSpec.LowerIsBetter.Contains(sweep.Metric) };
+                var outcome = await sweeps.RunAsync(sweep, new Progress<string>(m => { lock (log) { log.AppendLine(m); } }), cancellationToken).ConfigureAwait(false);
+                log.AppendLine(CultureInfo.InvariantCulture, $"sweep run {outcome.Sweep.Id}: best trial {outcome.Best.Run.Id} ({outcome.SelectedOn} = {outcome.Best.Score:0.####})");
+                outputs[$"run:{step.Name}"] = outcome.Best.Run.Id;
+                break;
+            }
+
             case "evaluate":
             {
                 // 'model' names a train step of this pipeline (whose run it evaluates), a run id or a model reference.
@@ -396,7 +413,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
             }
 
             default:
-                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, split, train, evaluate and register steps.");
+                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, split, train, sweep, evaluate and register steps.");
         }
 
         // Files a step says it writes must exist afterwards; their hashes let a later cache hit check they are unchanged.

@@ -57,6 +57,11 @@ public sealed class TrainingService(
     public Task<TrainingOutcome> TrainAsync(TrainingSpec spec, IProgress<string>? progress, CancellationToken cancellationToken) =>
         TrainAsync(spec, new Dictionary<string, string>(), progress, cancellationToken);
 
+    /// <summary>Trains as a child of <paramref name="parentRunId"/> (a sweep's trial), with extra tags.</summary>
+    public Task<TrainingOutcome> TrainAsync(TrainingSpec spec, string parentRunId, IReadOnlyDictionary<string, string> tags, IProgress<string>? progress,
+        CancellationToken cancellationToken) =>
+        TrainAsync(spec, new Dictionary<string, string>(tags) { [Run.ParentRunTag] = parentRunId }, progress, cancellationToken);
+
     /// <summary>
     /// Trains again from the spec a run recorded (its exact dataset version, settings and seed) and compares the new
     /// run's metrics and ONNX model with the original's.
@@ -89,7 +94,11 @@ public sealed class TrainingService(
         var table = await datasets.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
         var plan = TrainingPlan.Create(spec, dataset, table);
 
-        var run = Run.Start(Ids.NewRunId(), spec.RunName ?? $"{spec.Trainer}-{dataset.Name}", time.GetUtcNow());
+        var run = Run.Start(Ids.NewRunId(), spec.RunName ?? $"{spec.Trainer}-{dataset.Name}", time.GetUtcNow()) with
+        {
+            ParentRunId = tags.GetValueOrDefault(Run.ParentRunTag),
+            Tags = tags,
+        };
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         EvaluationReport evaluation;
         try
@@ -100,8 +109,14 @@ public sealed class TrainingService(
             var model = await Task.Run(() => trainer.Train(request, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             progress?.Report($"Evaluating on {plan.TestRows.Count:N0} held-out rows");
-            (evaluation, var onnxDifference) = await Task.Run(() => Evaluate(spec, model, train, test), cancellationToken).ConfigureAwait(false);
+            var validation = plan.ValidationRows.Count > 0 ? table.Take(plan.ValidationRows) : null;
+            (evaluation, var onnxDifference, var validationMetrics) =
+                await Task.Run(() => Evaluate(spec, model, train, test, validation), cancellationToken).ConfigureAwait(false);
             var metrics = new Dictionary<string, double>(evaluation.Metrics) { [OnnxDifferenceMetric] = onnxDifference };
+            foreach (var (name, value) in validationMetrics ?? new Dictionary<string, double>())
+            {
+                metrics[$"validation.{name}"] = value;
+            }
             foreach (var (name, value) in evaluation.Baseline ?? new Dictionary<string, double>())
             {
                 metrics[$"baseline.{name}"] = value;
@@ -164,7 +179,9 @@ public sealed class TrainingService(
     /// Evaluates the exported ONNX graph, the form that is served, and measures how far its outputs are from the
     /// trainer's own on the same rows.
     /// </summary>
-    private (EvaluationReport Report, double OnnxDifference) Evaluate(TrainingSpec spec, TrainedModel model, Table train, Table test)
+    /// <remarks>Rows set aside for validation are scored too: a sweep picks its winner on them, leaving the test rows unseen.</remarks>
+    private (EvaluationReport Report, double OnnxDifference, IReadOnlyDictionary<string, double>? Validation) Evaluate(
+        TrainingSpec spec, TrainedModel model, Table train, Table test, Table? validation)
     {
         using var runtime = runtimes.Load(model.OnnxModel, model.Signature);
         var predictions = runtime.Predict(test);
@@ -180,6 +197,8 @@ public sealed class TrainingService(
 
         var report = ModelEvaluator.Evaluate(model.Signature, test, predictions, runtime.Predict, spec.Evaluation);
         var baseline = ModelEvaluator.BaselineOutputs(model.Signature, train[model.Signature.Label], test.RowCount);
-        return (report with { Baseline = ModelEvaluator.Evaluate(model.Signature, test, baseline, null, EvaluationOptions.MetricsOnly).Metrics }, difference);
+        var validationMetrics = validation is null ? null
+            : ModelEvaluator.Evaluate(model.Signature, validation, runtime.Predict(validation), null, EvaluationOptions.MetricsOnly).Metrics;
+        return (report with { Baseline = ModelEvaluator.Evaluate(model.Signature, test, baseline, null, EvaluationOptions.MetricsOnly).Metrics }, difference, validationMetrics);
     }
 }

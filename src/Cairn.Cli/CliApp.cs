@@ -62,6 +62,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Options.Add(JsonOption);
         root.Subcommands.Add(DatasetsCommands.Create(this));
         root.Subcommands.Add(TrainCommand.Create(this));
+        root.Subcommands.Add(SweepCommand.Create(this));
         root.Subcommands.Add(PipelinesCommands.Create(this));
         root.Subcommands.Add(ExperimentsCommands.Create(this));
         root.Subcommands.Add(RunsCommands.Create(this));

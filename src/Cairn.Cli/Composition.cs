@@ -39,6 +39,7 @@ internal static class Composition
         services.TryAddSingleton<TrainingService>();
         services.TryAddSingleton<EvaluationService>();
         services.TryAddSingleton<ModelImporter>();
+        services.TryAddSingleton<SweepService>();
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<ExperimentService>();
         services.TryAddSingleton<ModelRegistry>();

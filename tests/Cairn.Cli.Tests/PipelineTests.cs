@@ -82,6 +82,48 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASweepStep_RunsTrialsAsChildRuns_WithSuccessiveHalving_AndRegistersTheWinner()
+    {
+        _cairn.WriteFile("cancer.csv", await File.ReadAllTextAsync(CairnHarness.DataFile("breast_cancer.csv")));
+        _cairn.WriteFile("sweep.yaml", """
+            dataset: cancer
+            label: target
+            task: binary
+            trainer: fasttree
+            hyperparameters: {num_trees: 40}
+            split: {test_fraction: 0.25, validation_fraction: 0.2}
+            sweep:
+              method: grid
+              parallel: 2
+              early_stopping: successive_halving
+              reduction: 2
+              space:
+                num_leaves: [2, 4, 8, 16]
+            """);
+        _cairn.WriteFile("pipeline.yaml", """
+            name: tuned
+            steps:
+            - {name: ingest, kind: ingest, with: {path: cancer.csv, dataset: cancer}, inputs: ["file:cancer.csv"], outputs: ["dataset:cancer"]}
+            - {name: tune, kind: sweep, with: {config: sweep.yaml}, inputs: ["dataset:cancer", "file:sweep.yaml"], outputs: ["run:tune"]}
+            - {name: register, kind: register, with: {run: tune, model: cancer, alias: champion}, inputs: ["run:tune"], outputs: ["model:cancer"]}
+            """);
+
+        await _cairn.RunOkAsync("pipelines", "run", "pipeline.yaml");
+
+        var sweep = (await _cairn.RunOkAsync("runs", "search", "--filter", "tags.`cairn.kind` = 'sweep'", "--json")).Json[0];
+        var children = (await _cairn.RunOkAsync("runs", "search", "--filter", $"tags.`mlflow.parentRunId` = '{sweep.GetProperty("id").GetString()}'", "--json")).Json;
+        // Four trials with 10 trees, the best two with 20, the best one with 40.
+        Assert.Equal(7, children.GetArrayLength());
+        Assert.Equal(["10", "10", "10", "10", "20", "20", "40"],
+            children.EnumerateArray().Select(c => c.GetProperty("params").GetProperty("hp.num_trees").GetString()).Order());
+        var best = sweep.GetProperty("tags").GetProperty("cairn.sweep.best_run").GetString();
+        Assert.Equal("validation.auc", sweep.GetProperty("params").GetProperty("sweep.metric").GetString());
+        Assert.Contains(children.EnumerateArray(), c => c.GetProperty("id").GetString() == best && c.GetProperty("params").GetProperty("hp.num_trees").GetString() == "40");
+        var version = (await _cairn.RunOkAsync("models", "show", "cancer", "--json")).Json[0];
+        Assert.Equal(best, version.GetProperty("run_id").GetString());
+    }
+
+    [Fact]
     public async Task ASplitStep_WritesItsParts_AndTheyFeedTheNextStep()
     {
         _cairn.WriteFile("people.csv", "id,x\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"p{i},{i}\n")));
