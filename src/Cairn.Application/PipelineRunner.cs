@@ -24,6 +24,11 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
 
+    /// <summary>The tag naming the process (host:pid) that runs a pipeline or step, so a run it left behind when it died can be told apart.</summary>
+    public const string ProcessTag = "cairn.process";
+
+    private static readonly string ThisProcess = $"{Environment.MachineName}:{Environment.ProcessId}";
+
     private static readonly string CairnVersion =
         typeof(PipelineRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
 
@@ -33,7 +38,8 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
     /// every step after it (those that read what it writes, directly or not), the others still coming from the cache.
     /// </summary>
     public async Task<PipelineResult> RunAsync(PipelineSpec spec, IReadOnlyDictionary<string, string> overrides, string directory, bool force,
-        IProgress<string>? progress, CancellationToken cancellationToken, string? from = null, int? parallelism = null)
+        IProgress<string>? progress, CancellationToken cancellationToken, string? from = null, int? parallelism = null,
+        IReadOnlyList<KeyValuePair<string, string>>? tags = null)
     {
         var limit = parallelism ?? Environment.ProcessorCount;
         if (limit < 1)
@@ -46,8 +52,9 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         ArgumentNullException.ThrowIfNull(overrides);
         var values = ResolveParameters(spec, overrides);
         var forced = force ? [.. spec.Steps.Select(s => s.Name)] : from is null ? [] : Downstream(spec, from);
+        await RecoverInterruptedAsync(cancellationToken).ConfigureAwait(false);
         var pipelineRun = await runs.CreateAsync(null, $"pipeline {spec.Name}", null, null,
-            [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name)], cancellationToken).ConfigureAwait(false);
+            [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name), new(ProcessTag, ThisProcess), .. tags ?? []], cancellationToken).ConfigureAwait(false);
         await runs.LogBatchAsync(pipelineRun.Id, [], [.. values.Select(v => KeyValuePair.Create($"param.{v.Key}", v.Value))], [], cancellationToken)
             .ConfigureAwait(false);
 
@@ -91,6 +98,46 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var status = results.Count == spec.Steps.Count && results.All(r => r.Status == RunStatus.Finished) ? RunStatus.Finished : RunStatus.Failed;
         await runs.UpdateAsync(pipelineRun.Id, status, time.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
         return new PipelineResult(spec.Name, pipelineRun.Id, status, results);
+    }
+
+    /// <summary>
+    /// Ends as FAILED every pipeline and step run a process on this machine left RUNNING when it died (killed, out of
+    /// memory, the machine restarted). Their finished steps stay in the cache, so running the pipeline again resumes
+    /// where the dead process stopped.
+    /// </summary>
+    public async Task<IReadOnlyList<Run>> RecoverInterruptedAsync(CancellationToken cancellationToken)
+    {
+        var (running, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and tags.`{ProcessTag}` IS NOT NULL",
+            LifecycleStage.Active, [], 1000, null, cancellationToken).ConfigureAwait(false);
+        var interrupted = running.Where(r => IsDeadProcessOnThisMachine(r.Tags[ProcessTag])).ToList();
+        foreach (var run in interrupted)
+        {
+            await runs.LogBatchAsync(run.Id, [], [], [new("cairn.interrupted", $"process {run.Tags[ProcessTag]} ended before the run finished")], cancellationToken)
+                .ConfigureAwait(false);
+            await runs.UpdateAsync(run.Id, RunStatus.Failed, time.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return interrupted;
+    }
+
+    // "host:pid" of a process on this machine that no longer runs (a reused pid is taken as alive: never fail a live run).
+    private static bool IsDeadProcessOnThisMachine(string process)
+    {
+        var separator = process.LastIndexOf(':');
+        if (separator < 0 || process[..separator] != Environment.MachineName || !int.TryParse(process[(separator + 1)..], out var pid))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var found = Process.GetProcessById(pid);
+            return found.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
     }
 
     private static HashSet<string> Downstream(PipelineSpec spec, string from)
@@ -142,7 +189,10 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var with = step.With.ToDictionary(w => w.Key, w => PipelineSpec.Substitute(w.Value, values), StringComparer.Ordinal);
         var command = step.Run.Select(a => PipelineSpec.Substitute(a, values)).ToList();
         var key = await CacheKeyAsync(step, with, command, upstreamKeys, directory, cancellationToken).ConfigureAwait(false);
-        var tags = new List<KeyValuePair<string, string>> { new("cairn.kind", "step"), new("cairn.step", step.Name), new("cairn.step.kind", step.Kind), new(CacheKeyTag, key) };
+        var tags = new List<KeyValuePair<string, string>>
+        {
+            new("cairn.kind", "step"), new("cairn.step", step.Name), new("cairn.step.kind", step.Kind), new(CacheKeyTag, key), new(ProcessTag, ThisProcess),
+        };
 
         if (!force && await FindCachedAsync(key, cancellationToken).ConfigureAwait(false) is { } earlier &&
             await OutputsPresentAsync(step, earlier, directory, cancellationToken).ConfigureAwait(false))

@@ -29,6 +29,9 @@ internal sealed record CairnHome(string Path, string? Store = null, S3ArtifactLo
     /// <summary>Where uploads to a remote artifact store are spooled while they are hashed.</summary>
     public string Spool => System.IO.Path.Combine(Path, "tmp");
 
+    /// <summary>The Quartz.NET job store holding pipeline schedules and the runs they fire.</summary>
+    public string SchedulerDatabase => System.IO.Path.Combine(Path, "scheduler.db");
+
     public static CairnHome Resolve(string? option, string? storeOption, string? artifactsOption, Func<string, string?> environment, string workingDirectory)
     {
         ArgumentNullException.ThrowIfNull(environment);

@@ -124,6 +124,73 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKilledRun_IsMarkedInterrupted_AndTheNextRunResumesFromItsFinishedSteps()
+    {
+        _cairn.WriteFile("seed.txt", "1");
+        _cairn.WriteFile("slow.yaml", """
+            name: slow
+            steps:
+            - {name: first, run: [sh, -c, "cp seed.txt first.txt"], inputs: ["file:seed.txt"], outputs: ["file:first.txt"]}
+            - {name: second, run: [sh, -c, "sleep 60; cp first.txt second.txt"], inputs: ["file:first.txt"], outputs: ["file:second.txt"], timeout: 2m}
+            """);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = _cairn.WorkingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "cairn.dll"), "--home", _cairn.Home, "pipelines", "run", "slow.yaml" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using (var process = System.Diagnostics.Process.Start(start)!)
+        {
+            // Wait until the second step runs, then kill the whole process as an out-of-memory kill or a reboot would.
+            for (var i = 0; i < 600 && !(await _cairn.RunOkAsync("pipelines", "status")).Output.Contains("running: second", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(100);
+            }
+
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        _cairn.WriteFile("slow.yaml", File.ReadAllText(Path.Combine(_cairn.WorkingDirectory, "slow.yaml")).Replace("sleep 60; ", "", StringComparison.Ordinal));
+        var resumed = (await _cairn.RunOkAsync("pipelines", "run", "slow.yaml", "--json")).Json;
+
+        Assert.True(resumed.GetProperty("steps")[0].GetProperty("cached").GetBoolean());
+        Assert.False(resumed.GetProperty("steps")[1].GetProperty("cached").GetBoolean());
+        var pipelines = (await _cairn.RunOkAsync("pipelines", "list", "--json")).Json.EnumerateArray().ToList();
+        var killed = pipelines.Single(p => p.GetProperty("id").GetString() != resumed.GetProperty("run_id").GetString());
+        Assert.Equal("failed", killed.GetProperty("status").GetString());
+        Assert.StartsWith("process ", killed.GetProperty("tags").GetProperty("cairn.interrupted").GetString(), StringComparison.Ordinal);
+        Assert.Contains("No pipeline is running", (await _cairn.RunOkAsync("pipelines", "status")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASchedule_IsKeptInTheJobStore_AndAWorkerRunsIt()
+    {
+        _cairn.WriteFile("seed.txt", "1");
+        _cairn.WriteFile("pipeline.yaml", Pipeline);
+
+        var bad = await _cairn.RunAsync("pipelines", "schedule", "pipeline.yaml", "--cron", "every day");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("five Unix fields", bad.Error, StringComparison.Ordinal);
+        Assert.Equal(2, (await _cairn.RunAsync("pipelines", "schedule", "pipeline.yaml", "--cron", "* * * * *", "--param", "nope=1")).ExitCode);
+
+        await _cairn.RunOkAsync("pipelines", "schedule", "pipeline.yaml", "--cron", "* * * * * ?", "--name", "every-second", "--param", "word=tick");
+        await _cairn.RunOkAsync("pipelines", "schedule", "pipeline.yaml", "--cron", "0 3 * * 1-5", "--name", "weekday-nights");
+        var listed = (await _cairn.RunOkAsync("pipelines", "schedules")).Output;
+        Assert.Contains("0 0 3 ? * 2-6", listed, StringComparison.Ordinal);
+
+        var worker = await _cairn.RunOkAsync("pipelines", "worker", "--max-runs", "1");
+
+        Assert.Contains("FINISHED", worker.Output, StringComparison.Ordinal);
+        Assert.Equal("TICK", File.ReadAllText(Path.Combine(_cairn.WorkingDirectory, "out", "shout.txt")).Trim());
+        var run = (await _cairn.RunOkAsync("pipelines", "list", "--json")).Json[0];
+        Assert.Equal("every-second", run.GetProperty("tags").GetProperty("cairn.schedule").GetString());
+        await _cairn.RunOkAsync("pipelines", "unschedule", "every-second");
+        Assert.DoesNotContain("every-second", (await _cairn.RunOkAsync("pipelines", "schedules")).Output, StringComparison.Ordinal);
+        Assert.Equal(3, (await _cairn.RunAsync("pipelines", "unschedule", "every-second")).ExitCode);
+    }
+
+    [Fact]
     public async Task ASplitStep_WritesItsParts_AndTheyFeedTheNextStep()
     {
         _cairn.WriteFile("people.csv", "id,x\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"p{i},{i}\n")));

@@ -3,11 +3,12 @@ using Cairn.Application;
 using Cairn.Core;
 using Cairn.Core.Pipelines;
 using Cairn.Core.Runs;
+using Cairn.Scheduling;
 using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn pipelines run FILE [--param k=v] [--force] [--from STEP] | list | show RUN</c>.</summary>
+/// <summary><c>cairn pipelines run | schedule | schedules | unschedule | worker | status | list | show</c>.</summary>
 internal static class PipelinesCommands
 {
     public static Command Create(CliApp app)
@@ -29,6 +30,66 @@ internal static class PipelinesCommands
         var list = new Command("list", "Recent pipeline runs, newest first");
         list.SetAction(app.Handler(ListAsync));
         command.Subcommands.Add(list);
+
+        var scheduled = new Argument<string>("file") { Description = "A YAML pipeline" };
+        var cron = new Option<string>("--cron") { Description = "When to run: five Unix cron fields (\"0 3 * * *\" is 03:00 daily) or Quartz's six or seven, seconds first", Required = true };
+        var scheduleName = new Option<string?>("--name") { Description = "The schedule's name (default: the pipeline's name)" };
+        var scheduleParameters = new Option<string[]>("--param") { Description = "A parameter NAME=VALUE for every run (repeatable)" };
+        var schedule = new Command("schedule", "Run a pipeline on a cron schedule; a worker (cairn pipelines worker) runs it. Schedules survive restarts")
+        {
+            scheduled, cron, scheduleName, scheduleParameters,
+        };
+        schedule.SetAction(app.Handler(async (context, ct) =>
+        {
+            var path = context.ResolvePath(context.Parse.GetValue(scheduled)!);
+            var name = context.Parse.GetValue(scheduleName)
+                ?? (File.Exists(path) ? PipelineSpec.Parse(await File.ReadAllTextAsync(path, ct)).Name : throw CairnException.NotFound($"Pipeline file '{path}' does not exist."));
+            await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
+            var added = await scheduler.ScheduleAsync(name, path, context.Parse.GetValue(cron)!, Parameters(context.Parse.GetValue(scheduleParameters) ?? []), ct);
+            context.Console.Out.MarkupLineInterpolated($"Scheduled [bold]{added.Name}[/] ({added.Cron}); next run {(added.NextRun is { } next ? Format.Time(next) : "never")}");
+            return 0;
+        }));
+        command.Subcommands.Add(schedule);
+
+        var schedules = new Command("schedules", "List pipeline schedules with their next and previous runs");
+        schedules.SetAction(app.Handler(async (context, ct) =>
+        {
+            await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
+            WriteSchedules(context, await scheduler.ListAsync(ct));
+            return 0;
+        }));
+        command.Subcommands.Add(schedules);
+
+        var unscheduledName = new Argument<string>("name") { Description = "The schedule to remove" };
+        var unschedule = new Command("unschedule", "Remove a pipeline schedule") { unscheduledName };
+        unschedule.SetAction(app.Handler(async (context, ct) =>
+        {
+            await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
+            await scheduler.UnscheduleAsync(context.Parse.GetValue(unscheduledName)!, ct);
+            context.Console.Out.MarkupLineInterpolated($"Removed schedule {context.Parse.GetValue(unscheduledName)}");
+            return 0;
+        }));
+        command.Subcommands.Add(unschedule);
+
+        var maxRuns = new Option<int?>("--max-runs") { Description = "Stop after this many pipeline runs (default: run until stopped)" };
+        var concurrency = new Option<int>("--concurrency") { Description = "Scheduled pipelines run at once", DefaultValueFactory = _ => 1 };
+        var worker = new Command("worker", "Run scheduled pipelines until stopped (Ctrl+C waits for running pipelines); restarts resume interrupted runs")
+        {
+            maxRuns, concurrency,
+        };
+        worker.SetAction(app.Handler(async (context, ct) =>
+        {
+            var limit = context.Parse.GetValue(concurrency);
+            await using var scheduler = await OpenSchedulerAsync(context, limit >= 1 ? limit : throw CairnException.Invalid($"--concurrency is {limit}; it must be at least 1."), ct);
+            context.Console.Out.MarkupLine("Worker started; waiting for scheduled pipelines.");
+            await scheduler.RunAsync(context.Parse.GetValue(maxRuns), new TrainCommand.Progress(context.Console.Out), ct);
+            return 0;
+        }));
+        command.Subcommands.Add(worker);
+
+        var status = new Command("status", "Pipelines running now, with their steps, and the schedules");
+        status.SetAction(app.Handler(StatusAsync));
+        command.Subcommands.Add(status);
 
         var runId = new Argument<string>("run") { Description = "A pipeline run id (from pipelines list)" };
         var show = new Command("show", "A pipeline run and its steps: status, cached or not, errors") { runId };
@@ -55,6 +116,67 @@ internal static class PipelinesCommands
         }
 
         context.Console.Out.Write(table);
+        return 0;
+    }
+
+    private static async Task<PipelineScheduler> OpenSchedulerAsync(CommandContext context, int concurrency, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(context.Home.Path);
+        return await PipelineScheduler.OpenAsync(context.Home.SchedulerDatabase, context.Services, concurrency, cancellationToken);
+    }
+
+    private static Dictionary<string, string> Parameters(string[] parameters)
+    {
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var parameter in parameters)
+        {
+            var equals = parameter.IndexOf('=', StringComparison.Ordinal);
+            overrides[equals > 0 ? parameter[..equals] : throw CairnException.Invalid($"--param '{parameter}' is not NAME=VALUE.")] = parameter[(equals + 1)..];
+        }
+
+        return overrides;
+    }
+
+    private static void WriteSchedules(CommandContext context, IReadOnlyList<PipelineSchedule> schedules)
+    {
+        var table = new Table().AddColumns("schedule", "cron", "next run", "previous run", "state", "pipeline");
+        foreach (var s in schedules)
+        {
+            table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.Cron), s.NextRun is { } next ? Format.Time(next) : "", s.PreviousRun is { } previous ? Format.Time(previous) : "",
+                s.State, Markup.Escape(s.Pipeline));
+        }
+
+        context.Console.Out.Write(schedules.Count == 0 ? new Markup("No schedules. Add one with: cairn pipelines schedule FILE --cron \"0 3 * * *\"\n") : table);
+    }
+
+    private static async Task<int> StatusAsync(CommandContext context, CancellationToken cancellationToken)
+    {
+        var runs = context.Get<RunService>();
+        await context.Get<PipelineRunner>().RecoverInterruptedAsync(cancellationToken);
+        var (running, _) = await runs.SearchAsync([Experiment.DefaultId], "tags.`cairn.kind` = 'pipeline' and attributes.status = 'RUNNING'", LifecycleStage.Active,
+            ["attributes.start_time DESC"], 100, null, cancellationToken);
+        if (context.Json)
+        {
+            context.Console.WriteJson(running, CairnJson.Readable.IReadOnlyListRun);
+            return 0;
+        }
+
+        if (running.Count == 0)
+        {
+            context.Console.Out.MarkupLine("No pipeline is running.");
+        }
+
+        foreach (var pipeline in running)
+        {
+            var (steps, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.parent_run_id = '{pipeline.Id}'", LifecycleStage.Active,
+                ["attributes.start_time ASC"], 1000, null, cancellationToken);
+            var (done, active) = (steps.Count(s => s.Status == RunStatus.Finished), string.Join(", ", steps.Where(s => s.Status == RunStatus.Running).Select(s => s.Name)));
+            context.Console.Out.MarkupLineInterpolated(
+                $"[bold]{pipeline.Tags.GetValueOrDefault("cairn.pipeline")}[/] run {pipeline.Id}, started {Format.Time(pipeline.StartedAt)}: {done} step(s) done, running: {active}");
+        }
+
+        await using var scheduler = await OpenSchedulerAsync(context, 1, cancellationToken);
+        WriteSchedules(context, await scheduler.ListAsync(cancellationToken));
         return 0;
     }
 
@@ -98,12 +220,7 @@ internal static class PipelinesCommands
         }
 
         var spec = PipelineSpec.Parse(await File.ReadAllTextAsync(path, cancellationToken));
-        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var parameter in parameters)
-        {
-            var equals = parameter.IndexOf('=', StringComparison.Ordinal);
-            overrides[equals > 0 ? parameter[..equals] : throw CairnException.Invalid($"--param '{parameter}' is not NAME=VALUE.")] = parameter[(equals + 1)..];
-        }
+        var overrides = Parameters(parameters);
 
         var result = await context.Get<PipelineRunner>().RunAsync(spec, overrides, Path.GetDirectoryName(path)!, force,
             context.Json ? null : new TrainCommand.Progress(context.Console.Out), cancellationToken, from, parallel);

@@ -1,0 +1,238 @@
+using System.Collections.Specialized;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Cairn.Application;
+using Cairn.Core;
+using Cairn.Core.Pipelines;
+using Microsoft.Extensions.DependencyInjection;
+using Quartz;
+
+namespace Cairn.Scheduling;
+
+/// <summary>A pipeline on a cron schedule.</summary>
+/// <param name="Name">The schedule's name (unique).</param>
+/// <param name="Pipeline">The pipeline file, as an absolute path.</param>
+/// <param name="Cron">The Quartz cron expression (seconds first).</param>
+/// <param name="Parameters">The pipeline parameters each run gets.</param>
+/// <param name="NextRun">When it runs next, if ever.</param>
+/// <param name="PreviousRun">When it last ran.</param>
+/// <param name="State">The trigger's state: normal, paused, blocked (running), error or complete.</param>
+public sealed record PipelineSchedule(
+    string Name, string Pipeline, string Cron, IReadOnlyDictionary<string, string> Parameters, DateTimeOffset? NextRun, DateTimeOffset? PreviousRun, string State);
+
+/// <summary>
+/// Pipeline schedules and their execution on Quartz.NET, kept in a SQLite job store so that schedules survive a
+/// restart, and a job a dead process was running is fired again (Quartz's job recovery) when a worker next starts;
+/// the re-run resumes from the step cache. One worker per job store: the clustered PostgreSQL store comes next.
+/// </summary>
+public sealed partial class PipelineScheduler : IAsyncDisposable
+{
+    private const string Group = "pipelines";
+    private readonly IScheduler _scheduler;
+    private readonly ServiceProvider _provider;
+
+    private PipelineScheduler(IScheduler scheduler, ServiceProvider provider) => (_scheduler, _provider) = (scheduler, provider);
+
+    /// <summary>Opens the job store at <paramref name="databasePath"/> (created on first use); jobs get their services from <paramref name="services"/>.</summary>
+    public static async Task<PipelineScheduler> OpenAsync(string databasePath, IServiceProvider services, int concurrency, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var connection = $"Data Source={databasePath};Pooling=True";
+        var properties = new NameValueCollection
+        {
+            ["quartz.scheduler.instanceName"] = "cairn",
+            ["quartz.scheduler.instanceId"] = "AUTO",
+            // Pick up schedules other processes add within a second, not Quartz's default 30.
+            ["quartz.scheduler.idleWaitTime"] = "1000",
+            ["quartz.threadPool.maxConcurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["quartz.jobStore.type"] = "Quartz.Impl.AdoJobStore.JobStoreTX, Quartz",
+            ["quartz.jobStore.driverDelegateType"] = "Quartz.Impl.AdoJobStore.SQLiteDelegate, Quartz",
+            ["quartz.jobStore.dataSource"] = "cairn",
+            ["quartz.jobStore.useProperties"] = "true",
+            // Quartz creates its tables in a new file, and checks an existing file's schema matches this version.
+            ["quartz.jobStore.schemaProvisioning"] = "CreateIfMissing",
+            ["quartz.jobStore.misfireThreshold"] = "60000",
+            ["quartz.dataSource.cairn.provider"] = "SQLite-Microsoft",
+            ["quartz.dataSource.cairn.connectionString"] = connection,
+            ["quartz.serializer.type"] = "stj",
+        };
+        // Quartz builds its jobs from a container of its own; the pipeline runner comes from Cairn's.
+        var quartz = new ServiceCollection();
+        quartz.AddSingleton(_ => services.GetRequiredService<PipelineRunner>());
+        quartz.AddQuartz(properties, _ => { });
+        var provider = quartz.BuildServiceProvider();
+        var scheduler = await provider.GetRequiredService<ISchedulerFactory>().GetScheduler(cancellationToken).ConfigureAwait(false);
+        return new PipelineScheduler(scheduler, provider);
+    }
+
+    /// <summary>
+    /// Schedules (or reschedules) the pipeline at <paramref name="pipelinePath"/>; <paramref name="cron"/> is a Quartz
+    /// expression (seconds first) or a five-field Unix one. The pipeline and its parameters are checked now, not at 3 a.m.
+    /// </summary>
+    public async Task<PipelineSchedule> ScheduleAsync(string name, string pipelinePath, string cron, IReadOnlyDictionary<string, string> parameters,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Names.Validate(name, "schedule");
+        var path = Path.GetFullPath(pipelinePath);
+        var spec = File.Exists(path) ? PipelineSpec.Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false))
+            : throw CairnException.NotFound($"Pipeline '{pipelinePath}' does not exist.");
+        var unknown = parameters.Keys.Where(k => spec.Parameters.All(p => p.Name != k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw CairnException.Invalid($"--param {string.Join(", ", unknown)}: {spec.Name} declares no such parameter.");
+        }
+
+        var expression = ToQuartzCron(cron);
+        var job = JobBuilder.Create<PipelineJob>()
+            .WithIdentity(name, Group)
+            .WithDescription(spec.Name)
+            .UsingJobData(PipelineJob.PipelineKey, path)
+            .UsingJobData(PipelineJob.ParametersKey, JsonSerializer.Serialize(parameters.ToDictionary(p => p.Key, p => p.Value), ScheduleJson.Default.DictionaryStringString))
+            .StoreDurably(true)
+            // A run a dead process left half done is fired again when a worker starts.
+            .RequestRecovery(true)
+            .Build();
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(name, Group)
+            .ForJob(job)
+            .WithCronSchedule(expression)
+            .Build();
+        await _scheduler.ScheduleJob(job, [trigger], ScheduleJobOptions.Replacing, cancellationToken).ConfigureAwait(false);
+        return (await ListAsync(cancellationToken).ConfigureAwait(false)).Single(s => s.Name == name);
+    }
+
+    /// <summary>Every schedule, by name.</summary>
+    public async Task<IReadOnlyList<PipelineSchedule>> ListAsync(CancellationToken cancellationToken)
+    {
+        var result = new List<PipelineSchedule>();
+        var jobs = await _scheduler.QueryJobs(new JobQuery { Group = GroupMatcher<JobKey>.GroupEquals(Group), Take = 1000 }, cancellationToken).ConfigureAwait(false);
+        foreach (var key in jobs.Items.Select(j => j.Key).OrderBy(k => k.Name, StringComparer.Ordinal))
+        {
+            var job = await _scheduler.GetJobDetail(key, cancellationToken).ConfigureAwait(false);
+            var trigger = await _scheduler.GetTrigger(new TriggerKey(key.Name, Group), cancellationToken).ConfigureAwait(false) as ICronTrigger;
+            if (job is null || trigger is null)
+            {
+                continue;
+            }
+
+            var state = await _scheduler.GetTriggerState(trigger.Key, cancellationToken).ConfigureAwait(false);
+            var parameters = JsonSerializer.Deserialize(PipelineJob.Text(job.JobDataMap, PipelineJob.ParametersKey) ?? "{}", ScheduleJson.Default.DictionaryStringString) ?? [];
+            result.Add(new PipelineSchedule(key.Name, PipelineJob.Text(job.JobDataMap, PipelineJob.PipelineKey) ?? "", trigger.CronExpressionString ?? "", parameters,
+                trigger.NextFireTimeUtc, trigger.PreviousFireTimeUtc, state.ToString().ToLowerInvariant()));
+        }
+
+        return result;
+    }
+
+    /// <summary>Removes a schedule.</summary>
+    public async Task UnscheduleAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!await _scheduler.DeleteJob(new JobKey(name, Group), cancellationToken).ConfigureAwait(false))
+        {
+            throw CairnException.NotFound($"There is no schedule '{name}'.");
+        }
+    }
+
+    /// <summary>
+    /// Runs scheduled pipelines until cancelled, or until <paramref name="maxRuns"/> pipeline runs have finished.
+    /// Starting recovers jobs a dead worker left running.
+    /// </summary>
+    public async Task RunAsync(int? maxRuns, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listener = new CompletionListener(maxRuns, progress, done);
+        _scheduler.ListenerManager.AddJobListener(listener, [GroupMatcher<JobKey>.GroupEquals(Group)]);
+        await _scheduler.Start(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping is the normal way out of a worker.
+        }
+        finally
+        {
+            // Running pipelines are allowed to finish: a worker that stops cleanly leaves nothing to recover.
+            await _scheduler.Shutdown(true, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_scheduler.Status != SchedulerStatus.Shutdown)
+        {
+            await _scheduler.Shutdown(false, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await _provider.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A Quartz cron expression from a Quartz one (6–7 fields) or a Unix one (5 fields, Sunday = 0).</summary>
+    public static string ToQuartzCron(string cron)
+    {
+        ArgumentNullException.ThrowIfNull(cron);
+        var fields = cron.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string expression;
+        if (fields.Length == 5)
+        {
+            var (dayOfMonth, dayOfWeek) = (fields[2], fields[4]);
+            // Quartz counts weekdays from Sunday = 1 and wants '?' in one of the two day fields.
+            dayOfWeek = DayNumber().Replace(dayOfWeek, m => ((int.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture) % 7) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (dayOfMonth, dayOfWeek) = dayOfWeek == "*" ? (dayOfMonth, "?") : dayOfMonth == "*" ? ("?", dayOfWeek) : (dayOfMonth, dayOfWeek);
+            expression = $"0 {fields[0]} {fields[1]} {dayOfMonth} {fields[3]} {dayOfWeek}";
+        }
+        else
+        {
+            expression = string.Join(' ', fields);
+        }
+
+        try
+        {
+            CronExpression.Parse(expression);
+        }
+        catch (FormatException e)
+        {
+            throw CairnException.Invalid(
+                $"The cron expression '{cron}' is not valid ({e.Message}). Use five Unix fields (minute hour day month weekday) or Quartz's six or seven (seconds first).");
+        }
+
+        return expression;
+    }
+
+    [GeneratedRegex("[0-9]+")]
+    private static partial Regex DayNumber();
+
+    private sealed class CompletionListener(int? maxRuns, IProgress<string>? progress, TaskCompletionSource done) : IJobListener
+    {
+        private int _finished;
+
+        public string Name => "cairn-completion";
+
+        public ValueTask JobToBeExecuted(IJobExecutionContext context, CancellationToken cancellationToken)
+        {
+            progress?.Report($"{context.JobDetail.Key.Name}: starting {context.JobDetail.Description}{(context.Recovering ? " (recovering an interrupted run)" : "")}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask JobExecutionVetoed(IJobExecutionContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask JobProgressChanged(IJobExecutionContext context, Quartz.Extensibility.FireInstanceProgress progress, CancellationToken cancellationToken) =>
+            ValueTask.CompletedTask;
+
+        public ValueTask JobWasExecuted(IJobExecutionContext context, JobExecutionException? jobException, CancellationToken cancellationToken)
+        {
+            progress?.Report(jobException is null
+                ? $"{context.JobDetail.Key.Name}: {context.Result}"
+                : $"{context.JobDetail.Key.Name}: could not run: {(jobException.InnerException ?? jobException).Message}");
+            if (maxRuns is { } limit && Interlocked.Increment(ref _finished) >= limit)
+            {
+                done.TrySetResult();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
