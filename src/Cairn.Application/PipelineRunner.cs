@@ -19,7 +19,7 @@ namespace Cairn.Application;
 /// failed step fails the pipeline, and steps after it do not run.
 /// </summary>
 public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, DatasetService datasets, DatasetAnalysis analysis, TrainingService training,
-    EvaluationService evaluation, SweepService sweeps,
+    EvaluationService evaluation, SweepService sweeps, IStepHost? stepHost,
     ModelRegistry registry, TimeProvider time)
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
@@ -339,11 +339,50 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         return true;
     }
 
+    /// <summary>The step kinds that run in a child process when a step host is configured: they load data and train.</summary>
+    public static readonly IReadOnlySet<string> IsolatedKinds = new HashSet<string>(StringComparer.Ordinal) { "train", "sweep", "evaluate" };
+
+    /// <summary>
+    /// Runs one built-in step here, in this process: what a child process started by an <see cref="IStepHost"/> does.
+    /// <paramref name="with"/> holds resolved settings (an evaluate step's model already names a run or a model).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> ExecuteStepAsync(string name, string kind, IReadOnlyDictionary<string, string> with, string directory,
+        StringBuilder log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(with);
+        if (!IsolatedKinds.Contains(kind))
+        {
+            throw CairnException.Invalid($"Step kind '{kind}' does not run on its own; only {string.Join(", ", IsolatedKinds)} do.");
+        }
+
+        return await ExecuteAsync(new PipelineStep(name, kind) { With = with }, new Dictionary<string, string>(with), [], new Dictionary<string, string>(), directory, log,
+            cancellationToken, isolated: false).ConfigureAwait(false);
+    }
+
     private async Task<Dictionary<string, string>> ExecuteAsync(PipelineStep step, Dictionary<string, string> with, List<string> command,
-        IReadOnlyDictionary<string, string> upstreamOutputs, string directory, StringBuilder log, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> upstreamOutputs, string directory, StringBuilder log, CancellationToken cancellationToken, bool isolated = true)
     {
         string Path(string key) => System.IO.Path.GetFullPath(with[key], directory);
+        async Task<string> ReadAsync(string key) => File.Exists(Path(key))
+            ? await File.ReadAllTextAsync(Path(key), cancellationToken).ConfigureAwait(false)
+            : throw CairnException.NotFound($"Step '{step.Name}': {key} file '{with[key]}' does not exist.");
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (isolated && stepHost is not null && IsolatedKinds.Contains(step.Kind))
+        {
+            var resolved = new Dictionary<string, string>(with);
+            if (step.Kind == "evaluate")
+            {
+                resolved["model"] = upstreamOutputs.GetValueOrDefault($"run:{with["model"]}") ?? with["model"];
+            }
+
+            foreach (var (resource, value) in await stepHost.RunAsync(step.Name, step.Kind, resolved, directory, log, step.Timeout, cancellationToken).ConfigureAwait(false))
+            {
+                outputs[resource] = value;
+            }
+
+            return await RecordFileOutputsAsync(step, outputs, directory, cancellationToken).ConfigureAwait(false);
+        }
+
         switch (step.Kind)
         {
             case "command":
@@ -360,7 +399,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 
             case "validate":
             {
-                var report = await analysis.ValidateAsync(DatasetRef.Parse(with["dataset"]), await File.ReadAllTextAsync(Path("contract"), cancellationToken).ConfigureAwait(false),
+                var report = await analysis.ValidateAsync(DatasetRef.Parse(with["dataset"]), await ReadAsync("contract").ConfigureAwait(false),
                     cancellationToken).ConfigureAwait(false);
                 foreach (var violation in report.Violations)
                 {
@@ -377,7 +416,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 
             case "train":
             {
-                var spec = TrainingSpec.Parse(await File.ReadAllTextAsync(Path("config"), cancellationToken).ConfigureAwait(false));
+                var spec = TrainingSpec.Parse(await ReadAsync("config").ConfigureAwait(false));
                 spec = spec with
                 {
                     Dataset = with.TryGetValue("dataset", out var dataset) ? DatasetRef.Parse(dataset) : spec.Dataset,
@@ -399,7 +438,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
             case "sweep":
             {
                 // The step's output is the winning trial's run, so a register step after it registers the best model.
-                var sweep = SweepSpec.Parse(await File.ReadAllTextAsync(Path("config"), cancellationToken).ConfigureAwait(false));
+                var sweep = SweepSpec.Parse(await ReadAsync("config").ConfigureAwait(false));
                 sweep = sweep with
                 {
                     Base = with.TryGetValue("dataset", out var dataset) ? sweep.Base with { Dataset = DatasetRef.Parse(dataset) } : sweep.Base,
@@ -466,7 +505,13 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                 throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, split, train, sweep, evaluate and register steps.");
         }
 
-        // Files a step says it writes must exist afterwards; their hashes let a later cache hit check they are unchanged.
+        return await RecordFileOutputsAsync(step, outputs, directory, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Files a step says it writes must exist afterwards; their hashes let a later cache hit check they are unchanged.
+    private static async Task<Dictionary<string, string>> RecordFileOutputsAsync(PipelineStep step, Dictionary<string, string> outputs, string directory,
+        CancellationToken cancellationToken)
+    {
         foreach (var output in step.Outputs.Where(o => o.StartsWith("file:", StringComparison.Ordinal)))
         {
             var path = System.IO.Path.GetFullPath(output["file:".Length..], directory);

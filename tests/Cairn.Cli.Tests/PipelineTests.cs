@@ -164,6 +164,35 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATrainStepRunsInItsOwnProcess_SoKillingItFailsTheStepAndNotThePipelineRunner()
+    {
+        _cairn.WriteFile("adult.csv", await File.ReadAllTextAsync(CairnHarness.DataFile("adult.csv")));
+        _cairn.WriteFile("train.yaml", "dataset: adult\nlabel: income\ntask: binary\nhyperparameters: {num_iterations: 5000, num_leaves: 255, min_data_in_leaf: 1}\n");
+        _cairn.WriteFile("big.yaml", """
+            name: big
+            steps:
+            - {name: ingest, kind: ingest, with: {path: adult.csv, dataset: adult}, inputs: ["file:adult.csv"], outputs: ["dataset:adult"]}
+            - {name: heavy, kind: train, with: {config: train.yaml}, inputs: ["dataset:adult", "file:train.yaml"], outputs: ["run:heavy"]}
+            """);
+
+        var running = _cairn.RunAsync("pipelines", "run", "big.yaml");
+        var killed = false;
+        for (var i = 0; i < 600 && !killed && !running.IsCompleted; i++)
+        {
+            await Task.Delay(100);
+            using var pkill = System.Diagnostics.Process.Start("pkill", ["-KILL", "-f", "pipelines step train --name heavy"])!;
+            await pkill.WaitForExitAsync();
+            killed = pkill.ExitCode == 0;
+        }
+
+        var result = await running;
+
+        Assert.True(killed, "the child process of the train step was never seen");
+        Assert.Equal(7, result.ExitCode);
+        Assert.Contains("was killed", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASchedule_IsKeptInTheJobStore_AndAWorkerRunsIt()
     {
         _cairn.WriteFile("seed.txt", "1");

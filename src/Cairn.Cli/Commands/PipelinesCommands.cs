@@ -87,6 +87,28 @@ internal static class PipelinesCommands
         }));
         command.Subcommands.Add(worker);
 
+        var stepKind = new Argument<string>("kind") { Description = "train, sweep or evaluate" };
+        var stepName = new Option<string>("--name") { Description = "The step's name in its pipeline", Required = true };
+        var stepDirectory = new Option<string>("--directory") { Description = "The pipeline's folder", Required = true };
+        var step = new Command("step", "Run one heavy step in this process (what a pipeline's child process does); settings come in CAIRN_STEP_SETTINGS")
+        {
+            stepKind, stepName, stepDirectory,
+        };
+        step.Hidden = true;
+        step.SetAction(app.Handler(async (context, ct) =>
+        {
+            var settings = System.Text.Json.JsonSerializer.Deserialize(app.Environment("CAIRN_STEP_SETTINGS") ?? "{}", CairnJson.Compact.DictionaryStringString) ?? [];
+            var log = new System.Text.StringBuilder();
+            var outputs = await context.Get<PipelineRunner>().ExecuteStepAsync(context.Parse.GetValue(stepName)!, context.Parse.GetValue(stepKind)!, settings,
+                context.Parse.GetValue(stepDirectory)!, log, ct);
+            context.Console.RawOut.Write(log.ToString());
+            context.Console.RawOut.WriteLine(ChildProcessStepHost.OutputsMarker +
+                System.Text.Json.JsonSerializer.Serialize(outputs.ToDictionary(o => o.Key, o => o.Value), CairnJson.Compact.DictionaryStringString));
+            context.Console.RawOut.Flush();
+            return 0;
+        }));
+        command.Subcommands.Add(step);
+
         var status = new Command("status", "Pipelines running now, with their steps, and the schedules");
         status.SetAction(app.Handler(StatusAsync));
         command.Subcommands.Add(status);
