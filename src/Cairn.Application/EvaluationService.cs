@@ -36,17 +36,11 @@ public sealed class EvaluationService(
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(options);
-        var (package, described) = await ResolveAsync(model, cancellationToken).ConfigureAwait(false);
+        var (package, described) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
         var version = await datasets.GetAsync(dataset, cancellationToken).ConfigureAwait(false);
         var table = await datasets.LoadAsync(version, cancellationToken).ConfigureAwait(false);
-        CheckColumns(package.Signature, table, version, options);
-        byte[] onnx;
-        await using (var stream = await artifacts.OpenReadAsync(package.OnnxArtifact, cancellationToken).ConfigureAwait(false))
-        using (var buffer = new MemoryStream())
-        {
-            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            onnx = buffer.ToArray();
-        }
+        CheckColumns(package.Signature, table.Columns.ToDictionary(c => c.Name, c => c is NumericColumn), version, options.Slices, requireLabel: true);
+        var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
 
         var run = Run.Start(Ids.NewRunId(), $"evaluate-{described.Replace('@', '-')}-on-{version.Name}", time.GetUtcNow());
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
@@ -103,45 +97,35 @@ public sealed class EvaluationService(
         return new RunArtifact(path, stored.ContentHash, stored.SizeBytes);
     }
 
-    private async Task<(ModelPackage Package, string Described)> ResolveAsync(string model, CancellationToken cancellationToken)
-    {
-        if (Ids.IsRunId(model))
-        {
-            var run = await runs.GetAsync(model, cancellationToken).ConfigureAwait(false);
-            var package = await registry.PackageOfAsync(run, cancellationToken).ConfigureAwait(false)
-                ?? throw CairnException.Invalid($"Run {run.Id} has no model Cairn can evaluate (it needs {TrainingService.OnnxModelPath} and {TrainingService.SignaturePath}).");
-            return (package, $"run {run.Id}");
-        }
-
-        var version = await registry.ResolveAsync(ModelRef.Parse(model), cancellationToken).ConfigureAwait(false);
-        return (version.RequirePackage(), $"{version.Model}@{version.Version}");
-    }
-
-    // Every problem with the data is named before any work starts.
-    private static void CheckColumns(ModelSignature signature, Table table, DatasetVersion version, EvaluationOptions options)
+    /// <summary>
+    /// Every problem with a dataset a model is to read, named before any work starts: missing inputs, inputs of the wrong
+    /// kind, the label when required, slice columns. <paramref name="numeric"/> says which columns hold numbers.
+    /// </summary>
+    internal static void CheckColumns(ModelSignature signature, IReadOnlyDictionary<string, bool> numeric, DatasetVersion version, IReadOnlyList<string> slices,
+        bool requireLabel)
     {
         var problems = new List<string>();
-        if (!table.Contains(signature.Label))
+        if (requireLabel && !numeric.ContainsKey(signature.Label))
         {
             problems.Add($"the label column '{signature.Label}' is missing");
         }
 
         foreach (var input in signature.Inputs)
         {
-            if (!table.Contains(input.Name))
+            if (!numeric.TryGetValue(input.Name, out var isNumeric))
             {
                 problems.Add($"the model's input column '{input.Name}' is missing");
             }
-            else if (input.TensorType == TensorType.Fp32 != table[input.Name] is NumericColumn)
+            else if (input.TensorType == TensorType.Fp32 != isNumeric)
             {
-                problems.Add($"column '{input.Name}' holds {(table[input.Name] is NumericColumn ? "numbers" : "text")}, but the model reads it as {input.Type.ToString().ToLowerInvariant()}");
+                problems.Add($"column '{input.Name}' holds {(isNumeric ? "numbers" : "text")}, but the model reads it as {input.Type.ToString().ToLowerInvariant()}");
             }
         }
 
-        problems.AddRange(options.Slices.Where(s => !table.Contains(s)).Select(s => $"the slice column '{s}' is missing"));
+        problems.AddRange(slices.Where(s => !numeric.ContainsKey(s)).Select(s => $"the slice column '{s}' is missing"));
         if (problems.Count > 0)
         {
-            throw CairnException.Invalid($"Cannot evaluate on {version.Reference}:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
+            throw CairnException.Invalid($"Cannot {(requireLabel ? "evaluate on" : "score")} {version.Reference}:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
         }
     }
 }

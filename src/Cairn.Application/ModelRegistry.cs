@@ -216,6 +216,35 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
     /// <summary>The source URI of a model a Cairn run trained.</summary>
     public static string RunSource(string runId) => $"runs:/{runId}/model";
 
+    /// <summary>
+    /// The package of <paramref name="model"/>, a training run's id or a model reference (<c>NAME</c>, <c>NAME@alias</c>,
+    /// <c>NAME@N</c>), and how to name it in reports (<c>run ID</c> or <c>NAME@N</c>).
+    /// </summary>
+    public async Task<(ModelPackage Package, string Described)> ResolvePackageAsync(string model, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (Ids.IsRunId(model))
+        {
+            var run = await runs.GetAsync(model, cancellationToken).ConfigureAwait(false);
+            var package = await PackageOfAsync(run, cancellationToken).ConfigureAwait(false)
+                ?? throw CairnException.Invalid($"Run {run.Id} has no model Cairn can score (it needs {TrainingService.OnnxModelPath} and {TrainingService.SignaturePath}).");
+            return (package, $"run {run.Id}");
+        }
+
+        var version = await ResolveAsync(ModelRef.Parse(model), cancellationToken).ConfigureAwait(false);
+        return (version.RequirePackage(), $"{version.Model}@{version.Version}");
+    }
+
+    /// <summary>The bytes of a package's ONNX graph, verified against its hash.</summary>
+    public async Task<byte[]> ReadOnnxAsync(ModelPackage package, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        await using var stream = await artifacts.OpenReadAsync(package.OnnxArtifact, cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+
     /// <summary>What Cairn serves of a run's model, or null when the run did not store one.</summary>
     public async Task<ModelPackage?> PackageOfAsync(Run run, CancellationToken cancellationToken)
     {

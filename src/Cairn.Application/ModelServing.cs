@@ -12,7 +12,7 @@ public sealed record LoadedModel(ModelVersion Version, IModelRuntime Runtime);
 /// kept per version; alias lookups are cached for <see cref="AliasRefresh"/>, so a moved alias is picked up within it
 /// while a request costs no database round trip.
 /// </summary>
-public sealed class ModelServing(ModelRegistry registry, IArtifactStore artifacts, IModelRuntimeFactory factory, TimeProvider time) : IDisposable
+public sealed class ModelServing(ModelRegistry registry, IModelRuntimeFactory factory, TimeProvider time) : IDisposable
 {
     /// <summary>How long an alias resolution is reused.</summary>
     public static readonly TimeSpan AliasRefresh = TimeSpan.FromSeconds(2);
@@ -78,14 +78,7 @@ public sealed class ModelServing(ModelRegistry registry, IArtifactStore artifact
     private async Task<IModelRuntime> LoadAsync(ModelVersion version)
     {
         var package = version.RequirePackage();
-        byte[] onnx;
-        await using (var stream = await artifacts.OpenReadAsync(package.OnnxArtifact, CancellationToken.None).ConfigureAwait(false))
-        using (var buffer = new MemoryStream())
-        {
-            await stream.CopyToAsync(buffer).ConfigureAwait(false);
-            onnx = buffer.ToArray();
-        }
-
+        var onnx = await registry.ReadOnnxAsync(package, CancellationToken.None).ConfigureAwait(false);
         return factory.Load(onnx, package.Signature);
     }
 }

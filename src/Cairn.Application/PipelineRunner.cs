@@ -19,7 +19,7 @@ namespace Cairn.Application;
 /// failed step fails the pipeline, and steps after it do not run.
 /// </summary>
 public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, DatasetService datasets, DatasetAnalysis analysis, TrainingService training,
-    EvaluationService evaluation, SweepService sweeps, IStepHost? stepHost,
+    EvaluationService evaluation, SweepService sweeps, BatchScoring scoring, IStepHost? stepHost,
     ModelRegistry registry, TimeProvider time)
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
@@ -340,7 +340,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
     }
 
     /// <summary>The step kinds that run in a child process when a step host is configured: they load data and train.</summary>
-    public static readonly IReadOnlySet<string> IsolatedKinds = new HashSet<string>(StringComparer.Ordinal) { "train", "sweep", "evaluate" };
+    public static readonly IReadOnlySet<string> IsolatedKinds = new HashSet<string>(StringComparer.Ordinal) { "train", "sweep", "evaluate", "batch-score" };
 
     /// <summary>
     /// Runs one built-in step here, in this process: what a child process started by an <see cref="IStepHost"/> does.
@@ -370,7 +370,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         if (isolated && stepHost is not null && IsolatedKinds.Contains(step.Kind))
         {
             var resolved = new Dictionary<string, string>(with);
-            if (step.Kind == "evaluate")
+            if (step.Kind is "evaluate" or "batch-score")
             {
                 resolved["model"] = upstreamOutputs.GetValueOrDefault($"run:{with["model"]}") ?? with["model"];
             }
@@ -464,6 +464,15 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                 break;
             }
 
+            case "batch-score":
+            {
+                // 'model' names a train or sweep step of this pipeline (whose run it uses), a run id or a model reference.
+                var model = upstreamOutputs.GetValueOrDefault($"run:{with["model"]}") ?? with["model"];
+                var scored = await scoring.ScoreAsync(model, DatasetRef.Parse(with["dataset"]), Path("output"), cancellationToken).ConfigureAwait(false);
+                log.AppendLine(CultureInfo.InvariantCulture, $"scored {scored.Rows} rows of {scored.Dataset} with {scored.Model} into {with["output"]}");
+                break;
+            }
+
             case "register":
             {
                 // 'run' names a train step of this pipeline (whose run it registers) or a run id.
@@ -502,7 +511,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
             }
 
             default:
-                throw CairnException.Invalid($"Step kind '{step.Kind}' cannot run yet; this build runs command, ingest, validate, split, train, sweep, evaluate and register steps.");
+                throw new InvalidOperationException($"Step kind '{step.Kind}' has no implementation.");
         }
 
         return await RecordFileOutputsAsync(step, outputs, directory, cancellationToken).ConfigureAwait(false);

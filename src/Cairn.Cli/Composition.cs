@@ -40,6 +40,7 @@ internal static class Composition
         services.TryAddSingleton<EvaluationService>();
         services.TryAddSingleton<ModelImporter>();
         services.TryAddSingleton<SweepService>();
+        services.TryAddSingleton<BatchScoring>();
         services.TryAddSingleton<IStepHost>(_ => new ChildProcessStepHost(home));
         services.TryAddSingleton<RunService>();
         services.TryAddSingleton<ExperimentService>();

@@ -220,6 +220,24 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheOtherExamplePipelines_RunEndToEnd_AndBatchScoreEveryRow()
+    {
+        foreach (var example in new[] { "breast-cancer", "bike-sharing", "sentiment" })
+        {
+            var result = (await _cairn.RunOkAsync("pipelines", "run", Path.Combine(AppContext.BaseDirectory, "examples", example, "pipeline.yaml"), "--json")).Json;
+            Assert.Equal("finished", result.GetProperty("status").GetString());
+        }
+
+        var models = (await _cairn.RunOkAsync("models", "list", "--json")).Json.EnumerateArray().Select(m => m.GetProperty("name").GetString()).Order();
+        Assert.Equal(["bike-demand", "breast-cancer", "sentiment"], models);
+        var predictions = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "examples", "bike-sharing", "predictions.csv"));
+        Assert.Equal(17_380, predictions.Length);
+        Assert.EndsWith(",cnt,prediction", predictions[0], StringComparison.Ordinal);
+        Assert.True(double.TryParse(predictions[1].Split(',')[^1], System.Globalization.CultureInfo.InvariantCulture, out _));
+        File.Delete(Path.Combine(AppContext.BaseDirectory, "examples", "bike-sharing", "predictions.csv"));
+    }
+
+    [Fact]
     public async Task ASplitStep_WritesItsParts_AndTheyFeedTheNextStep()
     {
         _cairn.WriteFile("people.csv", "id,x\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"p{i},{i}\n")));

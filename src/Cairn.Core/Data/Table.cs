@@ -63,15 +63,24 @@ public sealed class Table
     public bool Contains(string name) => _byName.ContainsKey(name);
 
     /// <summary>Reads CSV records into typed columns following <paramref name="schema"/>: numbers and booleans become floats, the rest strings.</summary>
-    public static Table Load(IRecordReader reader, TableSchema schema)
+    public static Table Load(IRecordReader reader, TableSchema schema) => LoadChunk(reader, schema, int.MaxValue);
+
+    /// <summary>
+    /// The next <paramref name="maxRows"/> records of <paramref name="reader"/> (fewer at its end, none past it), typed by
+    /// <paramref name="schema"/>; with <paramref name="fields"/>, each record's fields as they were written are kept too.
+    /// </summary>
+    public static Table LoadChunk(IRecordReader reader, TableSchema schema, int maxRows, List<string[]>? fields = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(schema);
         var columns = schema.Columns;
         var numeric = columns.Select(c => c.Type is ColumnType.Numeric or ColumnType.Boolean ? new List<float>() : null).ToArray();
         var text = columns.Select(c => c.Type is ColumnType.Numeric or ColumnType.Boolean ? null : new List<string?>()).ToArray();
-        while (reader.TryRead())
+        var rows = 0;
+        while (rows < maxRows && reader.TryRead())
         {
+            rows++;
+            fields?.Add([.. Enumerable.Range(0, columns.Count).Select(reader.GetString)]);
             for (var i = 0; i < columns.Count; i++)
             {
                 var raw = reader.Field(i);
@@ -87,7 +96,6 @@ public sealed class Table
             }
         }
 
-        var rows = checked((int)reader.RecordCount);
         TableColumn[] built = [.. columns.Select((c, i) => numeric[i] is { } n
             ? (TableColumn)new NumericColumn(c.Name, [.. n])
             : new StringColumn(c.Name, [.. text[i]!]))];
