@@ -110,14 +110,40 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var (running, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and tags.`{ProcessTag}` IS NOT NULL",
             LifecycleStage.Active, [], 1000, null, cancellationToken).ConfigureAwait(false);
         var interrupted = running.Where(r => IsDeadProcessOnThisMachine(r.Tags[ProcessTag])).ToList();
+        await MarkInterruptedAsync(interrupted, cancellationToken).ConfigureAwait(false);
+        return interrupted;
+    }
+
+    /// <summary>
+    /// Ends as FAILED the runs a schedule's previous firing left RUNNING, and their steps: called when Quartz recovers
+    /// the schedule's job, which means the worker running it died (on any machine of a cluster).
+    /// </summary>
+    public async Task<IReadOnlyList<Run>> InterruptScheduledAsync(string schedule, CancellationToken cancellationToken)
+    {
+        Names.Validate(schedule, "schedule");
+        var (pipelines, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and tags.`cairn.schedule` = '{schedule}'",
+            LifecycleStage.Active, [], 1000, null, cancellationToken).ConfigureAwait(false);
+        var interrupted = new List<Run>(pipelines);
+        foreach (var pipeline in pipelines)
+        {
+            var (steps, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and attributes.parent_run_id = '{pipeline.Id}'",
+                LifecycleStage.Active, [], 1000, null, cancellationToken).ConfigureAwait(false);
+            interrupted.AddRange(steps);
+        }
+
+        await MarkInterruptedAsync(interrupted, cancellationToken).ConfigureAwait(false);
+        return interrupted;
+    }
+
+    private async Task MarkInterruptedAsync(IEnumerable<Run> interrupted, CancellationToken cancellationToken)
+    {
         foreach (var run in interrupted)
         {
-            await runs.LogBatchAsync(run.Id, [], [], [new("cairn.interrupted", $"process {run.Tags[ProcessTag]} ended before the run finished")], cancellationToken)
+            var process = run.Tags.GetValueOrDefault(ProcessTag) ?? "unknown";
+            await runs.LogBatchAsync(run.Id, [], [], [new("cairn.interrupted", $"process {process} ended before the run finished")], cancellationToken)
                 .ConfigureAwait(false);
             await runs.UpdateAsync(run.Id, RunStatus.Failed, time.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
         }
-
-        return interrupted;
     }
 
     // "host:pid" of a process on this machine that no longer runs (a reused pid is taken as alive: never fail a live run).

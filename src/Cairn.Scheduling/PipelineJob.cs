@@ -25,6 +25,12 @@ internal sealed class PipelineJob(PipelineRunner runner) : IJob
         var path = Text(data, PipelineKey)!;
         try
         {
+            if (context.Recovering)
+            {
+                // The worker that ran this schedule's last firing died: its runs will never finish.
+                await runner.InterruptScheduledAsync(context.JobDetail.Key.Name, cancellationToken).ConfigureAwait(false);
+            }
+
             var spec = PipelineSpec.Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
             var parameters = JsonSerializer.Deserialize(Text(data, ParametersKey) ?? "{}", ScheduleJson.Default.DictionaryStringString) ?? [];
             var result = await runner.RunAsync(spec, parameters, Path.GetDirectoryName(path)!, force: false, progress: null, cancellationToken,

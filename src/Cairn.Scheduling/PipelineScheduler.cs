@@ -9,6 +9,18 @@ using Quartz;
 
 namespace Cairn.Scheduling;
 
+/// <summary>Where schedules are kept: a SQLite file (one worker) or a PostgreSQL database (a cluster of workers).</summary>
+/// <param name="ConnectionString">The ADO.NET connection string.</param>
+/// <param name="Clustered">Whether this is the PostgreSQL store that many workers share.</param>
+public sealed record JobStore(string ConnectionString, bool Clustered)
+{
+    /// <summary>The embedded store: a SQLite file.</summary>
+    public static JobStore Sqlite(string path) => new($"Data Source={path};Pooling=True", Clustered: false);
+
+    /// <summary>The team store: Quartz's tables in the team's PostgreSQL database, shared by every worker.</summary>
+    public static JobStore PostgreSql(string connectionString) => new(connectionString, Clustered: true);
+}
+
 /// <summary>A pipeline on a cron schedule.</summary>
 /// <param name="Name">The schedule's name (unique).</param>
 /// <param name="Pipeline">The pipeline file, as an absolute path.</param>
@@ -21,9 +33,10 @@ public sealed record PipelineSchedule(
     string Name, string Pipeline, string Cron, IReadOnlyDictionary<string, string> Parameters, DateTimeOffset? NextRun, DateTimeOffset? PreviousRun, string State);
 
 /// <summary>
-/// Pipeline schedules and their execution on Quartz.NET, kept in a SQLite job store so that schedules survive a
-/// restart, and a job a dead process was running is fired again (Quartz's job recovery) when a worker next starts;
-/// the re-run resumes from the step cache. One worker per job store: the clustered PostgreSQL store comes next.
+/// Pipeline schedules and their execution on Quartz.NET, kept in a persistent job store so that schedules survive a
+/// restart, and a job a dead worker was running is fired again (Quartz's job recovery); the re-run resumes from the
+/// step cache. The embedded store is a SQLite file for one worker; in team mode Quartz's clustered store lives in the
+/// team's PostgreSQL database, and any number of workers share the schedules, each firing running on one of them.
 /// </summary>
 public sealed partial class PipelineScheduler : IAsyncDisposable
 {
@@ -33,11 +46,11 @@ public sealed partial class PipelineScheduler : IAsyncDisposable
 
     private PipelineScheduler(IScheduler scheduler, ServiceProvider provider) => (_scheduler, _provider) = (scheduler, provider);
 
-    /// <summary>Opens the job store at <paramref name="databasePath"/> (created on first use); jobs get their services from <paramref name="services"/>.</summary>
-    public static async Task<PipelineScheduler> OpenAsync(string databasePath, IServiceProvider services, int concurrency, CancellationToken cancellationToken)
+    /// <summary>Opens <paramref name="store"/> (its tables are created on first use); jobs get the pipeline runner from <paramref name="services"/>.</summary>
+    public static async Task<PipelineScheduler> OpenAsync(JobStore store, IServiceProvider services, int concurrency, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(services);
-        var connection = $"Data Source={databasePath};Pooling=True";
         var properties = new NameValueCollection
         {
             ["quartz.scheduler.instanceName"] = "cairn",
@@ -46,14 +59,19 @@ public sealed partial class PipelineScheduler : IAsyncDisposable
             ["quartz.scheduler.idleWaitTime"] = "1000",
             ["quartz.threadPool.maxConcurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["quartz.jobStore.type"] = "Quartz.Impl.AdoJobStore.JobStoreTX, Quartz",
-            ["quartz.jobStore.driverDelegateType"] = "Quartz.Impl.AdoJobStore.SQLiteDelegate, Quartz",
+            ["quartz.jobStore.driverDelegateType"] = store.Clustered
+                ? "Quartz.Impl.AdoJobStore.PostgreSQLDelegate, Quartz"
+                : "Quartz.Impl.AdoJobStore.SQLiteDelegate, Quartz",
             ["quartz.jobStore.dataSource"] = "cairn",
             ["quartz.jobStore.useProperties"] = "true",
-            // Quartz creates its tables in a new file, and checks an existing file's schema matches this version.
+            // Quartz creates its tables in a new store, and checks an existing store's schema matches this version.
             ["quartz.jobStore.schemaProvisioning"] = "CreateIfMissing",
             ["quartz.jobStore.misfireThreshold"] = "60000",
-            ["quartz.dataSource.cairn.provider"] = "SQLite-Microsoft",
-            ["quartz.dataSource.cairn.connectionString"] = connection,
+            // Clustered workers share triggers through row locks; a worker that stops checking in has its jobs recovered by another.
+            ["quartz.jobStore.clustered"] = store.Clustered ? "true" : "false",
+            ["quartz.jobStore.clusterCheckinInterval"] = "5000",
+            ["quartz.dataSource.cairn.provider"] = store.Clustered ? "Npgsql" : "SQLite-Microsoft",
+            ["quartz.dataSource.cairn.connectionString"] = store.ConnectionString,
             ["quartz.serializer.type"] = "stj",
         };
         // Quartz builds its jobs from a container of its own; the pipeline runner comes from Cairn's.

@@ -57,6 +57,29 @@ public sealed class TeamModeTests(PostgreSqlServer postgres, S3Server s3) : ICla
     }
 
     [Fact]
+    public async Task ASchedule_LivesInTheSharedPostgreSqlStore_AndAWorkerOfAnotherHomeRunsIt()
+    {
+        _cairn.WriteFile("seed.txt", "1");
+        var pipeline = _cairn.WriteFile("pipeline.yaml", """
+            name: shared
+            steps:
+            - {name: copy, run: [sh, -c, "cp seed.txt copy.txt"], inputs: ["file:seed.txt"], outputs: ["file:copy.txt"]}
+            """);
+        await _cairn.RunOkAsync("pipelines", "schedule", pipeline, "--cron", "* * * * * ?", "--name", "team-every-second");
+        await using var colleague = new CairnHarness();
+        Share(colleague);
+
+        Assert.Contains("team-every-second", (await colleague.RunOkAsync("pipelines", "schedules")).Output, StringComparison.Ordinal);
+        await colleague.RunOkAsync("pipelines", "worker", "--max-runs", "1");
+
+        Assert.True(File.Exists(Path.Combine(_cairn.WorkingDirectory, "copy.txt")));
+        var run = (await _cairn.RunOkAsync("pipelines", "list", "--json")).Json[0];
+        Assert.Equal("team-every-second", run.GetProperty("tags").GetProperty("cairn.schedule").GetString());
+        Assert.False(File.Exists(Path.Combine(colleague.Home, "scheduler.db")));
+        await _cairn.RunOkAsync("pipelines", "unschedule", "team-every-second");
+    }
+
+    [Fact]
     public async Task AnArtifactStoreThatIsNotS3_IsAUsageError()
     {
         var result = await _cairn.RunAsync("runs", "list", "--artifacts", "gs://bucket/x");

@@ -143,8 +143,12 @@ internal static class PipelinesCommands
 
     private static async Task<PipelineScheduler> OpenSchedulerAsync(CommandContext context, int concurrency, CancellationToken cancellationToken)
     {
+        // Team mode keeps schedules in the shared PostgreSQL store, where every worker sees them; else in the home.
         Directory.CreateDirectory(context.Home.Path);
-        return await PipelineScheduler.OpenAsync(context.Home.SchedulerDatabase, context.Services, concurrency, cancellationToken);
+        var store = context.Home.Store is { } shared
+            ? JobStore.PostgreSql(Adapters.PostgreSql.PostgreSqlConnections.ToConnectionString(shared))
+            : JobStore.Sqlite(context.Home.SchedulerDatabase);
+        return await PipelineScheduler.OpenAsync(store, context.Services, concurrency, cancellationToken);
     }
 
     private static Dictionary<string, string> Parameters(string[] parameters)
