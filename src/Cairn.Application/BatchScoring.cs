@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
@@ -6,14 +7,14 @@ using Cairn.Core.Ports;
 namespace Cairn.Application;
 
 /// <summary>What a batch scoring wrote.</summary>
-public sealed record BatchScoringOutcome(string Model, string Dataset, long Rows, string Output);
+public sealed record BatchScoringOutcome(string Model, string Input, long Rows, string Output);
 
 /// <summary>
-/// Scores every row of a dataset version with a model and writes a CSV: the rows as they were, followed by the
-/// model's outputs. Rows are read and scored in chunks, so memory stays flat however large the data; the file appears
-/// only when complete.
+/// Scores every row of a dataset version or of a CSV/Parquet file with a model and writes a CSV: the rows as they were,
+/// followed by the model's outputs. Rows are read in chunks and the chunks scored on all cores, so memory stays flat
+/// however large the input; the output file appears only when complete.
 /// </summary>
-public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets, IModelRuntimeFactory runtimes)
+public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets, IModelRuntimeFactory runtimes, IParquetFiles parquet)
 {
     /// <summary>Rows read and scored at a time.</summary>
     public const int ChunkRows = 8192;
@@ -25,43 +26,93 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
         var (package, described) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
         var version = await datasets.GetAsync(dataset, cancellationToken).ConfigureAwait(false);
         EvaluationService.CheckColumns(package.Signature, version.Schema.Columns.ToDictionary(c => c.Name, c => c.Type is ColumnType.Numeric or ColumnType.Boolean),
-            version, [], requireLabel: false);
+            version.Reference, [], requireLabel: false);
         var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
-        var rows = await Task.Run(() => Score(onnx, package.Signature, version, output, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var rows = await Task.Run(() => Score(onnx, package.Signature, () => datasets.OpenRecords(version), version.Schema, output, cancellationToken), cancellationToken)
+            .ConfigureAwait(false);
         return new BatchScoringOutcome(described, version.Reference, rows, output);
     }
 
-    private long Score(byte[] onnx, ModelSignature signature, DatasetVersion version, string output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scores a CSV or Parquet file (by its extension). Columns are read as the model's signature types them; a value
+    /// that does not parse is an error naming its row and column, and nothing is written.
+    /// </summary>
+    public async Task<BatchScoringOutcome> ScoreFileAsync(string model, string input, string output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        var (package, described) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
+        if (!File.Exists(input))
+        {
+            throw CairnException.NotFound($"Input file '{input}' does not exist.");
+        }
+
+        IRecordReader Open() => input.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
+            ? parquet.Open(File.OpenRead(input))
+            : CsvReader.Open(File.OpenRead(input));
+        TableSchema schema;
+        using (var reader = Open())
+        {
+            // Inputs are typed by the model; every other column is carried through as text.
+            var signature = package.Signature;
+            schema = new TableSchema([.. reader.Header.Select(name => new ColumnSchema(name,
+                signature.FindInput(name) is { TensorType: TensorType.Fp32 } input ? input.Type : ColumnType.Text, true, 0, 0))]);
+        }
+
+        EvaluationService.CheckColumns(package.Signature, schema.Columns.ToDictionary(c => c.Name, c => c.Type is ColumnType.Numeric or ColumnType.Boolean),
+            Path.GetFileName(input), [], requireLabel: false);
+        var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
+        var rows = await Task.Run(() => Score(onnx, package.Signature, Open, schema, output, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return new BatchScoringOutcome(described, input, rows, output);
+    }
+
+    private long Score(byte[] onnx, ModelSignature signature, Func<IRecordReader> open, TableSchema schema, string output, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(output))!;
         Directory.CreateDirectory(directory);
         var partial = Path.Combine(directory, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.partial");
+        var workers = Environment.ProcessorCount;
         long rows = 0;
         try
         {
             using (var runtime = runtimes.Load(onnx, signature))
-            using (var reader = datasets.OpenRecords(version))
+            using (var reader = open())
             using (var writer = new StreamWriter(partial, append: false, new System.Text.UTF8Encoding(false), 1 << 16))
             {
-                writer.Write(CsvWriter.Record([.. version.Schema.Columns.Select(c => c.Name), .. OutputColumns(signature)]));
-                var fields = new List<string[]>(ChunkRows);
+                writer.Write(CsvWriter.Record([.. schema.Columns.Select(c => c.Name), .. OutputColumns(signature)]));
                 while (true)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    fields.Clear();
-                    var chunk = Table.LoadChunk(reader, version.Schema, ChunkRows, fields);
-                    if (chunk.RowCount == 0)
+                    // One chunk per core is read, the chunks scored side by side (a runtime is thread-safe), then written in order.
+                    var chunks = new List<(Table Table, List<string[]> Fields)>(workers);
+                    for (var i = 0; i < workers; i++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var fields = new List<string[]>(ChunkRows);
+                        var table = Table.LoadChunk(reader, schema, ChunkRows, fields);
+                        if (table.RowCount == 0)
+                        {
+                            break;
+                        }
+
+                        chunks.Add((table, fields));
+                    }
+
+                    if (chunks.Count == 0)
                     {
                         break;
                     }
 
-                    var outputs = runtime.Predict(chunk);
-                    for (var row = 0; row < chunk.RowCount; row++)
+                    var scored = new IReadOnlyList<OutputTensor>[chunks.Count];
+                    Parallel.For(0, chunks.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => scored[i] = runtime.Predict(chunks[i].Table));
+                    for (var c = 0; c < chunks.Count; c++)
                     {
-                        writer.Write(CsvWriter.Record([.. fields[row], .. OutputValues(signature, outputs, row)]));
-                    }
+                        for (var row = 0; row < chunks[c].Table.RowCount; row++)
+                        {
+                            writer.Write(CsvWriter.Record([.. chunks[c].Fields[row], .. OutputValues(signature, scored[c], row)]));
+                        }
 
-                    rows += chunk.RowCount;
+                        rows += chunks[c].Table.RowCount;
+                    }
                 }
             }
 

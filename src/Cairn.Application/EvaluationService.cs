@@ -39,7 +39,7 @@ public sealed class EvaluationService(
         var (package, described) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
         var version = await datasets.GetAsync(dataset, cancellationToken).ConfigureAwait(false);
         var table = await datasets.LoadAsync(version, cancellationToken).ConfigureAwait(false);
-        CheckColumns(package.Signature, table.Columns.ToDictionary(c => c.Name, c => c is NumericColumn), version, options.Slices, requireLabel: true);
+        CheckColumns(package.Signature, table.Columns.ToDictionary(c => c.Name, c => c is NumericColumn), version.Reference, options.Slices, requireLabel: true);
         var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
 
         var run = Run.Start(Ids.NewRunId(), $"evaluate-{described.Replace('@', '-')}-on-{version.Name}", time.GetUtcNow());
@@ -101,7 +101,7 @@ public sealed class EvaluationService(
     /// Every problem with a dataset a model is to read, named before any work starts: missing inputs, inputs of the wrong
     /// kind, the label when required, slice columns. <paramref name="numeric"/> says which columns hold numbers.
     /// </summary>
-    internal static void CheckColumns(ModelSignature signature, IReadOnlyDictionary<string, bool> numeric, DatasetVersion version, IReadOnlyList<string> slices,
+    internal static void CheckColumns(ModelSignature signature, IReadOnlyDictionary<string, bool> numeric, string source, IReadOnlyList<string> slices,
         bool requireLabel)
     {
         var problems = new List<string>();
@@ -125,7 +125,7 @@ public sealed class EvaluationService(
         problems.AddRange(slices.Where(s => !numeric.ContainsKey(s)).Select(s => $"the slice column '{s}' is missing"));
         if (problems.Count > 0)
         {
-            throw CairnException.Invalid($"Cannot {(requireLabel ? "evaluate on" : "score")} {version.Reference}:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
+            throw CairnException.Invalid($"Cannot {(requireLabel ? "evaluate on" : "score")} {source}:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
         }
     }
 }

@@ -495,7 +495,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                 // 'model' names a train or sweep step of this pipeline (whose run it uses), a run id or a model reference.
                 var model = upstreamOutputs.GetValueOrDefault($"run:{with["model"]}") ?? with["model"];
                 var scored = await scoring.ScoreAsync(model, DatasetRef.Parse(with["dataset"]), Path("output"), cancellationToken).ConfigureAwait(false);
-                log.AppendLine(CultureInfo.InvariantCulture, $"scored {scored.Rows} rows of {scored.Dataset} with {scored.Model} into {with["output"]}");
+                log.AppendLine(CultureInfo.InvariantCulture, $"scored {scored.Rows} rows of {scored.Input} with {scored.Model} into {with["output"]}");
                 break;
             }
 

@@ -63,6 +63,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(DatasetsCommands.Create(this));
         root.Subcommands.Add(TrainCommand.Create(this));
         root.Subcommands.Add(SweepCommand.Create(this));
+        root.Subcommands.Add(PredictCommand.Create(this));
         root.Subcommands.Add(PipelinesCommands.Create(this));
         root.Subcommands.Add(ExperimentsCommands.Create(this));
         root.Subcommands.Add(RunsCommands.Create(this));

@@ -107,6 +107,33 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Predict_ScoresAFileOrADatasetVersion_IntoACsv_AndBadInputWritesNothing()
+    {
+        await _cairn.TrainAndRegisterAsync("iris.csv", "iris", "dataset: iris\nlabel: target\ntask: multiclass\ntrainer: sdca\n", "iris-species");
+        var rows = File.ReadAllLines(CairnHarness.DataFile("iris.csv"));
+        // Enough rows for several chunks, so chunks are scored side by side and must come back in order.
+        var many = _cairn.WriteFile("many.csv", string.Join("\n", [rows[0], .. Enumerable.Range(0, 200).SelectMany(_ => rows.Skip(1))]) + "\n");
+
+        var scored = await _cairn.RunOkAsync("predict", "--model", "iris-species@champion", "--input", many, "-o", "out/many.csv");
+        await _cairn.RunOkAsync("predict", "--model", "iris-species", "--dataset", "iris@1", "-o", "out/iris.csv");
+
+        Assert.Contains("Scored 30,000 rows", scored.Output, StringComparison.Ordinal);
+        var written = File.ReadAllLines(Path.Combine(_cairn.WorkingDirectory, "out", "many.csv"));
+        Assert.Equal(30_001, written.Length);
+        Assert.Equal(rows[0] + ",predicted_label,probability.0,probability.1,probability.2", written[0]);
+        Assert.All(Enumerable.Range(1, 30_000), i => Assert.StartsWith(rows[1 + ((i - 1) % 150)] + ",", written[i], StringComparison.Ordinal));
+        Assert.Equal(151, File.ReadAllLines(Path.Combine(_cairn.WorkingDirectory, "out", "iris.csv")).Length);
+
+        var bad = _cairn.WriteFile("bad.csv", rows[0] + "\n5.1,3.5,1.4,0.2,0\n5.1,wide,1.4,0.2,0\n");
+        var refused = await _cairn.RunAsync("predict", "--model", "iris-species", "--input", bad, "-o", "out/bad.csv");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("Row 2, column 'sepal_width_cm'", refused.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_cairn.WorkingDirectory, "out", "bad.csv")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_cairn.WorkingDirectory, "out"), ".*"));
+        Assert.Equal(2, (await _cairn.RunAsync("predict", "--model", "iris-species", "-o", "x.csv")).ExitCode);
+    }
+
+    [Fact]
     public async Task DatasetsAdd_ChangedContent_MakesANewVersion_AndShowPrintsTheSchema()
     {
         var path = _cairn.WriteFile("small.csv", "x,kind\n1,a\n2,b\n");
