@@ -1,5 +1,6 @@
 // Usage: Cairn.Bench.Data [rows, default 1000000] [folder for the generated files, default a temporary one]
 //        Cairn.Bench.Data readd FILE   (adds FILE, then times re-adding it unchanged inside the process)
+//        Cairn.Bench.Data score MODEL.onnx SIGNATURE.json FILE.csv   (ONNX Runtime in process on the loaded rows: batch scoring's floor)
 // Writes two CSV files of `rows` rows × 20 columns (10 normal numbers, 5 labels, 5 integers; the second shifted in
 // a few columns), then times: reading the file's bytes, scanning its CSV fields (the floor any profiler pays), inferring
 // its schema, profiling it with one and with two workers (with the managed heap's peak), and drift of the second
@@ -11,6 +12,12 @@ using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Statistics;
+
+if (args.Length > 3 && args[0] == "score")
+{
+    ScoreBaseline.Run(args[1], args[2], args[3]);
+    return;
+}
 
 if (args.Length > 1 && args[0] == "readd")
 {

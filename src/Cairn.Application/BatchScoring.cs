@@ -108,7 +108,14 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
                     {
                         for (var row = 0; row < chunks[c].Table.RowCount; row++)
                         {
-                            writer.Write(CsvWriter.Record([.. chunks[c].Fields[row], .. OutputValues(signature, scored[c], row)]));
+                            // Field by field: a row costs no joined string or array on the way out.
+                            foreach (var field in chunks[c].Fields[row])
+                            {
+                                writer.Write(CsvWriter.Field(field));
+                                writer.Write(',');
+                            }
+
+                            WriteOutputs(writer, signature, scored[c], row);
                         }
 
                         rows += chunks[c].Table.RowCount;
@@ -132,16 +139,31 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
         _ => [ModelSignature.Prediction],
     };
 
-    private static IEnumerable<string> OutputValues(ModelSignature signature, IReadOnlyList<OutputTensor> outputs, int row)
+    private static void WriteOutputs(StreamWriter writer, ModelSignature signature, IReadOnlyList<OutputTensor> outputs, int row)
     {
-        static string Number(float value) => value.ToString("R", CultureInfo.InvariantCulture);
         OutputTensor Named(string name) => outputs.First(o => o.Name == name);
-        return signature.Task switch
+        switch (signature.Task)
         {
-            TaskKind.Binary => [Named(ModelSignature.PredictedLabel).Strings![row], Number(Named(ModelSignature.Probability).Floats![row])],
-            TaskKind.Multiclass => [Named(ModelSignature.PredictedLabel).Strings![row],
-                .. Named(ModelSignature.Probabilities).Floats!.AsSpan(row * signature.Classes!.Count, signature.Classes.Count).ToArray().Select(Number)],
-            _ => [Number(Named(ModelSignature.Prediction).Floats![row])],
-        };
+            case TaskKind.Binary:
+                writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
+                writer.Write(',');
+                writer.Write(Named(ModelSignature.Probability).Floats![row].ToString("R", CultureInfo.InvariantCulture));
+                break;
+            case TaskKind.Multiclass:
+                writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
+                var width = signature.Classes!.Count;
+                foreach (var probability in Named(ModelSignature.Probabilities).Floats!.AsSpan(row * width, width))
+                {
+                    writer.Write(',');
+                    writer.Write(probability.ToString("R", CultureInfo.InvariantCulture));
+                }
+
+                break;
+            default:
+                writer.Write(Named(ModelSignature.Prediction).Floats![row].ToString("R", CultureInfo.InvariantCulture));
+                break;
+        }
+
+        writer.Write('\n');
     }
 }
