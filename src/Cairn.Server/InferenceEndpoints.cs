@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Cairn.Application;
 using Cairn.Core;
+using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Microsoft.AspNetCore.Builder;
@@ -40,6 +41,41 @@ internal static class InferenceEndpoints
             InferAsync(state.Reference(name, version), http, serving));
         app.MapPost("/api/models/{name}/predict", (string name, HttpContext http, ServingState state, ModelServing serving) =>
             PredictRowsAsync(state.Reference(name, null), http, serving));
+
+        // MLflow's scoring protocol, one base URL per model: point an MLflow client at /api/models/NAME.
+        app.MapPost("/api/models/{name}/invocations", (string name, HttpContext http, ServingState state, ModelServing serving) =>
+            InvocationsAsync(state.Reference(name, null), http, serving));
+        app.MapGet("/api/models/{name}/ping", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
+        {
+            await serving.GetAsync(state.Reference(name, null), ct);
+            return Results.Text("\n", "application/json");
+        });
+        app.MapGet("/api/models/{name}/health", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
+        {
+            await serving.GetAsync(state.Reference(name, null), ct);
+            return Results.Text("\n", "application/json");
+        });
+        app.MapGet("/api/models/{name}/version", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
+            Results.Text((await serving.GetAsync(state.Reference(name, null), ct)).Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    private static async Task<IResult> InvocationsAsync(ModelRef reference, HttpContext http, ModelServing serving)
+    {
+        var model = await serving.GetAsync(reference, http.RequestAborted);
+        Table inputs;
+        if (http.Request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+            inputs = InferenceRequests.ReadCsv(buffer.ToArray(), model.Runtime.Signature);
+        }
+        else
+        {
+            using var body = await ReadJsonAsync(http);
+            inputs = InferenceRequests.ReadMlflow(body.RootElement, model.Runtime.Signature);
+        }
+
+        return Predictions(model, inputs, model.Runtime.Predict(inputs));
     }
 
     private static async Task<IResult> InferAsync(ModelRef reference, HttpContext http, ModelServing serving)
@@ -86,7 +122,12 @@ internal static class InferenceEndpoints
         var model = await serving.GetAsync(reference, http.RequestAborted);
         using var body = await ReadJsonAsync(http);
         var inputs = InferenceRequests.ReadRows(body.RootElement, model.Runtime.Signature);
-        var outputs = model.Runtime.Predict(inputs);
+        return Predictions(model, inputs, model.Runtime.Predict(inputs));
+    }
+
+    // {"model", "version", "predictions": [{output: value, ...}, ...]}: one object per row, class probabilities keyed by class.
+    private static IResult Predictions(LoadedModel model, Table inputs, IReadOnlyList<OutputTensor> outputs)
+    {
         var classes = model.Runtime.Signature.Classes;
         return Json(w =>
         {

@@ -80,7 +80,131 @@ internal static class InferenceRequests
             JsonValueKind.Object when body.TryGetProperty("rows", out var r) && r.ValueKind == JsonValueKind.Array => r,
             _ => throw CairnException.Invalid("The request body must be {\"rows\": [{column: value, ...}, ...]} or an array of such objects."),
         };
-        var count = rows.GetArrayLength();
+        return FromRecords(rows, signature);
+    }
+
+    /// <summary>
+    /// Reads MLflow's scoring protocol: <c>dataframe_split</c> (columns and rows of values), <c>dataframe_records</c> or
+    /// <c>instances</c> (objects keyed by column), or <c>inputs</c> (an object of column arrays, or records).
+    /// </summary>
+    public static Table ReadMlflow(JsonElement body, ModelSignature signature)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw CairnException.Invalid("The request body must be a JSON object with one of dataframe_split, dataframe_records, instances or inputs.");
+        }
+
+        if (body.TryGetProperty("dataframe_split", out var split))
+        {
+            if (!split.TryGetProperty("columns", out var columns) || columns.ValueKind != JsonValueKind.Array
+                || !split.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+            {
+                throw CairnException.Invalid("'dataframe_split' needs 'columns' (an array of names) and 'data' (an array of rows).");
+            }
+
+            var position = Positions(columns.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String
+                ? c.GetString()!
+                : throw CairnException.Invalid("'dataframe_split.columns' must hold column names as strings.")));
+            var rows = data.EnumerateArray().ToList();
+            return Build(rows.Count, signature, (row, column) =>
+            {
+                if (rows[row].ValueKind != JsonValueKind.Array || rows[row].GetArrayLength() != position.Count)
+                {
+                    throw CairnException.Invalid($"Row {row} of 'dataframe_split.data' must be an array of {position.Count} values, one per column.");
+                }
+
+                return position.TryGetValue(column, out var p) ? rows[row][p] : null;
+            });
+        }
+
+        foreach (var name in new[] { "dataframe_records", "instances" })
+        {
+            if (body.TryGetProperty(name, out var records))
+            {
+                return records.ValueKind == JsonValueKind.Array ? FromRecords(records, signature) : throw CairnException.Invalid($"'{name}' must be an array of objects.");
+            }
+        }
+
+        if (body.TryGetProperty("inputs", out var inputs))
+        {
+            if (inputs.ValueKind == JsonValueKind.Array)
+            {
+                return FromRecords(inputs, signature);
+            }
+
+            if (inputs.ValueKind != JsonValueKind.Object)
+            {
+                throw CairnException.Invalid("'inputs' must be an object of column arrays or an array of records.");
+            }
+
+            var lengths = inputs.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.Array ? p.Value.GetArrayLength() : -1).Distinct().ToList();
+            if (lengths.Count != 1 || lengths[0] < 0)
+            {
+                throw CairnException.Invalid("Every column of 'inputs' must be an array, all of the same length.");
+            }
+
+            return Build(lengths[0], signature, (row, column) => inputs.TryGetProperty(column, out var values) ? values[row] : null);
+        }
+
+        throw CairnException.Invalid("The request body needs one of dataframe_split, dataframe_records, instances or inputs.");
+    }
+
+    /// <summary>Reads CSV with a header row (MLflow's text/csv input); numbers for the model's numeric inputs, text for the rest.</summary>
+    public static Table ReadCsv(byte[] body, ModelSignature signature)
+    {
+        using var reader = CsvReader.Open(new MemoryStream(body, writable: false));
+        var position = Positions(reader.Header);
+        var records = new List<string[]>();
+        while (reader.TryRead(out var fields))
+        {
+            records.Add(fields);
+        }
+
+        // The cells go through JSON so numbers and missing values follow one set of rules whatever the format.
+        return Build(records.Count, signature, (row, column) =>
+        {
+            if (!position.TryGetValue(column, out var p))
+            {
+                return null;
+            }
+
+            var raw = records[row][p];
+            var numeric = signature.FindInput(column)?.TensorType == TensorType.Fp32;
+            return MissingValues.IsMissing(raw) ? Null
+                : numeric && double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                    ? JsonSerializer.SerializeToElement(number, InferenceJson.Default.Double)
+                    : JsonSerializer.SerializeToElement(raw, InferenceJson.Default.String);
+        });
+    }
+
+    private static readonly JsonElement Null = JsonDocument.Parse("null").RootElement;
+
+    // Each column's position; a name given twice is ambiguous, so refused.
+    private static Dictionary<string, int> Positions(IEnumerable<string> names)
+    {
+        var position = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (!position.TryAdd(name, position.Count))
+            {
+                throw CairnException.Invalid($"Column '{name}' is given twice.");
+            }
+        }
+
+        return position;
+    }
+
+    private static Table FromRecords(JsonElement rows, ModelSignature signature)
+    {
+        var list = rows.EnumerateArray().ToList();
+        return Build(list.Count, signature, (row, column) => list[row].ValueKind == JsonValueKind.Object
+            ? list[row].TryGetProperty(column, out var value) ? value : null
+            : throw CairnException.Invalid($"Row {row} is not a JSON object of column values."));
+    }
+
+    // One table from any row layout: cell(row, column) gives a row's value of a column, or null when the row lacks it.
+    private static Table Build(int count, ModelSignature signature, Func<int, string, JsonElement?> cell)
+    {
         if (count is 0 or > MaxRows)
         {
             throw CairnException.Invalid($"Send between 1 and {MaxRows} rows, not {count}.");
@@ -88,22 +212,13 @@ internal static class InferenceRequests
 
         var numeric = signature.Inputs.Select(i => i.TensorType == TensorType.Fp32 ? new float[count] : null).ToArray();
         var text = signature.Inputs.Select(i => i.TensorType == TensorType.Bytes ? new string?[count] : null).ToArray();
-        var index = 0;
-        foreach (var row in rows.EnumerateArray())
+        for (var index = 0; index < count; index++)
         {
-            if (row.ValueKind != JsonValueKind.Object)
-            {
-                throw CairnException.Invalid($"Row {index} is not a JSON object of column values.");
-            }
-
             for (var c = 0; c < signature.Inputs.Count; c++)
             {
                 var input = signature.Inputs[c];
-                if (!row.TryGetProperty(input.Name, out var value))
-                {
-                    throw CairnException.Invalid($"Row {index} lacks column '{input.Name}'; send null for a missing value.");
-                }
-
+                var value = cell(index, input.Name)
+                    ?? throw CairnException.Invalid($"Row {index} lacks column '{input.Name}'; send null for a missing value.");
                 if (numeric[c] is { } numbers)
                 {
                     numbers[index] = ReadNumber(value, input, index);
@@ -113,8 +228,6 @@ internal static class InferenceRequests
                     text[c]![index] = ReadString(value, input.Name, index);
                 }
             }
-
-            index++;
         }
 
         return new Table([.. signature.Inputs.Select((input, c) => numeric[c] is { } n
@@ -235,3 +348,8 @@ internal static class InferenceRequests
         _ => value.ValueKind.ToString().ToLowerInvariant(),
     };
 }
+
+/// <summary>Source-generated JSON for the scalars CSV cells become.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(double))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class InferenceJson : System.Text.Json.Serialization.JsonSerializerContext;

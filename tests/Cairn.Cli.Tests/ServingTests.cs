@@ -22,6 +22,59 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
     }
 
     [Fact]
+    public async Task MlflowInvocations_AcceptEveryInputFormat_AndAgreeWithTheRowsEndpoint()
+    {
+        const string Columns = "age,workclass,education,education_num,marital_status,occupation,relationship,race,sex,capital_gain,capital_loss,hours_per_week,native_country";
+        var rows = JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows").GetRawText();
+        var names = Columns.Split(',');
+        var first = JsonDocument.Parse(rows).RootElement[0];
+        var second = JsonDocument.Parse(rows).RootElement[1];
+        string Values(JsonElement row) => string.Join(",", names.Select(n => row.GetProperty(n).GetRawText()));
+        var header = string.Join(",", names.Select(n => $"\"{n}\""));
+        var split = "{\"dataframe_split\": {\"columns\": [" + header + "], \"data\": [[" + Values(first) + "], [" + Values(second) + "]]}}";
+        var columns = "{\"inputs\": {" + string.Join(",", names.Select(n => $"\"{n}\": [{first.GetProperty(n).GetRawText()}, {second.GetProperty(n).GetRawText()}]")) + "}}";
+        var csv = Columns + "\n52,Self-emp-inc,Doctorate,16,Married-civ-spouse,Prof-specialty,Husband,White,Male,15024,0,60,United-States\n" +
+            "19,Private,11th,7,Never-married,Handlers-cleaners,Own-child,White,Female,0,0,20,\n";
+
+        var (_, expected) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", AdultModelFixture.TwoRows);
+        var bodies = new List<JsonElement>();
+        foreach (var json in new[] { $$"""{"dataframe_records": {{rows}}}""", $$"""{"instances": {{rows}}}""", $$"""{"inputs": {{rows}}}""", split, columns })
+        {
+            var (status, body) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/invocations", json);
+            Assert.True(status == 200, body.ToString());
+            bodies.Add(body);
+        }
+
+        using (var response = await Client.PostAsync($"/api/models/{AdultModelFixture.Model}/invocations", new StringContent(csv, System.Text.Encoding.UTF8, "text/csv")))
+        {
+            Assert.Equal(200, (int)response.StatusCode);
+            bodies.Add(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement);
+        }
+
+        Assert.All(bodies, b => Assert.Equal(expected.GetProperty("predictions").GetRawText(), b.GetProperty("predictions").GetRawText()));
+        Assert.Equal(200, (int)(await Client.GetAsync($"/api/models/{AdultModelFixture.Model}/ping")).StatusCode);
+        Assert.Equal("1", await Client.GetStringAsync($"/api/models/{AdultModelFixture.Model}/version"));
+        var (missing, error) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/invocations", """{"dataframe_split": {"columns": ["age"], "data": [[52]]}}""");
+        Assert.Equal(400, missing);
+        Assert.Contains("lacks column 'workclass'", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        string[] malformed =
+        [
+            """{"tensors": []}""", "[]", "42", """{"dataframe_split": {"columns": [1, 2], "data": [[1, 2]]}}""",
+            """{"dataframe_split": {"columns": ["age", "age"], "data": [[1, 2]]}}""", """{"dataframe_split": {"columns": ["age"], "data": [5]}}""",
+            """{"dataframe_split": {"columns": "age", "data": []}}""", """{"dataframe_records": {"age": 1}}""", """{"instances": [1, 2]}""",
+            """{"inputs": {"age": [1], "sex": ["Male", "Female"]}}""", """{"inputs": {"age": 1}}""", """{"inputs": "x"}""", """{"dataframe_records": []}""",
+        ];
+        foreach (var body in malformed)
+        {
+            var (status, answer) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/invocations", body);
+            Assert.True(status == 400, $"{body}: {status} {answer}");
+        }
+
+        using var twice = await Client.PostAsync($"/api/models/{AdultModelFixture.Model}/invocations", new StringContent("age,age\n1,2\n", System.Text.Encoding.UTF8, "text/csv"));
+        Assert.Equal(400, (int)twice.StatusCode);
+    }
+
+    [Fact]
     public async Task OpenInference_Infer_ReturnsLabelsProbabilitiesAndEchoesTheId()
     {
         var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", AdultModelFixture.TwoRowsAsOpenInference("req-7"));
