@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Cairn.Server;
 
@@ -90,6 +91,10 @@ public static partial class CairnServer
 
         var app = builder.Build();
         app.Use(HandleErrorsAsync);
+        app.UseRouting();
+        // Requests, status codes and latency per endpoint; with the scoring metrics, scraped at /metrics.
+        app.UseHttpMetrics();
+        app.MapMetrics("/metrics");
         app.MapInference();
         app.MapMlflow();
         app.MapTrackingApi();

@@ -75,7 +75,7 @@ internal static class InferenceEndpoints
             inputs = InferenceRequests.ReadMlflow(body.RootElement, model.Runtime.Signature);
         }
 
-        return Predictions(model, inputs, model.Runtime.Predict(inputs));
+        return Predictions(model, inputs, ServingMetrics.Predict(model, inputs));
     }
 
     private static async Task<IResult> InferAsync(ModelRef reference, HttpContext http, ModelServing serving)
@@ -83,7 +83,7 @@ internal static class InferenceEndpoints
         var model = await serving.GetAsync(reference, http.RequestAborted);
         using var body = await ReadJsonAsync(http);
         var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.RootElement, model.Runtime.Signature);
-        var outputs = model.Runtime.Predict(inputs);
+        var outputs = ServingMetrics.Predict(model, inputs);
         return Json(w =>
         {
             w.WriteString("model_name", model.Version.Model);
@@ -122,7 +122,7 @@ internal static class InferenceEndpoints
         var model = await serving.GetAsync(reference, http.RequestAborted);
         using var body = await ReadJsonAsync(http);
         var inputs = InferenceRequests.ReadRows(body.RootElement, model.Runtime.Signature);
-        return Predictions(model, inputs, model.Runtime.Predict(inputs));
+        return Predictions(model, inputs, ServingMetrics.Predict(model, inputs));
     }
 
     // {"model", "version", "predictions": [{output: value, ...}, ...]}: one object per row, class probabilities keyed by class.

@@ -75,6 +75,22 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
     }
 
     [Fact]
+    public async Task Metrics_ExposeScoringAndHttpCounters_InPrometheusTextFormat()
+    {
+        var (status, _) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", AdultModelFixture.TwoRows);
+        Assert.Equal(200, status);
+
+        using var response = await Client.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        Assert.Matches($"cairn_prediction_requests_total\\{{model=\"{AdultModelFixture.Model}\",version=\"1\"\\}} [1-9]", text);
+        Assert.Contains($"cairn_inference_duration_seconds_bucket{{model=\"{AdultModelFixture.Model}\",version=\"1\",le=", text, StringComparison.Ordinal);
+        Assert.Contains("http_request_duration_seconds", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenInference_Infer_ReturnsLabelsProbabilitiesAndEchoesTheId()
     {
         var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", AdultModelFixture.TwoRowsAsOpenInference("req-7"));
