@@ -569,34 +569,16 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 
     private static async Task RunCommandAsync(List<string> command, string directory, TimeSpan timeout, StringBuilder log, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(command[0]) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(command[0]) { WorkingDirectory = directory };
         foreach (var argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw CairnException.Invalid($"Could not start '{command[0]}'.");
-        var lines = new object();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (lines) { log.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (lines) { log.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
+        var exitCode = await ChildProcess.RunAsync(start, $"'{string.Join(' ', command)}'", timeout, l => log.AppendLine(l), cancellationToken).ConfigureAwait(false);
+        if (exitCode != 0)
         {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{string.Join(' ', command)}' ran past its timeout of {timeout.TotalSeconds:0.##} s and was stopped.");
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw CairnException.Invalid($"'{string.Join(' ', command)}' exited with code {process.ExitCode}.");
+            throw CairnException.Invalid($"'{string.Join(' ', command)}' exited with code {exitCode}.");
         }
     }
 }

@@ -21,7 +21,7 @@ internal sealed class ChildProcessStepHost(CairnHome home) : IStepHost
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
-            WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = directory,
         };
         // Under `dotnet cairn.dll` the process is the dotnet host and the CLI is an assembly it loads.
         var cli = typeof(ChildProcessStepHost).Assembly.Location;
@@ -46,62 +46,22 @@ internal sealed class ChildProcessStepHost(CairnHome home) : IStepHost
             start.Environment[CairnHome.ArtifactsEnvironmentVariable] = $"s3://{s3.Bucket}/{s3.Prefix}".TrimEnd('/');
         }
 
-        using var process = Process.Start(start) ?? throw CairnException.Invalid($"Could not start a child process for step '{name}'.");
         string? outputs = null;
-        var gate = new object();
-        process.OutputDataReceived += (_, e) =>
+        var exitCode = await ChildProcess.RunAsync(start, $"Step '{name}'", timeout, line =>
         {
-            if (e.Data is null)
+            if (line.StartsWith(OutputsMarker, StringComparison.Ordinal))
             {
-                return;
+                outputs = line[OutputsMarker.Length..];
             }
-
-            lock (gate)
+            else
             {
-                if (e.Data.StartsWith(OutputsMarker, StringComparison.Ordinal))
-                {
-                    outputs = e.Data[OutputsMarker.Length..];
-                }
-                else
-                {
-                    log.AppendLine(e.Data);
-                }
+                log.AppendLine(line);
             }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (gate)
-                {
-                    log.AppendLine(e.Data);
-                }
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-
-            throw new TimeoutException($"Step '{name}' ran past its timeout of {timeout.TotalSeconds:0.##} s and was stopped.");
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0 || outputs is null)
+        }, cancellationToken).ConfigureAwait(false);
+        if (exitCode != 0 || outputs is null)
         {
             // A kill by signal (out of memory) shows as 128 + the signal's number.
-            var reason = process.ExitCode > 128 ? $"was killed (exit code {process.ExitCode}; signal {process.ExitCode - 128})" : $"failed (exit code {process.ExitCode})";
+            var reason = exitCode > 128 ? $"was killed (exit code {exitCode}; signal {exitCode - 128})" : $"failed (exit code {exitCode})";
             // The child's own error line says what went wrong; stack frames after it do not.
             var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var last = lines.LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal))?["error:".Length..].Trim() ?? lines.LastOrDefault();
