@@ -243,5 +243,17 @@ internal static class PostgreSqlMigrations
             );
             CREATE INDEX dataset_validations_by_version ON dataset_validations (dataset, version, id);
             """),
+        (13, "deployments", """
+            -- A deployment's spec (models, traffic split, batching, limits) is JSON; the revision grows with every update.
+            CREATE TABLE deployments (
+                name TEXT PRIMARY KEY,
+                spec_json TEXT NOT NULL,
+                revision BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                updated_by TEXT NOT NULL
+            );
+            """),
     ];
 }

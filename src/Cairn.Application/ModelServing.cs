@@ -4,24 +4,21 @@ using Cairn.Core.Ports;
 
 namespace Cairn.Application;
 
-/// <summary>A model version loaded into a runtime, ready to score.</summary>
-public sealed record LoadedModel(ModelVersion Version, IModelRuntime Runtime);
-
 /// <summary>
-/// Finds the loaded model that answers for a reference such as <c>adult-income@champion</c>. Loaded runtimes are
-/// kept per version; alias lookups are cached for <see cref="AliasRefresh"/>, so a moved alias is picked up within it
-/// while a request costs no database round trip.
+/// Serves models by name, outside any deployment: finds the loaded version that answers for a reference such as
+/// <c>adult-income@champion</c>. Loaded versions are kept; alias lookups are cached for <see cref="AliasRefresh"/>,
+/// so a moved alias is picked up within it while a request costs no database round trip.
 /// </summary>
-public sealed class ModelServing(ModelRegistry registry, IModelRuntimeFactory factory, TimeProvider time) : IDisposable
+public sealed class ModelServing(ModelRegistry registry, IModelRuntimeFactory factory, IServingObserver observer, TimeProvider time) : IAsyncDisposable
 {
     /// <summary>How long an alias resolution is reused.</summary>
     public static readonly TimeSpan AliasRefresh = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<ModelRef, (ModelVersion Version, DateTimeOffset ResolvedAt)> _resolved = new();
-    private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<IModelRuntime>>> _runtimes = new();
+    private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<ServedModel>>> _models = new();
 
     /// <summary>The model a reference names, loading it on first use.</summary>
-    public async ValueTask<LoadedModel> GetAsync(ModelRef reference, CancellationToken cancellationToken)
+    public async ValueTask<ServedModel> GetAsync(ModelRef reference, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);
         var now = time.GetUtcNow();
@@ -32,16 +29,16 @@ public sealed class ModelServing(ModelRegistry registry, IModelRuntimeFactory fa
         }
 
         var version = resolved.Version;
-        var lazy = _runtimes.GetOrAdd((version.Model, version.Version), _ => new Lazy<Task<IModelRuntime>>(() => LoadAsync(version)));
+        var lazy = _models.GetOrAdd((version.Model, version.Version), _ => new Lazy<Task<ServedModel>>(() =>
+            ServedModel.LoadAsync(null, version, registry, factory, new BatchingOptions(), new ServingLimits(), observer, CancellationToken.None)));
         try
         {
-            var runtime = lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return new LoadedModel(version, runtime);
+            return lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception) when (lazy.Value.IsFaulted)
         {
             // A failed load is not cached: the next request tries again.
-            _runtimes.TryRemove(new KeyValuePair<(string, int), Lazy<Task<IModelRuntime>>>((version.Model, version.Version), lazy));
+            _models.TryRemove(new KeyValuePair<(string, int), Lazy<Task<ServedModel>>>((version.Model, version.Version), lazy));
             throw;
         }
     }
@@ -62,23 +59,16 @@ public sealed class ModelServing(ModelRegistry registry, IModelRuntimeFactory fa
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        foreach (var lazy in _runtimes.Values)
+        foreach (var lazy in _models.Values)
         {
             if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             {
-                lazy.Value.Result.Dispose();
+                await lazy.Value.Result.DisposeAsync().ConfigureAwait(false);
             }
         }
 
-        _runtimes.Clear();
-    }
-
-    private async Task<IModelRuntime> LoadAsync(ModelVersion version)
-    {
-        var package = version.RequirePackage();
-        var onnx = await registry.ReadOnnxAsync(package, CancellationToken.None).ConfigureAwait(false);
-        return factory.Load(onnx, package.Signature);
+        _models.Clear();
     }
 }

@@ -48,6 +48,7 @@ internal static class Composition
         services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<RunArtifacts>();
         services.TryAddSingleton<ModelServing>();
+        services.TryAddSingleton<DeploymentService>();
         return services;
     }
 }

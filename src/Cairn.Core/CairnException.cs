@@ -20,6 +20,9 @@ public enum ErrorCode
 
     /// <summary>A dependency is not ready yet; retrying later may succeed.</summary>
     Unavailable,
+
+    /// <summary>The server has more work than it admits; retrying after a pause may succeed.</summary>
+    Overloaded,
 }
 
 /// <summary>The one exception family of Cairn: an expected failure with a machine-readable code and a message for people.</summary>
@@ -45,6 +48,7 @@ public static class ErrorCodes
         ErrorCode.NotFound => 404,
         ErrorCode.Conflict or ErrorCode.AlreadyExists => 409,
         ErrorCode.Unavailable => 503,
+        ErrorCode.Overloaded => 429,
         _ => 500,
     };
 
@@ -55,7 +59,7 @@ public static class ErrorCodes
         ErrorCode.NotFound => 3,
         ErrorCode.Conflict or ErrorCode.AlreadyExists => 4,
         ErrorCode.Corrupt => 5,
-        ErrorCode.Unavailable => 6,
+        ErrorCode.Unavailable or ErrorCode.Overloaded => 6,
         _ => 1,
     };
 
@@ -68,6 +72,7 @@ public static class ErrorCodes
         ErrorCode.AlreadyExists => "already_exists",
         ErrorCode.Corrupt => "corrupt",
         ErrorCode.Unavailable => "unavailable",
+        ErrorCode.Overloaded => "resource_exhausted",
         _ => "internal",
     };
 }

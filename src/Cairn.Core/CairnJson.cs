@@ -48,6 +48,9 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(ModelVersion))]
 [JsonSerializable(typeof(IReadOnlyList<ModelVersion>))]
 [JsonSerializable(typeof(IReadOnlyList<AuditEvent>))]
+[JsonSerializable(typeof(Deployment))]
+[JsonSerializable(typeof(DeploymentSpec))]
+[JsonSerializable(typeof(IReadOnlyList<Deployment>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 public sealed partial class CairnJson : JsonSerializerContext

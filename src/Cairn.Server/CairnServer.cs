@@ -27,6 +27,12 @@ public sealed record CairnServerOptions
     /// <summary>The alias a bare model name resolves through.</summary>
     public string Alias { get; init; } = "champion";
 
+    /// <summary>The one deployment to serve, as a stateless replica; null serves every deployment.</summary>
+    public string? Deployment { get; init; }
+
+    /// <summary>How often the server re-reads deployments and aliases, to pick up changes.</summary>
+    public TimeSpan DeploymentRefresh { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Must be set to bind a non-loopback address: it acknowledges that anyone who can reach the port can use the server.</summary>
     public bool AllowUnauthenticatedRemote { get; init; }
 
@@ -62,7 +68,14 @@ public static partial class CairnServer
             kestrel.Listen(address, options.Port);
         });
         addServices(builder.Services);
-        builder.Services.AddSingleton(new ServingState(options.Alias));
+        builder.Services.AddSingleton(new ServingState(options.Alias, options.Deployment));
+        builder.Services.AddSingleton<IServingObserver, ServingMetrics>();
+        builder.Services.AddSingleton(services =>
+        {
+            var host = ActivatorUtilities.CreateInstance<DeploymentHost>(services);
+            host.Only = options.Deployment;
+            return host;
+        });
         builder.Services.AddSingleton(options);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
@@ -118,13 +131,29 @@ public static partial class CairnServer
             throw new CairnException(ErrorCode.Conflict, $"{e.Message.TrimEnd('.')}. Stop whatever uses it, or choose another port with --port.", e);
         }
         var state = app.Services.GetRequiredService<ServingState>();
-        try
+        var deployments = app.Services.GetRequiredService<DeploymentHost>();
+        ServingMetrics.Register(deployments);
+        await deployments.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (state.Deployment is { } only && deployments.Find(only) is null)
         {
-            await app.Services.GetRequiredService<ModelServing>().WarmUpAsync(state.Alias, cancellationToken).ConfigureAwait(false);
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw deployments.FailureOf(only) is { } failure
+                ? new CairnException(ErrorCode.Unavailable, $"Deployment '{only}' could not be loaded: {failure}")
+                : CairnException.NotFound($"There is no deployment named '{only}'; 'cairn deployments list' shows them.");
         }
-        catch (CairnException e)
+
+        var options = app.Services.GetRequiredService<CairnServerOptions>();
+        _ = deployments.RunAsync(options.DeploymentRefresh, app.Lifetime.ApplicationStopping);
+        if (state.Deployment is null)
         {
-            Log.WarmUpFailed(app.Logger, e.Message);
+            try
+            {
+                await app.Services.GetRequiredService<ModelServing>().WarmUpAsync(state.Alias, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CairnException e)
+            {
+                Log.WarmUpFailed(app.Logger, e.Message);
+            }
         }
 
         state.MarkReady();
@@ -165,6 +194,12 @@ public static partial class CairnServer
         }
         catch (CairnException e) when (!context.Response.HasStarted)
         {
+            if (e.Code is ErrorCode.Overloaded or ErrorCode.Unavailable)
+            {
+                // Overload and warm-up pass quickly: tell clients when to come back rather than letting them hammer.
+                context.Response.Headers.RetryAfter = "1";
+            }
+
             await WriteErrorAsync(context, e.Code.HttpStatus(), e.Code.Name(), e.Message);
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)

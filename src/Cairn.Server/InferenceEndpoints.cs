@@ -15,6 +15,15 @@ namespace Cairn.Server;
 /// <summary>Inference over HTTP: the Open Inference Protocol v2 (REST) and a native JSON-rows endpoint.</summary>
 internal static class InferenceEndpoints
 {
+    /// <summary>Requests with the same value meet the same side of a canary split, on every replica.</summary>
+    public const string RoutingKeyHeader = "Cairn-Routing-Key";
+
+    /// <summary>The id of the prediction; row <c>i</c> of a multi-row request is <c>ID/i</c>.</summary>
+    public const string PredictionIdHeader = "Cairn-Prediction-Id";
+
+    /// <summary>The model version that answered, as <c>name@N</c>.</summary>
+    public const string ModelVersionHeader = "Cairn-Model-Version";
+
     public static void MapInference(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v2", () => Json(w =>
@@ -25,74 +34,98 @@ internal static class InferenceEndpoints
             w.WriteEndArray();
         }));
         app.MapGet("/v2/health/live", () => Json(w => w.WriteBoolean("live", true)));
-        app.MapGet("/v2/health/ready", (ServingState state) => Json(w => w.WriteBoolean("ready", state.Ready), state.Ready ? 200 : 503));
-        app.MapGet("/v2/models/{name}", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
-            Metadata((await serving.GetAsync(state.Reference(name, null), ct)).Version));
-        app.MapGet("/v2/models/{name}/versions/{version}", async (string name, string version, ServingState state, ModelServing serving, CancellationToken ct) =>
-            Metadata((await serving.GetAsync(state.Reference(name, version), ct)).Version));
-        app.MapGet("/v2/models/{name}/ready", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
+        app.MapGet("/v2/health/ready", (ServingState state, DeploymentHost host) =>
         {
-            await serving.GetAsync(state.Reference(name, null), ct);
+            var ready = state.Ready && (state.Deployment is not { } only || host.Find(only) is not null);
+            return Json(w => w.WriteBoolean("ready", ready), ready ? 200 : 503);
+        });
+        app.MapGet("/v2/models/{name}", async (string name, HttpContext http) => await MetadataAsync(name, null, http));
+        app.MapGet("/v2/models/{name}/versions/{version}", async (string name, string version, HttpContext http) => await MetadataAsync(name, version, http));
+        app.MapGet("/v2/models/{name}/ready", async (string name, HttpContext http) =>
+        {
+            using var target = await ScoringTarget.AcquireAsync(name, null, TargetScope.Any, http);
             return Json(w => w.WriteBoolean("ready", true));
         });
-        app.MapPost("/v2/models/{name}/infer", (string name, HttpContext http, ServingState state, ModelServing serving) =>
-            InferAsync(state.Reference(name, null), http, serving));
-        app.MapPost("/v2/models/{name}/versions/{version}/infer", (string name, string version, HttpContext http, ServingState state, ModelServing serving) =>
-            InferAsync(state.Reference(name, version), http, serving));
-        app.MapPost("/api/models/{name}/predict", (string name, HttpContext http, ServingState state, ModelServing serving) =>
-            PredictRowsAsync(state.Reference(name, null), http, serving));
+        app.MapGet("/v2/models/{name}/versions/{version}/ready", async (string name, string version, HttpContext http) =>
+        {
+            using var target = await ScoringTarget.AcquireAsync(name, version, TargetScope.Any, http);
+            return Json(w => w.WriteBoolean("ready", true));
+        });
+        app.MapPost("/v2/models/{name}/infer", (string name, HttpContext http) => InferAsync(name, null, http));
+        app.MapPost("/v2/models/{name}/versions/{version}/infer", (string name, string version, HttpContext http) => InferAsync(name, version, http));
 
-        // MLflow's scoring protocol, one base URL per model: point an MLflow client at /api/models/NAME.
-        app.MapPost("/api/models/{name}/invocations", (string name, HttpContext http, ServingState state, ModelServing serving) =>
-            InvocationsAsync(state.Reference(name, null), http, serving));
-        app.MapGet("/api/models/{name}/ping", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
+        // The native rows endpoint and MLflow's scoring protocol, one base URL per model and per deployment:
+        // point an MLflow client at /api/models/NAME or /api/deployments/NAME.
+        foreach (var (prefix, scope) in new[] { ("/api/models", TargetScope.Model), ("/api/deployments", TargetScope.Deployment) })
         {
-            await serving.GetAsync(state.Reference(name, null), ct);
-            return Results.Text("\n", "application/json");
-        });
-        app.MapGet("/api/models/{name}/health", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
-        {
-            await serving.GetAsync(state.Reference(name, null), ct);
-            return Results.Text("\n", "application/json");
-        });
-        app.MapGet("/api/models/{name}/version", async (string name, ServingState state, ModelServing serving, CancellationToken ct) =>
-            Results.Text((await serving.GetAsync(state.Reference(name, null), ct)).Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            app.MapPost($"{prefix}/{{name}}/predict", (string name, HttpContext http) => PredictRowsAsync(name, scope, http));
+            app.MapPost($"{prefix}/{{name}}/invocations", (string name, HttpContext http) => InvocationsAsync(name, scope, http));
+            app.MapGet($"{prefix}/{{name}}/ping", (string name, HttpContext http) => PingAsync(name, scope, http));
+            app.MapGet($"{prefix}/{{name}}/health", (string name, HttpContext http) => PingAsync(name, scope, http));
+            app.MapGet($"{prefix}/{{name}}/version", (string name, HttpContext http) => VersionAsync(name, scope, http));
+        }
+
+        // A replica started with --deployment answers MLflow's bare paths for its deployment.
+        app.MapPost("/invocations", (ServingState state, HttpContext http) => InvocationsAsync(OnlyDeployment(state), TargetScope.Deployment, http));
+        app.MapGet("/ping", (ServingState state, HttpContext http) => PingAsync(OnlyDeployment(state), TargetScope.Deployment, http));
+        app.MapGet("/health", (ServingState state, HttpContext http) => PingAsync(OnlyDeployment(state), TargetScope.Deployment, http));
+        app.MapGet("/version", (ServingState state, HttpContext http) => VersionAsync(OnlyDeployment(state), TargetScope.Deployment, http));
     }
 
-    private static async Task<IResult> InvocationsAsync(ModelRef reference, HttpContext http, ModelServing serving)
+    private static string OnlyDeployment(ServingState state) =>
+        state.Deployment
+        ?? throw CairnException.NotFound(
+            "This server serves no single deployment, so bare /invocations, /ping, /health and /version are not served: start it with " +
+            "'cairn serve --deployment NAME', or use /api/deployments/NAME/ or /api/models/NAME/ as the base URL.");
+
+    private static async Task<IResult> PingAsync(string name, TargetScope scope, HttpContext http)
     {
-        var model = await serving.GetAsync(reference, http.RequestAborted);
+        using var target = await ScoringTarget.AcquireAsync(name, null, scope, http);
+        return Results.Text("\n", "application/json");
+    }
+
+    private static async Task<IResult> VersionAsync(string name, TargetScope scope, HttpContext http)
+    {
+        using var target = await ScoringTarget.AcquireAsync(name, null, scope, http);
+        return Results.Text(target.Model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<IResult> InvocationsAsync(string name, TargetScope scope, HttpContext http)
+    {
+        using var target = await ScoringTarget.AcquireAsync(name, null, scope, http);
+        var signature = target.Model.Runtime.Signature;
         Table inputs;
         if (http.Request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true)
         {
             using var buffer = new MemoryStream();
             await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-            inputs = InferenceRequests.ReadCsv(buffer.ToArray(), model.Runtime.Signature);
+            inputs = InferenceRequests.ReadCsv(buffer.ToArray(), signature);
         }
         else
         {
             using var body = await ReadJsonAsync(http);
-            inputs = InferenceRequests.ReadMlflow(body.RootElement, model.Runtime.Signature);
+            inputs = InferenceRequests.ReadMlflow(body.RootElement, signature);
         }
 
-        return Predictions(model, inputs, ServingMetrics.Predict(model, inputs));
+        return Predictions(target, inputs, await target.PredictAsync(inputs, http));
     }
 
-    private static async Task<IResult> InferAsync(ModelRef reference, HttpContext http, ModelServing serving)
+    private static async Task<IResult> InferAsync(string name, string? version, HttpContext http)
     {
-        var model = await serving.GetAsync(reference, http.RequestAborted);
+        using var target = await ScoringTarget.AcquireAsync(name, version, TargetScope.Any, http);
         using var body = await ReadJsonAsync(http);
-        var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.RootElement, model.Runtime.Signature);
-        var outputs = ServingMetrics.Predict(model, inputs);
+        var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.RootElement, target.Model.Runtime.Signature);
+        var outputs = await target.PredictAsync(inputs, http);
+        var answered = target.Model.Version;
         return Json(w =>
         {
-            w.WriteString("model_name", model.Version.Model);
-            w.WriteString("model_version", model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (id is not null)
-            {
-                w.WriteString("id", id);
-            }
-
+            w.WriteString("model_name", name);
+            w.WriteString("model_version", answered.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("id", id ?? target.PredictionId);
+            w.WriteStartObject("parameters");
+            w.WriteString("prediction_id", target.PredictionId);
+            w.WriteString("model", answered.Model);
+            w.WriteEndObject();
             w.WriteStartArray("outputs");
             foreach (var output in outputs.Where(o => requested is null || requested.Contains(o.Name)))
             {
@@ -117,22 +150,24 @@ internal static class InferenceEndpoints
         });
     }
 
-    private static async Task<IResult> PredictRowsAsync(ModelRef reference, HttpContext http, ModelServing serving)
+    private static async Task<IResult> PredictRowsAsync(string name, TargetScope scope, HttpContext http)
     {
-        var model = await serving.GetAsync(reference, http.RequestAborted);
+        using var target = await ScoringTarget.AcquireAsync(name, null, scope, http);
         using var body = await ReadJsonAsync(http);
-        var inputs = InferenceRequests.ReadRows(body.RootElement, model.Runtime.Signature);
-        return Predictions(model, inputs, ServingMetrics.Predict(model, inputs));
+        var inputs = InferenceRequests.ReadRows(body.RootElement, target.Model.Runtime.Signature);
+        return Predictions(target, inputs, await target.PredictAsync(inputs, http));
     }
 
-    // {"model", "version", "predictions": [{output: value, ...}, ...]}: one object per row, class probabilities keyed by class.
-    private static IResult Predictions(LoadedModel model, Table inputs, IReadOnlyList<OutputTensor> outputs)
+    // {"model", "version", "prediction_id", "predictions": [{output: value, ...}, ...]}: one object per row, class probabilities keyed by class.
+    private static IResult Predictions(ScoringTarget target, Table inputs, IReadOnlyList<OutputTensor> outputs)
     {
+        var model = target.Model;
         var classes = model.Runtime.Signature.Classes;
         return Json(w =>
         {
             w.WriteString("model", model.Version.Model);
             w.WriteNumber("version", model.Version.Version);
+            w.WriteString("prediction_id", target.PredictionId);
             w.WriteStartArray("predictions");
             for (var row = 0; row < inputs.RowCount; row++)
             {
@@ -186,29 +221,40 @@ internal static class InferenceEndpoints
         }
     }
 
-    private static IResult Metadata(ModelVersion version) => Json(w =>
+    private static async Task<IResult> MetadataAsync(string name, string? version, HttpContext http)
     {
-        var signature = version.RequirePackage().Signature;
-        w.WriteString("name", version.Model);
-        w.WriteStartArray("versions");
-        w.WriteStringValue(version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        w.WriteEndArray();
-        w.WriteString("platform", "onnxruntime_onnx");
-        w.WriteStartArray("inputs");
-        foreach (var input in signature.Inputs)
+        using var target = await ScoringTarget.AcquireAsync(name, version, TargetScope.Any, http);
+        var signature = target.Model.Runtime.Signature;
+        var versions = target.Deployment is { } deployment && version is null
+            ? deployment.Models.Select(m => m.Version.Version).Distinct().ToList()
+            : [target.Model.Version.Version];
+        return Json(w =>
         {
-            TensorMetadata(w, input.Name, input.TensorType, 1);
-        }
+            w.WriteString("name", name);
+            w.WriteStartArray("versions");
+            foreach (var number in versions)
+            {
+                w.WriteStringValue(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
 
-        w.WriteEndArray();
-        w.WriteStartArray("outputs");
-        foreach (var output in signature.Outputs)
-        {
-            TensorMetadata(w, output.Name, output.Type, output.Width);
-        }
+            w.WriteEndArray();
+            w.WriteString("platform", "onnxruntime_onnx");
+            w.WriteStartArray("inputs");
+            foreach (var input in signature.Inputs)
+            {
+                TensorMetadata(w, input.Name, input.TensorType, 1);
+            }
 
-        w.WriteEndArray();
-    });
+            w.WriteEndArray();
+            w.WriteStartArray("outputs");
+            foreach (var output in signature.Outputs)
+            {
+                TensorMetadata(w, output.Name, output.Type, output.Width);
+            }
+
+            w.WriteEndArray();
+        });
+    }
 
     private static void TensorMetadata(Utf8JsonWriter w, string name, TensorType type, int width)
     {

@@ -1,49 +1,105 @@
-using System.Diagnostics;
+using System.Globalization;
 using Cairn.Application;
-using Cairn.Core.Data;
-using Cairn.Core.Ports;
+using Cairn.Core.Models;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace Cairn.Server;
 
 /// <summary>
-/// Prometheus metrics of model scoring, per model and version, beside prometheus-net's HTTP metrics (requests,
-/// status codes and latency per endpoint), all exposed at <c>/metrics</c>.
+/// Prometheus metrics of model scoring, per deployment (empty when a model is served by name), model and version,
+/// beside prometheus-net's HTTP metrics (requests, status codes and latency per endpoint), all exposed at <c>/metrics</c>.
+/// Load failures are also logged.
 /// </summary>
-internal static class ServingMetrics
+internal sealed partial class ServingMetrics(ILogger<ServingMetrics> logger) : IServingObserver
 {
-    private static readonly string[] Labels = ["model", "version"];
+    private static readonly string[] Labels = ["deployment", "model", "version"];
 
-    private static readonly Counter Requests = Metrics.CreateCounter("cairn_prediction_requests_total", "Scoring requests answered, per model version.", Labels);
+    private static readonly Counter Requests = Metrics.CreateCounter("cairn_prediction_requests_total", "Scoring requests answered.", Labels);
 
-    private static readonly Counter Rows = Metrics.CreateCounter("cairn_predicted_rows_total", "Rows scored, per model version.", Labels);
+    private static readonly Counter Rows = Metrics.CreateCounter("cairn_predicted_rows_total", "Rows scored.", Labels);
 
-    private static readonly Counter Failures = Metrics.CreateCounter("cairn_prediction_failures_total", "Scoring calls the model failed, per model version.", Labels);
+    private static readonly Counter Failures = Metrics.CreateCounter("cairn_prediction_failures_total", "Requests in model calls that failed.", Labels);
 
-    private static readonly Histogram Latency = Metrics.CreateHistogram("cairn_inference_duration_seconds", "Time in the model per request, per model version.",
+    private static readonly Counter Rejections = Metrics.CreateCounter("cairn_rejected_requests_total",
+        "Requests turned away because the queue was full (queue_full) or answered 503 because they waited too long (timeout).",
+        [.. Labels, "reason"]);
+
+    private static readonly Histogram Latency = Metrics.CreateHistogram("cairn_inference_duration_seconds", "Time in the model per model call (one batch).",
         new HistogramConfiguration { LabelNames = Labels, Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
 
-    private static readonly Histogram BatchRows = Metrics.CreateHistogram("cairn_request_rows", "Rows per scoring request, per model version.",
+    private static readonly Histogram BatchRows = Metrics.CreateHistogram("cairn_batch_rows", "Rows per model call.",
         new HistogramConfiguration { LabelNames = Labels, Buckets = Histogram.ExponentialBuckets(1, 4, 8) });
 
-    /// <summary>Scores <paramref name="inputs"/> with <paramref name="model"/> and records it.</summary>
-    public static IReadOnlyList<OutputTensor> Predict(LoadedModel model, Table inputs)
+    private static readonly Histogram BatchRequests = Metrics.CreateHistogram("cairn_batch_requests", "Requests scored together per model call.",
+        new HistogramConfiguration { LabelNames = Labels, Buckets = Histogram.ExponentialBuckets(1, 2, 10) });
+
+    private static readonly Gauge LoadSeconds = Metrics.CreateGauge("cairn_model_load_seconds", "How long loading and warming a version took.", Labels);
+
+    private static readonly Gauge QueueDepth = Metrics.CreateGauge("cairn_queue_depth", "Requests waiting for the model, per deployment version (at scrape time).", Labels);
+
+    private static readonly Counter ShadowRows = Metrics.CreateCounter("cairn_shadow_rows_total",
+        "Rows a shadow scored, by whether its answer matched the one returned (agreed: true or false).", [.. Labels, "agreed"]);
+
+    private readonly Dictionary<string, string> _lastFailure = [];
+
+    /// <summary>Reports every served deployment's queue depth just before each scrape.</summary>
+    public static void Register(DeploymentHost deployments) => Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
     {
-        string[] labels = [model.Version.Model, model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)];
-        var started = Stopwatch.GetTimestamp();
-        try
+        foreach (var active in deployments.Active)
         {
-            var outputs = model.Runtime.Predict(inputs);
-            Latency.WithLabels(labels).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            Requests.WithLabels(labels).Inc();
-            Rows.WithLabels(labels).Inc(inputs.RowCount);
-            BatchRows.WithLabels(labels).Observe(inputs.RowCount);
-            return outputs;
+            foreach (var model in active.Models.Distinct())
+            {
+                QueueDepth.WithLabels(LabelsOf(model.Deployment, model.Version)).Set(model.QueueDepth);
+            }
         }
-        catch
+    });
+
+    public void Loaded(string? deployment, ModelVersion version, TimeSpan took) => LoadSeconds.WithLabels(LabelsOf(deployment, version)).Set(took.TotalSeconds);
+
+    public void Scored(string? deployment, ModelVersion version, int requests, int rows, TimeSpan took)
+    {
+        var labels = LabelsOf(deployment, version);
+        Latency.WithLabels(labels).Observe(took.TotalSeconds);
+        Requests.WithLabels(labels).Inc(requests);
+        Rows.WithLabels(labels).Inc(rows);
+        BatchRows.WithLabels(labels).Observe(rows);
+        BatchRequests.WithLabels(labels).Observe(requests);
+    }
+
+    public void Failed(string? deployment, ModelVersion version, int requests) => Failures.WithLabels(LabelsOf(deployment, version)).Inc(requests);
+
+    public void Rejected(string? deployment, ModelVersion version, string reason) => Rejections.WithLabels([.. LabelsOf(deployment, version), reason]).Inc();
+
+    public void Shadowed(string deployment, ModelVersion shadow, int agreed, int rows)
+    {
+        var labels = LabelsOf(deployment, shadow);
+        ShadowRows.WithLabels([.. labels, "true"]).Inc(agreed);
+        ShadowRows.WithLabels([.. labels, "false"]).Inc(rows - agreed);
+    }
+
+    public void LoadFailed(string? deployment, string reason)
+    {
+        // Refreshes retry every second; the same failure is logged once.
+        lock (_lastFailure)
         {
-            Failures.WithLabels(labels).Inc();
-            throw;
+            if (_lastFailure.TryGetValue(deployment ?? "", out var last) && last == reason)
+            {
+                return;
+            }
+
+            _lastFailure[deployment ?? ""] = reason;
         }
+
+        Log.LoadFailed(logger, deployment ?? "(all)", reason);
+    }
+
+    private static string[] LabelsOf(string? deployment, ModelVersion version) =>
+        [deployment ?? "", version.Model, version.Version.ToString(CultureInfo.InvariantCulture)];
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Deployment {Deployment}: {Reason}")]
+        public static partial void LoadFailed(ILogger logger, string deployment, string reason);
     }
 }

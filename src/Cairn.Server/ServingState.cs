@@ -3,12 +3,15 @@ using Cairn.Core.Models;
 namespace Cairn.Server;
 
 /// <summary>What this server serves by default, and whether its models are loaded.</summary>
-internal sealed class ServingState(string alias)
+internal sealed class ServingState(string alias, string? deployment)
 {
     private volatile bool _ready;
 
     /// <summary>The alias a bare model name in a URL resolves through.</summary>
     public string Alias { get; } = alias;
+
+    /// <summary>The one deployment this server serves as a replica (<c>cairn serve --deployment</c>), or null for all.</summary>
+    public string? Deployment { get; } = deployment;
 
     /// <summary>True once start-up loading has finished.</summary>
     public bool Ready => _ready;

@@ -394,4 +394,39 @@ public abstract class MetadataStoreContract
             Assert.All(accepted, i => Assert.Equal((i % 8 < 4) ? "1" : "2", seed));
         }
     }
+
+    [Fact]
+    public async Task Deployments_AreSavedWithRevisions_AndNamesAreTakenOnce()
+    {
+        var store = await OpenAsync();
+        var spec = new DeploymentSpec
+        {
+            Model = ModelRef.Parse("m@champion"),
+            Canary = ModelRef.Parse("m@3"),
+            CanaryPercent = 10,
+            Batching = new BatchingOptions { MaxBatchRows = 32, MaxDelay = TimeSpan.FromMilliseconds(2) },
+        };
+
+        var created = await store.SaveDeploymentAsync("web", spec, create: true, "alice", CancellationToken.None);
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        var updated = await store.SaveDeploymentAsync("web", spec with { Canary = null, CanaryPercent = 0 }, create: false, "bob", CancellationToken.None);
+        var taken = await Assert.ThrowsAsync<CairnException>(() => store.SaveDeploymentAsync("web", spec, create: true, "alice", CancellationToken.None));
+        var missing = await Assert.ThrowsAsync<CairnException>(() => store.SaveDeploymentAsync("nope", spec, create: false, "alice", CancellationToken.None));
+
+        Assert.Equal((1, "alice"), (created.Revision, created.UpdatedBy));
+        Assert.Equal(spec, created.Spec);
+        Assert.Equal((2, "bob", "alice"), (updated.Revision, updated.UpdatedBy, updated.CreatedBy));
+        Assert.Equal(created.CreatedAt.AddMinutes(1), updated.UpdatedAt);
+        Assert.Null(updated.Spec.Canary);
+        Assert.Equal(ErrorCode.AlreadyExists, taken.Code);
+        Assert.Equal(ErrorCode.NotFound, missing.Code);
+        Assert.Equal(updated, await store.GetDeploymentAsync("web", CancellationToken.None));
+        Assert.Equal(["web"], (await store.ListDeploymentsAsync(CancellationToken.None)).Select(d => d.Name));
+
+        await store.DeleteDeploymentAsync("web", "carol", CancellationToken.None);
+        Assert.Null(await store.GetDeploymentAsync("web", CancellationToken.None));
+        Assert.Equal(ErrorCode.NotFound, (await Assert.ThrowsAsync<CairnException>(() => store.DeleteDeploymentAsync("web", "carol", CancellationToken.None))).Code);
+        Assert.Equal(["deployment.deleted", "deployment.updated", "deployment.created"],
+            (await store.ListEventsAsync(3, CancellationToken.None)).Select(e => e.Kind));
+    }
 }

@@ -65,9 +65,9 @@ internal sealed class CairnHarness : IAsyncDisposable
         return runId;
     }
 
-    public async Task<HttpClient> StartServerAsync(string alias = "champion", TimeProvider? time = null)
+    public async Task<HttpClient> StartServerAsync(string alias = "champion", TimeProvider? time = null, CairnServerOptions? options = null)
     {
-        var server = CairnServer.Build(new CairnServerOptions { Port = 0, Alias = alias }, services =>
+        var server = CairnServer.Build((options ?? new CairnServerOptions()) with { Port = 0, Alias = alias }, services =>
         {
             services.AddSingleton(time ?? TimeProvider.System);
             services.AddCairn(CairnHome.Resolve(Home, null, null, name => Environment.GetValueOrDefault(name), WorkingDirectory), new Actor("test-server"));

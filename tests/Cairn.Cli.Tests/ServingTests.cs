@@ -85,8 +85,10 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
-        Assert.Matches($"cairn_prediction_requests_total\\{{model=\"{AdultModelFixture.Model}\",version=\"1\"\\}} [1-9]", text);
-        Assert.Contains($"cairn_inference_duration_seconds_bucket{{model=\"{AdultModelFixture.Model}\",version=\"1\",le=", text, StringComparison.Ordinal);
+        Assert.Matches($"cairn_prediction_requests_total\\{{deployment=\"\",model=\"{AdultModelFixture.Model}\",version=\"1\"\\}} [1-9]", text);
+        Assert.Contains($"cairn_inference_duration_seconds_bucket{{deployment=\"\",model=\"{AdultModelFixture.Model}\",version=\"1\",le=", text, StringComparison.Ordinal);
+        Assert.Contains($"cairn_batch_rows_bucket{{deployment=\"\",model=\"{AdultModelFixture.Model}\",version=\"1\",le=", text, StringComparison.Ordinal);
+        Assert.Matches($"cairn_model_load_seconds\\{{deployment=\"\",model=\"{AdultModelFixture.Model}\",version=\"1\"\\}} [0-9]", text);
         Assert.Contains("http_request_duration_seconds", text, StringComparison.Ordinal);
     }
 

@@ -13,11 +13,12 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "The port to listen on (0 picks a free one)", DefaultValueFactory = _ => 5000 };
         var host = new Option<string>("--host") { Description = "The address to bind", DefaultValueFactory = _ => "127.0.0.1" };
         var alias = new Option<string>("--alias") { Description = "The alias a bare model name in a URL resolves through", DefaultValueFactory = _ => "champion" };
+        var deployment = new Option<string?>("--deployment") { Description = "Serve only this deployment, as a stateless replica (also on MLflow's bare /invocations)" };
         var remote = new Option<bool>("--allow-unauthenticated-remote")
         {
             Description = "Allow binding a non-loopback address although the server has no authentication yet",
         };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, host, alias, remote };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, host, alias, deployment, remote };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var options = new CairnServerOptions
@@ -26,13 +27,26 @@ internal static class ServeCommand
                 Host = context.Parse.GetValue(host)!,
                 Alias = context.Parse.GetValue(alias)!,
                 AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
+                Deployment = context.Parse.GetValue(deployment),
             };
             await using var server = Build(context, options);
             var address = await CairnServer.StartAsync(server, ct);
             var console = context.Console.Out;
-            console.MarkupLineInterpolated($"Cairn {CairnServer.Version} serving models @{options.Alias} at [bold]{address}[/] (home {context.Home.Path})");
-            console.MarkupLineInterpolated($"  POST {address}v2/models/MODEL/infer     Open Inference Protocol v2");
-            console.MarkupLineInterpolated($"  POST {address}api/models/MODEL/predict  JSON rows");
+            if (options.Deployment is { } only)
+            {
+                console.MarkupLineInterpolated($"Cairn {CairnServer.Version} serving deployment {only} at [bold]{address}[/] (home {context.Home.Path})");
+                console.MarkupLineInterpolated($"  POST {address}invocations              MLflow scoring protocol");
+                console.MarkupLineInterpolated($"  POST {address}v2/models/{only}/infer     Open Inference Protocol v2");
+            }
+            else
+            {
+                console.MarkupLineInterpolated($"Cairn {CairnServer.Version} serving deployments, and models @{options.Alias}, at [bold]{address}[/] (home {context.Home.Path})");
+                console.MarkupLineInterpolated($"  POST {address}v2/models/NAME/infer          Open Inference Protocol v2 (a deployment or a model)");
+                console.MarkupLineInterpolated($"  POST {address}api/deployments/NAME/invocations  MLflow scoring protocol");
+                console.MarkupLineInterpolated($"  POST {address}api/models/NAME/predict       JSON rows");
+            }
+
+            console.MarkupLineInterpolated($"  GET  {address}metrics                      Prometheus metrics");
             console.MarkupLine("Press Ctrl+C to stop.");
             try
             {

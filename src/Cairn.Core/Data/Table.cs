@@ -135,4 +135,42 @@ public sealed class Table
         })];
         return new Table(taken, rows.Count);
     }
+
+    /// <summary>One table holding the rows of <paramref name="parts"/> one after another; they must have the same columns in the same order.</summary>
+    public static Table Concat(IReadOnlyList<Table> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var rows = parts.Sum(p => p.RowCount);
+        var columns = new TableColumn[parts[0].Columns.Count];
+        for (var c = 0; c < columns.Length; c++)
+        {
+            var first = parts[0].Columns[c];
+            columns[c] = first switch
+            {
+                NumericColumn => new NumericColumn(first.Name, Join<float>(parts, c, rows, column => ((NumericColumn)column).Values)),
+                StringColumn => new StringColumn(first.Name, Join<string?>(parts, c, rows, column => ((StringColumn)column).Values)),
+                _ => throw new InvalidOperationException($"Unknown column kind {first.GetType().Name}."),
+            };
+        }
+
+        return new Table(columns, rows);
+    }
+
+    private static T[] Join<T>(IReadOnlyList<Table> parts, int column, int rows, Func<TableColumn, T[]> values)
+    {
+        var joined = new T[rows];
+        var at = 0;
+        foreach (var part in parts)
+        {
+            values(part[parts[0].Columns[column].Name]).CopyTo(joined, at);
+            at += part.RowCount;
+        }
+
+        return joined;
+    }
 }

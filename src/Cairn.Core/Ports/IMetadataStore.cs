@@ -192,6 +192,21 @@ public interface IMetadataStore
     /// <summary>One model version.</summary>
     Task<ModelVersion?> GetModelVersionAsync(string model, int version, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Creates a deployment (<paramref name="create"/>; a taken name is <see cref="ErrorCode.AlreadyExists"/>) or
+    /// replaces an existing one's spec and raises its revision (a missing one is <see cref="ErrorCode.NotFound"/>).
+    /// </summary>
+    Task<Deployment> SaveDeploymentAsync(string name, DeploymentSpec spec, bool create, string actor, CancellationToken cancellationToken);
+
+    /// <summary>A deployment by name.</summary>
+    Task<Deployment?> GetDeploymentAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Every deployment, by name.</summary>
+    Task<IReadOnlyList<Deployment>> ListDeploymentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes a deployment; a missing one is <see cref="ErrorCode.NotFound"/>.</summary>
+    Task DeleteDeploymentAsync(string name, string actor, CancellationToken cancellationToken);
+
     /// <summary>The newest audit events first.</summary>
     Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, CancellationToken cancellationToken);
 }

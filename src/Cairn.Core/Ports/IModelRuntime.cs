@@ -4,7 +4,18 @@ using Cairn.Core.Models;
 namespace Cairn.Core.Ports;
 
 /// <summary>One output of a prediction: a [rows] or [rows, width] tensor of floats or strings.</summary>
-public sealed record OutputTensor(string Name, TensorType Type, int Rows, int Width, float[]? Floats, string[]? Strings);
+public sealed record OutputTensor(string Name, TensorType Type, int Rows, int Width, float[]? Floats, string[]? Strings)
+{
+    /// <summary>The rows <paramref name="from"/> to <paramref name="from"/> + <paramref name="rows"/> - 1, copied.</summary>
+    public OutputTensor Slice(int from, int rows) => from == 0 && rows == Rows
+        ? this
+        : this with
+        {
+            Rows = rows,
+            Floats = Floats?.AsSpan(from * Width, rows * Width).ToArray(),
+            Strings = Strings?.AsSpan(from * Width, rows * Width).ToArray(),
+        };
+}
 
 /// <summary>A loaded model ready to score rows.</summary>
 public interface IModelRuntime : IDisposable

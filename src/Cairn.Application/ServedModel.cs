@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Ports;
+
+namespace Cairn.Application;
+
+/// <summary>What serving reports as it works; the server turns it into metrics.</summary>
+public interface IServingObserver
+{
+    /// <summary>A model version was loaded and warmed for <paramref name="deployment"/> (null: served by model name).</summary>
+    void Loaded(string? deployment, ModelVersion version, TimeSpan took);
+
+    /// <summary>One model call scored <paramref name="requests"/> requests together, <paramref name="rows"/> rows in all.</summary>
+    void Scored(string? deployment, ModelVersion version, int requests, int rows, TimeSpan took);
+
+    /// <summary>A model call failed.</summary>
+    void Failed(string? deployment, ModelVersion version, int requests);
+
+    /// <summary>A request was turned away (the queue was full) or timed out before it was scored.</summary>
+    void Rejected(string? deployment, ModelVersion version, string reason);
+
+    /// <summary>A deployment's models could not be loaded (null: the deployments could not be read); what served before still serves.</summary>
+    void LoadFailed(string? deployment, string reason);
+
+    /// <summary>A shadow scored a copy of a request; <paramref name="agreed"/> of its <paramref name="rows"/> answers matched the one returned.</summary>
+    void Shadowed(string deployment, ModelVersion shadow, int agreed, int rows);
+}
+
+/// <summary>
+/// A model version loaded for serving, with its request queue. Requests are scored in batches (dynamic batching):
+/// one dispatcher gathers what is queued, up to <see cref="BatchingOptions.MaxBatchRows"/> rows, and hands the batch
+/// to one of as many scoring slots as there are cores. Beyond <see cref="ServingLimits.MaxQueuedRequests"/> waiting
+/// requests, more are refused at once; a request still queued after <see cref="ServingLimits.Timeout"/> is failed.
+/// </summary>
+/// <remarks>
+/// Callers hold a lease while they use the model (<see cref="TryAcquire"/>, <see cref="Release"/>), so a version
+/// swapped out is disposed only after its last request is answered.
+/// </remarks>
+public sealed class ServedModel : IAsyncDisposable
+{
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
+    private readonly IServingObserver _observer;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _dispatcher;
+    private int _queued;
+    private int _leases;
+    private int _retired;
+
+    private ServedModel(string? deployment, ModelVersion version, IModelRuntime runtime, BatchingOptions batching, ServingLimits limits, IServingObserver observer)
+    {
+        Deployment = deployment;
+        Version = version;
+        Runtime = runtime;
+        Batching = batching;
+        Limits = limits;
+        _observer = observer;
+        _dispatcher = Task.Run(DispatchAsync);
+    }
+
+    /// <summary>The deployment it serves, or null when it is served by model name.</summary>
+    public string? Deployment { get; }
+
+    /// <summary>The version it scores with.</summary>
+    public ModelVersion Version { get; }
+
+    /// <summary>The loaded model.</summary>
+    public IModelRuntime Runtime { get; }
+
+    /// <summary>How it batches.</summary>
+    public BatchingOptions Batching { get; }
+
+    /// <summary>What it admits.</summary>
+    public ServingLimits Limits { get; }
+
+    /// <summary>Requests waiting for the model now.</summary>
+    public int QueueDepth => Volatile.Read(ref _queued);
+
+    /// <summary>Loads a version's ONNX graph and scores one probe row, so its first request pays for neither.</summary>
+    public static async Task<ServedModel> LoadAsync(string? deployment, ModelVersion version, ModelRegistry registry, IModelRuntimeFactory factory,
+        BatchingOptions batching, ServingLimits limits, IServingObserver observer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(factory);
+        var started = Stopwatch.GetTimestamp();
+        var package = version.RequirePackage();
+        var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
+        var runtime = factory.Load(onnx, package.Signature);
+        try
+        {
+            runtime.Predict(ProbeRow(package.Signature));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            runtime.Dispose();
+            throw new CairnException(ErrorCode.Corrupt, $"{version.Model} version {version.Version} loaded but failed to score a probe row: {e.Message}", e);
+        }
+
+        observer.Loaded(deployment, version, Stopwatch.GetElapsedTime(started));
+        return new ServedModel(deployment, version, runtime, batching, limits, observer);
+    }
+
+    /// <summary>Takes a lease; false once the model is being retired, and the caller should look up the current one.</summary>
+    public bool TryAcquire()
+    {
+        Interlocked.Increment(ref _leases);
+        if (Volatile.Read(ref _retired) == 0)
+        {
+            return true;
+        }
+
+        Release();
+        return false;
+    }
+
+    /// <summary>Returns a lease.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _leases) == 0 && Volatile.Read(ref _retired) == 1)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Scores <paramref name="inputs"/> in the next batch; throws <see cref="ErrorCode.Overloaded"/> when the queue is full.</summary>
+    public Task<IReadOnlyList<OutputTensor>> PredictAsync(Table inputs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (Interlocked.Increment(ref _queued) > Limits.MaxQueuedRequests)
+        {
+            Interlocked.Decrement(ref _queued);
+            _observer.Rejected(Deployment, Version, "queue_full");
+            throw new CairnException(ErrorCode.Overloaded,
+                $"{Version.Model} version {Version.Version} has {Limits.MaxQueuedRequests} requests waiting already; retry shortly.");
+        }
+
+        var pending = new Pending(inputs, Stopwatch.GetTimestamp() + (long)(Limits.Timeout.TotalSeconds * Stopwatch.Frequency), cancellationToken);
+        _queue.Writer.TryWrite(pending);
+        return pending.Task;
+    }
+
+    /// <summary>Stops admitting leases, waits for the last one, then frees the model.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _retired, 1) == 0)
+        {
+            if (Volatile.Read(ref _leases) == 0)
+            {
+                _drained.TrySetResult();
+            }
+
+            await _drained.Task.ConfigureAwait(false);
+            _queue.Writer.TryComplete();
+            await _dispatcher.ConfigureAwait(false);
+            Runtime.Dispose();
+            _slots.Dispose();
+        }
+    }
+
+    // A row of zeros and empty strings: every Cairn model and imported graph scores it.
+    private static Table ProbeRow(ModelSignature signature) =>
+        new([.. signature.Inputs.Select(i => i.TensorType == TensorType.Bytes ? (TableColumn)new StringColumn(i.Name, [""]) : new NumericColumn(i.Name, [0f]))], 1);
+
+    private async Task DispatchAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            await _slots.WaitAsync().ConfigureAwait(false);
+            var rows = Gather(reader, batch, 0);
+            if (Batching.MaxDelay > TimeSpan.Zero && rows < Batching.MaxBatchRows)
+            {
+                // Wait a little for more, as Triton's max_queue_delay does.
+                var deadline = Stopwatch.GetTimestamp() + (long)(Batching.MaxDelay.TotalSeconds * Stopwatch.Frequency);
+                while (rows < Batching.MaxBatchRows && Stopwatch.GetTimestamp() < deadline)
+                {
+                    using var wait = new CancellationTokenSource(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline));
+                    try
+                    {
+                        await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+
+                    rows = Gather(reader, batch, rows);
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                _slots.Release();
+                continue;
+            }
+
+            Pending[] work = [.. batch];
+            batch.Clear();
+            _ = Task.Run(() => Score(work));
+        }
+    }
+
+    // Takes queued requests while the batch has room; expired and abandoned ones are answered, not scored.
+    private int Gather(ChannelReader<Pending> reader, List<Pending> batch, int rows)
+    {
+        while (rows < Batching.MaxBatchRows && reader.TryPeek(out var next))
+        {
+            if (batch.Count > 0 && rows + next.Inputs.RowCount > Batching.MaxBatchRows)
+            {
+                break;
+            }
+
+            reader.TryRead(out _);
+            Interlocked.Decrement(ref _queued);
+            if (next.Cancellation.IsCancellationRequested)
+            {
+                next.TrySetCanceled(next.Cancellation);
+            }
+            else if (Stopwatch.GetTimestamp() > next.Deadline)
+            {
+                _observer.Rejected(Deployment, Version, "timeout");
+                next.TrySetException(new CairnException(ErrorCode.Unavailable,
+                    $"{Version.Model} version {Version.Version} did not get to the request within {Limits.Timeout.TotalSeconds:0.###} s; retry shortly."));
+            }
+            else
+            {
+                batch.Add(next);
+                rows += next.Inputs.RowCount;
+            }
+        }
+
+        return rows;
+    }
+
+    private void Score(Pending[] work)
+    {
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var inputs = Table.Concat([.. work.Select(p => p.Inputs)]);
+            var outputs = Runtime.Predict(inputs);
+            _observer.Scored(Deployment, Version, work.Length, inputs.RowCount, Stopwatch.GetElapsedTime(started));
+            if (work.Length == 1)
+            {
+                work[0].TrySetResult(outputs);
+                return;
+            }
+
+            var from = 0;
+            foreach (var pending in work)
+            {
+                var rows = pending.Inputs.RowCount;
+                pending.TrySetResult([.. outputs.Select(o => o.Slice(from, rows))]);
+                from += rows;
+            }
+        }
+        catch (Exception e)
+        {
+            _observer.Failed(Deployment, Version, work.Length);
+            foreach (var pending in work)
+            {
+                pending.TrySetException(e);
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private sealed class Pending(Table inputs, long deadline, CancellationToken cancellation)
+        : TaskCompletionSource<IReadOnlyList<OutputTensor>>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public Table Inputs { get; } = inputs;
+
+        public long Deadline { get; } = deadline;
+
+        public CancellationToken Cancellation { get; } = cancellation;
+    }
+}

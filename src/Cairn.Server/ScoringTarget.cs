@@ -1,0 +1,78 @@
+using Cairn.Application;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Ports;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cairn.Server;
+
+/// <summary>Which names a URL's model segment may mean.</summary>
+internal enum TargetScope
+{
+    /// <summary>A deployment when one has the name, otherwise a registered model (the Open Inference Protocol's /v2/models/NAME).</summary>
+    Any,
+
+    /// <summary>A registered model, through the server's alias.</summary>
+    Model,
+
+    /// <summary>A deployment.</summary>
+    Deployment,
+}
+
+/// <summary>
+/// The model that answers one request: a deployment's routed version, held by a lease until the request is
+/// scored, or a registered model served by name. Names the prediction with a fresh id.
+/// </summary>
+internal sealed class ScoringTarget : IDisposable
+{
+    private readonly DeploymentHost.Lease? _lease;
+
+    private ScoringTarget(ServedModel model, DeploymentHost.Lease? lease)
+    {
+        Model = model;
+        _lease = lease;
+    }
+
+    /// <summary>The version that answers.</summary>
+    public ServedModel Model { get; }
+
+    /// <summary>The deployment, when the request goes through one.</summary>
+    public ActiveDeployment? Deployment => _lease?.Active;
+
+    /// <summary>The id returned to the caller for this prediction.</summary>
+    public string PredictionId { get; } = Guid.CreateVersion7().ToString("N");
+
+    public static async ValueTask<ScoringTarget> AcquireAsync(string name, string? version, TargetScope scope, HttpContext http)
+    {
+        var services = http.RequestServices;
+        var host = services.GetRequiredService<DeploymentHost>();
+        if (scope == TargetScope.Deployment || (scope == TargetScope.Any && (host.Find(name) is not null || host.FailureOf(name) is not null)))
+        {
+            int? number = version is null ? null
+                : int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+                : throw CairnException.Invalid($"'{version}' is not a model version number.");
+            var routingKey = http.Request.Headers[InferenceEndpoints.RoutingKeyHeader] is [{ } key] ? key : null;
+            var lease = host.Acquire(name, routingKey, number);
+            return new ScoringTarget(lease.Model, lease);
+        }
+
+        var state = services.GetRequiredService<ServingState>();
+        var model = await services.GetRequiredService<ModelServing>().GetAsync(state.Reference(name, version), http.RequestAborted);
+        return new ScoringTarget(model, null);
+    }
+
+    /// <summary>Scores the request (through the deployment's shadow and monitoring hook when there is one) and names the answer in the response headers.</summary>
+    public async Task<IReadOnlyList<OutputTensor>> PredictAsync(Table inputs, HttpContext http)
+    {
+        var outputs = _lease is not null
+            ? await _lease.PredictAsync(PredictionId, inputs, http.RequestAborted)
+            : await Model.PredictAsync(inputs, http.RequestAborted);
+        var headers = http.Response.Headers;
+        headers[InferenceEndpoints.PredictionIdHeader] = PredictionId;
+        headers[InferenceEndpoints.ModelVersionHeader] = $"{Model.Version.Model}@{Model.Version.Version}";
+        return outputs;
+    }
+
+    public void Dispose() => _lease?.Dispose();
+}
