@@ -105,8 +105,15 @@ public static partial class CairnServer
         var app = builder.Build();
         app.Use(HandleErrorsAsync);
         app.UseRouting();
-        // Requests, status codes and latency per endpoint; with the scoring metrics, scraped at /metrics.
-        app.UseHttpMetrics();
+        // Requests, status codes and latency per endpoint (the duration histogram counts requests too); with the
+        // scoring metrics, scraped at /metrics. .NET's own meters (Kestrel, routing) are not bridged: listening to
+        // them cost more per request than all of Cairn's scoring bookkeeping.
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true, SuppressDebugMetrics = true });
+        app.UseHttpMetrics(o =>
+        {
+            o.InProgress.Enabled = false;
+            o.RequestCount.Enabled = false;
+        });
         app.MapMetrics("/metrics");
         app.MapInference();
         app.MapMlflow();
