@@ -57,8 +57,8 @@ internal static class InferenceRequests
                 ? new StringColumn(name, datatype == "BYTES"
                     ? [.. data.Select(v => ReadString(v, name))]
                     : throw CairnException.Invalid($"Input '{name}' is {input.Type.ToString().ToLowerInvariant()}; send it as BYTES, not {datatype}."))
-                : new NumericColumn(name, IsNumericDatatype(datatype)
-                    ? [.. data.Select(v => ReadNumber(v, input))]
+                : new NumericColumn(name, NumericRanges.TryGetValue(datatype, out var range)
+                    ? [.. data.Select((v, i) => ReadTyped(v, datatype, range, name, i))]
                     : throw CairnException.Invalid($"Input '{name}' is {input.Type.ToString().ToLowerInvariant()}; send it as FP32, FP64, an integer type or BOOL, not {datatype}."));
         }
 
@@ -317,8 +317,54 @@ internal static class InferenceRequests
         return names;
     }
 
-    private static bool IsNumericDatatype(string datatype) => datatype is "BOOL" or "FP16" or "FP32" or "FP64"
-        or "INT8" or "INT16" or "INT32" or "INT64" or "UINT8" or "UINT16" or "UINT32" or "UINT64";
+    // The protocol's numeric datatypes and the values each may hold; BOOL holds true and false only.
+    private static readonly Dictionary<string, (double Min, double Max, bool Integer)> NumericRanges = new(StringComparer.Ordinal)
+    {
+        ["BOOL"] = (0, 1, true),
+        ["INT8"] = (sbyte.MinValue, sbyte.MaxValue, true),
+        ["INT16"] = (short.MinValue, short.MaxValue, true),
+        ["INT32"] = (int.MinValue, int.MaxValue, true),
+        ["INT64"] = (long.MinValue, long.MaxValue, true),
+        ["UINT8"] = (0, byte.MaxValue, true),
+        ["UINT16"] = (0, ushort.MaxValue, true),
+        ["UINT32"] = (0, uint.MaxValue, true),
+        ["UINT64"] = (0, ulong.MaxValue, true),
+        ["FP16"] = (-65504, 65504, false),
+        ["FP32"] = (float.MinValue, float.MaxValue, false),
+        ["FP64"] = (double.MinValue, double.MaxValue, false),
+    };
+
+    // One value of a numeric tensor, checked against its datatype; null stands for a missing value in FP tensors.
+    private static float ReadTyped(JsonElement value, string datatype, (double Min, double Max, bool Integer) range, string name, int index)
+    {
+        if (datatype == "BOOL")
+        {
+            return value.ValueKind switch
+            {
+                JsonValueKind.True => 1f,
+                JsonValueKind.False => 0f,
+                _ => throw CairnException.Invalid($"Input '{name}' is BOOL, but value {index} is {Describe(value)}; send true or false."),
+            };
+        }
+
+        if (value.ValueKind == JsonValueKind.Null && !range.Integer)
+        {
+            return float.NaN;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
+        {
+            throw CairnException.Invalid($"Input '{name}' is {datatype}, but value {index} is {Describe(value)}.");
+        }
+
+        if (number < range.Min || number > range.Max || (range.Integer && Math.Floor(number) != number))
+        {
+            throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
+                $"Input '{name}' is {datatype}, but value {index} ({value.GetRawText()}) is {(range.Integer ? "not an integer in" : "outside")} its range {range.Min}..{range.Max}."));
+        }
+
+        return (float)number;
+    }
 
     private static float ReadNumber(JsonElement value, SignatureInput input, int? row = null) => value.ValueKind switch
     {
@@ -345,6 +391,8 @@ internal static class InferenceRequests
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => $"the number {value.GetRawText()}",
         _ => value.ValueKind.ToString().ToLowerInvariant(),
     };
 }

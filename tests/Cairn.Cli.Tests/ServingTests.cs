@@ -124,6 +124,25 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
     }
 
     [Fact]
+    public async Task OpenInference_AcceptsEveryNumericDatatype_WithTheSameAnswer()
+    {
+        var typed = AdultModelFixture.TwoRowsAsOpenInference()
+            .Replace("\"name\": \"age\", \"datatype\": \"FP32\"", "\"name\": \"age\", \"datatype\": \"INT8\"", StringComparison.Ordinal)
+            .Replace("\"name\": \"education_num\", \"datatype\": \"INT32\"", "\"name\": \"education_num\", \"datatype\": \"UINT8\"", StringComparison.Ordinal)
+            .Replace("\"name\": \"capital_gain\", \"datatype\": \"FP64\"", "\"name\": \"capital_gain\", \"datatype\": \"UINT32\"", StringComparison.Ordinal)
+            .Replace("\"name\": \"capital_loss\", \"datatype\": \"FP32\", \"shape\": [2], \"data\": [0, 0]",
+                "\"name\": \"capital_loss\", \"datatype\": \"BOOL\", \"shape\": [2], \"data\": [false, false]", StringComparison.Ordinal)
+            .Replace("\"name\": \"hours_per_week\", \"datatype\": \"FP32\"", "\"name\": \"hours_per_week\", \"datatype\": \"FP16\"", StringComparison.Ordinal);
+        Assert.Contains("BOOL", typed, StringComparison.Ordinal);
+
+        var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", typed);
+        var (_, plain) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", AdultModelFixture.TwoRowsAsOpenInference());
+
+        Assert.Equal(200, status);
+        Assert.Equal(plain.GetProperty("outputs").GetRawText(), body.GetProperty("outputs").GetRawText());
+    }
+
+    [Fact]
     public async Task JsonRows_AgreeWithOpenInference()
     {
         var (status, rows) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", AdultModelFixture.TwoRows);
@@ -184,7 +203,15 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
     [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"x\"]}]}", "send it as FP32")]
     [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [2], \"data\": [30]}]}", "has 1 values, but its shape [2] needs 2")]
     [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [1, 3], \"data\": [1, 2, 3]}]}", "use [rows] or [rows, 1]")]
-    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [{}]}]}", "must be a number, not an object")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [{}]}]}", "is FP32, but value 0 is an object")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"BOOL\", \"shape\": [1], \"data\": [1]}]}", "is BOOL, but value 0 is the number 1")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"INT8\", \"shape\": [2], \"data\": [1, 200]}]}", "value 1 (200) is not an integer in its range -128..127")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"UINT16\", \"shape\": [1], \"data\": [-3]}]}", "is not an integer in its range 0..65535")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"INT32\", \"shape\": [1], \"data\": [2.5]}]}", "(2.5) is not an integer")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"INT64\", \"shape\": [1], \"data\": [null]}]}", "is INT64, but value 0 is null")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP16\", \"shape\": [1], \"data\": [70000]}]}", "is outside its range")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [\"40\"]}]}", "value 0 is a string")]
+    [InlineData("{\"inputs\": [{\"name\": \"age\", \"datatype\": \"FP8\", \"shape\": [1], \"data\": [4]}]}", "not FP8")]
     public async Task MalformedOpenInferenceRequests_Are400WithTheReason(string request, string reason)
     {
         var (status, body) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", request);
