@@ -24,6 +24,9 @@ public sealed record CairnServerOptions
     /// <summary>The port; 0 picks a free one.</summary>
     public int Port { get; init; } = 5000;
 
+    /// <summary>The port of the Open Inference Protocol's gRPC service (HTTP/2 without TLS); 0 picks a free one; null serves no gRPC.</summary>
+    public int? GrpcPort { get; init; }
+
     /// <summary>The alias a bare model name resolves through.</summary>
     public string Alias { get; init; } = "champion";
 
@@ -66,6 +69,16 @@ public static partial class CairnServer
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             kestrel.Listen(address, options.Port);
+            if (options.GrpcPort is { } grpcPort)
+            {
+                // Cleartext gRPC needs HTTP/2 with prior knowledge, so it gets a port of its own.
+                kestrel.Listen(address, grpcPort, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            }
+        });
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<GrpcErrors>();
+            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, options.MaxRequestBodyBytes);
         });
         addServices(builder.Services);
         builder.Services.AddSingleton(new ServingState(options.Alias, options.Deployment));
@@ -116,6 +129,7 @@ public static partial class CairnServer
         });
         app.MapMetrics("/metrics");
         app.MapInference();
+        app.MapGrpcService<OpenInferenceGrpc>();
         app.MapMlflow();
         app.MapTrackingApi();
         app.MapRegistryApi();
@@ -168,6 +182,17 @@ public static partial class CairnServer
         return new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal));
     }
 
+    /// <summary>The address of the gRPC service, once started, or null when the server has none.</summary>
+    public static Uri? GrpcAddress(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // Kestrel reports its endpoints in the order they were configured: HTTP, then gRPC.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return app.Services.GetRequiredService<CairnServerOptions>().GrpcPort is null || addresses.Count < 2
+            ? null
+            : new Uri(addresses.ElementAt(1).Replace("[::]", "localhost", StringComparison.Ordinal));
+    }
+
     private static IPAddress ParseBindAddress(CairnServerOptions options)
     {
         var address = options.Host == "localhost" ? IPAddress.Loopback
@@ -180,9 +205,17 @@ public static partial class CairnServer
                 "Pass --allow-unauthenticated-remote to do it anyway.");
         }
 
-        if (options.Port is < 0 or > 65535)
+        foreach (var port in new[] { options.Port, options.GrpcPort ?? 0 })
         {
-            throw CairnException.Invalid($"Port {options.Port} is not between 0 and 65535.");
+            if (port is < 0 or > 65535)
+            {
+                throw CairnException.Invalid($"Port {port} is not between 0 and 65535.");
+            }
+        }
+
+        if (options.GrpcPort == options.Port && options.Port != 0)
+        {
+            throw CairnException.Invalid($"The HTTP and gRPC ports are both {options.Port}; give gRPC another with --grpc-port.");
         }
 
         return address;

@@ -54,12 +54,10 @@ internal static class InferenceRequests
             rows = tensorRows;
             var datatype = tensor.GetProperty("datatype").GetString()!;
             columns[name] = input.TensorType == TensorType.Bytes
-                ? new StringColumn(name, datatype == "BYTES"
-                    ? [.. data.Select(v => ReadString(v, name))]
-                    : throw CairnException.Invalid($"Input '{name}' is {input.Type.ToString().ToLowerInvariant()}; send it as BYTES, not {datatype}."))
+                ? new StringColumn(name, datatype == "BYTES" ? [.. data.Select(v => ReadString(v, name))] : throw WrongDatatype(input, datatype))
                 : new NumericColumn(name, NumericRanges.TryGetValue(datatype, out var range)
                     ? [.. data.Select((v, i) => ReadTyped(v, datatype, range, name, i))]
-                    : throw CairnException.Invalid($"Input '{name}' is {input.Type.ToString().ToLowerInvariant()}; send it as FP32, FP64, an integer type or BOOL, not {datatype}."));
+                    : throw WrongDatatype(input, datatype));
         }
 
         var missing = signature.Inputs.Where(i => !columns.ContainsKey(i.Name)).Select(i => i.Name).ToList();
@@ -242,43 +240,34 @@ internal static class InferenceRequests
             throw CairnException.Invalid($"Input '{name}' needs a string 'datatype' (such as FP32 or BYTES).");
         }
 
-        if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array || shape.GetArrayLength() is 0 or > 2)
+        if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array)
         {
             throw CairnException.Invalid($"Input '{name}' needs a 'shape' of [rows] or [rows, 1].");
         }
 
-        var dims = new List<int>();
+        var dims = new List<long>();
         foreach (var dim in shape.EnumerateArray())
         {
-            dims.Add(dim.ValueKind == JsonValueKind.Number && dim.TryGetInt32(out var d) && d >= 0
+            dims.Add(dim.ValueKind == JsonValueKind.Number && dim.TryGetInt64(out var d)
                 ? d
-                : throw CairnException.Invalid($"Input '{name}' has a shape entry that is not a non-negative integer."));
+                : throw CairnException.Invalid($"Input '{name}' has a shape entry that is not an integer."));
         }
 
-        if (dims.Count == 2 && dims[1] != 1)
-        {
-            throw CairnException.Invalid($"Input '{name}' has shape [{string.Join(", ", dims)}]; each input is one column, so use [rows] or [rows, 1].");
-        }
-
-        if (dims[0] is 0 or > MaxRows)
-        {
-            throw CairnException.Invalid($"Input '{name}' has {dims[0]} rows; send between 1 and {MaxRows}.");
-        }
-
+        var rows = RowsOf(dims, name);
         if (!tensor.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
         {
             throw CairnException.Invalid($"Input '{name}' needs a 'data' array.");
         }
 
         // The protocol allows the data nested by shape or flattened in row-major order.
-        var flat = new List<JsonElement>(dims[0]);
+        var flat = new List<JsonElement>(rows);
         Flatten(data, flat);
-        if (flat.Count != dims[0])
+        if (flat.Count != rows)
         {
-            throw CairnException.Invalid($"Input '{name}' has {flat.Count} values, but its shape [{string.Join(", ", dims)}] needs {dims[0]}.");
+            throw CairnException.Invalid($"Input '{name}' has {flat.Count} values, but its shape [{string.Join(", ", dims)}] needs {rows}.");
         }
 
-        return (dims[0], flat);
+        return (rows, flat);
     }
 
     private static void Flatten(JsonElement element, List<JsonElement> into)
@@ -318,7 +307,7 @@ internal static class InferenceRequests
     }
 
     // The protocol's numeric datatypes and the values each may hold; BOOL holds true and false only.
-    private static readonly Dictionary<string, (double Min, double Max, bool Integer)> NumericRanges = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, (double Min, double Max, bool Integer)> NumericRanges = new(StringComparer.Ordinal)
     {
         ["BOOL"] = (0, 1, true),
         ["INT8"] = (sbyte.MinValue, sbyte.MaxValue, true),
@@ -357,14 +346,44 @@ internal static class InferenceRequests
             throw CairnException.Invalid($"Input '{name}' is {datatype}, but value {index} is {Describe(value)}.");
         }
 
+        return Checked(number, datatype, name, index);
+    }
+
+    /// <summary>A value of a numeric tensor as a float, once it is known to fit its datatype.</summary>
+    internal static float Checked(double number, string datatype, string name, int index)
+    {
+        var range = NumericRanges[datatype];
         if (number < range.Min || number > range.Max || (range.Integer && Math.Floor(number) != number))
         {
             throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
-                $"Input '{name}' is {datatype}, but value {index} ({value.GetRawText()}) is {(range.Integer ? "not an integer in" : "outside")} its range {range.Min}..{range.Max}."));
+                $"Input '{name}' is {datatype}, but value {index} ({number}) is {(range.Integer ? "not an integer in" : "outside")} its range {range.Min}..{range.Max}."));
         }
 
         return (float)number;
     }
+
+    /// <summary>The rows of an input tensor's shape: [rows] or [rows, 1], with 1 to <see cref="MaxRows"/> rows.</summary>
+    internal static int RowsOf(IReadOnlyList<long> dims, string name)
+    {
+        if (dims.Count is 0 or > 2 || dims.Any(d => d < 0))
+        {
+            throw CairnException.Invalid($"Input '{name}' needs a 'shape' of [rows] or [rows, 1] with non-negative sizes.");
+        }
+
+        if (dims.Count == 2 && dims[1] != 1)
+        {
+            throw CairnException.Invalid($"Input '{name}' has shape [{string.Join(", ", dims)}]; each input is one column, so use [rows] or [rows, 1].");
+        }
+
+        return dims[0] is 0 or > MaxRows
+            ? throw CairnException.Invalid($"Input '{name}' has {dims[0]} rows; send between 1 and {MaxRows}.")
+            : (int)dims[0];
+    }
+
+    /// <summary>The error for a tensor whose datatype does not suit the model's input.</summary>
+    internal static CairnException WrongDatatype(SignatureInput input, string datatype) => CairnException.Invalid(input.TensorType == TensorType.Bytes
+        ? $"Input '{input.Name}' is {input.Type.ToString().ToLowerInvariant()}; send it as BYTES, not {datatype}."
+        : $"Input '{input.Name}' is {input.Type.ToString().ToLowerInvariant()}; send it as FP32, FP64, an integer type or BOOL, not {datatype}.");
 
     private static float ReadNumber(JsonElement value, SignatureInput input, int? row = null) => value.ValueKind switch
     {

@@ -28,6 +28,9 @@ internal sealed class CairnHarness : IAsyncDisposable
 
     public Dictionary<string, string?> Environment { get; } = new();
 
+    /// <summary>The gRPC address of the server started last, when it has one.</summary>
+    public Uri? GrpcAddress { get; private set; }
+
     public static string DataFile(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
 
     public async Task<CliResult> RunAsync(params string[] args)
@@ -75,6 +78,7 @@ internal sealed class CairnHarness : IAsyncDisposable
         _servers.Add(server);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var address = await CairnServer.StartAsync(server, timeout.Token);
+        GrpcAddress = CairnServer.GrpcAddress(server);
         Assert.Equal("127.0.0.1", address.Host);
         return new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }

@@ -13,17 +13,19 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "The port to listen on (0 picks a free one)", DefaultValueFactory = _ => 5000 };
         var host = new Option<string>("--host") { Description = "The address to bind", DefaultValueFactory = _ => "127.0.0.1" };
         var alias = new Option<string>("--alias") { Description = "The alias a bare model name in a URL resolves through", DefaultValueFactory = _ => "champion" };
+        var grpcPort = new Option<int>("--grpc-port") { Description = "The port of the Open Inference Protocol's gRPC service (0 picks a free one)", DefaultValueFactory = _ => 5001 };
         var deployment = new Option<string?>("--deployment") { Description = "Serve only this deployment, as a stateless replica (also on MLflow's bare /invocations)" };
         var remote = new Option<bool>("--allow-unauthenticated-remote")
         {
             Description = "Allow binding a non-loopback address although the server has no authentication yet",
         };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, host, alias, deployment, remote };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, remote };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var options = new CairnServerOptions
             {
                 Port = context.Parse.GetValue(port),
+                GrpcPort = context.Parse.GetValue(grpcPort),
                 Host = context.Parse.GetValue(host)!,
                 Alias = context.Parse.GetValue(alias)!,
                 AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
@@ -47,6 +49,7 @@ internal static class ServeCommand
             }
 
             console.MarkupLineInterpolated($"  GET  {address}metrics                      Prometheus metrics");
+            console.MarkupLineInterpolated($"  gRPC {CairnServer.GrpcAddress(server)}  inference.GRPCInferenceService (Open Inference Protocol v2)");
             console.MarkupLine("Press Ctrl+C to stop.");
             try
             {
