@@ -11,6 +11,8 @@ internal sealed class MLNetModelRuntime(ITransformer model, ModelSignature signa
 {
     public ModelSignature Signature { get; } = signature;
 
+    public string Engine => "mlnet";
+
     public IReadOnlyList<OutputTensor> Predict(Table inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
@@ -88,5 +90,25 @@ internal sealed class MLNetModelRuntime(ITransformer model, ModelSignature signa
         }
 
         return result;
+    }
+}
+
+/// <summary>Loads saved ML.NET models for serving when ONNX Runtime cannot serve a version.</summary>
+public sealed class MLNetModelRuntimeFactory : IMLNetRuntimeFactory
+{
+    /// <inheritdoc />
+    public IModelRuntime Load(byte[] model, ModelSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(signature);
+        using var stream = new MemoryStream(model, writable: false);
+        try
+        {
+            return new MLNetModelRuntime(new MLContext().Model.Load(stream, out _), signature);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException or IOException)
+        {
+            throw new Core.CairnException(Core.ErrorCode.Corrupt, $"ML.NET could not load the model: {e.Message}", e);
+        }
     }
 }

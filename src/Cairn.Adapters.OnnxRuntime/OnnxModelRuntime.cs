@@ -58,6 +58,8 @@ internal sealed class OnnxModelRuntime : IModelRuntime
 
     public ModelSignature Signature { get; }
 
+    public string Engine => "onnxruntime";
+
     public IReadOnlyList<OutputTensor> Predict(Table inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);

@@ -70,7 +70,7 @@ public sealed record PredictionRecord(string Id, DateTimeOffset At, string Deplo
 /// and updates by loading and warming the new version before switching to it, and retires the old one only once its
 /// last request is answered. A change that fails to load leaves the previous versions serving.
 /// </summary>
-public sealed class DeploymentHost(DeploymentService deployments, ModelRegistry registry, IModelRuntimeFactory factory, IServingObserver observer, TimeProvider time)
+public sealed class DeploymentHost(DeploymentService deployments, ModelLoader loader, IServingObserver observer, TimeProvider time)
     : IAsyncDisposable
 {
     private readonly TimeProvider _time = time;
@@ -214,7 +214,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelRegistry 
                     ?? models.FirstOrDefault(m => m.Version.Model == version.Model && m.Version.Version == version.Version);
                 if (model is null)
                 {
-                    model = await ServedModel.LoadAsync(deployment.Name, version, registry, factory, spec.Batching, spec.Limits, observer, cancellationToken)
+                    model = await ServedModel.LoadAsync(deployment.Name, version, loader, spec.Batching, spec.Limits, observer, cancellationToken)
                         .ConfigureAwait(false);
                     loaded.Add(model);
                 }

@@ -236,10 +236,16 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
     }
 
     /// <summary>The bytes of a package's ONNX graph, verified against its hash.</summary>
-    public async Task<byte[]> ReadOnnxAsync(ModelPackage package, CancellationToken cancellationToken)
+    public Task<byte[]> ReadOnnxAsync(ModelPackage package, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(package);
-        await using var stream = await artifacts.OpenReadAsync(package.OnnxArtifact, cancellationToken).ConfigureAwait(false);
+        return ReadArtifactAsync(package.OnnxArtifact, cancellationToken);
+    }
+
+    /// <summary>The bytes of a stored artifact, verified against its hash.</summary>
+    public async Task<byte[]> ReadArtifactAsync(ContentHash artifact, CancellationToken cancellationToken)
+    {
+        await using var stream = await artifacts.OpenReadAsync(artifact, cancellationToken).ConfigureAwait(false);
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
         return buffer.ToArray();

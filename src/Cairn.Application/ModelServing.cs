@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Cairn.Core.Models;
-using Cairn.Core.Ports;
 
 namespace Cairn.Application;
 
@@ -9,7 +8,7 @@ namespace Cairn.Application;
 /// <c>adult-income@champion</c>. Loaded versions are kept; alias lookups are cached for <see cref="AliasRefresh"/>,
 /// so a moved alias is picked up within it while a request costs no database round trip.
 /// </summary>
-public sealed class ModelServing(ModelRegistry registry, IModelRuntimeFactory factory, IServingObserver observer, TimeProvider time) : IAsyncDisposable
+public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, IServingObserver observer, TimeProvider time) : IAsyncDisposable
 {
     /// <summary>How long an alias resolution is reused.</summary>
     public static readonly TimeSpan AliasRefresh = TimeSpan.FromSeconds(2);
@@ -30,7 +29,7 @@ public sealed class ModelServing(ModelRegistry registry, IModelRuntimeFactory fa
 
         var version = resolved.Version;
         var lazy = _models.GetOrAdd((version.Model, version.Version), _ => new Lazy<Task<ServedModel>>(() =>
-            ServedModel.LoadAsync(null, version, registry, factory, new BatchingOptions(), new ServingLimits(), observer, CancellationToken.None)));
+            ServedModel.LoadAsync(null, version, loader, new BatchingOptions(), new ServingLimits(), observer, CancellationToken.None)));
         try
         {
             return lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);

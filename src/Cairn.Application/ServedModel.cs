@@ -22,6 +22,9 @@ public interface IServingObserver
     /// <summary>A request was turned away (the queue was full) or timed out before it was scored.</summary>
     void Rejected(string? deployment, ModelVersion version, string reason);
 
+    /// <summary>ONNX Runtime could not serve a version, so ML.NET serves it.</summary>
+    void FellBack(string? deployment, ModelVersion version, string reason);
+
     /// <summary>A deployment's models could not be loaded (null: the deployments could not be read); what served before still serves.</summary>
     void LoadFailed(string? deployment, string reason);
 
@@ -79,29 +82,22 @@ public sealed class ServedModel : IAsyncDisposable
     /// <summary>Requests waiting for the model now.</summary>
     public int QueueDepth => Volatile.Read(ref _queued);
 
-    /// <summary>Loads a version's ONNX graph and scores one probe row, so its first request pays for neither.</summary>
-    public static async Task<ServedModel> LoadAsync(string? deployment, ModelVersion version, ModelRegistry registry, IModelRuntimeFactory factory,
+    /// <summary>Loads and warms a version (see <see cref="ModelLoader"/>) and starts its queue.</summary>
+    public static async Task<ServedModel> LoadAsync(string? deployment, ModelVersion version, ModelLoader loader,
         BatchingOptions batching, ServingLimits limits, IServingObserver observer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
-        ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(observer);
         var started = Stopwatch.GetTimestamp();
-        var package = version.RequirePackage();
-        var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
-        var runtime = factory.Load(onnx, package.Signature);
-        try
+        var loaded = await loader.LoadAsync(version, cancellationToken).ConfigureAwait(false);
+        if (loaded.Fallback is { } reason)
         {
-            runtime.Predict(ProbeRow(package.Signature));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            runtime.Dispose();
-            throw new CairnException(ErrorCode.Corrupt, $"{version.Model} version {version.Version} loaded but failed to score a probe row: {e.Message}", e);
+            observer.FellBack(deployment, version, reason);
         }
 
         observer.Loaded(deployment, version, Stopwatch.GetElapsedTime(started));
-        return new ServedModel(deployment, version, runtime, batching, limits, observer);
+        return new ServedModel(deployment, version, loaded.Runtime, batching, limits, observer);
     }
 
     /// <summary>Takes a lease; false once the model is being retired, and the caller should look up the current one.</summary>
@@ -160,10 +156,6 @@ public sealed class ServedModel : IAsyncDisposable
             _slots.Dispose();
         }
     }
-
-    // A row of zeros and empty strings: every Cairn model and imported graph scores it.
-    private static Table ProbeRow(ModelSignature signature) =>
-        new([.. signature.Inputs.Select(i => i.TensorType == TensorType.Bytes ? (TableColumn)new StringColumn(i.Name, [""]) : new NumericColumn(i.Name, [0f]))], 1);
 
     private async Task DispatchAsync()
     {

@@ -32,6 +32,7 @@ internal static class Composition
         services.TryAddSingleton<IFileHashCache>(_ => SqliteFileHashCache.Open(home.FileHashCache));
         services.TryAddSingleton<IModelTrainer, MLNetTrainer>();
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
+        services.TryAddSingleton<IMLNetRuntimeFactory, MLNetModelRuntimeFactory>();
         services.TryAddSingleton<IParquetFiles, ParquetFiles>();
         services.TryAddSingleton<DatasetService>();
         services.TryAddSingleton<DatasetAnalysis>();
@@ -49,6 +50,7 @@ internal static class Composition
         services.TryAddSingleton<RunArtifacts>();
         services.TryAddSingleton<ModelServing>();
         services.TryAddSingleton<DeploymentService>();
+        services.TryAddSingleton<ModelLoader>();
         return services;
     }
 }

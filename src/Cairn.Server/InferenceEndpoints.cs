@@ -238,7 +238,7 @@ internal static class InferenceEndpoints
             }
 
             w.WriteEndArray();
-            w.WriteString("platform", "onnxruntime_onnx");
+            w.WriteString("platform", target.Platform);
             w.WriteStartArray("inputs");
             foreach (var input in signature.Inputs)
             {

@@ -38,7 +38,7 @@ internal sealed class OpenInferenceGrpc(ServingState state, Application.Deployme
     {
         using var target = await AcquireAsync(request.Name, request.Version, context);
         var signature = target.Model.Runtime.Signature;
-        var response = new ModelMetadataResponse { Name = request.Name, Platform = "onnxruntime_onnx" };
+        var response = new ModelMetadataResponse { Name = request.Name, Platform = target.Platform };
         response.Versions.AddRange(target.Deployment is { } deployment && request.Version.Length == 0
             ? deployment.Models.Select(m => m.Version.Version.ToString(CultureInfo.InvariantCulture)).Distinct()
             : [target.Model.Version.Version.ToString(CultureInfo.InvariantCulture)]);

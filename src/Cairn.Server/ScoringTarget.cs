@@ -40,6 +40,9 @@ internal sealed class ScoringTarget : IDisposable
     /// <summary>The deployment, when the request goes through one.</summary>
     public ActiveDeployment? Deployment => _lease?.Active;
 
+    /// <summary>The protocol's name for the engine that scores: ONNX Runtime, or ML.NET when it is the fallback.</summary>
+    public string Platform => Model.Runtime.Engine == "onnxruntime" ? "onnxruntime_onnx" : Model.Runtime.Engine;
+
     /// <summary>The id returned to the caller for this prediction.</summary>
     public string PredictionId { get; } = Guid.CreateVersion7().ToString("N");
 

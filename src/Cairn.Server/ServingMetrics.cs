@@ -78,6 +78,9 @@ internal sealed partial class ServingMetrics(ILogger<ServingMetrics> logger) : I
         ShadowRows.WithLabels([.. labels, "false"]).Inc(rows - agreed);
     }
 
+    public void FellBack(string? deployment, ModelVersion version, string reason) =>
+        Log.FellBack(logger, deployment ?? "(by name)", version.Model, version.Version, reason);
+
     public void LoadFailed(string? deployment, string reason)
     {
         // Refreshes retry every second; the same failure is logged once.
@@ -101,5 +104,8 @@ internal sealed partial class ServingMetrics(ILogger<ServingMetrics> logger) : I
     {
         [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Deployment {Deployment}: {Reason}")]
         public static partial void LoadFailed(ILogger logger, string deployment, string reason);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Deployment {Deployment}: {Model} version {Version} is served by ML.NET, because ONNX Runtime could not serve it: {Reason}")]
+        public static partial void FellBack(ILogger logger, string deployment, string model, int version, string reason);
     }
 }

@@ -107,6 +107,8 @@ public sealed class TrainingServiceTests : IAsyncLifetime
     {
         public ModelSignature Signature => signature;
 
+        public string Engine => "test";
+
         public static IReadOnlyList<OutputTensor> Score(Cairn.Core.Data.Table table)
         {
             var x = ((Cairn.Core.Data.NumericColumn)table["x"]).Values;

@@ -235,17 +235,30 @@ public sealed class DeploymentTests : IAsyncLifetime
         await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@champion");
         using var client = await _cairn.StartServerAsync(options: FastRefresh);
 
-        // Both versions share one ONNX blob: damage it, then point the alias at the version not loaded yet.
-        var hash = (await _cairn.RunOkAsync("models", "show", "adult-income", "--json")).Json[0].GetProperty("package").GetProperty("onnx_artifact").GetString()!;
-        var blob = Path.Combine(_cairn.Home, "artifacts", "sha256", hash[..2], hash[2..]);
-        File.SetAttributes(blob, FileAttributes.Normal);
-        await File.WriteAllTextAsync(blob, "not a model");
+        // Both versions share their blobs: damage the ONNX graph and the ML.NET model, then point the alias at the version not loaded yet.
+        await DamageAsync("onnx_artifact");
+        await DamageAsync("ml_net_artifact");
         await _cairn.RunOkAsync("models", "set-alias", "adult-income", "champion", "2");
         await Task.Delay(500);
 
         using var response = await PostAsync(client, "/v2/models/adult/infer", AdultModelFixture.TwoRowsAsOpenInference());
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("adult-income@1", response.Headers.GetValues(InferenceEndpoints.ModelVersionHeader).Single());
+    }
+
+    [Fact]
+    public async Task AVersionOnnxRuntimeCannotLoad_IsServedByMLNet()
+    {
+        await DamageAsync("onnx_artifact");
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@champion");
+        using var client = await _cairn.StartServerAsync(options: FastRefresh);
+
+        var (status, body) = await client.PostJsonAsync("/api/deployments/adult/predict", AdultModelFixture.TwoRows);
+        var (_, metadata) = await client.GetJsonAsync("/v2/models/adult");
+
+        Assert.Equal(200, status);
+        Assert.Equal([">50K", "<=50K"], body.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("predicted_label").GetString()));
+        Assert.Equal("mlnet", metadata.GetProperty("platform").GetString());
     }
 
     [Fact]
@@ -273,6 +286,15 @@ public sealed class DeploymentTests : IAsyncLifetime
         // Once the burst is over the deployment answers again.
         using var after = await PostAsync(client, "/api/deployments/adult/predict", AdultModelFixture.TwoRows);
         Assert.Equal(200, (int)after.StatusCode);
+    }
+
+    // Overwrites a stored blob of the models' package, as disk damage would.
+    private async Task DamageAsync(string artifact)
+    {
+        var hash = (await _cairn.RunOkAsync("models", "show", "adult-income", "--json")).Json[0].GetProperty("package").GetProperty(artifact).GetString()!;
+        var blob = Path.Combine(_cairn.Home, "artifacts", "sha256", hash[..2], hash[2..]);
+        File.SetAttributes(blob, FileAttributes.Normal);
+        await File.WriteAllTextAsync(blob, "not a model");
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string path, string json, string? routingKey = null)

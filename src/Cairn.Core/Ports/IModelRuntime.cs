@@ -23,6 +23,9 @@ public interface IModelRuntime : IDisposable
     /// <summary>The model's contract.</summary>
     ModelSignature Signature { get; }
 
+    /// <summary>What scores it: <c>onnxruntime</c>, or <c>mlnet</c> for the fallback engine.</summary>
+    string Engine { get; }
+
     /// <summary>Scores a batch. <paramref name="inputs"/> has one column per signature input, typed as the signature says.</summary>
     IReadOnlyList<OutputTensor> Predict(Table inputs);
 }
@@ -35,4 +38,11 @@ public interface IModelRuntimeFactory
 
     /// <summary>The inputs and outputs an ONNX graph declares, for importing a model trained elsewhere.</summary>
     GraphDescription Describe(byte[] onnxModel);
+}
+
+/// <summary>Loads ML.NET models, the fallback engine for versions whose ONNX graph ONNX Runtime cannot load or score.</summary>
+public interface IMLNetRuntimeFactory
+{
+    /// <summary>Loads a saved ML.NET model (the zip ML.NET writes).</summary>
+    IModelRuntime Load(byte[] model, ModelSignature signature);
 }
