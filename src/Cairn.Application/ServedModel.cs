@@ -134,7 +134,10 @@ public sealed class ServedModel : IAsyncDisposable
                 $"{Version.Model} version {Version.Version} has {Limits.MaxQueuedRequests} requests waiting already; retry shortly.");
         }
 
-        var pending = new Pending(inputs, Stopwatch.GetTimestamp() + (long)(Limits.Timeout.TotalSeconds * Stopwatch.Frequency), cancellationToken);
+        var pending = new Pending(inputs, Stopwatch.GetTimestamp() + (long)(Limits.Timeout.TotalSeconds * Stopwatch.Frequency), cancellationToken)
+        {
+            Trace = Activity.Current?.Context ?? default,
+        };
         _queue.Writer.TryWrite(pending);
         return pending.Task;
     }
@@ -231,12 +234,22 @@ public sealed class ServedModel : IAsyncDisposable
 
     private void Score(Pending[] work)
     {
+        using var activity = ServingTelemetry.Source.HasListeners()
+            ? ServingTelemetry.Source.StartActivity("cairn.batch", ActivityKind.Internal, default(ActivityContext),
+                links: [.. work.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace))])
+            : null;
+        activity?.SetTag("cairn.deployment", Deployment);
+        activity?.SetTag("cairn.model", Version.Model);
+        activity?.SetTag("cairn.version", Version.Version);
+        activity?.SetTag("cairn.engine", Runtime.Engine);
+        activity?.SetTag("cairn.batch.requests", work.Length);
         try
         {
             var started = Stopwatch.GetTimestamp();
             var inputs = Table.Concat([.. work.Select(p => p.Inputs)]);
             var outputs = Runtime.Predict(inputs);
             _observer.Scored(Deployment, Version, work.Length, inputs.RowCount, Stopwatch.GetElapsedTime(started));
+            activity?.SetTag("cairn.batch.rows", inputs.RowCount);
             if (work.Length == 1)
             {
                 work[0].TrySetResult(outputs);
@@ -254,6 +267,7 @@ public sealed class ServedModel : IAsyncDisposable
         catch (Exception e)
         {
             _observer.Failed(Deployment, Version, work.Length);
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             foreach (var pending in work)
             {
                 pending.TrySetException(e);
@@ -273,5 +287,8 @@ public sealed class ServedModel : IAsyncDisposable
         public long Deadline { get; } = deadline;
 
         public CancellationToken Cancellation { get; } = cancellation;
+
+        /// <summary>The request's span, which the batch span links to.</summary>
+        public ActivityContext Trace { get; init; }
     }
 }

@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Prometheus;
 
 namespace Cairn.Server;
@@ -26,6 +28,9 @@ public sealed record CairnServerOptions
 
     /// <summary>The port of the Open Inference Protocol's gRPC service (HTTP/2 without TLS); 0 picks a free one; null serves no gRPC.</summary>
     public int? GrpcPort { get; init; }
+
+    /// <summary>An OpenTelemetry collector to send traces to over OTLP (HTTP/protobuf); null sends none.</summary>
+    public Uri? TracesEndpoint { get; init; }
 
     /// <summary>The alias a bare model name resolves through.</summary>
     public string Alias { get; init; } = "champion";
@@ -75,6 +80,22 @@ public static partial class CairnServer
                 kestrel.Listen(address, grpcPort, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
             }
         });
+        if (options.TracesEndpoint is { } collector)
+        {
+            // Spans of HTTP requests, Cairn's requests and batches; exported in the background, off the request path.
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService("cairn", serviceVersion: Version))
+                .WithTracing(tracing => tracing
+                    .AddSource(ServingTelemetry.SourceName)
+                    .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = http => !http.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
+                    .AddOtlpExporter(otlp =>
+                    {
+                        otlp.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                        otlp.Endpoint = new Uri($"{collector.AbsoluteUri.TrimEnd('/')}/v1/traces");
+                        otlp.BatchExportProcessorOptions.ScheduledDelayMilliseconds = 1000;
+                    }));
+        }
+
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<GrpcErrors>();

@@ -68,6 +68,12 @@ internal sealed class ScoringTarget : IDisposable
     /// <summary>Scores the request (through the deployment's shadow and monitoring hook when there is one) and names the answer in the response headers.</summary>
     public async Task<IReadOnlyList<OutputTensor>> PredictAsync(Table inputs, HttpContext http)
     {
+        using var activity = ServingTelemetry.Source.StartActivity("cairn.predict");
+        activity?.SetTag("cairn.prediction_id", PredictionId);
+        activity?.SetTag("cairn.deployment", Deployment?.Deployment.Name);
+        activity?.SetTag("cairn.model", Model.Version.Model);
+        activity?.SetTag("cairn.version", Model.Version.Version);
+        activity?.SetTag("cairn.rows", inputs.RowCount);
         var outputs = _lease is not null
             ? await _lease.PredictAsync(PredictionId, inputs, http.RequestAborted)
             : await Model.PredictAsync(inputs, http.RequestAborted);

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Cairn.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 
 namespace Cairn.Cli.Tests;
 
@@ -259,6 +261,43 @@ public sealed class DeploymentTests : IAsyncLifetime
         Assert.Equal(200, status);
         Assert.Equal([">50K", "<=50K"], body.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("predicted_label").GetString()));
         Assert.Equal("mlnet", metadata.GetProperty("platform").GetString());
+    }
+
+    [Fact]
+    public async Task Traces_ReachAnOpenTelemetryCollector_WithRequestAndBatchSpans()
+    {
+        // A stand-in collector: a real HTTP endpoint that keeps what OTLP exporters post to /v1/traces.
+        var received = new System.Collections.Concurrent.ConcurrentQueue<byte[]>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var collector = builder.Build();
+        collector.MapPost("/v1/traces", async (Microsoft.AspNetCore.Http.HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            received.Enqueue(body.ToArray());
+            return Microsoft.AspNetCore.Http.Results.Ok();
+        });
+        await collector.StartAsync();
+        var collectorAddress = new Uri(collector.Urls.Single());
+
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1");
+        using var client = await _cairn.StartServerAsync(options: FastRefresh with { TracesEndpoint = collectorAddress });
+        using var response = await PostAsync(client, "/api/deployments/adult/predict", AdultModelFixture.TwoRows);
+        var predictionId = response.Headers.GetValues(InferenceEndpoints.PredictionIdHeader).Single();
+
+        var spans = "";
+        for (var attempt = 0; attempt < 100 && !(spans.Contains(predictionId, StringComparison.Ordinal) && spans.Contains("cairn.batch", StringComparison.Ordinal)); attempt++)
+        {
+            await Task.Delay(100);
+            spans = string.Join("\n", received.Select(b => Encoding.UTF8.GetString(b)));
+        }
+
+        Assert.Contains("cairn.predict", spans, StringComparison.Ordinal);
+        Assert.Contains("cairn.batch", spans, StringComparison.Ordinal);
+        Assert.Contains(predictionId, spans, StringComparison.Ordinal);
+        Assert.Contains("/api/deployments/{name}/predict", spans, StringComparison.Ordinal);
+        await collector.StopAsync();
     }
 
     [Fact]

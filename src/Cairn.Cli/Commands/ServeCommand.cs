@@ -30,6 +30,7 @@ internal static class ServeCommand
                 Alias = context.Parse.GetValue(alias)!,
                 AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
                 Deployment = context.Parse.GetValue(deployment),
+                TracesEndpoint = TracesEndpoint(app.Environment("OTEL_EXPORTER_OTLP_ENDPOINT")),
             };
             await using var server = Build(context, options);
             var address = await CairnServer.StartAsync(server, ct);
@@ -64,6 +65,12 @@ internal static class ServeCommand
         }));
         return command;
     }
+
+    // OpenTelemetry's standard variable names the collector; traces are sent only when it is set.
+    private static Uri? TracesEndpoint(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null
+        : Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri
+        : throw Core.CairnException.Invalid($"OTEL_EXPORTER_OTLP_ENDPOINT is '{value}', which is not an http:// or https:// address of an OpenTelemetry collector.");
 
     /// <summary>A server over the same home as the command, with its own services.</summary>
     public static Microsoft.AspNetCore.Builder.WebApplication Build(CommandContext context, CairnServerOptions options) =>
