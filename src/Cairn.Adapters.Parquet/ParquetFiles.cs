@@ -26,6 +26,42 @@ public sealed class ParquetFiles : IParquetFiles
         }
     }
 
+    /// <inheritdoc />
+    public IParquetWriter Create(Stream file, IReadOnlyList<ParquetColumn> columns)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(columns);
+        DataField[] fields = [.. columns.Select(c => c.Numeric ? (DataField)new DataField<double?>(c.Name) : new DataField<string>(c.Name))];
+        return new ParquetTableWriter(ParquetWriter.CreateAsync(new ParquetSchema(fields), file).GetAwaiter().GetResult(), fields, file);
+    }
+
+    private sealed class ParquetTableWriter(ParquetWriter writer, DataField[] fields, Stream file) : IParquetWriter
+    {
+        public void WriteRowGroup(IReadOnlyList<Array> columns)
+        {
+            using var group = writer.CreateRowGroup();
+            for (var c = 0; c < fields.Length; c++)
+            {
+                var written = columns[c] switch
+                {
+                    double?[] numbers => group.WriteAsync<double>(fields[c], numbers.AsMemory(), null, null, CancellationToken.None),
+                    string?[] texts => group.WriteAsync(fields[c], texts!, null),
+                    _ => throw new ArgumentException($"Column {fields[c].Name} must be double?[] or string?[].", nameof(columns)),
+                };
+                written.GetAwaiter().GetResult();
+            }
+
+            group.CompleteValidate();
+        }
+
+        // Finishing the writer writes the footer; the file is closed after it.
+        public void Dispose()
+        {
+            writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            file.Dispose();
+        }
+    }
+
     private sealed class ParquetRecordReader : IRecordReader
     {
         private readonly ParquetReader _reader;

@@ -10,7 +10,7 @@ namespace Cairn.Application;
 public sealed record BatchScoringOutcome(string Model, string Input, long Rows, string Output);
 
 /// <summary>
-/// Scores every row of a dataset version or of a CSV/Parquet file with a model and writes a CSV: the rows as they were,
+/// Scores every row of a dataset version or of a CSV/Parquet file with a model and writes a CSV or Parquet file: the rows as they were,
 /// followed by the model's outputs. Rows are read in chunks and the chunks scored on all cores, so memory stays flat
 /// however large the input; the output file appears only when complete.
 /// </summary>
@@ -77,9 +77,12 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
         {
             using (var runtime = runtimes.Load(onnx, signature))
             using (var reader = open())
-            using (var writer = new StreamWriter(partial, append: false, new System.Text.UTF8Encoding(false), 1 << 16))
+            using (var sink = output.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
+                ? (IScoredRowsSink)new ParquetSink(parquet.Create(File.Create(partial), [
+                    .. schema.Columns.Select(c => new ParquetColumn(c.Name, c.Type == ColumnType.Numeric)),
+                    .. OutputColumns(signature).Select(name => new ParquetColumn(name, name != ModelSignature.PredictedLabel))]), schema, signature)
+                : new CsvSink(partial, schema, signature))
             {
-                writer.Write(CsvWriter.Record([.. schema.Columns.Select(c => c.Name), .. OutputColumns(signature)]));
                 while (true)
                 {
                     // One chunk per core is read, the chunks scored side by side (a runtime is thread-safe), then written in order.
@@ -104,22 +107,8 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
 
                     var scored = new IReadOnlyList<OutputTensor>[chunks.Count];
                     Parallel.For(0, chunks.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => scored[i] = runtime.Predict(chunks[i].Table));
-                    for (var c = 0; c < chunks.Count; c++)
-                    {
-                        for (var row = 0; row < chunks[c].Table.RowCount; row++)
-                        {
-                            // Field by field: a row costs no joined string or array on the way out.
-                            foreach (var field in chunks[c].Fields[row])
-                            {
-                                writer.Write(CsvWriter.Field(field));
-                                writer.Write(',');
-                            }
-
-                            WriteOutputs(writer, signature, scored[c], row);
-                        }
-
-                        rows += chunks[c].Table.RowCount;
-                    }
+                    sink.Write([.. chunks.Select((c, i) => (c.Fields, scored[i]))]);
+                    rows += chunks.Sum(c => c.Table.RowCount);
                 }
             }
 
@@ -139,31 +128,142 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
         _ => [ModelSignature.Prediction],
     };
 
-    private static void WriteOutputs(StreamWriter writer, ModelSignature signature, IReadOnlyList<OutputTensor> outputs, int row)
+    // Where scored rows go: the input fields as read, then the model's outputs.
+    private interface IScoredRowsSink : IDisposable
     {
-        OutputTensor Named(string name) => outputs.First(o => o.Name == name);
-        switch (signature.Task)
-        {
-            case TaskKind.Binary:
-                writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
-                writer.Write(',');
-                writer.Write(Named(ModelSignature.Probability).Floats![row].ToString("R", CultureInfo.InvariantCulture));
-                break;
-            case TaskKind.Multiclass:
-                writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
-                var width = signature.Classes!.Count;
-                foreach (var probability in Named(ModelSignature.Probabilities).Floats!.AsSpan(row * width, width))
-                {
-                    writer.Write(',');
-                    writer.Write(probability.ToString("R", CultureInfo.InvariantCulture));
-                }
+        void Write(IReadOnlyList<(List<string[]> Fields, IReadOnlyList<OutputTensor> Outputs)> chunks);
+    }
 
-                break;
-            default:
-                writer.Write(Named(ModelSignature.Prediction).Floats![row].ToString("R", CultureInfo.InvariantCulture));
-                break;
+    private sealed class CsvSink : IScoredRowsSink
+    {
+        private readonly StreamWriter _writer;
+        private readonly ModelSignature _signature;
+
+        public CsvSink(string path, TableSchema schema, ModelSignature signature)
+        {
+            _writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false), 1 << 16);
+            _signature = signature;
+            _writer.Write(CsvWriter.Record([.. schema.Columns.Select(c => c.Name), .. OutputColumns(signature)]));
         }
 
-        writer.Write('\n');
+        public void Write(IReadOnlyList<(List<string[]> Fields, IReadOnlyList<OutputTensor> Outputs)> chunks)
+        {
+            foreach (var (fields, outputs) in chunks)
+            {
+                for (var row = 0; row < fields.Count; row++)
+                {
+                    // Field by field: a row costs no joined string or array on the way out.
+                    foreach (var field in fields[row])
+                    {
+                        _writer.Write(CsvWriter.Field(field));
+                        _writer.Write(',');
+                    }
+
+                    WriteOutputs(outputs, row);
+                }
+            }
+        }
+
+        public void Dispose() => _writer.Dispose();
+
+        private void WriteOutputs(IReadOnlyList<OutputTensor> outputs, int row)
+        {
+            OutputTensor Named(string name) => outputs.First(o => o.Name == name);
+            switch (_signature.Task)
+            {
+                case TaskKind.Binary:
+                    _writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
+                    _writer.Write(',');
+                    _writer.Write(Named(ModelSignature.Probability).Floats![row].ToString("R", CultureInfo.InvariantCulture));
+                    break;
+                case TaskKind.Multiclass:
+                    _writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
+                    var width = _signature.Classes!.Count;
+                    foreach (var probability in Named(ModelSignature.Probabilities).Floats!.AsSpan(row * width, width))
+                    {
+                        _writer.Write(',');
+                        _writer.Write(probability.ToString("R", CultureInfo.InvariantCulture));
+                    }
+
+                    break;
+                default:
+                    _writer.Write(Named(ModelSignature.Prediction).Floats![row].ToString("R", CultureInfo.InvariantCulture));
+                    break;
+            }
+
+            _writer.Write('\n');
+        }
+    }
+
+    // One row group per batch of chunks: numeric columns as doubles, the rest as strings, empty fields as nulls.
+    private sealed class ParquetSink(IParquetWriter writer, TableSchema schema, ModelSignature signature) : IScoredRowsSink
+    {
+        public void Write(IReadOnlyList<(List<string[]> Fields, IReadOnlyList<OutputTensor> Outputs)> chunks)
+        {
+            var rows = chunks.Sum(c => c.Fields.Count);
+            var columns = new List<Array>();
+            for (var c = 0; c < schema.Columns.Count; c++)
+            {
+                var numeric = schema.Columns[c].Type == ColumnType.Numeric;
+                var values = numeric ? (Array)new double?[rows] : new string?[rows];
+                var at = 0;
+                foreach (var (fields, _) in chunks)
+                {
+                    foreach (var record in fields)
+                    {
+                        var field = record[c];
+                        if (numeric)
+                        {
+                            ((double?[])values)[at++] = MissingValues.IsMissing(field) ? null : double.Parse(field, NumberStyles.Float, CultureInfo.InvariantCulture);
+                        }
+                        else
+                        {
+                            ((string?[])values)[at++] = field.Length == 0 ? null : field;
+                        }
+                    }
+                }
+
+                columns.Add(values);
+            }
+
+            var labels = signature.Task is TaskKind.Binary or TaskKind.Multiclass ? new string?[rows] : null;
+            var width = signature.Task switch { TaskKind.Multiclass => signature.Classes!.Count, _ => 1 };
+            var numbers = Enumerable.Range(0, width).Select(_ => new double?[rows]).ToArray();
+            var offset = 0;
+            foreach (var (fields, outputs) in chunks)
+            {
+                OutputTensor Named(string name) => outputs.First(o => o.Name == name);
+                var scores = Named(signature.Task switch
+                {
+                    TaskKind.Binary => ModelSignature.Probability,
+                    TaskKind.Multiclass => ModelSignature.Probabilities,
+                    _ => ModelSignature.Prediction,
+                }).Floats!;
+                for (var row = 0; row < fields.Count; row++)
+                {
+                    if (labels is not null)
+                    {
+                        labels[offset + row] = Named(ModelSignature.PredictedLabel).Strings![row];
+                    }
+
+                    for (var k = 0; k < width; k++)
+                    {
+                        numbers[k][offset + row] = scores[(row * width) + k];
+                    }
+                }
+
+                offset += fields.Count;
+            }
+
+            if (labels is not null)
+            {
+                columns.Add(labels);
+            }
+
+            columns.AddRange(numbers);
+            writer.WriteRowGroup(columns);
+        }
+
+        public void Dispose() => writer.Dispose();
     }
 }

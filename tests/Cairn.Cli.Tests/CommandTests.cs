@@ -124,6 +124,29 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.All(Enumerable.Range(1, 30_000), i => Assert.StartsWith(rows[1 + ((i - 1) % 150)] + ",", written[i], StringComparison.Ordinal));
         Assert.Equal(151, File.ReadAllLines(Path.Combine(_cairn.WorkingDirectory, "out", "iris.csv")).Length);
 
+        // The same scoring into Parquet: typed columns, the same values as the CSV.
+        await _cairn.RunOkAsync("predict", "--model", "iris-species@champion", "--input", many, "-o", "out/many.parquet");
+        using (var parquet = new Adapters.Parquet.ParquetFiles().Open(File.OpenRead(Path.Combine(_cairn.WorkingDirectory, "out", "many.parquet"))))
+        {
+            Assert.Equal(written[0].Split(','), parquet.Header);
+            var read = 0;
+            while (parquet.TryRead())
+            {
+                var csv = written[1 + read].Split(',');
+                for (var c = 0; c < csv.Length; c++)
+                {
+                    var value = System.Text.Encoding.UTF8.GetString(parquet.Field(c));
+                    // Probabilities are single precision: the CSV prints the float, Parquet holds it as a double.
+                    Assert.True(csv[c] == value || float.Parse(csv[c], System.Globalization.CultureInfo.InvariantCulture) == (float)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture),
+                        $"row {read}, column {c}: CSV {csv[c]}, Parquet {value}");
+                }
+
+                read++;
+            }
+
+            Assert.Equal(30_000, read);
+        }
+
         var bad = _cairn.WriteFile("bad.csv", rows[0] + "\n5.1,3.5,1.4,0.2,0\n5.1,wide,1.4,0.2,0\n");
         var refused = await _cairn.RunAsync("predict", "--model", "iris-species", "--input", bad, "-o", "out/bad.csv");
         Assert.Equal(2, refused.ExitCode);

@@ -13,8 +13,8 @@ internal static class PredictCommand
         var model = new Option<string>("--model") { Description = "NAME, NAME@alias, NAME@VERSION or a training run id", Required = true };
         var input = new Option<string?>("--input") { Description = "A CSV or Parquet file to score" };
         var dataset = new Option<string?>("--dataset") { Description = "A dataset version to score instead of a file (NAME or NAME@VERSION)" };
-        var output = new Option<string>("--output", "-o") { Description = "The CSV to write: the input rows, then the model's outputs", Required = true };
-        var command = new Command("predict", "Score every row of a file or dataset version with a model, in chunks on all cores, into a CSV") { model, input, dataset, output };
+        var output = new Option<string>("--output", "-o") { Description = "The file to write, CSV or (ending in .parquet) Parquet: the input rows, then the model's outputs", Required = true };
+        var command = new Command("predict", "Score every row of a file or dataset version with a model, in chunks on all cores, into a CSV or Parquet file") { model, input, dataset, output };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var (file, version) = (context.Parse.GetValue(input), context.Parse.GetValue(dataset));
