@@ -1,29 +1,44 @@
 #!/usr/bin/env bash
-# Single-row inference throughput of `cairn serve` against a bare Kestrel endpoint, measured with wrk in one run.
+# Serving throughput and latency of `cairn serve` against a bare Kestrel endpoint, in one run on one machine:
+# single-row JSON requests (Open Inference Protocol v2 and JSON rows) through a deployment, with and without
+# dynamic batching; p50/p99 at half the measured rate (hey, rate-limited); 100-row requests in rows/s.
 # Usage: bench/serving.sh [seconds per measurement, default 15] [connections, default 32]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 duration="${1:-15}"
 connections="${2:-32}"
 
-if ! command -v wrk >/dev/null; then
-  echo "Installing wrk..." >&2
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
+for tool in wrk hey; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "Installing $tool..." >&2
+    (apt-get update -qq && apt-get install -y -qq "$tool") >/dev/null
+  fi
+done
 
 build src/Cairn.Cli/Cairn.Cli.csproj bench/Cairn.Bench.KestrelBaseline/Cairn.Bench.KestrelBaseline.csproj
 
-echo "Training the Adult model (cairn quickstart)..." >&2
+echo "Training the Adult model (cairn quickstart) and deploying it..." >&2
 dotnet "$cli" --home "$home" quickstart >/dev/null
+dotnet "$cli" --home "$home" deploy adult --model adult-income@champion >/dev/null
+dotnet "$cli" --home "$home" deploy adult-unbatched --model adult-income@champion --max-batch-rows 1 >/dev/null
 
-dotnet "$cli" --home "$home" serve --port 5101 >/dev/null 2>&1 & pids+=($!)
+dotnet "$cli" --home "$home" serve --port 5101 --grpc-port 5104 >/dev/null 2>&1 & pids+=($!)
 dotnet "$root/bench/Cairn.Bench.KestrelBaseline/bin/Release/net10.0/Cairn.Bench.KestrelBaseline.dll" --urls http://127.0.0.1:5102 >/dev/null 2>&1 & pids+=($!)
 for url in http://127.0.0.1:5101/v2/health/ready http://127.0.0.1:5102/predict; do
   for _ in $(seq 100); do curl -s -o /dev/null "$url" -X "$([ "${url##*/}" = predict ] && echo POST || echo GET)" && break; sleep 0.2; done
 done
 
-measure() { # name url script
-  wrk -t2 -c"$connections" -d5s -s "$root/bench/$3" "$2" >/dev/null # warm-up: JIT, tiered compilation, pools
-  local out; out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$root/bench/$3" "$2")"
+# 100 Adult rows in one JSON-rows request.
+row="$(sed -n "s/^wrk.body = '{\"rows\":\[\(.*\)\]}'$/\1/p" "$root/bench/row.lua")"
+rows100="$(printf '%s,' $(for _ in $(seq 100); do echo "$row" | tr -d ' '; done))"
+printf '{"rows":[%s]}' "${rows100%,}" > "$home/rows100.json"
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nlocal f = io.open("%s"); wrk.body = f:read("*a"); f:close()\n' "$home/rows100.json" > "$home/rows100.lua"
+sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$root/bench/oip.lua" > "$home/oip.json"
+
+measure() { # name url script [connections]
+  local c="${4:-$connections}" t=2
+  [ "$c" -lt 2 ] && t=1
+  wrk -t"$t" -c"$c" -d5s -s "$3" "$2" >/dev/null # warm-up: JIT, tiered compilation, pools
+  local out; out="$(wrk -t"$t" -c"$c" -d"${duration}s" --latency -s "$3" "$2")"
   local rps p50 p99 errors
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
@@ -33,11 +48,28 @@ measure() { # name url script
   echo "$rps" > "$home/$1.rps"
 }
 
+paced() { # name url body-file rate: p50/p99 at a fixed request rate (hey, 8 workers)
+  local per_worker; per_worker="$(awk -v r="$4" 'BEGIN { printf "%d", r / 8 }')"
+  local out; out="$(hey -z "${duration}s" -c 8 -q "$per_worker" -m POST -T application/json -D "$3" "$2")"
+  printf '%-34s %10s req/s   p50 %-9s p99 %-9s (paced at %s req/s)\n' "$1" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+    "$(awk '$1=="50%%" {print $3 "s"}' <<<"$out")" "$(awk '$1=="99%%" {print $3 "s"}' <<<"$out")" "$4"
+}
+
 echo "wrk: 2 threads, $connections connections, ${duration}s each, on $(nproc) cores shared by client and server"
-measure baseline-kestrel http://127.0.0.1:5102/predict row.lua
-measure cairn-json-rows http://127.0.0.1:5101/api/models/adult-income/predict row.lua
-measure cairn-open-inference-v2 http://127.0.0.1:5101/v2/models/adult-income/infer oip.lua
+measure baseline-kestrel http://127.0.0.1:5102/predict "$root/bench/row.lua"
+measure deployment-open-inference-v2 http://127.0.0.1:5101/v2/models/adult/infer "$root/bench/oip.lua"
+measure deployment-json-rows http://127.0.0.1:5101/api/deployments/adult/predict "$root/bench/row.lua"
+measure unbatched-open-inference-v2 http://127.0.0.1:5101/v2/models/adult-unbatched/infer "$root/bench/oip.lua"
+measure deployment-100-rows http://127.0.0.1:5101/api/deployments/adult/predict "$home/rows100.lua"
+measure low-load-open-inference-v2 http://127.0.0.1:5101/v2/models/adult/infer "$root/bench/oip.lua" 1
+measure low-load-unbatched http://127.0.0.1:5101/v2/models/adult-unbatched/infer "$root/bench/oip.lua" 1
+half="$(awk -v a="$(cat "$home/deployment-open-inference-v2.rps")" 'BEGIN { printf "%d", a / 2 }')"
+paced half-rate-open-inference-v2 http://127.0.0.1:5101/v2/models/adult/infer "$home/oip.json" "$half"
+
 base="$(cat "$home/baseline-kestrel.rps")"
-for name in cairn-json-rows cairn-open-inference-v2; do
+for name in deployment-open-inference-v2 deployment-json-rows unbatched-open-inference-v2; do
   awk -v n="$name" -v a="$(cat "$home/$name.rps")" -v b="$base" 'BEGIN { printf "%-34s %.2f of bare Kestrel\n", n, a / b }'
 done
+awk -v a="$(cat "$home/deployment-open-inference-v2.rps")" -v b="$(cat "$home/unbatched-open-inference-v2.rps")" \
+  'BEGIN { printf "%-34s %.2fx the unbatched throughput\n", "dynamic batching", a / b }'
+awk -v a="$(cat "$home/deployment-100-rows.rps")" 'BEGIN { printf "%-34s %.0f rows/s\n", "100-row requests", a * 100 }'
