@@ -28,6 +28,9 @@ internal sealed class CairnHarness : IAsyncDisposable
 
     public Dictionary<string, string?> Environment { get; } = new();
 
+    /// <summary>The services of the server started last.</summary>
+    public IServiceProvider? Services { get; private set; }
+
     /// <summary>The gRPC address of the server started last, when it has one.</summary>
     public Uri? GrpcAddress { get; private set; }
 
@@ -79,6 +82,7 @@ internal sealed class CairnHarness : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var address = await CairnServer.StartAsync(server, timeout.Token);
         GrpcAddress = CairnServer.GrpcAddress(server);
+        Services = server.Services;
         Assert.Equal("127.0.0.1", address.Host);
         return new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }

@@ -173,6 +173,28 @@ public sealed class DeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ThePredictionHook_SeesEveryAnswerAndShadowCopy_UnderItsPredictionId()
+    {
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--shadow", "adult-income@2");
+        using var client = await _cairn.StartServerAsync(options: FastRefresh);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<Application.PredictionRecord>();
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Application.DeploymentHost>(_cairn.Services!)
+            .OnPrediction(seen.Enqueue);
+
+        using var response = await PostAsync(client, "/api/deployments/adult/predict", AdultModelFixture.TwoRows);
+        var id = response.Headers.GetValues(InferenceEndpoints.PredictionIdHeader).Single();
+        for (var attempt = 0; attempt < 50 && seen.Count < 2; attempt++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(["model", "shadow"], seen.Select(r => r.Role).Order());
+        Assert.All(seen, r => Assert.Equal((id, "adult", 2), (r.Id, r.Deployment, r.Inputs.RowCount)));
+        Assert.Equal([1, 2], seen.Select(r => r.Version.Version).Order());
+        Assert.All(seen, r => Assert.Equal(">50K", r.Outputs.Single(o => o.Name == "predicted_label").Strings![0]));
+    }
+
+    [Fact]
     public async Task AliasMovesAndUpdatesUnderLoad_FailNoRequest()
     {
         await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@champion");
@@ -334,6 +356,27 @@ public sealed class DeploymentTests : IAsyncLifetime
         var blob = Path.Combine(_cairn.Home, "artifacts", "sha256", hash[..2], hash[2..]);
         File.SetAttributes(blob, FileAttributes.Normal);
         await File.WriteAllTextAsync(blob, "not a model");
+    }
+
+    [Fact]
+    public async Task RequestsThatWaitPastTheirTimeout_Are503WithRetryAfter()
+    {
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--timeout-ms", "1", "--max-batch-rows", "1000");
+        using var client = await _cairn.StartServerAsync(options: FastRefresh);
+        var rows = string.Join(",", Enumerable.Repeat(JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows")[0].GetRawText(), 2000));
+        var request = $$"""{"rows": [{{rows}}]}""";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(async _ =>
+        {
+            using var response = await PostAsync(client, "/api/deployments/adult/predict", request);
+            return ((int)response.StatusCode, response.Headers.RetryAfter?.Delta, await JsonAsync(response));
+        }));
+
+        Assert.All(responses, r => Assert.True(r.Item1 is 200 or 503, $"unexpected {r.Item1}: {r.Item3}"));
+        var late = responses.Where(r => r.Item1 == 503).ToList();
+        Assert.NotEmpty(late);
+        Assert.All(late, r => Assert.Equal(TimeSpan.FromSeconds(1), r.Delta));
+        Assert.All(late, r => Assert.Contains("within 0.001 s", r.Item3.GetProperty("error").GetString(), StringComparison.Ordinal));
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string path, string json, string? routingKey = null)
