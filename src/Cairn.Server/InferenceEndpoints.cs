@@ -65,11 +65,71 @@ internal static class InferenceEndpoints
             app.MapGet($"{prefix}/{{name}}/version", (string name, HttpContext http) => VersionAsync(name, scope, http));
         }
 
+        // What this server serves now: per deployment, the version behind each reference, its engine and queue.
+        app.MapGet("/api/deployments", (DeploymentHost host) => Json(w =>
+        {
+            w.WriteStartArray("deployments");
+            foreach (var active in host.Active.OrderBy(d => d.Deployment.Name, StringComparer.Ordinal))
+            {
+                WriteServed(w, active);
+            }
+
+            w.WriteEndArray();
+        }));
+        app.MapGet("/api/deployments/{name}", (string name, DeploymentHost host) =>
+        {
+            var active = host.Find(name) ?? throw (host.FailureOf(name) is { } failure
+                ? new CairnException(ErrorCode.Unavailable, $"Deployment '{name}' is not serving: {failure}")
+                : CairnException.NotFound($"There is no deployment named '{name}' on this server."));
+            return Json(w => WriteServed(w, active, inline: true));
+        });
+
         // A replica started with --deployment answers MLflow's bare paths for its deployment.
         app.MapPost("/invocations", (ServingState state, HttpContext http) => InvocationsAsync(OnlyDeployment(state), TargetScope.Deployment, http));
         app.MapGet("/ping", (ServingState state, HttpContext http) => PingAsync(OnlyDeployment(state), TargetScope.Deployment, http));
         app.MapGet("/health", (ServingState state, HttpContext http) => PingAsync(OnlyDeployment(state), TargetScope.Deployment, http));
         app.MapGet("/version", (ServingState state, HttpContext http) => VersionAsync(OnlyDeployment(state), TargetScope.Deployment, http));
+    }
+
+    private static void WriteServed(Utf8JsonWriter w, ActiveDeployment active, bool inline = false)
+    {
+        if (!inline)
+        {
+            w.WriteStartObject();
+        }
+
+        var spec = active.Deployment.Spec;
+        w.WriteString("name", active.Deployment.Name);
+        w.WriteNumber("revision", active.Deployment.Revision);
+        foreach (var (role, reference, model) in new[] { ("model", spec.Model, active.Model), ("canary", spec.Canary, active.Canary), ("shadow", spec.Shadow, active.Shadow) })
+        {
+            if (model is null)
+            {
+                continue;
+            }
+
+            w.WriteStartObject(role);
+            w.WriteString("reference", reference!.ToString());
+            w.WriteString("version", $"{model.Version.Model}@{model.Version.Version}");
+            w.WriteString("engine", model.Runtime.Engine);
+            w.WriteNumber("queue_depth", model.QueueDepth);
+            if (role == "canary")
+            {
+                w.WriteNumber("percent", spec.CanaryPercent);
+            }
+
+            w.WriteEndObject();
+        }
+
+        if (active.PendingError is { } error)
+        {
+            w.WriteString("pending_error", error);
+        }
+
+        if (!inline)
+        {
+            w.WriteEndObject();
+        }
     }
 
     private static string OnlyDeployment(ServingState state) =>

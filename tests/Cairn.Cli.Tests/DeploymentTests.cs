@@ -107,6 +107,13 @@ public sealed class DeploymentTests : IAsyncLifetime
         Assert.Equal(200, status);
         Assert.Equal("1", Assert.Single(metadata.GetProperty("versions").EnumerateArray()).GetString());
 
+        var (_, served) = await client.GetJsonAsync("/api/deployments");
+        var adult = Assert.Single(served.GetProperty("deployments").EnumerateArray());
+        Assert.Equal("adult-income@champion", adult.GetProperty("model").GetProperty("reference").GetString());
+        Assert.Equal("adult-income@1", adult.GetProperty("model").GetProperty("version").GetString());
+        Assert.Equal("onnxruntime", adult.GetProperty("model").GetProperty("engine").GetString());
+        Assert.Equal(404, (await client.GetJsonAsync("/api/deployments/nope")).Status);
+
         // Bare MLflow paths belong to replicas of one deployment.
         var (bare, error) = await client.PostJsonAsync("/invocations", AdultModelFixture.TwoRows.Replace("\"rows\"", "\"dataframe_records\"", StringComparison.Ordinal));
         Assert.Equal(404, bare);
@@ -268,6 +275,8 @@ public sealed class DeploymentTests : IAsyncLifetime
         using var response = await PostAsync(client, "/v2/models/adult/infer", AdultModelFixture.TwoRowsAsOpenInference());
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("adult-income@1", response.Headers.GetValues(InferenceEndpoints.ModelVersionHeader).Single());
+        var (_, served) = await client.GetJsonAsync("/api/deployments/adult");
+        Assert.Contains("could not serve it either", served.GetProperty("pending_error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
