@@ -243,6 +243,8 @@ public sealed class ServedModel : IAsyncDisposable
         activity?.SetTag("cairn.version", Version.Version);
         activity?.SetTag("cairn.engine", Runtime.Engine);
         activity?.SetTag("cairn.batch.requests", work.Length);
+        IReadOnlyList<OutputTensor>[]? answers = null;
+        Exception? failure = null;
         try
         {
             var started = Stopwatch.GetTimestamp();
@@ -250,17 +252,12 @@ public sealed class ServedModel : IAsyncDisposable
             var outputs = Runtime.Predict(inputs);
             _observer.Scored(Deployment, Version, work.Length, inputs.RowCount, Stopwatch.GetElapsedTime(started));
             activity?.SetTag("cairn.batch.rows", inputs.RowCount);
-            if (work.Length == 1)
-            {
-                work[0].TrySetResult(outputs);
-                return;
-            }
-
+            answers = new IReadOnlyList<OutputTensor>[work.Length];
             var from = 0;
-            foreach (var pending in work)
+            for (var i = 0; i < work.Length; i++)
             {
-                var rows = pending.Inputs.RowCount;
-                pending.TrySetResult([.. outputs.Select(o => o.Slice(from, rows))]);
+                var rows = work[i].Inputs.RowCount;
+                answers[i] = work.Length == 1 ? outputs : [.. outputs.Select(o => o.Slice(from, rows))];
                 from += rows;
             }
         }
@@ -268,14 +265,24 @@ public sealed class ServedModel : IAsyncDisposable
         {
             _observer.Failed(Deployment, Version, work.Length);
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            foreach (var pending in work)
-            {
-                pending.TrySetException(e);
-            }
+            failure = e;
         }
         finally
         {
             _slots.Release();
+        }
+
+        // The slot is already free for the next batch; each answer's continuation (writing its response) runs on the pool.
+        for (var i = 0; i < work.Length; i++)
+        {
+            if (failure is null)
+            {
+                work[i].TrySetResult(answers![i]);
+            }
+            else
+            {
+                work[i].TrySetException(failure);
+            }
         }
     }
 
