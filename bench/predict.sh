@@ -2,6 +2,7 @@
 # Batch scoring: `cairn predict` on a CSV of N rows (the Adult test file repeated) with the Adult LightGBM model,
 # end to end (read, parse, score on all cores, write), beside ONNX Runtime called in process on the same rows already
 # loaded as a table (no reading, parsing or writing) in the same chunks on all cores.
+# Also the same scoring into Parquet.
 # Usage: bench/predict.sh [rows, default 1000000]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build src/Cairn.Cli/Cairn.Cli.csproj bench/Cairn.Bench.Data/Cairn.Bench.Data.csproj
@@ -26,6 +27,10 @@ start=$(date +%s.%N)
 cairn predict --model adult-income@champion --input "$home/input.csv" -o "$home/scored.csv"
 end=$(date +%s.%N)
 printf 'cairn predict, whole process:    %s rows in %.2f s: %.0f rows/s\n' "$rows" "$(echo "$end - $start" | bc -l)" "$(echo "$rows / ($end - $start)" | bc -l)"
+start=$(date +%s.%N)
+cairn predict --model adult-income@champion --input "$home/input.csv" -o "$home/scored.parquet" >/dev/null
+end=$(date +%s.%N)
+printf 'cairn predict to Parquet, whole process: %s rows in %.2f s: %.0f rows/s (%s bytes)\n' "$rows" "$(echo "$end - $start" | bc -l)" "$(echo "$rows / ($end - $start)" | bc -l)" "$(stat -c %s "$home/scored.parquet")"
 
 blob() { local hash; hash=$(cairn runs show "$run" --json | python3 -c "import json,sys; print([a['content_hash'] for a in json.load(sys.stdin)['artifacts'] if a['path']=='$1'][0])"); echo "$home/cairn/artifacts/sha256/${hash:0:2}/${hash:2}"; }
 dotnet "$root/bench/Cairn.Bench.Data/bin/Release/net10.0/Cairn.Bench.Data.dll" score "$(blob model/model.onnx)" "$(blob model/signature.json)" "$home/input.csv"
