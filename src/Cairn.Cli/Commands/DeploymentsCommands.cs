@@ -186,7 +186,7 @@ internal static class DeploymentsCommands
     private sealed class SpecOptions
     {
         private readonly Option<string?> _canary = new("--canary") { Description = "A second model that answers --percent of requests" };
-        private readonly Option<int?> _percent = new("--percent") { Description = "The share of requests (1-99) the canary answers" };
+        private readonly Option<int?> _percent = new("--percent") { Description = "The share of requests (1-99) the canary answers (default 10)" };
         private readonly Option<string?> _shadow = new("--shadow") { Description = "A model that scores a copy of every request; its answers are compared, never returned" };
         private readonly Option<int?> _maxBatchRows = new("--max-batch-rows") { Description = "The most rows one model call scores (default 256)" };
         private readonly Option<double?> _batchDelay = new("--batch-delay-ms") { Description = "How long a request may wait for others to batch with (default 0: batch only what is already queued)" };
