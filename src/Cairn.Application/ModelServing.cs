@@ -6,7 +6,8 @@ namespace Cairn.Application;
 /// <summary>
 /// Serves models by name, outside any deployment: finds the loaded version that answers for a reference such as
 /// <c>adult-income@champion</c>. Loaded versions are kept; alias lookups are cached for <see cref="AliasRefresh"/>,
-/// so a moved alias is picked up within it while a request costs no database round trip.
+/// so a moved alias is picked up within it while a request costs no database round trip; the version it leaves is
+/// freed once its last request is answered.
 /// </summary>
 public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, IServingObserver observer, TimeProvider time) : IAsyncDisposable
 {
@@ -16,6 +17,19 @@ public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, ISe
     private readonly ConcurrentDictionary<ModelRef, (ModelVersion Version, DateTimeOffset ResolvedAt)> _resolved = new();
     private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<ServedModel>>> _models = new();
 
+    /// <summary>The model a reference names with a lease on it (release it once the request is scored), loading it on first use.</summary>
+    public async ValueTask<ServedModel> AcquireAsync(ModelRef reference, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var model = await GetAsync(reference, cancellationToken).ConfigureAwait(false);
+            if (model.TryAcquire())
+            {
+                return model;
+            }
+        }
+    }
+
     /// <summary>The model a reference names, loading it on first use.</summary>
     public async ValueTask<ServedModel> GetAsync(ModelRef reference, CancellationToken cancellationToken)
     {
@@ -23,8 +37,13 @@ public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, ISe
         var now = time.GetUtcNow();
         if (!_resolved.TryGetValue(reference, out var resolved) || now - resolved.ResolvedAt > AliasRefresh)
         {
+            var previous = resolved.Version;
             resolved = (await registry.ResolveAsync(reference, cancellationToken).ConfigureAwait(false), now);
             _resolved[reference] = resolved;
+            if (previous is not null && previous.Version != resolved.Version.Version)
+            {
+                Retire(previous);
+            }
         }
 
         var version = resolved.Version;
@@ -40,6 +59,19 @@ public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, ISe
             _models.TryRemove(new KeyValuePair<(string, int), Lazy<Task<ServedModel>>>((version.Model, version.Version), lazy));
             throw;
         }
+    }
+
+    // A version no reference resolves to any more is dropped, and freed once its last request is answered.
+    private void Retire(ModelVersion version)
+    {
+        if (_resolved.Values.Any(r => r.Version.Model == version.Model && r.Version.Version == version.Version) ||
+            !_models.TryRemove((version.Model, version.Version), out var lazy))
+        {
+            return;
+        }
+
+        _ = lazy.Value.ContinueWith(loaded => loaded.Result.DisposeAsync().AsTask(), CancellationToken.None,
+            TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>Loads every registered model that has <paramref name="alias"/>, so the first requests do not pay for loading.</summary>

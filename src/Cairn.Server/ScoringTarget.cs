@@ -27,7 +27,9 @@ internal enum TargetScope
 internal sealed class ScoringTarget : IDisposable
 {
     private readonly DeploymentHost.Lease? _lease;
+    private int _released;
 
+    // Holds either a deployment's lease or, for a model served by name, a lease on the model itself.
     private ScoringTarget(ServedModel model, DeploymentHost.Lease? lease)
     {
         Model = model;
@@ -61,7 +63,7 @@ internal sealed class ScoringTarget : IDisposable
         }
 
         var state = services.GetRequiredService<ServingState>();
-        var model = await services.GetRequiredService<ModelServing>().GetAsync(state.Reference(name, version), http.RequestAborted);
+        var model = await services.GetRequiredService<ModelServing>().AcquireAsync(state.Reference(name, version), http.RequestAborted);
         return new ScoringTarget(model, null);
     }
 
@@ -83,5 +85,15 @@ internal sealed class ScoringTarget : IDisposable
         return outputs;
     }
 
-    public void Dispose() => _lease?.Dispose();
+    public void Dispose()
+    {
+        if (_lease is not null)
+        {
+            _lease.Dispose();
+        }
+        else if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            Model.Release();
+        }
+    }
 }
