@@ -334,12 +334,13 @@ public sealed class DeploymentTests : IAsyncLifetime
     [Fact]
     public async Task Overload_IsRefusedWith429AndRetryAfter_AndAdmittedRequestsAreAnswered()
     {
+        // One waiting request at most, and requests that each take a scoring slot for milliseconds.
         await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--max-queue", "1", "--max-batch-rows", "1000");
         using var client = await _cairn.StartServerAsync(options: FastRefresh);
-        var rows = string.Join(",", Enumerable.Repeat(JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows")[0].GetRawText(), 1000));
+        var rows = string.Join(",", Enumerable.Repeat(JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows")[0].GetRawText(), 2000));
         var request = $$"""{"rows": [{{rows}}]}""";
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 32).Select(async _ =>
+        var responses = await Task.WhenAll(Enumerable.Range(0, 48).Select(async _ =>
         {
             using var response = await PostAsync(client, "/api/deployments/adult/predict", request);
             var body = await JsonAsync(response);
@@ -351,7 +352,7 @@ public sealed class DeploymentTests : IAsyncLifetime
         Assert.NotEmpty(refused);
         Assert.All(refused, r => Assert.Equal(TimeSpan.FromSeconds(1), r.Delta));
         Assert.All(refused, r => Assert.Equal("resource_exhausted", r.body.GetProperty("code").GetString()));
-        Assert.All(responses.Where(r => r.Item1 == 200), r => Assert.Equal(1000, r.body.GetProperty("predictions").GetArrayLength()));
+        Assert.All(responses.Where(r => r.Item1 == 200), r => Assert.Equal(2000, r.body.GetProperty("predictions").GetArrayLength()));
 
         // Once the burst is over the deployment answers again.
         using var after = await PostAsync(client, "/api/deployments/adult/predict", AdultModelFixture.TwoRows);
