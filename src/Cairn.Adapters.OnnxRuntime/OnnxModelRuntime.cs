@@ -97,13 +97,7 @@ internal sealed class OnnxModelRuntime : IModelRuntime
         {
             for (var i = 0; i < values.Length; i++)
             {
-                long[] shape = _inputIsMatrix[i] ? [rows, 1] : [rows];
-                values[i] = inputs[_inputNames[i]] switch
-                {
-                    NumericColumn n => OrtValue.CreateTensorValueFromMemory(n.Values, shape),
-                    StringColumn s => StringTensor(s.Values, shape),
-                    _ => throw new InvalidOperationException("Unknown column kind."),
-                };
+                values[i] = ColumnTensor(inputs, i);
             }
 
             using var outputs = _session.Run(_runOptions, _inputNames, values, _outputNames);
@@ -121,6 +115,18 @@ internal sealed class OnnxModelRuntime : IModelRuntime
                 value?.Dispose();
             }
         }
+    }
+
+    // Input i as a [rows] or [rows, 1] tensor over the column's values.
+    private OrtValue ColumnTensor(Table inputs, int i)
+    {
+        long[] shape = _inputIsMatrix[i] ? [inputs.RowCount, 1] : [inputs.RowCount];
+        return inputs[_inputNames[i]] switch
+        {
+            NumericColumn n => OrtValue.CreateTensorValueFromMemory(n.Values, shape),
+            StringColumn text => StringTensor(text.Values, shape),
+            _ => throw new InvalidOperationException("Unknown column kind."),
+        };
     }
 
     public void Dispose()
@@ -155,13 +161,7 @@ internal sealed class OnnxModelRuntime : IModelRuntime
             {
                 for (var i = 0; i < values.Length; i++)
                 {
-                    long[] shape = _inputIsMatrix[i] ? [rows, 1] : [rows];
-                    values[i] = inputs[_inputNames[i]] switch
-                    {
-                        NumericColumn n => OrtValue.CreateTensorValueFromMemory(n.Values, shape),
-                        StringColumn text => StringTensor(text.Values, shape),
-                        _ => throw new InvalidOperationException("Unknown column kind."),
-                    };
+                    values[i] = ColumnTensor(inputs, i);
                 }
             }
 
