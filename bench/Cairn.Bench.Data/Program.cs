@@ -1,4 +1,5 @@
 // Usage: Cairn.Bench.Data [rows, default 1000000] [folder for the generated files, default a temporary one]
+//        Cairn.Bench.Data monitor-drift [predictions, default 1000000]   (profiling a live window of 50 features, then evaluating its drift)
 //        Cairn.Bench.Data readd FILE   (adds FILE, then times re-adding it unchanged inside the process)
 //        Cairn.Bench.Data score MODEL.onnx SIGNATURE.json FILE.csv   (ONNX Runtime in process on the loaded rows: batch scoring's floor)
 // Writes two CSV files of `rows` rows × 20 columns (10 normal numbers, 5 labels, 5 integers; the second shifted in
@@ -16,6 +17,12 @@ using Cairn.Core.Statistics;
 if (args.Length > 3 && args[0] == "score")
 {
     ScoreBaseline.Run(args[1], args[2], args[3]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "monitor-drift")
+{
+    MonitorDrift.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
     return;
 }
 

@@ -255,5 +255,85 @@ internal static class PostgreSqlMigrations
                 updated_by TEXT NOT NULL
             );
             """),
+        (14, "monitoring", """
+            -- A deployment's monitor: its settings as JSON and the artifact holding its baseline (the reference profiled and scored).
+            CREATE TABLE monitors (
+                deployment TEXT PRIMARY KEY,
+                spec_json TEXT NOT NULL,
+                baseline_hash TEXT NOT NULL,
+                revision BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                updated_by TEXT NOT NULL
+            );
+
+            -- Each server's profile of each window of live traffic (compressed JSON), replaced as it flushes; replicas' rows merge.
+            CREATE TABLE live_windows (
+                deployment TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                replica TEXT NOT NULL,
+                window_end BIGINT NOT NULL,
+                rows_seen BIGINT NOT NULL,
+                content BYTEA NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (deployment, window_start, replica)
+            );
+
+            -- The prediction log: one row per answered row (a shadow's answer shares the id), kept for the monitor's retention.
+            CREATE TABLE predictions (
+                id TEXT NOT NULL,
+                role TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                model TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                predicted TEXT NOT NULL,
+                score DOUBLE PRECISION,
+                inputs_json TEXT NOT NULL,
+                PRIMARY KEY (id, role)
+            );
+            CREATE INDEX predictions_by_time ON predictions (deployment, at);
+
+            -- True labels from feedback, at most one per prediction id.
+            CREATE TABLE prediction_labels (
+                id TEXT PRIMARY KEY,
+                deployment TEXT NOT NULL,
+                label TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                received_by TEXT NOT NULL
+            );
+            CREATE INDEX prediction_labels_by_arrival ON prediction_labels (deployment, received_at);
+
+            -- Each window's results (drift, quality, performance), recomputed when labels arrive.
+            CREATE TABLE monitor_windows (
+                deployment TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                window_end BIGINT NOT NULL,
+                rows_seen BIGINT NOT NULL,
+                result_json TEXT NOT NULL,
+                evaluated_at BIGINT NOT NULL,
+                PRIMARY KEY (deployment, window_start)
+            );
+
+            -- Alerts with their notification state (an outbox: pending ones are retried until delivered or given up).
+            CREATE TABLE alerts (
+                id BIGSERIAL PRIMARY KEY,
+                deployment TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                metric TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                fired_at BIGINT NOT NULL,
+                value DOUBLE PRECISION NOT NULL,
+                threshold DOUBLE PRECISION NOT NULL,
+                message TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts BIGINT NOT NULL,
+                next_attempt_at BIGINT,
+                last_error TEXT,
+                UNIQUE (deployment, rule, window_start)
+            );
+            CREATE INDEX alerts_due ON alerts (status, next_attempt_at);
+            """),
     ];
 }

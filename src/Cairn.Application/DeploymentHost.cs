@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using Cairn.Core;
@@ -63,7 +64,9 @@ public sealed class ActiveDeployment
 /// <param name="Role"><c>model</c>, <c>canary</c> or <c>shadow</c>.</param>
 /// <param name="Inputs">The request's rows.</param>
 /// <param name="Outputs">What the version answered.</param>
-public sealed record PredictionRecord(string Id, DateTimeOffset At, string Deployment, ModelVersion Version, string Role, Table Inputs, IReadOnlyList<OutputTensor> Outputs);
+/// <param name="Latency">From handing the request to the model's queue to its answer.</param>
+public sealed record PredictionRecord(string Id, DateTimeOffset At, string Deployment, ModelVersion Version, string Role, Table Inputs, IReadOnlyList<OutputTensor> Outputs,
+    TimeSpan Latency);
 
 /// <summary>
 /// Serves the stored deployments (or just one, for a replica): keeps each one's versions loaded, follows alias moves
@@ -251,9 +254,11 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
         {
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 var outputs = await shadow.PredictAsync(inputs, CancellationToken.None).ConfigureAwait(false);
                 observer.Shadowed(active.Deployment.Name, shadow.Version, Agreement(answer, outputs), inputs.RowCount);
-                _predictions?.Invoke(new PredictionRecord(id, _time.GetUtcNow(), active.Deployment.Name, shadow.Version, "shadow", inputs, outputs));
+                _predictions?.Invoke(new PredictionRecord(id, _time.GetUtcNow(), active.Deployment.Name, shadow.Version, "shadow", inputs, outputs,
+                    Stopwatch.GetElapsedTime(started)));
             }
             catch (Exception e) when (e is CairnException or OperationCanceledException)
             {
@@ -309,16 +314,20 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
         /// <summary>Scores the request, sends a copy to the shadow, and reports the prediction under <paramref name="id"/>.</summary>
         public async Task<IReadOnlyList<OutputTensor>> PredictAsync(string id, Table inputs, CancellationToken cancellationToken)
         {
+            var started = Stopwatch.GetTimestamp();
             var outputs = await Model.PredictAsync(inputs, cancellationToken).ConfigureAwait(false);
             if (Active.Shadow is not null)
             {
                 _host.Shadow(Active, id, inputs, outputs);
             }
 
-            _host._predictions?.Invoke(new PredictionRecord(id, _host._time.GetUtcNow(), Active.Deployment.Name, Model.Version,
-                ReferenceEquals(Model, Active.Canary) ? "canary" : "model", inputs, outputs));
+            _host._predictions?.Invoke(new PredictionRecord(id, _host._time.GetUtcNow(), Active.Deployment.Name, Model.Version, RoleOf(Model), inputs, outputs,
+                Stopwatch.GetElapsedTime(started)));
             return outputs;
         }
+
+        /// <summary><c>model</c>, <c>canary</c> or <c>shadow</c>: what <paramref name="model"/> is to the deployment.</summary>
+        public string RoleOf(ServedModel model) => ReferenceEquals(model, Active.Canary) ? "canary" : ReferenceEquals(model, Active.Shadow) ? "shadow" : "model";
 
         /// <inheritdoc />
         public void Dispose()

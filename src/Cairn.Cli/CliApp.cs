@@ -71,6 +71,9 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(EventsCommand.Create(this));
         root.Subcommands.Add(DeploymentsCommands.CreateDeploy(this));
         root.Subcommands.Add(DeploymentsCommands.Create(this));
+        root.Subcommands.Add(MonitorsCommands.Create(this));
+        root.Subcommands.Add(MonitorsCommands.CreateFeedback(this));
+        root.Subcommands.Add(MonitorsCommands.CreateAlerts(this));
         root.Subcommands.Add(ServeCommand.Create(this));
         root.Subcommands.Add(QuickstartCommand.Create(this));
 

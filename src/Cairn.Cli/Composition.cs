@@ -5,6 +5,7 @@ using Cairn.Adapters.Parquet;
 using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.S3;
 using Cairn.Adapters.Sqlite;
+using Cairn.Adapters.Webhooks;
 using Cairn.Application;
 using Cairn.Core.Ports;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,9 @@ namespace Cairn.Cli;
 /// <summary>The composition root: the metadata store (embedded SQLite, or PostgreSQL in team mode), the artifact store (local files, or an S3-compatible bucket), ML.NET, ONNX Runtime and the application services.</summary>
 internal static class Composition
 {
+    // One client for every webhook: connections are pooled and renewed, so DNS changes are followed.
+    private static readonly HttpClient Webhooks = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
+
     public static IServiceCollection AddCairn(this IServiceCollection services, CairnHome home, Actor actor)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -51,6 +55,11 @@ internal static class Composition
         services.TryAddSingleton<ModelServing>();
         services.TryAddSingleton<DeploymentService>();
         services.TryAddSingleton<ModelLoader>();
+        services.TryAddSingleton<IMonitoringStore>(sp => (IMonitoringStore)sp.GetRequiredService<IMetadataStore>());
+        services.TryAddSingleton<MonitorService>();
+        services.TryAddSingleton(AlertDeliveryOptions.Default);
+        services.TryAddSingleton<AlertDispatcher>();
+        services.TryAddSingleton<INotifier>(sp => new WebhookNotifier(Webhooks, Environment.GetEnvironmentVariable, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;
 using Cairn.Core.Models;
+using Cairn.Core.Monitoring;
 using Cairn.Core.Pipelines;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
@@ -20,6 +21,7 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>), typeof(LowercaseEnumConverter<LifecycleStage>),
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
         typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>), typeof(LowercaseEnumConverter<DatasetFormat>),
+        typeof(LowercaseEnumConverter<AlertDirection>), typeof(LowercaseEnumConverter<AlertStatus>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -51,6 +53,16 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(Deployment))]
 [JsonSerializable(typeof(DeploymentSpec))]
 [JsonSerializable(typeof(IReadOnlyList<Deployment>))]
+[JsonSerializable(typeof(MonitorSpec))]
+[JsonSerializable(typeof(MonitorBaseline))]
+[JsonSerializable(typeof(DeploymentMonitor))]
+[JsonSerializable(typeof(IReadOnlyList<DeploymentMonitor>))]
+[JsonSerializable(typeof(LiveWindow))]
+[JsonSerializable(typeof(WindowResult))]
+[JsonSerializable(typeof(IReadOnlyList<WindowResult>))]
+[JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(MonitorReport))]
+[JsonSerializable(typeof(IReadOnlyList<Alert>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 public sealed partial class CairnJson : JsonSerializerContext

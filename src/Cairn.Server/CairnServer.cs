@@ -41,6 +41,15 @@ public sealed record CairnServerOptions
     /// <summary>How often the server re-reads deployments and aliases, to pick up changes.</summary>
     public TimeSpan DeploymentRefresh { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Whether answered predictions are profiled and logged, monitors evaluated and alerts sent.</summary>
+    public bool Monitoring { get; init; } = true;
+
+    /// <summary>How often monitors are evaluated and due alerts delivered.</summary>
+    public TimeSpan MonitorInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often live profiles and the prediction log are written to the store.</summary>
+    public TimeSpan MonitorFlush { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Must be set to bind a non-loopback address: it acknowledges that anyone who can reach the port can use the server.</summary>
     public bool AllowUnauthenticatedRemote { get; init; }
 
@@ -103,7 +112,17 @@ public static partial class CairnServer
         });
         addServices(builder.Services);
         builder.Services.AddSingleton(new ServingState(options.Alias, options.Deployment));
-        builder.Services.AddSingleton<IServingObserver, ServingMetrics>();
+        builder.Services.AddSingleton<ServingMetrics>();
+        builder.Services.AddSingleton(new RecorderOptions { FlushInterval = options.MonitorFlush });
+        builder.Services.AddSingleton<PredictionRecorder>();
+        builder.Services.AddSingleton<IServingObserver>(services => options.Monitoring
+            ? new ServingObservers(services.GetRequiredService<ServingMetrics>(), services.GetRequiredService<PredictionRecorder>())
+            : services.GetRequiredService<ServingMetrics>());
+        if (options.Monitoring)
+        {
+            builder.Services.AddHostedService<MonitoringHost>();
+        }
+
         builder.Services.AddSingleton(services =>
         {
             var host = ActivatorUtilities.CreateInstance<DeploymentHost>(services);
@@ -150,6 +169,7 @@ public static partial class CairnServer
         });
         app.MapMetrics("/metrics");
         app.MapInference();
+        app.MapMonitoring();
         app.MapGrpcService<OpenInferenceGrpc>();
         app.MapMlflow();
         app.MapTrackingApi();

@@ -429,4 +429,54 @@ public abstract class MetadataStoreContract
         Assert.Equal(["deployment.deleted", "deployment.updated", "deployment.created"],
             (await store.ListEventsAsync(3, CancellationToken.None)).Select(e => e.Kind));
     }
+
+    [Fact]
+    public async Task Monitoring_LogsPredictions_LabelsAllOrNothing_UpsertsWindows_AndFiresEachAlertOnce()
+    {
+        var store = await OpenAsync();
+        await store.SaveDeploymentAsync("web", new DeploymentSpec { Model = ModelRef.Parse("m@champion") }, create: true, "alice", CancellationToken.None);
+        var at = Clock.GetUtcNow();
+        var hour = TimeSpan.FromHours(1);
+        await store.AppendPredictionsAsync(
+        [
+            new("a", "model", "web", at, "m", 1, "yes", 0.9, "{\"x\":1}"),
+            new("a", "shadow", "web", at, "m", 2, "no", 0.2, "{\"x\":1}"),
+            new("b", "canary", "web", at + TimeSpan.FromMinutes(1), "m", 3, "no", double.NaN, "{}"),
+            new("a", "model", "web", at, "m", 1, "yes", 0.9, "{\"x\":1}"),
+        ], CancellationToken.None);
+
+        var unknown = await Assert.ThrowsAsync<CairnException>(() => store.AddLabelsAsync("web", [("a", "yes"), ("zz", "no")], "bob", CancellationToken.None));
+        Assert.Equal(ErrorCode.NotFound, unknown.Code);
+        Assert.Contains("zz", unknown.Message, StringComparison.Ordinal);
+        await store.AddLabelsAsync("web", [("a", "yes")], "bob", CancellationToken.None);
+        var again = await Assert.ThrowsAsync<CairnException>(() => store.AddLabelsAsync("web", [("b", "no"), ("a", "no")], "bob", CancellationToken.None));
+        Assert.Equal(ErrorCode.Conflict, again.Code);
+
+        var found = (await store.FindPredictionsAsync("web", ["a", "b"], CancellationToken.None)).OrderBy(p => p.Id).ToList();
+        Assert.Equal([("a", "model", "yes"), ("b", "canary", null)], found.Select(p => (p.Id, p.Role, p.Label)));
+        Assert.True(double.IsNaN(found[1].Score));
+        var labeled = await store.ListPredictionsAsync("web", at, at + hour, labeledOnly: true, 10, CancellationToken.None);
+        Assert.Equal(("a", "{\"x\":1}"), (Assert.Single(labeled).Id, labeled[0].InputsJson));
+        var arrivals = await store.LabelArrivalsAsync("web", hour, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        Assert.Equal(Core.Monitoring.MonitorSpec.WindowOf(at, hour).Start, Assert.Single(arrivals).Key);
+
+        var window = new StoredLiveWindow("r1", at, at + hour, 2, [1, 2, 3], at);
+        await store.SaveLiveWindowsAsync("web", [window], CancellationToken.None);
+        await store.SaveLiveWindowsAsync("web", [window with { Rows = 5, Content = [4, 5] }, window with { Replica = "r2" }], CancellationToken.None);
+        var windows = await store.ReadLiveWindowsAsync("web", at, at + hour, withContent: true, CancellationToken.None);
+        Assert.Equal([("r1", 5L, new byte[] { 4, 5 }), ("r2", 2L, new byte[] { 1, 2, 3 })], windows.Select(w => (w.Replica, w.Rows, w.Content)));
+        Assert.All(await store.ReadLiveWindowsAsync("web", at, at + hour, withContent: false, CancellationToken.None), w => Assert.Empty(w.Content));
+
+        var alert = new Core.Monitoring.Alert(0, "web", "drift", "drift_share", at, at, 0.7, 0.5, "drifted") { Status = Core.Monitoring.AlertStatus.Pending, NextAttemptAt = at };
+        var fired = await store.AddAlertAsync(alert, CancellationToken.None);
+        Assert.NotNull(fired);
+        Assert.Null(await store.AddAlertAsync(alert, CancellationToken.None));
+        Assert.Equal(fired.Id, Assert.Single(await store.DueAlertsAsync(at, 10, CancellationToken.None)).Id);
+        await store.UpdateAlertAsync(fired.Id, Core.Monitoring.AlertStatus.Delivered, 1, null, null, CancellationToken.None);
+        Assert.Empty(await store.DueAlertsAsync(at + hour, 10, CancellationToken.None));
+        Assert.Equal(Core.Monitoring.AlertStatus.Delivered, Assert.Single(await store.ListAlertsAsync("web", 10, CancellationToken.None)).Status);
+
+        Assert.Equal(3, await store.DeletePredictionsBeforeAsync("web", at + hour, CancellationToken.None));
+        Assert.Empty(await store.FindPredictionsAsync("web", ["a", "b"], CancellationToken.None));
+    }
 }

@@ -15,11 +15,12 @@ internal static class ServeCommand
         var alias = new Option<string>("--alias") { Description = "The alias a bare model name in a URL resolves through", DefaultValueFactory = _ => "champion" };
         var grpcPort = new Option<int>("--grpc-port") { Description = "The port of the Open Inference Protocol's gRPC service (0 picks a free one)", DefaultValueFactory = _ => 5001 };
         var deployment = new Option<string?>("--deployment") { Description = "Serve only this deployment, as a stateless replica (also on MLflow's bare /invocations)" };
+        var noMonitoring = new Option<bool>("--no-monitoring") { Description = "Do not profile or log predictions, evaluate monitors or send alerts" };
         var remote = new Option<bool>("--allow-unauthenticated-remote")
         {
             Description = "Allow binding a non-loopback address although the server has no authentication yet",
         };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, remote };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, remote };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var options = new CairnServerOptions
@@ -30,6 +31,7 @@ internal static class ServeCommand
                 Alias = context.Parse.GetValue(alias)!,
                 AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
                 Deployment = context.Parse.GetValue(deployment),
+                Monitoring = !context.Parse.GetValue(noMonitoring),
                 TracesEndpoint = TracesEndpoint(app.Environment("OTEL_EXPORTER_OTLP_ENDPOINT")),
             };
             await using var server = Build(context, options);

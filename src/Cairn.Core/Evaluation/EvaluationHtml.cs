@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Cairn.Core.Reports;
 
 namespace Cairn.Core.Evaluation;
@@ -12,13 +11,8 @@ public static class EvaluationHtml
     {
         ArgumentNullException.ThrowIfNull(facts);
         ArgumentNullException.ThrowIfNull(report);
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(SvgChart.Encode(title)).Append("</title><style>")
-            .Append("body{font-family:system-ui,sans-serif;margin:2rem;color:#111827;max-width:1320px}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}")
-            .Append("table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #e5e7eb;padding:.25rem .6rem;text-align:right;font-variant-numeric:tabular-nums}")
-            .Append("th{background:#f9fafb}td:first-child,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1rem}.facts td{text-align:left}")
-            .Append("</style></head><body>");
-        html.Append("<h1>").Append(SvgChart.Encode(title)).Append("</h1><table class=\"facts\">");
+        var html = HtmlPage.Open(title, ".facts td{text-align:left}");
+        html.Append("<table class=\"facts\">");
         foreach (var (name, value) in facts.Append(("rows evaluated", report.Rows.ToString("N0", CultureInfo.InvariantCulture))))
         {
             html.Append("<tr><th>").Append(SvgChart.Encode(name)).Append("</th><td>").Append(SvgChart.Encode(value)).Append("</td></tr>");
@@ -28,12 +22,12 @@ public static class EvaluationHtml
         if (report.Baseline is { } baseline)
         {
             html.Append("<p>Baseline: a trivial model fitted on the training rows (always the most common class with the class shares as probabilities, or always the mean).</p>");
-            Table(html, ["metric", "model", "baseline"], report.Metrics.Select(m =>
+            HtmlPage.Table(html, ["metric", "model", "baseline"], report.Metrics.Select(m =>
                 new[] { m.Key, SvgChart.Format(m.Value), baseline.TryGetValue(m.Key, out var b) ? SvgChart.Format(b) : "—" }));
         }
         else
         {
-            Table(html, ["metric", "value"], report.Metrics.Select(m => new[] { m.Key, SvgChart.Format(m.Value) }));
+            HtmlPage.Table(html, ["metric", "value"], report.Metrics.Select(m => new[] { m.Key, SvgChart.Format(m.Value) }));
         }
 
         html.Append("<div class=\"charts\">");
@@ -106,7 +100,7 @@ public static class EvaluationHtml
         if (report.Classes is { } classes)
         {
             html.Append("<h2>Per class</h2>");
-            Table(html, ["class", "precision", "recall", "F1", "rows"],
+            HtmlPage.Table(html, ["class", "precision", "recall", "F1", "rows"],
                 classes.Select(c => new[] { c.Label, SvgChart.Format(c.Precision), SvgChart.Format(c.Recall), SvgChart.Format(c.F1), c.Support.ToString("N0", CultureInfo.InvariantCulture) }));
         }
 
@@ -114,7 +108,7 @@ public static class EvaluationHtml
         {
             html.Append("<h2>Slices</h2>");
             var names = slices.SelectMany(s => s.Metrics.Keys).Distinct().ToList();
-            Table(html, ["column", "value", "rows", .. names],
+            HtmlPage.Table(html, ["column", "value", "rows", .. names],
                 slices.Select(s => new[] { s.Column, s.Value, s.Rows.ToString("N0", CultureInfo.InvariantCulture) }
                     .Concat(names.Select(n => s.Metrics.TryGetValue(n, out var v) ? SvgChart.Format(v) : "—")).ToArray()));
         }
@@ -122,32 +116,9 @@ public static class EvaluationHtml
         if (report.Importance is { Count: > 0 } table)
         {
             html.Append("<h2>Permutation importance</h2>");
-            Table(html, ["feature", $"drop in {table[0].Metric}", "std"], table.Select(i => new[] { i.Feature, SvgChart.Format(i.Drop), SvgChart.Format(i.Std) }));
+            HtmlPage.Table(html, ["feature", $"drop in {table[0].Metric}", "std"], table.Select(i => new[] { i.Feature, SvgChart.Format(i.Drop), SvgChart.Format(i.Std) }));
         }
 
         return html.Append("</body></html>").ToString();
-    }
-
-    private static void Table(StringBuilder html, IReadOnlyList<string> header, IEnumerable<string[]> rows)
-    {
-        html.Append("<table><tr>");
-        foreach (var h in header)
-        {
-            html.Append("<th>").Append(SvgChart.Encode(h)).Append("</th>");
-        }
-
-        html.Append("</tr>");
-        foreach (var row in rows)
-        {
-            html.Append("<tr>");
-            foreach (var cell in row)
-            {
-                html.Append("<td>").Append(SvgChart.Encode(cell)).Append("</td>");
-            }
-
-            html.Append("</tr>");
-        }
-
-        html.Append("</table>");
     }
 }

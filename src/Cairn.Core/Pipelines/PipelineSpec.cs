@@ -210,7 +210,7 @@ public sealed partial record PipelineSpec(string Name, IReadOnlyList<PipelinePar
                 }
 
                 var timeout = TimeSpan.FromHours(1);
-                if (document.Timeout is { } text && !TryParseDuration(text, out timeout))
+                if (document.Timeout is { } text && !Durations.TryParse(text, out timeout))
                 {
                     problems.Add($"{where}: timeout '{text}' is not a duration such as 90s, 10m or 2h");
                 }
@@ -246,24 +246,6 @@ public sealed partial record PipelineSpec(string Name, IReadOnlyList<PipelinePar
             {
                 yield return $"the steps depend on each other in a cycle: {string.Join(" → ", cycle)}";
             }
-        }
-
-        private static bool TryParseDuration(string text, out TimeSpan duration)
-        {
-            duration = default;
-            if (text.Length < 2 || !double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || !(amount > 0))
-            {
-                return false;
-            }
-
-            duration = text[^1] switch
-            {
-                's' => TimeSpan.FromSeconds(amount),
-                'm' => TimeSpan.FromMinutes(amount),
-                'h' => TimeSpan.FromHours(amount),
-                _ => TimeSpan.Zero,
-            };
-            return duration > TimeSpan.Zero;
         }
     }
 

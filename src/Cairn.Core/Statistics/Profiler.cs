@@ -142,6 +142,34 @@ public sealed class Profiler
         Rows++;
     }
 
+    /// <summary>Observes every row of an in-memory table, matching columns by name; a column the table lacks is missing in every row.</summary>
+    public void Observe(Table table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        foreach (var column in _columns)
+        {
+            var values = table.Contains(column.Name) ? table[column.Name] : null;
+            for (var row = 0; row < table.RowCount; row++)
+            {
+                column.Observe(values, row);
+            }
+        }
+
+        Rows += table.RowCount;
+    }
+
+    /// <summary>Observes one row of an in-memory table, matching columns by name.</summary>
+    public void Observe(Table table, int row)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        foreach (var column in _columns)
+        {
+            column.Observe(table.Contains(column.Name) ? table[column.Name] : null, row);
+        }
+
+        Rows++;
+    }
+
     /// <summary>The profile of everything observed so far.</summary>
     public DatasetProfile Build() => new(Rows, [.. _columns.Select(c => c.ToProfile())]);
 
@@ -175,6 +203,8 @@ public sealed class Profiler
 
     private sealed class ColumnAccumulator(string name, ColumnType type)
     {
+        public string Name => name;
+
         private readonly bool _numeric = type is ColumnType.Numeric or ColumnType.DateTime;
         private HyperLogLog _distinct = new();
         private KllSketch _quantiles = new();
@@ -233,10 +263,11 @@ public sealed class Profiler
         }
 
         // One cell of an in-memory table: numbers (booleans as 0/1) with NaN for missing, text with null.
-        public void Observe(TableColumn column, int row)
+        public void Observe(TableColumn? column, int row)
         {
             switch (column)
             {
+                case null:
                 case NumericColumn { Values: var values } when float.IsNaN(values[row]):
                 case StringColumn { Values: var texts } when texts[row] is null:
                     _missing++;

@@ -1,0 +1,322 @@
+using System.Data.Common;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Monitoring;
+using Cairn.Core.Ports;
+
+namespace Cairn.Adapters.Sql;
+
+public abstract partial class SqlMetadataStore : IMonitoringStore
+{
+    private const string MonitorColumns = "deployment, spec_json, baseline_hash, revision, created_at, created_by, updated_at";
+    private const string PredictionColumns = "p.id, p.role, p.deployment, p.at, p.model, p.version, p.predicted, p.score, p.inputs_json, l.label";
+    private const string AlertColumns = "id, deployment, rule, metric, window_start, fired_at, value, threshold, message, status, attempts, next_attempt_at, last_error";
+
+    /// <inheritdoc />
+    public Task<DeploymentMonitor> SaveMonitorAsync(string deployment, MonitorSpec spec, ContentHash baseline, bool create, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var json = JsonSerializer.Serialize(spec, CairnJson.Compact.MonitorSpec);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var now = Now();
+            var exists = await ScalarAsync(connection, transaction, "SELECT revision FROM monitors WHERE deployment = @d", [("@d", deployment)], cancellationToken)
+                .ConfigureAwait(false) is not null;
+            if (create && exists)
+            {
+                throw new CairnException(ErrorCode.AlreadyExists, $"Deployment '{deployment}' already has a monitor; change it with 'cairn monitors update'.");
+            }
+
+            if (!create && !exists)
+            {
+                throw NoSuchMonitor(deployment);
+            }
+
+            if (await ScalarAsync(connection, transaction, "SELECT 1 FROM deployments WHERE name = @d", [("@d", deployment)], cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw NoSuchDeployment(deployment);
+            }
+
+            await ExecuteAsync(connection, transaction, create
+                    ? $"INSERT INTO monitors ({MonitorColumns}, updated_by) VALUES (@d, @spec, @baseline, 1, @now, @actor, @now, @actor)"
+                    : "UPDATE monitors SET spec_json = @spec, baseline_hash = @baseline, revision = revision + 1, updated_at = @now, updated_by = @actor WHERE deployment = @d",
+                [("@d", deployment), ("@spec", json), ("@baseline", baseline.Hex), ("@now", now), ("@actor", actor)], cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, create ? "monitor.created" : "monitor.updated", deployment,
+                new() { ["spec"] = json, ["baseline"] = baseline.Hex }, cancellationToken).ConfigureAwait(false);
+            return (await QueryMonitorsAsync(connection, transaction, "WHERE deployment = @d", [("@d", deployment)], cancellationToken).ConfigureAwait(false))[0];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<DeploymentMonitor?> GetMonitorAsync(string deployment, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+            (await QueryMonitorsAsync(connection, null, "WHERE deployment = @d", [("@d", deployment)], cancellationToken).ConfigureAwait(false)).FirstOrDefault(),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<DeploymentMonitor>> ListMonitorsAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<DeploymentMonitor>>(async connection =>
+            await QueryMonitorsAsync(connection, null, "ORDER BY deployment", [], cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task DeleteMonitorAsync(string deployment, string actor, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            if (await ExecuteAsync(connection, transaction, "DELETE FROM monitors WHERE deployment = @d", [("@d", deployment)], cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw NoSuchMonitor(deployment);
+            }
+
+            await ExecuteAsync(connection, transaction, "DELETE FROM monitor_windows WHERE deployment = @d", [("@d", deployment)], cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, "DELETE FROM alerts WHERE deployment = @d", [("@d", deployment)], cancellationToken).ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, actor, "monitor.deleted", deployment, [], cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SaveLiveWindowsAsync(string deployment, IReadOnlyList<StoredLiveWindow> windows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        return WriteAsync(MonitoringScope(deployment), async (connection, transaction) =>
+        {
+            foreach (var window in windows)
+            {
+                await ExecuteAsync(connection, transaction, """
+                    INSERT INTO live_windows (deployment, window_start, replica, window_end, rows_seen, content, updated_at)
+                    VALUES (@d, @start, @replica, @end, @rows, @content, @updated)
+                    ON CONFLICT (deployment, window_start, replica) DO UPDATE SET
+                        window_end = excluded.window_end, rows_seen = excluded.rows_seen, content = excluded.content, updated_at = excluded.updated_at
+                    """,
+                    [("@d", deployment), ("@start", window.Start.ToUnixTimeMilliseconds()), ("@replica", window.Replica), ("@end", window.End.ToUnixTimeMilliseconds()),
+                     ("@rows", window.Rows), ("@content", window.Content), ("@updated", window.UpdatedAt.ToUnixTimeMilliseconds())], cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredLiveWindow>> ReadLiveWindowsAsync(string deployment, DateTimeOffset from, DateTimeOffset to, bool withContent,
+        CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<StoredLiveWindow>>(async connection => await QueryAsync(connection, null,
+            $"SELECT replica, window_start, window_end, rows_seen, {(withContent ? "content" : "NULL")}, updated_at FROM live_windows WHERE deployment = @d AND window_start >= @from AND window_start < @to ORDER BY window_start, replica",
+            [("@d", deployment), ("@from", from.ToUnixTimeMilliseconds()), ("@to", to.ToUnixTimeMilliseconds())],
+            r => new StoredLiveWindow(r.GetString(0), Time(r.GetInt64(1)), Time(r.GetInt64(2)), r.GetInt64(3), r.IsDBNull(4) ? [] : (byte[])r.GetValue(4), Time(r.GetInt64(5))),
+            cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task AppendPredictionsAsync(IReadOnlyList<LoggedPrediction> predictions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        foreach (var group in predictions.GroupBy(p => p.Deployment, StringComparer.Ordinal))
+        {
+            await WriteAsync(MonitoringScope(group.Key), async (connection, transaction) =>
+            {
+                // One prepared command, its parameters rebound per row: the log is the busiest table Cairn writes.
+                await using var command = Command(connection, transaction, """
+                    INSERT INTO predictions (id, role, deployment, at, model, version, predicted, score, inputs_json)
+                    VALUES (@id, @role, @d, @at, @model, @version, @predicted, @score, @inputs)
+                    ON CONFLICT (id, role) DO NOTHING
+                    """,
+                    [("@id", ""), ("@role", ""), ("@d", ""), ("@at", 0L), ("@model", ""), ("@version", 0L), ("@predicted", ""), ("@score", 0.0), ("@inputs", "")]);
+                var p = command.Parameters;
+                foreach (var prediction in group)
+                {
+                    p[0].Value = prediction.Id;
+                    p[1].Value = prediction.Role;
+                    p[2].Value = prediction.Deployment;
+                    p[3].Value = prediction.At.ToUnixTimeMilliseconds();
+                    p[4].Value = prediction.Model;
+                    p[5].Value = (long)prediction.Version;
+                    p[6].Value = prediction.Predicted;
+                    p[7].Value = double.IsFinite(prediction.Score) ? prediction.Score : DBNull.Value;
+                    p[8].Value = prediction.InputsJson;
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<LoggedPrediction>> FindPredictionsAsync(string deployment, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<LoggedPrediction>>(async connection => await QueryPredictionsAsync(connection, null,
+            $"WHERE p.deployment = @d AND p.role <> 'shadow' AND {_dialect.InList("p.id", "@ids")}",
+            [("@d", deployment), ("@ids", _dialect.ListValue(ids))], cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<LoggedPrediction>> ListPredictionsAsync(string deployment, DateTimeOffset from, DateTimeOffset to, bool labeledOnly, int limit,
+        CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<LoggedPrediction>>(async connection => await QueryPredictionsAsync(connection, null,
+            $"WHERE p.deployment = @d AND p.at >= @from AND p.at < @to{(labeledOnly ? " AND l.label IS NOT NULL AND p.role <> 'shadow'" : "")} ORDER BY p.at, p.id, p.role LIMIT @limit",
+            [("@d", deployment), ("@from", from.ToUnixTimeMilliseconds()), ("@to", to.ToUnixTimeMilliseconds()), ("@limit", (long)limit)], cancellationToken)
+            .ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task AddLabelsAsync(string deployment, IReadOnlyList<(string Id, string Label)> labels, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        return WriteAsync(MonitoringScope(deployment), async (connection, transaction) =>
+        {
+            var ids = labels.Select(l => l.Id).ToList();
+            var logged = (await QueryPredictionsAsync(connection, transaction, $"WHERE p.deployment = @d AND p.role <> 'shadow' AND {_dialect.InList("p.id", "@ids")}",
+                [("@d", deployment), ("@ids", _dialect.ListValue(ids))], cancellationToken).ConfigureAwait(false)).ToLookup(p => p.Id, StringComparer.Ordinal);
+            var unknown = ids.Where(id => !logged.Contains(id)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw CairnException.NotFound(
+                    $"{unknown.Count} prediction id(s) are not in {deployment}'s prediction log (never answered, not sampled, or past retention): {Listed(unknown)}; no label was recorded.");
+            }
+
+            var labeled = ids.Where(id => logged[id].Any(p => p.Label is not null)).ToList();
+            if (labeled.Count > 0)
+            {
+                throw new CairnException(ErrorCode.Conflict, $"{labeled.Count} prediction(s) already have a label: {Listed(labeled)}; no label was recorded.");
+            }
+
+            var now = Now();
+            await using var command = Command(connection, transaction,
+                "INSERT INTO prediction_labels (id, deployment, label, received_at, received_by) VALUES (@id, @d, @label, @now, @actor)",
+                [("@id", ""), ("@d", deployment), ("@label", ""), ("@now", now), ("@actor", actor)]);
+            foreach (var (id, label) in labels)
+            {
+                command.Parameters[0].Value = id;
+                command.Parameters[2].Value = label;
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+
+        static string Listed(List<string> ids) => string.Join(", ", ids.Take(10)) + (ids.Count > 10 ? $" and {ids.Count - 10} more" : "");
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<DateTimeOffset, DateTimeOffset>> LabelArrivalsAsync(string deployment, TimeSpan window, DateTimeOffset since,
+        CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<DateTimeOffset, DateTimeOffset>>(async connection => (await QueryAsync(connection, null, """
+            SELECT p.at - (p.at % @w) AS window_start, MAX(l.received_at) FROM prediction_labels l JOIN predictions p ON p.id = l.id AND p.role <> 'shadow'
+            WHERE l.deployment = @d AND l.received_at > @since
+            GROUP BY p.at - (p.at % @w)
+            """, [("@d", deployment), ("@w", (long)window.TotalMilliseconds), ("@since", since.ToUnixTimeMilliseconds())],
+            r => (Start: Time(r.GetInt64(0)), Latest: Time(r.GetInt64(1))), cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Start, p => p.Latest),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> DeletePredictionsBeforeAsync(string deployment, DateTimeOffset before, CancellationToken cancellationToken) =>
+        WriteAsync(MonitoringScope(deployment), async (connection, transaction) =>
+        {
+            var parameters = new (string, object?)[] { ("@d", deployment), ("@before", before.ToUnixTimeMilliseconds()) };
+            await ExecuteAsync(connection, transaction,
+                "DELETE FROM prediction_labels WHERE deployment = @d AND id IN (SELECT id FROM predictions WHERE deployment = @d AND at < @before)",
+                parameters, cancellationToken).ConfigureAwait(false);
+            return await ExecuteAsync(connection, transaction, "DELETE FROM predictions WHERE deployment = @d AND at < @before", parameters, cancellationToken)
+                .ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task SaveWindowResultAsync(WindowResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return WriteAsync(MonitoringScope(result.Deployment), async (connection, transaction) => await ExecuteAsync(connection, transaction, """
+            INSERT INTO monitor_windows (deployment, window_start, window_end, rows_seen, result_json, evaluated_at)
+            VALUES (@d, @start, @end, @rows, @json, @at)
+            ON CONFLICT (deployment, window_start) DO UPDATE SET
+                window_end = excluded.window_end, rows_seen = excluded.rows_seen, result_json = excluded.result_json, evaluated_at = excluded.evaluated_at
+            """,
+            [("@d", result.Deployment), ("@start", result.Start.ToUnixTimeMilliseconds()), ("@end", result.End.ToUnixTimeMilliseconds()), ("@rows", result.Rows),
+             ("@json", JsonSerializer.Serialize(result, CairnJson.Compact.WindowResult)), ("@at", result.EvaluatedAt.ToUnixTimeMilliseconds())],
+            cancellationToken).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WindowResult>> ListWindowResultsAsync(string deployment, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<WindowResult>>(async connection => await QueryAsync(connection, null,
+            "SELECT result_json FROM monitor_windows WHERE deployment = @d AND window_start >= @from AND window_start < @to ORDER BY window_start",
+            [("@d", deployment), ("@from", from.ToUnixTimeMilliseconds()), ("@to", to.ToUnixTimeMilliseconds())],
+            r => JsonSerializer.Deserialize(r.GetString(0), CairnJson.Compact.WindowResult)!, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Alert?> AddAlertAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var where = new (string, object?)[] { ("@d", alert.Deployment), ("@rule", alert.Rule), ("@start", alert.WindowStart.ToUnixTimeMilliseconds()) };
+            if (await ScalarAsync(connection, transaction, "SELECT id FROM alerts WHERE deployment = @d AND rule = @rule AND window_start = @start", where, cancellationToken)
+                .ConfigureAwait(false) is not null)
+            {
+                return null;
+            }
+
+            await ExecuteAsync(connection, transaction, $"""
+                INSERT INTO alerts ({AlertColumns[4..]})
+                VALUES (@d, @rule, @metric, @start, @fired, @value, @threshold, @message, @status, 0, @next, NULL)
+                """,
+                [.. where, ("@metric", alert.Metric), ("@fired", alert.FiredAt.ToUnixTimeMilliseconds()), ("@value", alert.Value), ("@threshold", alert.Threshold),
+                 ("@message", alert.Message), ("@status", StatusName(alert.Status)), ("@next", alert.NextAttemptAt?.ToUnixTimeMilliseconds())], cancellationToken)
+                .ConfigureAwait(false);
+            await RecordEventAsync(connection, transaction, "cairn-monitor", "alert.fired", alert.Deployment,
+                new() { ["rule"] = alert.Rule, ["message"] = alert.Message }, cancellationToken).ConfigureAwait(false);
+            return (await QueryAlertsAsync(connection, transaction, "WHERE deployment = @d AND rule = @rule AND window_start = @start", where, cancellationToken)
+                .ConfigureAwait(false))[0];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Alert>> ListAlertsAsync(string? deployment, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<Alert>>(async connection => await QueryAlertsAsync(connection, null,
+            $"{(deployment is null ? "" : "WHERE deployment = @d ")}ORDER BY id DESC LIMIT @limit", [("@d", deployment), ("@limit", (long)limit)], cancellationToken)
+            .ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Alert>> DueAlertsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<Alert>>(async connection => await QueryAlertsAsync(connection, null,
+            "WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit",
+            [("@now", now.ToUnixTimeMilliseconds()), ("@limit", (long)limit)], cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task UpdateAlertAsync(long id, AlertStatus status, int attempts, DateTimeOffset? nextAttemptAt, string? lastError, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await ExecuteAsync(connection, transaction,
+            "UPDATE alerts SET status = @status, attempts = @attempts, next_attempt_at = @next, last_error = @error WHERE id = @id",
+            [("@id", id), ("@status", StatusName(status)), ("@attempts", (long)attempts), ("@next", nextAttemptAt?.ToUnixTimeMilliseconds()), ("@error", lastError)],
+            cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    // Monitoring's frequent writes touch only one deployment's rows, so on PostgreSQL they do not queue behind other deployments'.
+    private static string MonitoringScope(string deployment) => $"monitoring/{deployment}";
+
+    private static string StatusName(AlertStatus status) => status.ToString().ToLowerInvariant();
+
+    private static Task<List<DeploymentMonitor>> QueryMonitorsAsync(DbConnection connection, DbTransaction? transaction, string where,
+        IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken) =>
+        QueryAsync(connection, transaction, $"SELECT {MonitorColumns} FROM monitors {where}", parameters,
+            r => new DeploymentMonitor(r.GetString(0), JsonSerializer.Deserialize(r.GetString(1), CairnJson.Compact.MonitorSpec)!, ContentHash.Parse(r.GetString(2)), Int(r, 3),
+                Time(r.GetInt64(4)), r.GetString(5), Time(r.GetInt64(6))),
+            cancellationToken);
+
+    private static Task<List<LoggedPrediction>> QueryPredictionsAsync(DbConnection connection, DbTransaction? transaction, string where,
+        IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken) =>
+        QueryAsync(connection, transaction, $"SELECT {PredictionColumns} FROM predictions p LEFT JOIN prediction_labels l ON l.id = p.id {where}", parameters,
+            r => new LoggedPrediction(r.GetString(0), r.GetString(1), r.GetString(2), Time(r.GetInt64(3)), r.GetString(4), Int(r, 5), r.GetString(6),
+                r.IsDBNull(7) ? double.NaN : r.GetDouble(7), r.GetString(8))
+            {
+                Label = r.IsDBNull(9) ? null : r.GetString(9),
+            },
+            cancellationToken);
+
+    private static Task<List<Alert>> QueryAlertsAsync(DbConnection connection, DbTransaction? transaction, string where,
+        IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken) =>
+        QueryAsync(connection, transaction, $"SELECT {AlertColumns} FROM alerts {where}", parameters,
+            r => new Alert(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), Time(r.GetInt64(4)), Time(r.GetInt64(5)), r.GetDouble(6), r.GetDouble(7), r.GetString(8))
+            {
+                Status = Enum.Parse<AlertStatus>(r.GetString(9), ignoreCase: true),
+                Attempts = Int(r, 10),
+                NextAttemptAt = r.IsDBNull(11) ? null : Time(r.GetInt64(11)),
+                LastError = r.IsDBNull(12) ? null : r.GetString(12),
+            },
+            cancellationToken);
+
+    private static CairnException NoSuchMonitor(string deployment) =>
+        CairnException.NotFound($"Deployment '{deployment}' has no monitor; create one with 'cairn monitors create {deployment} --reference DATASET@N'.");
+}

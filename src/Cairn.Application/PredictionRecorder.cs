@@ -1,0 +1,351 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Cairn.Core;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Monitoring;
+using Cairn.Core.Ports;
+
+namespace Cairn.Application;
+
+/// <summary>How the prediction recorder buffers and flushes.</summary>
+public sealed record RecorderOptions
+{
+    /// <summary>How often profiles and logged predictions are written to the store.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Answered requests waiting to be profiled; beyond this, requests are counted as dropped rather than slowing serving.</summary>
+    public int QueueCapacity { get; init; } = 16_384;
+
+    /// <summary>The window of deployments without a monitor.</summary>
+    public TimeSpan DefaultWindow { get; init; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Monitoring's side of serving: every answered request is handed to a bounded queue on the request path (nothing
+/// more), and a background loop profiles it into its deployment's current window and samples its rows into the
+/// prediction log. Windows and log rows are flushed to the store in batches. Failed and refused requests are counted
+/// per version through <see cref="IServingObserver"/>.
+/// </summary>
+public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time, RecorderOptions options) : IServingObserver
+{
+    private readonly Channel<Observation> _queue = Channel.CreateBounded<Observation>(
+        new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Dictionary<(string Deployment, DateTimeOffset Start), LiveWindowBuilder> _windows = [];
+    private readonly List<LoggedPrediction> _log = [];
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    // The flush cadence is wall-clock time whatever clock stamps predictions (the demo replays a year in minutes).
+    private Dictionary<string, MonitorSpec> _monitors = new(StringComparer.Ordinal);
+    private long _dropped;
+    private long _pendingObservations;
+
+    /// <summary>This server's name in stored windows: replicas each store their own and evaluation merges them.</summary>
+    public string Replica { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>Requests not profiled because the queue was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Hands an answered request to the queue; called on the scoring path, so it only enqueues.</summary>
+    public void Record(PredictionRecord prediction)
+    {
+        Interlocked.Increment(ref _pendingObservations);
+        if (!_queue.Writer.TryWrite(new Observation(prediction, null, null, 0)))
+        {
+            Interlocked.Decrement(ref _pendingObservations);
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    /// <summary>Profiles what is queued and flushes until cancelled; a failed flush keeps its data for the next one.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await RefreshMonitorsAsync(cancellationToken).ConfigureAwait(false);
+        var nextFlush = Stopwatch.GetTimestamp() + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                wait.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, (nextFlush - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency)));
+                try
+                {
+                    await _queue.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+
+                Drain();
+                if (Stopwatch.GetTimestamp() >= nextFlush)
+                {
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await RefreshMonitorsAsync(cancellationToken).ConfigureAwait(false);
+                    nextFlush = Stopwatch.GetTimestamp() + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // What was answered before the server stopped is still written.
+            Drain();
+            await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Profiles everything queued and writes every changed window and the sampled log now.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Drain();
+            var now = time.GetUtcNow();
+            List<(string Deployment, StoredLiveWindow Window)> changed;
+            List<LoggedPrediction> log;
+            lock (_windows)
+            {
+                changed = [.. _windows.Values.Where(w => w.Changed).Select(w => (w.Deployment, Store(w.Build(), Replica, now)))];
+                log = [.. _log];
+                _log.Clear();
+                // A window long closed gets no more traffic: once written, it leaves memory.
+                foreach (var key in _windows.Where(w => !w.Value.Changed && w.Value.End + WindowOf(w.Key.Deployment) < now).Select(w => w.Key).ToList())
+                {
+                    _windows.Remove(key);
+                }
+            }
+
+            try
+            {
+                foreach (var group in changed.GroupBy(c => c.Deployment, StringComparer.Ordinal))
+                {
+                    await store.SaveLiveWindowsAsync(group.Key, [.. group.Select(g => g.Window)], cancellationToken).ConfigureAwait(false);
+                }
+
+                await store.AppendPredictionsAsync(log, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                lock (_windows)
+                {
+                    // Windows are cumulative, so the next flush rewrites them; logged rows go back in line.
+                    foreach (var (deployment, window) in changed)
+                    {
+                        if (_windows.TryGetValue((deployment, window.Start), out var builder))
+                        {
+                            builder.MarkChanged();
+                        }
+                    }
+
+                    _log.InsertRange(0, log);
+                }
+
+                throw;
+            }
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    /// <summary>Waits until every request recorded so far has been profiled (for tests and the demo, which read right after).</summary>
+    public async Task WaitForQueueAsync(CancellationToken cancellationToken)
+    {
+        while (Interlocked.Read(ref _pendingObservations) > 0)
+        {
+            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Re-reads monitors: windows, segments and sampling follow their changes.</summary>
+    public async Task RefreshMonitorsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var monitors = await store.ListMonitorsAsync(cancellationToken).ConfigureAwait(false);
+            _monitors = monitors.ToDictionary(m => m.Deployment, m => m.Spec, StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is CairnException or System.Data.Common.DbException)
+        {
+            // The previous settings stay; the next flush tries again.
+        }
+    }
+
+    void IServingObserver.Failed(string? deployment, ModelVersion version, int requests) => Fail(deployment, version, requests);
+
+    void IServingObserver.Rejected(string? deployment, ModelVersion version, string reason) => Fail(deployment, version, 1);
+
+    void IServingObserver.Loaded(string? deployment, ModelVersion version, TimeSpan took)
+    {
+    }
+
+    void IServingObserver.Scored(string? deployment, ModelVersion version, int requests, int rows, TimeSpan took)
+    {
+    }
+
+    void IServingObserver.FellBack(string? deployment, ModelVersion version, string reason)
+    {
+    }
+
+    void IServingObserver.LoadFailed(string? deployment, string reason)
+    {
+    }
+
+    void IServingObserver.Shadowed(string deployment, ModelVersion shadow, int agreed, int rows)
+    {
+    }
+
+    private void Fail(string? deployment, ModelVersion version, int requests)
+    {
+        if (deployment is not null)
+        {
+            Interlocked.Increment(ref _pendingObservations);
+            if (!_queue.Writer.TryWrite(new Observation(null, deployment, version, requests)))
+            {
+                Interlocked.Decrement(ref _pendingObservations);
+                Interlocked.Increment(ref _dropped);
+            }
+        }
+    }
+
+    private void Drain()
+    {
+        lock (_windows)
+        {
+            while (_queue.Reader.TryRead(out var observation))
+            {
+                try
+                {
+                    Apply(observation);
+                }
+                catch (Exception e) when (e is CairnException or ArgumentException or FormatException)
+                {
+                    // A request whose answer cannot be profiled (an output missing) is skipped, never fatal to monitoring.
+                    Interlocked.Increment(ref _dropped);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _pendingObservations);
+                }
+            }
+        }
+    }
+
+    private void Apply(Observation observation)
+    {
+        if (observation.Prediction is not { } prediction)
+        {
+            Builder(observation.Deployment!, observation.Version!, time.GetUtcNow())?.Fail(observation.Version!, observation.Failures);
+            return;
+        }
+
+        if (Builder(prediction.Deployment, prediction.Version, prediction.At) is not { } builder)
+        {
+            return;
+        }
+
+        var task = prediction.Version.Package!.Signature.Task;
+        var rows = MonitoredColumns.WithOutputs(prediction.Inputs, task, prediction.Outputs);
+        builder.Observe(prediction.Version, prediction.Role, rows, prediction.Latency);
+        var rate = _monitors.TryGetValue(prediction.Deployment, out var spec) ? spec.SampleRate : 1.0;
+        if (rate > 0)
+        {
+            Log(prediction, task, rows, rate);
+        }
+    }
+
+    private LiveWindowBuilder? Builder(string deployment, ModelVersion version, DateTimeOffset at)
+    {
+        if (version.Package?.Signature is not { } signature)
+        {
+            return null;
+        }
+
+        var window = MonitorSpec.WindowOf(at, WindowOf(deployment));
+        if (!_windows.TryGetValue((deployment, window.Start), out var builder))
+        {
+            builder = new LiveWindowBuilder(deployment, window.Start, window.End, MonitoredColumns.Schema(signature),
+                _monitors.GetValueOrDefault(deployment)?.Segment);
+            _windows[(deployment, window.Start)] = builder;
+        }
+
+        return builder;
+    }
+
+    private TimeSpan WindowOf(string deployment) => _monitors.TryGetValue(deployment, out var spec) ? spec.Window : options.DefaultWindow;
+
+    // Rows are sampled by a hash of their id, so every replica (and a re-sent request) makes the same choice.
+    private void Log(PredictionRecord prediction, TaskKind task, Table rows, double rate)
+    {
+        var score = rows[MonitoredColumns.ScoreColumn(task)] is NumericColumn s ? s.Values : [];
+        var labels = task == TaskKind.Regression ? null : (rows[MonitoredColumns.PredictedLabel] as StringColumn)?.Values;
+        var buffer = new ArrayBufferWriter<byte>(256);
+        for (var row = 0; row < prediction.Inputs.RowCount; row++)
+        {
+            var id = prediction.Inputs.RowCount == 1 ? prediction.Id : string.Create(CultureInfo.InvariantCulture, $"{prediction.Id}/{row}");
+            if (rate < 1 && XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(id)) % 1_000_000 >= rate * 1_000_000)
+            {
+                continue;
+            }
+
+            buffer.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                foreach (var column in prediction.Inputs.Columns)
+                {
+                    switch (column)
+                    {
+                        case NumericColumn { Values: var values } when !float.IsNaN(values[row]):
+                            writer.WriteNumber(column.Name, values[row]);
+                            break;
+                        case StringColumn { Values: var values } when values[row] is { } text:
+                            writer.WriteString(column.Name, text);
+                            break;
+                        default:
+                            writer.WriteNull(column.Name);
+                            break;
+                    }
+                }
+
+                writer.WriteEndObject();
+            }
+
+            var value = score.Length > row ? score[row] : float.NaN;
+            var predicted = labels?[row] ?? value.ToString("R", CultureInfo.InvariantCulture);
+            _log.Add(new LoggedPrediction(id, prediction.Role, prediction.Deployment, prediction.At, prediction.Version.Model, prediction.Version.Version,
+                predicted, value, Encoding.UTF8.GetString(buffer.WrittenSpan)));
+        }
+    }
+
+    private static StoredLiveWindow Store(LiveWindow window, string replica, DateTimeOffset now)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest))
+        {
+            JsonSerializer.Serialize(gzip, window, CairnJson.Compact.LiveWindow);
+        }
+
+        return new StoredLiveWindow(replica, window.Start, window.End, window.Profile.Rows, compressed.ToArray(), now);
+    }
+
+    /// <summary>Reads a stored window's content.</summary>
+    public static LiveWindow Read(StoredLiveWindow stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        using var gzip = new GZipStream(new MemoryStream(stored.Content), CompressionMode.Decompress);
+        return JsonSerializer.Deserialize(gzip, CairnJson.Compact.LiveWindow)
+            ?? throw new CairnException(ErrorCode.Corrupt, $"A stored live window from {stored.Start:u} is empty.");
+    }
+
+    private sealed record Observation(PredictionRecord? Prediction, string? Deployment, ModelVersion? Version, int Failures);
+}

@@ -1,0 +1,55 @@
+using Cairn.Application;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.Server;
+
+/// <summary>
+/// Monitoring inside the server: hands every answered prediction to the recorder, and on a timer evaluates closed
+/// windows of every monitor, applies log retention and delivers due alerts. Stopping flushes what was recorded.
+/// </summary>
+internal sealed partial class MonitoringHost(
+    PredictionRecorder recorder, MonitorService monitors, AlertDispatcher alerts, DeploymentHost deployments, CairnServerOptions options, ILogger<MonitoringHost> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        deployments.OnPrediction(recorder.Record);
+        monitors.AlertFired += alert => Log.AlertFired(logger, alert.Deployment, alert.Rule, alert.Message);
+        var recording = Task.Run(() => recorder.RunAsync(stoppingToken), CancellationToken.None);
+        using var timer = new PeriodicTimer(options.MonitorInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    foreach (var failure in await monitors.EvaluateAllAsync(stoppingToken).ConfigureAwait(false))
+                    {
+                        Log.EvaluationFailed(logger, failure);
+                    }
+
+                    await alerts.DeliverDueAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.EvaluationFailed(logger, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await recording.ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Alert {Rule} on deployment {Deployment}: {Message}")]
+        public static partial void AlertFired(ILogger logger, string deployment, string rule, string message);
+
+        [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Monitoring failed: {Reason}")]
+        public static partial void EvaluationFailed(ILogger logger, string reason);
+    }
+}

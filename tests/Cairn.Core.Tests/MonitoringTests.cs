@@ -1,0 +1,74 @@
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Monitoring;
+using Cairn.Core.Statistics;
+
+namespace Cairn.Core.Tests;
+
+public sealed class MonitoringTests
+{
+    [Fact]
+    public void Calibration_IsMonotone_AndFollowsTheObservedRate()
+    {
+        var random = new Random(7);
+        var scores = Enumerable.Range(0, 20_000).Select(_ => (float)random.NextDouble()).ToArray();
+        // The true chance is the square of the score: the model is over-confident, which calibration corrects.
+        var outcomes = scores.Select(s => random.NextDouble() < s * s).ToArray();
+
+        var calibration = Calibration.Fit(scores, outcomes, 0.5);
+
+        Assert.True(calibration.Chances.Zip(calibration.Chances.Skip(1)).All(p => p.First <= p.Second));
+        Assert.InRange(calibration.Chance(0.5), 0.2, 0.3);
+        Assert.InRange(calibration.Chance(0.9), 0.75, 0.87);
+        Assert.True(calibration.Scores.Count <= Calibration.MaxPoints);
+    }
+
+    [Fact]
+    public void ConfidenceBasedEstimate_MatchesTheMeasuredAccuracy_OnShiftedScores()
+    {
+        var random = new Random(11);
+        float[] Scores(int n, double skew) => [.. Enumerable.Range(0, n).Select(_ => (float)Math.Pow(random.NextDouble(), skew))];
+        var reference = Scores(20_000, 1);
+        var calibration = Calibration.Fit(reference, [.. reference.Select(s => random.NextDouble() < s)], 0.5);
+        var baseline = new MonitorBaseline("d@1", "m", 1, TaskKind.Binary, "y", ["no", "yes"], new DatasetProfile(0, []), [], new Dictionary<string, double>(), calibration);
+
+        // Live scores crowd towards 0.5, where the model is least sure: accuracy falls, and the estimate sees it without labels.
+        var live = Scores(20_000, 0.3).Select(s => (float)(0.5 + ((s - 0.5) * 0.4))).ToArray();
+        var truth = live.Select(s => random.NextDouble() < s).ToArray();
+        var measured = live.Zip(truth).Count(p => (p.First >= 0.5) == p.Second) / (double)live.Length;
+        var profiler = new Profiler(new TableSchema([new ColumnSchema("probability", ColumnType.Numeric, false, 0, 0)]));
+        profiler.Observe(new Table([new NumericColumn("probability", live)], live.Length));
+
+        var estimated = MonitorEvaluator.Estimate(baseline, profiler.Build());
+
+        Assert.InRange(estimated["accuracy"], measured - 0.02, measured + 0.02);
+        Assert.InRange(measured, 0.5, 0.65);
+    }
+
+    [Fact]
+    public void Windows_AlignToTheEpoch()
+    {
+        var (start, end) = MonitorSpec.WindowOf(new DateTimeOffset(2026, 3, 2, 10, 59, 59, TimeSpan.FromHours(2)), TimeSpan.FromHours(1));
+        Assert.Equal(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero), start);
+        Assert.Equal(start.AddHours(1), end);
+    }
+
+    [Fact]
+    public void Settings_NameEveryProblemAtOnce()
+    {
+        var error = Assert.Throws<CairnException>(() => MonitorSpec.Parse("""
+            window: 0s
+            drift_share: 2
+            columns: {age: {method: magic}}
+            log: {sample_rate: 1.5}
+            alerts: [{name: a, metric: performance.rmse, above: 1}, {name: a, metric: rows, below: 1}]
+            webhooks: [{url: "ftp://x"}]
+            policy: {on_alert: nope, model: m}
+            """, "d@1", null, null));
+
+        foreach (var part in new[] { "window '0s'", "drift_share", "unknown drift method 'magic'", "sample_rate", "alert 'a' is defined 2 times", "ftp://x", "pipeline is required", "on_alert names 'nope'" })
+        {
+            Assert.Contains(part, error.Message, StringComparison.Ordinal);
+        }
+    }
+}
