@@ -6,6 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 duration="${1:-15}"
 connections="${2:-32}"
+results="$(mktemp -d)"
 if ! command -v wrk >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
@@ -22,11 +23,11 @@ run() { # name [serve flags...]
   for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:5111/v2/health/ready && break; sleep 0.2; done
   wrk -t2 -c"$connections" -d5s -s "$root/bench/row.lua" http://127.0.0.1:5111/api/deployments/adult/predict >/dev/null
   local out; out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$root/bench/row.lua" http://127.0.0.1:5111/api/deployments/adult/predict)"
-  kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+  kill "$pid"; wait "$pid" 2>/dev/null || true
   local rps; rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   printf '%-22s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
     "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
-  echo "$rps" >> "$home/$name.rps"
+  echo "$rps" >> "$results/$name.rps"
 }
 
 echo "wrk: 2 threads, $connections connections, ${duration}s each, on $(nproc) cores shared by client and server"
@@ -34,7 +35,7 @@ for _ in 1 2; do
   run monitoring-off --no-monitoring
   run monitoring-on
 done
-awk -v on="$(paste -sd+ "$home/monitoring-on.rps" | bc -l)" -v off="$(paste -sd+ "$home/monitoring-off.rps" | bc -l)" \
+awk -v on="$(paste -sd+ "$results/monitoring-on.rps" | bc -l)" -v off="$(paste -sd+ "$results/monitoring-off.rps" | bc -l)" \
   'BEGIN { printf "%-22s %.3f of the throughput without monitoring\n", "monitoring on", on / off }'
 logged="$(sqlite3 "$home/metadata.db" 'SELECT COUNT(*) FROM predictions' 2>/dev/null || echo '?')"
 echo "predictions logged while on: $logged"
