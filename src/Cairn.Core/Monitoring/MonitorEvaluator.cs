@@ -275,15 +275,7 @@ public static class MonitorEvaluator
         var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var column in reference.Columns.Where(c => features.Contains(c.Name)))
         {
-            var other = current.Find(column.Name);
-            var reason = other switch
-            {
-                null => "not in the live data",
-                _ when column.Type == ColumnType.Text => "free text is not tested for drift",
-                _ when column.Count == 0 || other.Count == 0 => "no values present",
-                _ => null,
-            };
-            if (reason is not null)
+            if (DriftDetector.SkipReason(column, current.Find(column.Name)) is { } reason)
             {
                 skipped[column.Name] = reason;
                 continue;

@@ -89,15 +89,7 @@ public static class DriftDetector
         foreach (var column in reference.Columns)
         {
             var other = current.Find(column.Name);
-            var reason = other switch
-            {
-                null => "not in the current data",
-                _ when other.Type != column.Type => $"type changed from {Name(column.Type)} to {Name(other.Type)}",
-                _ when column.Type == ColumnType.Text => "free text is not tested for drift",
-                _ when column.Count == 0 || other.Count == 0 => "no values present",
-                _ => null,
-            };
-            if (reason is not null)
+            if (SkipReason(column, other) is { } reason)
             {
                 skipped[column.Name] = reason;
                 continue;
@@ -112,6 +104,20 @@ public static class DriftDetector
         }
 
         return Summarize(results, skipped);
+    }
+
+    /// <summary>Why a column cannot be tested for drift, or null when it can.</summary>
+    public static string? SkipReason(ColumnProfile reference, ColumnProfile? current)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return current switch
+        {
+            null => "not in the current data",
+            _ when current.Type != reference.Type => $"type changed from {Name(reference.Type)} to {Name(current.Type)}",
+            _ when reference.Type == ColumnType.Text => "free text is not tested for drift",
+            _ when reference.Count == 0 || current.Count == 0 => "no values present",
+            _ => null,
+        };
     }
 
     /// <summary>Summarizes column verdicts into a table verdict.</summary>
