@@ -42,8 +42,15 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     private readonly SemaphoreSlim _flushing = new(1, 1);
     // The flush cadence is wall-clock time whatever clock stamps predictions (the demo replays a year in minutes).
     private Dictionary<string, MonitorSpec> _monitors = new(StringComparer.Ordinal);
+    // One writer and buffer for every logged row's inputs (only the recorder's loop logs, under its lock).
+    private readonly ArrayBufferWriter<byte> _json = new(256);
+    private Utf8JsonWriter? _jsonWriter;
     private long _dropped;
     private long _pendingObservations;
+
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(1);
+    private const int MaxPendingLog = 500_000;
 
     /// <summary>This server's name in stored windows: replicas each store their own and evaluation merges them.</summary>
     public string Replica { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
@@ -66,27 +73,28 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await RefreshMonitorsAsync(cancellationToken).ConfigureAwait(false);
+        // The queue is drained on a short timer rather than woken by every request: one wake-up per tick, not per prediction.
+        using var timer = new PeriodicTimer(DrainInterval);
+        var nextLog = Stopwatch.GetTimestamp() + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
         var nextFlush = Stopwatch.GetTimestamp() + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                wait.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, (nextFlush - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency)));
-                try
-                {
-                    await _queue.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                }
-
                 Drain();
-                if (Stopwatch.GetTimestamp() >= nextFlush)
+                var now = Stopwatch.GetTimestamp();
+                if (now >= nextFlush)
                 {
                     await FlushAsync(cancellationToken).ConfigureAwait(false);
                     await RefreshMonitorsAsync(cancellationToken).ConfigureAwait(false);
-                    nextFlush = Stopwatch.GetTimestamp() + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
+                    nextFlush = now + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
+                    nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
+                }
+                else if (now >= nextLog)
+                {
+                    // Logged rows are written every second so that few of them live long enough to burden the garbage collector.
+                    await FlushLogAsync(cancellationToken).ConfigureAwait(false);
+                    nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
                 }
             }
         }
@@ -145,6 +153,38 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                         }
                     }
 
+                    _log.InsertRange(0, log);
+                }
+
+                throw;
+            }
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task FlushLogAsync(CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            List<LoggedPrediction> log;
+            lock (_windows)
+            {
+                log = [.. _log];
+                _log.Clear();
+            }
+
+            try
+            {
+                await store.AppendPredictionsAsync(log, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                lock (_windows)
+                {
                     _log.InsertRange(0, log);
                 }
 
@@ -288,7 +328,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     {
         var score = rows[MonitoredColumns.ScoreColumn(task)] is NumericColumn s ? s.Values : [];
         var labels = task == TaskKind.Regression ? null : (rows[MonitoredColumns.PredictedLabel] as StringColumn)?.Values;
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = _json;
         for (var row = 0; row < prediction.Inputs.RowCount; row++)
         {
             var id = prediction.Inputs.RowCount == 1 ? prediction.Id : string.Create(CultureInfo.InvariantCulture, $"{prediction.Id}/{row}");
@@ -297,8 +337,16 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                 continue;
             }
 
+            if (_log.Count >= MaxPendingLog)
+            {
+                // The store has fallen behind for a long while: memory stays bounded, and the loss is counted.
+                Interlocked.Increment(ref _dropped);
+                continue;
+            }
+
             buffer.ResetWrittenCount();
-            using (var writer = new Utf8JsonWriter(buffer))
+            var writer = _jsonWriter ??= new Utf8JsonWriter(buffer);
+            writer.Reset(buffer);
             {
                 writer.WriteStartObject();
                 foreach (var column in prediction.Inputs.Columns)
@@ -318,6 +366,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                 }
 
                 writer.WriteEndObject();
+                writer.Flush();
             }
 
             var value = score.Length > row ? score[row] : float.NaN;
