@@ -335,5 +335,21 @@ internal static class PostgreSqlMigrations
             );
             CREATE INDEX alerts_due ON alerts (status, next_attempt_at);
             """),
+        (15, "policy runs", """
+            -- Each turn of a deployment's closed loop (retrain, gate, canary, promote or roll back) with its steps as JSON.
+            -- At most one run per deployment is active, which the partial unique index enforces across servers.
+            CREATE TABLE policy_runs (
+                id TEXT PRIMARY KEY,
+                deployment TEXT NOT NULL,
+                state TEXT NOT NULL,
+                active INTEGER NOT NULL,
+                started_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                revision BIGINT NOT NULL,
+                run_json TEXT NOT NULL
+            );
+            CREATE UNIQUE INDEX policy_runs_one_active ON policy_runs (deployment) WHERE active = 1;
+            CREATE INDEX policy_runs_by_start ON policy_runs (deployment, started_at);
+            """),
     ];
 }

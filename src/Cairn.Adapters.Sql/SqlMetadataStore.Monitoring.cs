@@ -283,6 +283,81 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
             [("@id", id), ("@status", StatusName(status)), ("@attempts", (long)attempts), ("@next", nextAttemptAt?.ToUnixTimeMilliseconds()), ("@error", lastError)],
             cancellationToken).ConfigureAwait(false), cancellationToken);
 
+    /// <inheritdoc />
+    public Task AddPolicyRunAsync(PolicyRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (await ScalarAsync(connection, transaction, "SELECT id FROM policy_runs WHERE deployment = @d AND active = 1", [("@d", run.Deployment)], cancellationToken)
+                .ConfigureAwait(false) is string active)
+            {
+                throw new CairnException(ErrorCode.Conflict, $"Deployment '{run.Deployment}' already has a policy run going ({active}); 'cairn policies show {active}' follows it.");
+            }
+
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO policy_runs (id, deployment, state, active, started_at, updated_at, revision, run_json)
+                VALUES (@id, @d, @state, @active, @started, @updated, @revision, @json)
+                """, PolicyRunParameters(run), cancellationToken).ConfigureAwait(false);
+            await RecordPolicyEventAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> UpdatePolicyRunAsync(PolicyRun run, int expectedRevision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        run = run with { Revision = expectedRevision + 1 };
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (await ExecuteAsync(connection, transaction, """
+                UPDATE policy_runs SET state = @state, active = @active, updated_at = @updated, revision = @revision, run_json = @json
+                WHERE id = @id AND revision = @expected
+                """, [.. PolicyRunParameters(run), ("@expected", (long)expectedRevision)], cancellationToken).ConfigureAwait(false) == 0)
+            {
+                return false;
+            }
+
+            await RecordPolicyEventAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<PolicyRun?> GetPolicyRunAsync(string id, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await QueryPolicyRunsAsync(connection, "WHERE id = @id", [("@id", id)], cancellationToken).ConfigureAwait(false)).FirstOrDefault(),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<PolicyRun>> ListPolicyRunsAsync(string? deployment, bool activeOnly, int limit, CancellationToken cancellationToken)
+    {
+        var conditions = new[] { deployment is null ? null : "deployment = @d", activeOnly ? "active = 1" : null }.OfType<string>().ToList();
+        return ReadAsync<IReadOnlyList<PolicyRun>>(async connection => await QueryPolicyRunsAsync(connection,
+            $"{(conditions.Count == 0 ? "" : $"WHERE {string.Join(" AND ", conditions)} ")}ORDER BY started_at DESC, id DESC LIMIT @limit",
+            [("@d", deployment), ("@limit", (long)limit)], cancellationToken).ConfigureAwait(false), cancellationToken);
+    }
+
+    private static (string, object?)[] PolicyRunParameters(PolicyRun run) =>
+    [
+        ("@id", run.Id), ("@d", run.Deployment), ("@state", JsonNamingPolicy.SnakeCaseLower.ConvertName(run.State.ToString())), ("@active", run.Active ? 1L : 0L),
+        ("@started", run.StartedAt.ToUnixTimeMilliseconds()), ("@updated", run.UpdatedAt.ToUnixTimeMilliseconds()), ("@revision", (long)run.Revision),
+        ("@json", JsonSerializer.Serialize(run, CairnJson.Compact.PolicyRun)),
+    ];
+
+    // Each step of a policy run is also an audit event, so 'cairn events' tells the whole story of a deployment.
+    private Task RecordPolicyEventAsync(DbConnection connection, DbTransaction transaction, PolicyRun run, CancellationToken cancellationToken)
+    {
+        var step = run.Events[^1];
+        return RecordEventAsync(connection, transaction, "cairn-policy", $"policy.{step.Step}", run.Deployment,
+            new() { ["policy_run"] = run.Id, ["message"] = step.Message }, cancellationToken);
+    }
+
+    private static Task<List<PolicyRun>> QueryPolicyRunsAsync(DbConnection connection, string where, IEnumerable<(string Name, object? Value)> parameters,
+        CancellationToken cancellationToken) =>
+        QueryAsync(connection, null, $"SELECT run_json FROM policy_runs {where}", parameters,
+            r => JsonSerializer.Deserialize(r.GetString(0), CairnJson.Compact.PolicyRun)!, cancellationToken);
+
     // Monitoring's frequent writes touch only one deployment's rows, so on PostgreSQL they do not queue behind other deployments'.
     private static string MonitoringScope(string deployment) => $"monitoring/{deployment}";
 

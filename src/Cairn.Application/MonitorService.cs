@@ -25,7 +25,7 @@ public sealed record Feedback(string Id, string Label, bool IsNumber);
 /// </summary>
 public sealed class MonitorService(
     IMonitoringStore store, IArtifactStore artifacts, DeploymentService deployments, DatasetService datasets, DatasetAnalysis analysis,
-    ModelRegistry registry, IModelRuntimeFactory runtimes, TimeProvider time, Actor actor)
+    ModelRegistry registry, IModelRuntimeFactory runtimes, ICronCalendar cron, TimeProvider time, Actor actor)
 {
     /// <summary>Labels one feedback call may carry.</summary>
     public const int MaxFeedback = 10_000;
@@ -276,6 +276,11 @@ public sealed class MonitorService(
         }
 
         problems.AddRange(spec.Columns.Keys.Where(c => schema.Find(c) is null).Select(c => $"column '{c}' has drift settings but is not monitored (inputs: {string.Join(", ", signature.Inputs.Select(i => i.Name))})"));
+        if (spec.Policy is { } policy)
+        {
+            problems.AddRange(await PolicyProblemsAsync(policy, version, cancellationToken).ConfigureAwait(false));
+        }
+
         if (problems.Count > 0)
         {
             throw CairnException.Invalid($"The monitor is not valid: {string.Join("; ", problems)}.");
@@ -307,6 +312,36 @@ public sealed class MonitorService(
             var metrics = labeled.Count == 0 ? new Dictionary<string, double>() : MonitorEvaluator.Performance(partial, labeled);
             return partial with { Metrics = metrics, Calibration = Calibrate(signature, labeled) };
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<string>> PolicyProblemsAsync(RetrainPolicy policy, ModelVersion served, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        if (policy.Schedule is { } schedule && cron.Problem(schedule) is { } wrong)
+        {
+            problems.Add($"policy: schedule: {wrong}");
+        }
+
+        if (!File.Exists(policy.Pipeline))
+        {
+            problems.Add($"policy: the pipeline file '{policy.Pipeline}' does not exist");
+        }
+
+        if (policy.Model != served.Model)
+        {
+            problems.Add($"policy: it retrains '{policy.Model}', but the deployment serves '{served.Model}'");
+        }
+
+        try
+        {
+            await datasets.GetAsync(DatasetRef.Parse(policy.Holdout), cancellationToken).ConfigureAwait(false);
+        }
+        catch (CairnException e) when (e.Code == ErrorCode.NotFound)
+        {
+            problems.Add($"policy: holdout: {e.Message}");
+        }
+
+        return problems;
     }
 
     // Binary: the chance of the positive class given its probability; multiclass: the chance the answer is right given its confidence.

@@ -471,7 +471,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                     Trials = with.TryGetValue("trials", out var trials) ? int.Parse(trials, CultureInfo.InvariantCulture) : sweep.Trials,
                     Metric = with.GetValueOrDefault("metric") ?? sweep.Metric,
                 };
-                sweep = sweep with { Maximize = !SweepSpec.LowerIsBetter.Contains(sweep.Metric) };
+                sweep = sweep with { Maximize = !ModelEvaluator.LowerIsBetter.Contains(sweep.Metric) };
                 var outcome = await sweeps.RunAsync(sweep, new Progress<string>(m => { lock (log) { log.AppendLine(m); } }), cancellationToken).ConfigureAwait(false);
                 log.AppendLine(CultureInfo.InvariantCulture, $"sweep run {outcome.Sweep.Id}: best trial {outcome.Best.Run.Id} ({outcome.SelectedOn} = {outcome.Best.Score:0.####})");
                 outputs[$"run:{step.Name}"] = outcome.Best.Run.Id;

@@ -74,8 +74,10 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(MonitorsCommands.Create(this));
         root.Subcommands.Add(MonitorsCommands.CreateFeedback(this));
         root.Subcommands.Add(MonitorsCommands.CreateAlerts(this));
+        root.Subcommands.Add(PoliciesCommands.Create(this));
         root.Subcommands.Add(ServeCommand.Create(this));
         root.Subcommands.Add(QuickstartCommand.Create(this));
+        root.Subcommands.Add(DemoCommand.Create(this));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

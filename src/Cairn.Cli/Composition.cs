@@ -7,6 +7,7 @@ using Cairn.Adapters.S3;
 using Cairn.Adapters.Sqlite;
 using Cairn.Adapters.Webhooks;
 using Cairn.Application;
+using Cairn.Scheduling;
 using Cairn.Core.Ports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -59,6 +60,8 @@ internal static class Composition
         services.TryAddSingleton<MonitorService>();
         services.TryAddSingleton(AlertDeliveryOptions.Default);
         services.TryAddSingleton<AlertDispatcher>();
+        services.TryAddSingleton<ICronCalendar, QuartzCronCalendar>();
+        services.TryAddSingleton<PolicyRunner>();
         services.TryAddSingleton<INotifier>(sp => new WebhookNotifier(Webhooks, Environment.GetEnvironmentVariable, sp.GetRequiredService<TimeProvider>()));
         return services;
     }

@@ -21,7 +21,7 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<TensorType>), typeof(LowercaseEnumConverter<RunStatus>), typeof(LowercaseEnumConverter<LifecycleStage>),
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
         typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>), typeof(LowercaseEnumConverter<DatasetFormat>),
-        typeof(LowercaseEnumConverter<AlertDirection>), typeof(LowercaseEnumConverter<AlertStatus>),
+        typeof(LowercaseEnumConverter<AlertDirection>), typeof(LowercaseEnumConverter<AlertStatus>), typeof(LowercaseEnumConverter<PolicyRunState>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -63,6 +63,8 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(MonitorReport))]
 [JsonSerializable(typeof(IReadOnlyList<Alert>))]
+[JsonSerializable(typeof(PolicyRun))]
+[JsonSerializable(typeof(IReadOnlyList<PolicyRun>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 public sealed partial class CairnJson : JsonSerializerContext

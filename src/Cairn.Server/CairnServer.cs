@@ -53,6 +53,9 @@ public sealed record CairnServerOptions
     /// <summary>Must be set to bind a non-loopback address: it acknowledges that anyone who can reach the port can use the server.</summary>
     public bool AllowUnauthenticatedRemote { get; init; }
 
+    /// <summary>The least severe log messages written to the console.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
 
@@ -77,7 +80,7 @@ public static partial class CairnServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "cairn", EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

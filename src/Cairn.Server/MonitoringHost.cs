@@ -6,10 +6,12 @@ namespace Cairn.Server;
 
 /// <summary>
 /// Monitoring inside the server: hands every answered prediction to the recorder, and on a timer evaluates closed
-/// windows of every monitor, applies log retention and delivers due alerts. Stopping flushes what was recorded.
+/// windows of every monitor, applies log retention and delivers due alerts; beside that, on the same timer, runs
+/// retraining policies whose trigger fired and watches their canaries. Stopping flushes what was recorded.
 /// </summary>
 internal sealed partial class MonitoringHost(
-    PredictionRecorder recorder, MonitorService monitors, AlertDispatcher alerts, DeploymentHost deployments, CairnServerOptions options, ILogger<MonitoringHost> logger)
+    PredictionRecorder recorder, MonitorService monitors, AlertDispatcher alerts, PolicyRunner policies, DeploymentHost deployments, CairnServerOptions options,
+    ILogger<MonitoringHost> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -17,6 +19,8 @@ internal sealed partial class MonitoringHost(
         deployments.OnPrediction(recorder.Record);
         monitors.AlertFired += alert => Log.AlertFired(logger, alert.Deployment, alert.Rule, alert.Message);
         var recording = Task.Run(() => recorder.RunAsync(stoppingToken), CancellationToken.None);
+        // Retraining takes minutes; it runs beside evaluation, never holding it up.
+        var looping = Task.Run(() => RunPoliciesAsync(stoppingToken), CancellationToken.None);
         using var timer = new PeriodicTimer(options.MonitorInterval);
         try
         {
@@ -42,6 +46,30 @@ internal sealed partial class MonitoringHost(
         }
 
         await recording.ConfigureAwait(false);
+        await looping.ConfigureAwait(false);
+    }
+
+    private async Task RunPoliciesAsync(CancellationToken stoppingToken)
+    {
+        var progress = new Progress<string>(line => Log.PolicyStep(logger, line));
+        using var timer = new PeriodicTimer(options.MonitorInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await policies.TickAsync(progress, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.EvaluationFailed(logger, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
 
     private static partial class Log
@@ -51,5 +79,8 @@ internal sealed partial class MonitoringHost(
 
         [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Monitoring failed: {Reason}")]
         public static partial void EvaluationFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "Policy: {Step}")]
+        public static partial void PolicyStep(ILogger logger, string step);
     }
 }

@@ -2,6 +2,7 @@ using Cairn.Adapters.Sql;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Models;
+using Cairn.Core.Monitoring;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 using Cairn.Core.Search;
@@ -478,5 +479,35 @@ public abstract class MetadataStoreContract
 
         Assert.Equal(3, await store.DeletePredictionsBeforeAsync("web", at + hour, CancellationToken.None));
         Assert.Empty(await store.FindPredictionsAsync("web", ["a", "b"], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PolicyRuns_OneActivePerDeployment_MoveOnByCompareAndSet_AndEachStepIsAnEvent()
+    {
+        var store = await OpenAsync();
+        var at = Clock.GetUtcNow();
+        var run = new PolicyRun { Id = "run-1", Deployment = "web", Trigger = "manual", StartedAt = at, Model = "m", Champion = 1 }
+            .Then(at, "triggered", "started by hand");
+        await store.AddPolicyRunAsync(run, CancellationToken.None);
+        var second = await Assert.ThrowsAsync<CairnException>(() => store.AddPolicyRunAsync(run with { Id = "run-2" }, CancellationToken.None));
+        Assert.Equal(ErrorCode.Conflict, second.Code);
+        Assert.Contains("run-1", second.Message, StringComparison.Ordinal);
+
+        var canary = run.Then(at, "canary", "half the traffic", PolicyRunState.Canary) with { Challenger = 2 };
+        Assert.True(await store.UpdatePolicyRunAsync(canary, run.Revision, CancellationToken.None));
+        // A second server that read the run before the change cannot move it on.
+        Assert.False(await store.UpdatePolicyRunAsync(run.Then(at, "failed", "stale", PolicyRunState.Failed), run.Revision, CancellationToken.None));
+        var stored = await store.GetPolicyRunAsync("run-1", CancellationToken.None);
+        Assert.Equal((PolicyRunState.Canary, 2, 2), (stored!.State, stored.Revision, stored.Challenger));
+        Assert.Equal(["triggered", "canary"], stored.Events.Select(e => e.Step));
+        Assert.Single(await store.ListPolicyRunsAsync("web", activeOnly: true, 10, CancellationToken.None));
+
+        Assert.True(await store.UpdatePolicyRunAsync(stored.Then(at, "rolled_back", "too slow", PolicyRunState.RolledBack), stored.Revision, CancellationToken.None));
+        Assert.Empty(await store.ListPolicyRunsAsync("web", activeOnly: true, 10, CancellationToken.None));
+        await store.AddPolicyRunAsync(run with { Id = "run-2", StartedAt = at.AddMinutes(1) }, CancellationToken.None);
+        Assert.Equal(["run-2", "run-1"], (await store.ListPolicyRunsAsync(null, activeOnly: false, 10, CancellationToken.None)).Select(r => r.Id));
+        Assert.Equal(PolicyRunState.RolledBack, (await store.GetPolicyRunAsync("run-1", CancellationToken.None))!.State);
+        Assert.Equal(["policy.triggered", "policy.rolled_back", "policy.canary", "policy.triggered"],
+            (await store.ListEventsAsync(4, CancellationToken.None)).Select(e => e.Kind));
     }
 }

@@ -217,7 +217,7 @@ public sealed class MonitoringTests : IAsyncLifetime
     private static readonly CairnServerOptions Fast = new() { MonitorFlush = TimeSpan.FromMilliseconds(200), MonitorInterval = TimeSpan.FromHours(1), GrpcPort = null };
 
     // Adult rows aged by 25 years and working 70 hours; every tenth row from a workclass the reference never had.
-    private static async Task<(List<string> Ids, List<string> Labels)> SendDriftedTrafficAsync(HttpClient client, int requests, int rowsPerRequest, string deployment = "adult")
+    internal static async Task<(List<string> Ids, List<string> Labels)> SendDriftedTrafficAsync(HttpClient client, int requests, int rowsPerRequest, string deployment = "adult")
     {
         using var reader = Core.Data.CsvReader.Open(File.OpenRead(CairnHarness.DataFile("adult.csv")));
         var header = reader.Header.ToList();

@@ -71,4 +71,37 @@ public sealed class MonitoringTests
             Assert.Contains(part, error.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void TheGate_AsksForTheImprovement_AndNoSliceRegression_WhicheverWayTheMetricPoints()
+    {
+        var policy = new RetrainPolicy { Pipeline = "p.yaml", Model = "m", Holdout = "h", Metric = "rmse", MinImprovement = 0.05, Slices = ["weather"], MaxSliceRegression = 0.1 };
+        var champion = Report(rmse: 100, clear: 90, rain: 120, tinyRain: 10);
+
+        var better = PolicyGate.Decide(policy, champion, Report(rmse: 80, clear: 70, rain: 125, tinyRain: 50));
+        Assert.True(better.Passed, string.Join("; ", better.Reasons));
+        Assert.Equal(0.2, better.Improvement, 9);
+
+        // Lower is better for RMSE: 97 is only 3% better; and rain got 25% worse (the 5-row slice is too small to judge).
+        var worse = PolicyGate.Decide(policy, champion, Report(rmse: 97, clear: 70, rain: 150, tinyRain: 50));
+        Assert.False(worse.Passed);
+        Assert.Equal(2, worse.Reasons.Count);
+        Assert.Contains("3.0% better, the policy asks for 5.0%", worse.Reasons[0], StringComparison.Ordinal);
+        Assert.Contains("weather=rain (40 rows)", worse.Reasons[1], StringComparison.Ordinal);
+
+        // Higher is better for R²; a metric the evaluation lacks fails the gate and says what it has.
+        Assert.True(PolicyGate.Decide(policy with { Metric = "r2" }, champion, Report(rmse: 97, clear: 70, rain: 120, tinyRain: 10, r2: 0.9)).Passed);
+        Assert.Contains("no metric 'auc'", Assert.Single(PolicyGate.Decide(policy with { Metric = "auc" }, champion, champion).Reasons), StringComparison.Ordinal);
+
+        static Evaluation.EvaluationReport Report(double rmse, double clear, double rain, double tinyRain, double r2 = 0.8) =>
+            new(TaskKind.Regression, 100, new Dictionary<string, double> { ["rmse"] = rmse, ["r2"] = r2 })
+            {
+                Slices =
+                [
+                    new("weather", "clear", 55, new Dictionary<string, double> { ["rmse"] = clear, ["r2"] = r2 }),
+                    new("weather", "rain", 40, new Dictionary<string, double> { ["rmse"] = rain, ["r2"] = r2 }),
+                    new("weather", "snow", 5, new Dictionary<string, double> { ["rmse"] = tinyRain, ["r2"] = r2 }),
+                ],
+            };
+    }
 }

@@ -185,7 +185,7 @@ internal static class MonitorsCommands
         {
             var service = context.Get<MonitorService>();
             var name = context.Parse.GetValue(deployment)!;
-            var path = context.Parse.GetValue(config);
+            var path = context.Parse.GetValue(config) is { } given ? context.ResolvePath(given) : null;
             var yaml = path is null ? null
                 : File.Exists(path) ? await File.ReadAllTextAsync(path, ct)
                 : throw CairnException.NotFound($"Monitor settings file '{path}' does not exist.");
@@ -196,6 +196,12 @@ internal static class MonitorsCommands
             }
 
             var spec = MonitorSpec.Parse(yaml, referenceFlag, context.Parse.GetValue(window), context.Parse.GetValue(segment));
+            if (spec.Policy is { } policy)
+            {
+                // The policy's pipeline is named relative to the settings file; servers read it by its full path.
+                spec = spec with { Policy = policy with { Pipeline = Path.GetFullPath(policy.Pipeline, Path.GetDirectoryName(path)!) } };
+            }
+
             var monitor = create ? await service.CreateAsync(name, spec, ct) : await service.UpdateAsync(name, spec, ct);
             if (context.Json)
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cairn.Application;
 using Cairn.Server;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
@@ -75,6 +76,17 @@ internal static class ServeCommand
         : throw Core.CairnException.Invalid($"OTEL_EXPORTER_OTLP_ENDPOINT is '{value}', which is not an http:// or https:// address of an OpenTelemetry collector.");
 
     /// <summary>A server over the same home as the command, with its own services.</summary>
-    public static Microsoft.AspNetCore.Builder.WebApplication Build(CommandContext context, CairnServerOptions options) =>
-        CairnServer.Build(options, services => services.AddCairn(context.Home, new Actor("cairn-server")));
+    public static Microsoft.AspNetCore.Builder.WebApplication Build(CommandContext context, CairnServerOptions options) => Build(context.Home, options, null);
+
+    /// <summary>A server over <paramref name="home"/>, on <paramref name="time"/>'s clock (the system's when null).</summary>
+    public static Microsoft.AspNetCore.Builder.WebApplication Build(CairnHome home, CairnServerOptions options, TimeProvider? time) =>
+        CairnServer.Build(options, services =>
+        {
+            if (time is not null)
+            {
+                services.AddSingleton(time);
+            }
+
+            services.AddCairn(home, new Actor("cairn-server"));
+        });
 }

@@ -100,6 +100,9 @@ public static class ModelEvaluator
         ];
     }
 
+    /// <summary>Metrics where lower is better; for every other metric higher is better.</summary>
+    public static readonly IReadOnlySet<string> LowerIsBetter = new HashSet<string>(StringComparer.Ordinal) { "rmse", "mae", "log_loss", "brier", "ece", "max_error" };
+
     /// <summary>The metric permutation importance measures: AUC, accuracy or R², each higher-is-better.</summary>
     public static string MainMetric(TaskKind task) => task switch
     {

@@ -305,6 +305,10 @@ public sealed record MonitorSpec
     {
         public string? OnAlert { get; set; }
 
+        public string? Schedule { get; set; }
+
+        public string? OnNewVersion { get; set; }
+
         public string? Pipeline { get; set; }
 
         public Dictionary<string, string>? Params { get; set; }
@@ -342,6 +346,8 @@ public sealed record MonitorSpec
             return new RetrainPolicy
             {
                 OnAlert = OnAlert,
+                Schedule = Schedule,
+                OnNewVersion = OnNewVersion,
                 Pipeline = Pipeline ?? "",
                 Params = Params ?? [],
                 Model = Model ?? "",
@@ -420,6 +426,12 @@ public sealed record RetrainPolicy
     /// <summary>The alert rule that triggers retraining; null when only a schedule or a manual run starts it.</summary>
     public string? OnAlert { get; init; }
 
+    /// <summary>A Quartz cron expression (seconds first) on which retraining runs; null for none.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>A dataset whose every new version triggers retraining; null for none.</summary>
+    public string? OnNewVersion { get; init; }
+
     /// <summary>The retraining pipeline file.</summary>
     public required string Pipeline { get; init; }
 
@@ -461,6 +473,11 @@ public sealed record RetrainPolicy
         if (OnAlert is { } name && alerts.All(a => a.Name != name))
         {
             yield return $"policy: on_alert names '{name}', which is not one of the monitor's alerts";
+        }
+
+        if (OnNewVersion is { } dataset && !Names.IsValid(dataset))
+        {
+            yield return $"policy: on_new_version '{dataset}' is not a dataset name";
         }
 
         if (CanaryPercent is < 1 or > 99)

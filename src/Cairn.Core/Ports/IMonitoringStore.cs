@@ -98,4 +98,19 @@ public interface IMonitoringStore
 
     /// <summary>Records the outcome of a delivery attempt.</summary>
     Task UpdateAlertAsync(long id, AlertStatus status, int attempts, DateTimeOffset? nextAttemptAt, string? lastError, CancellationToken cancellationToken);
+
+    /// <summary>Records a new policy run; a deployment with a run still going is <see cref="ErrorCode.Conflict"/>.</summary>
+    Task AddPolicyRunAsync(PolicyRun run, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a policy run's next state if it is still at <paramref name="expectedRevision"/> (its revision then
+    /// being one more); false when another server moved it on first.
+    /// </summary>
+    Task<bool> UpdatePolicyRunAsync(PolicyRun run, int expectedRevision, CancellationToken cancellationToken);
+
+    /// <summary>A policy run, or null.</summary>
+    Task<PolicyRun?> GetPolicyRunAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Policy runs, newest first, of one deployment or all; only those still going with <paramref name="activeOnly"/>.</summary>
+    Task<IReadOnlyList<PolicyRun>> ListPolicyRunsAsync(string? deployment, bool activeOnly, int limit, CancellationToken cancellationToken);
 }

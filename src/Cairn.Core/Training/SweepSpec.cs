@@ -47,9 +47,6 @@ public sealed record SweepSpec(
     IReadOnlyDictionary<string, ParameterSpace> Space,
     int HalvingReduction)
 {
-    /// <summary>Metrics where lower is better.</summary>
-    public static readonly IReadOnlySet<string> LowerIsBetter = new HashSet<string>(StringComparer.Ordinal) { "rmse", "mae", "log_loss", "brier", "ece", "max_error" };
-
     /// <summary>The hyperparameter successive halving grows for each trainer: its number of boosting rounds, trees or passes.</summary>
     public static readonly IReadOnlyDictionary<string, string> Resource = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -217,7 +214,7 @@ public sealed record SweepSpec(
                 throw CairnException.Invalid($"The sweep has {problems.Count} problem(s):{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", problems)}");
             }
 
-            return new SweepSpec(training, method, trials, metric, !LowerIsBetter.Contains(metric), parallel, space, reduction);
+            return new SweepSpec(training, method, trials, metric, !Evaluation.ModelEvaluator.LowerIsBetter.Contains(metric), parallel, space, reduction);
         }
 
         private static ParameterSpace? ParseSpace(string name, object value, List<string> problems)

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Globalization;
+using Cairn.Application;
+using Cairn.Core;
+using Cairn.Core.Monitoring;
+using Spectre.Console;
+using Table = Spectre.Console.Table;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary><c>cairn policies run | runs | show</c>: the closed loop of monitors with a retraining policy.</summary>
+internal static class PoliciesCommands
+{
+    public static Command Create(CliApp app)
+    {
+        var command = new Command("policies", "The closed loop: retrain, gate, canary, then promote or roll back (the server runs policies on their triggers)");
+
+        var deployment = new Argument<string>("deployment") { Description = "The monitored deployment whose policy to run" };
+        var run = new Command("run", "Run a deployment's policy now: retrain, evaluate, gate and start the canary (a running server watches the canary)") { deployment };
+        run.SetAction(app.Handler(async (context, ct) =>
+        {
+            var result = await context.Get<PolicyRunner>().StartAsync(context.Parse.GetValue(deployment)!, "manual", context.Json ? null : new TrainCommand.Progress(context.Console.Out), ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(result, CairnJson.Readable.PolicyRun);
+            }
+            else
+            {
+                context.Console.Out.MarkupLineInterpolated($"Policy run {result.Id}: [bold]{State(result.State)}[/]");
+            }
+
+            return result.State is PolicyRunState.Failed ? 1 : 0;
+        }));
+        command.Subcommands.Add(run);
+
+        var of = new Argument<string?>("deployment") { Description = "Only this deployment's runs", Arity = ArgumentArity.ZeroOrOne };
+        var limit = new Option<int>("--limit") { Description = "How many, newest first", DefaultValueFactory = _ => 20 };
+        var runs = new Command("runs", "List policy runs, newest first") { of, limit };
+        runs.SetAction(app.Handler(async (context, ct) =>
+        {
+            var found = await context.Get<PolicyRunner>().ListAsync(context.Parse.GetValue(of), context.Parse.GetValue(limit), ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(found, CairnJson.Readable.IReadOnlyListPolicyRun);
+                return 0;
+            }
+
+            if (found.Count == 0)
+            {
+                context.Console.Out.MarkupLine("No policy runs yet. A monitor with a 'policy:' section starts them on its triggers; 'cairn policies run DEPLOYMENT' starts one now.");
+                return 0;
+            }
+
+            var table = new Table().AddColumns("id", "started", "deployment", "trigger", "champion", "challenger", "gate", "state");
+            foreach (var r in found)
+            {
+                table.AddRow(r.Id, Format.Time(r.StartedAt), Markup.Escape(r.Deployment), Markup.Escape(r.Trigger), Version(r.Champion), Version(r.Challenger),
+                    Markup.Escape(r.Gate is { } g ? $"{g.Metric} {Format.Number(g.Champion)} → {Format.Number(g.Challenger)}" : "-"), State(r.State));
+            }
+
+            context.Console.Out.Write(table);
+            return 0;
+        }));
+        command.Subcommands.Add(runs);
+
+        var id = new Argument<string>("id") { Description = "The policy run's id" };
+        var show = new Command("show", "Show a policy run step by step") { id };
+        show.SetAction(app.Handler(async (context, ct) =>
+        {
+            var found = await context.Get<PolicyRunner>().GetAsync(context.Parse.GetValue(id)!, ct);
+            if (context.Json)
+            {
+                context.Console.WriteJson(found, CairnJson.Readable.PolicyRun);
+                return 0;
+            }
+
+            var console = context.Console.Out;
+            console.MarkupLineInterpolated($"[bold]{found.Id}[/] on {found.Deployment}: {State(found.State)} — {found.Model} champion {Version(found.Champion)}, challenger {Version(found.Challenger)}");
+            var table = new Table().AddColumns("at", "step", "what happened");
+            foreach (var e in found.Events)
+            {
+                table.AddRow(Format.Time(e.At), Markup.Escape(e.Step), Markup.Escape(e.Message));
+            }
+
+            console.Write(table);
+            return 0;
+        }));
+        command.Subcommands.Add(show);
+        return command;
+    }
+
+    private static string Version(int? version) => version?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    private static string State(PolicyRunState state) => state switch
+    {
+        PolicyRunState.Promoted => "[green]promoted[/]",
+        PolicyRunState.Failed or PolicyRunState.RolledBack => $"[red]{System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(state.ToString())}[/]",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+}

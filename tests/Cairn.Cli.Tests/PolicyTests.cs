@@ -1,0 +1,169 @@
+using Cairn.Application;
+using Cairn.Core.Monitoring;
+using Cairn.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Cli.Tests;
+
+/// <summary>The closed loop through a real server and the CLI: retrain on an alert, the gate, a canary rolled back, and the drift demo end to end.</summary>
+public sealed class PolicyTests : IAsyncLifetime
+{
+    // The server's clock runs a day ahead of the CLI's, so what it sees happens after the monitor and the first run.
+    private static readonly DateTimeOffset Start = MonitorSpec.WindowOf(DateTimeOffset.UtcNow.AddDays(1), TimeSpan.FromHours(1)).Start;
+
+    // The server's own timers stay idle; the test moves the loop on, as the server's timer would.
+    private static readonly CairnServerOptions Manual = new() { MonitorFlush = TimeSpan.FromHours(1), MonitorInterval = TimeSpan.FromDays(1), GrpcPort = null };
+
+    private readonly CairnHarness _cairn = new();
+    private readonly FakeTimeProvider _time = new(Start);
+
+    public async Task InitializeAsync()
+    {
+        // A weak champion (5 boosting rounds), so the retrained challenger (60) is surely better.
+        await _cairn.TrainAndRegisterAsync("adult.csv", "adult", AdultModelFixture.Spec.Replace("num_iterations: 60", "num_iterations: 5", StringComparison.Ordinal), AdultModelFixture.Model);
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@champion");
+        await _cairn.RunOkAsync("datasets", "add", CairnHarness.DataFile("adult_test.csv"), "--name", "adult-test");
+        _cairn.WriteFile("train.yaml", AdultModelFixture.Spec);
+        _cairn.WriteFile("retrain.yaml", """
+            name: adult-retrain
+            steps:
+            - {name: train, kind: train, with: {config: train.yaml}, inputs: [dataset:adult, file:train.yaml], outputs: [run:train]}
+            - {name: register, kind: register, with: {run: train, model: adult-income}, inputs: [run:train], outputs: [model:adult-income]}
+            """);
+    }
+
+    public Task DisposeAsync() => _cairn.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task APolicy_RetrainsOnItsAlert_GatesTheChallenger_AndRollsBackACanaryOutsideItsBounds()
+    {
+        // A policy whose pipeline does not exist is refused with the monitor.
+        var missing = await _cairn.RunAsync("monitors", "create", "adult", "--reference", "adult@1", "--config", Settings(pipeline: "nowhere.yaml", minImprovement: 0, maxLatencyMs: 1000));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("nowhere.yaml' does not exist", missing.Error, StringComparison.Ordinal);
+
+        // Run by hand with a gate no model can pass: the challenger is trained, evaluated beside the champion and rejected.
+        await _cairn.RunOkAsync("monitors", "create", "adult", "--reference", "adult@1", "--config", Settings("retrain.yaml", minImprovement: 0.5, maxLatencyMs: 1000));
+        var rejected = (await _cairn.RunOkAsync("policies", "run", "adult", "--json")).Json;
+        Assert.Equal("rejected", rejected.GetProperty("state").GetString());
+        Assert.Equal(2, rejected.GetProperty("challenger").GetInt32());
+        Assert.Equal(1, rejected.GetProperty("champion").GetInt32());
+        Assert.Equal("adult-test@1", rejected.GetProperty("holdout").GetString());
+        Assert.Contains("the policy asks for 50.0%", rejected.GetProperty("gate").GetProperty("reasons")[0].GetString(), StringComparison.Ordinal);
+
+        // Now a passable gate but a latency bound no server meets. The alert on traffic starts the policy.
+        await _cairn.RunOkAsync("monitors", "update", "adult", "--config", Settings("retrain.yaml", minImprovement: 0, maxLatencyMs: 0.000001));
+        var client = await _cairn.StartServerAsync(time: _time, options: Manual);
+        var services = _cairn.Services!;
+        var recorder = services.GetRequiredService<PredictionRecorder>();
+        var policies = services.GetRequiredService<PolicyRunner>();
+        await recorder.RefreshMonitorsAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await MonitoringTests.SendDriftedTrafficAsync(client, requests: 5, rowsPerRequest: 2);
+        await recorder.FlushAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromHours(1));
+        await services.GetRequiredService<MonitorService>().EvaluateAsync("adult", includeOpen: false, CancellationToken.None);
+
+        var started = Assert.Single(await policies.TickAsync(null, CancellationToken.None));
+        Assert.True(started.State == PolicyRunState.Canary, string.Join(" | ", started.Events.Select(e => e.Message)));
+        Assert.StartsWith("alert:busy:", started.Trigger, StringComparison.Ordinal);
+        Assert.True(started.Gate!.Passed, string.Join("; ", started.Gate.Reasons));
+        var deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.Equal("adult-income@2", deployment.GetProperty("spec").GetProperty("canary").GetString());
+        Assert.Equal(50, deployment.GetProperty("spec").GetProperty("canary_percent").GetInt32());
+
+        // Nothing happens before the canary has answered enough requests; then it is rolled back.
+        Assert.Empty(await policies.TickAsync(null, CancellationToken.None));
+        await services.GetRequiredService<DeploymentHost>().RefreshAsync(CancellationToken.None);
+        await MonitoringTests.SendDriftedTrafficAsync(client, requests: 60, rowsPerRequest: 1);
+        await recorder.FlushAsync(CancellationToken.None);
+        var rolledBack = Assert.Single(await policies.TickAsync(null, CancellationToken.None));
+        Assert.Equal(PolicyRunState.RolledBack, rolledBack.State);
+        Assert.Contains("p99 latency above", rolledBack.Events[^1].Message, StringComparison.Ordinal);
+        deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.False(deployment.GetProperty("spec").TryGetProperty("canary", out _));
+        Assert.Equal(1, (await services.GetRequiredService<ModelRegistry>().GetByAliasAsync("adult-income", "champion", CancellationToken.None)).Version);
+
+        // The history, from the CLI and the audit log.
+        var runs = (await _cairn.RunOkAsync("policies", "runs", "adult", "--json")).Json;
+        Assert.Equal(["rolled_back", "rejected"], runs.EnumerateArray().Select(r => r.GetProperty("state").GetString()));
+        var shown = await _cairn.RunOkAsync("policies", "show", rolledBack.Id);
+        foreach (var step in new[] { "triggered", "retrained", "evaluated", "gate", "canary", "rolled_back" })
+        {
+            Assert.Contains(step, shown.Output, StringComparison.Ordinal);
+        }
+
+        var events = (await _cairn.RunOkAsync("events", "--json")).Json.EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToList();
+        Assert.Contains("policy.rolled_back", events);
+        Assert.Contains("policy.canary", events);
+    }
+
+    [Fact]
+    public async Task ASchedule_AndNewVersionsOfADataset_TriggerThePolicy_OneRunAtATime()
+    {
+        var settings = _cairn.WriteFile("scheduled.yaml", """
+            policy:
+              schedule: "0 * * * *"
+              on_new_version: adult-test
+              pipeline: retrain.yaml
+              model: adult-income
+              holdout: adult-test
+              min_improvement: 0.9
+            """);
+        await _cairn.RunOkAsync("monitors", "create", "adult", "--reference", "adult@1", "--config", settings);
+        await _cairn.StartServerAsync(time: _time, options: Manual);
+        var policies = _cairn.Services!.GetRequiredService<PolicyRunner>();
+
+        // The server's clock is a day past the monitor's creation: the hourly schedule is due at once, and once only.
+        var scheduled = Assert.Single(await policies.TickAsync(null, CancellationToken.None));
+        Assert.StartsWith("schedule:", scheduled.Trigger, StringComparison.Ordinal);
+        Assert.Equal(PolicyRunState.Rejected, scheduled.State);
+        Assert.Empty(await policies.TickAsync(null, CancellationToken.None));
+
+        // A new version of the watched dataset starts the next run, evaluated on that version.
+        var lines = File.ReadLines(CairnHarness.DataFile("adult_test.csv")).Take(4001);
+        await _cairn.RunOkAsync("datasets", "add", _cairn.WriteFile("adult_test_part.csv", string.Join('\n', lines) + "\n"), "--name", "adult-test");
+        var onData = Assert.Single(await policies.TickAsync(null, CancellationToken.None));
+        Assert.Equal(("dataset:adult-test@2", "adult-test@2"), (onData.Trigger, onData.Holdout));
+        Assert.Empty(await policies.TickAsync(null, CancellationToken.None));
+
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.StartsWith("schedule:", Assert.Single(await policies.TickAsync(null, CancellationToken.None)).Trigger, StringComparison.Ordinal);
+
+        // A bad cron expression is refused with the monitor.
+        var bad = await _cairn.RunAsync("monitors", "update", "adult", "--config", _cairn.WriteFile("bad.yaml", "policy: {schedule: \"every day\", pipeline: retrain.yaml, model: adult-income, holdout: adult-test}"));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("every day", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheDriftDemo_RunsEndToEnd_AndPromotesARetrainedModel()
+    {
+        var demo = await _cairn.RunOkAsync("demo", "drift");
+        Assert.Contains("is the champion (@champion)", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("passed: rmse", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("with the loop", demo.Output, StringComparison.Ordinal);
+
+        var home = Path.Combine(_cairn.Home, "demos", "drift");
+        var runs = (await _cairn.RunOkAsync("--home", home, "policies", "runs", "--json")).Json.EnumerateArray().ToList();
+        Assert.Contains(runs, r => r.GetProperty("state").GetString() == "promoted");
+        Assert.All(runs, r => Assert.StartsWith("alert:error:", r.GetProperty("trigger").GetString(), StringComparison.Ordinal));
+    }
+
+    private string Settings(string pipeline, double minImprovement, double maxLatencyMs) => _cairn.WriteFile("monitor.yaml", $"""
+        alerts:
+          - {"{"}name: busy, metric: rows, above: 0{"}"}
+        policy:
+          on_alert: busy
+          pipeline: {pipeline}
+          model: adult-income
+          holdout: adult-test
+          min_improvement: {minImprovement.ToString(System.Globalization.CultureInfo.InvariantCulture)}
+          slices: [sex]
+          max_slice_regression: 0.5
+          canary_percent: 50
+          canary_requests: 20
+          max_latency_ms: {maxLatencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture)}
+        """);
+}
