@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Cairn.Client;
@@ -64,6 +65,50 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
         var version = await response.Content.ReadFromJsonAsync(ClientJson.Default.ModelVersionResponse, cancellationToken).ConfigureAwait(false)
             ?? throw new CairnClientException("The server answered registration without a version.");
         return version.Version;
+    }
+
+    /// <summary>
+    /// Sends true labels for predictions a deployment answered (the ids come back with each answer, as
+    /// <c>prediction_id</c> and the <c>Cairn-Prediction-Id</c> header); returns how many were recorded. The server
+    /// records all of them or none: unknown ids (404), ids already labeled (409) or labels of the wrong kind (400)
+    /// throw a <see cref="CairnClientException"/> naming them, and nothing is recorded.
+    /// </summary>
+    public async Task<int> SendFeedbackAsync(string deployment, IReadOnlyList<PredictionLabel> labels, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deployment);
+        ArgumentNullException.ThrowIfNull(labels);
+        using var body = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("labels");
+            foreach (var label in labels)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("prediction_id", label.PredictionId);
+                if (label.Number is { } number)
+                {
+                    writer.WriteNumber("label", number);
+                }
+                else
+                {
+                    writer.WriteString("label", label.Class);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        // Not retried: after a lost answer the retry would find the labels recorded and be refused as a conflict.
+        using var content = new ByteArrayContent(body.ToArray()) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") } };
+        using var response = await SendAsync(HttpMethod.Post, $"api/deployments/{Uri.EscapeDataString(deployment)}/feedback", content, cancellationToken, retry: false)
+            .ConfigureAwait(false);
+        var recorded = await response.Content.ReadFromJsonAsync(ClientJson.Default.FeedbackResponse, cancellationToken).ConfigureAwait(false)
+            ?? throw new CairnClientException("The server answered feedback without a count.");
+        return recorded.Recorded;
     }
 
     // Sends one request, retrying connection failures, timeouts, 408, 429 and 5xx with exponential backoff.
@@ -136,6 +181,8 @@ internal sealed record RegisterModelRequest(string RunId, string? Alias);
 
 internal sealed record ModelVersionResponse(int Version);
 
+internal sealed record FeedbackResponse(int Recorded);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -146,4 +193,24 @@ internal sealed record ModelVersionResponse(int Version);
 [JsonSerializable(typeof(UpdateRunRequest))]
 [JsonSerializable(typeof(RegisterModelRequest))]
 [JsonSerializable(typeof(ModelVersionResponse))]
+[JsonSerializable(typeof(FeedbackResponse))]
 internal sealed partial class ClientJson : JsonSerializerContext;
+
+/// <summary>The true label of one prediction: a class for classifiers, a number for regression.</summary>
+public sealed record PredictionLabel
+{
+    /// <summary>A class label.</summary>
+    public PredictionLabel(string predictionId, string label) => (PredictionId, Class) = (predictionId, label);
+
+    /// <summary>A numeric label (regression).</summary>
+    public PredictionLabel(string predictionId, double label) => (PredictionId, Number) = (predictionId, label);
+
+    /// <summary>The prediction's id.</summary>
+    public string PredictionId { get; }
+
+    /// <summary>The class, for classifiers.</summary>
+    public string? Class { get; }
+
+    /// <summary>The value, for regression.</summary>
+    public double? Number { get; }
+}

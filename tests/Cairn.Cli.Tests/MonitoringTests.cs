@@ -119,13 +119,13 @@ public sealed class MonitoringTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         }
 
-        // Nothing above was recorded: every id can still be labeled once, and only once.
-        using (var ok = await PostFeedbackAsync(client, ids.Zip(labels, (id, label) => (id, (object)label))))
-        {
-            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        }
-
+        // Nothing above was recorded: every id can still be labeled once, and only once — here through the SDK.
+        var sdk = new Client.CairnClient(client);
+        Assert.Equal(4, await sdk.SendFeedbackAsync("adult", [.. ids.Zip(labels, (id, label) => new Client.PredictionLabel(id, label))]));
         await AssertRefusedAsync(client, [(ids[2], labels[2])], HttpStatusCode.Conflict, "already have a label");
+        var twice = await Assert.ThrowsAsync<Client.CairnClientException>(() => sdk.SendFeedbackAsync("adult", [new Client.PredictionLabel(ids[1], labels[1])]));
+        Assert.Equal(409, twice.StatusCode);
+        Assert.Contains(ids[1], twice.Message, StringComparison.Ordinal);
 
         // The CLI sends labels from a CSV file, with the same checks.
         var file = _cairn.WriteFile("labels.csv", $"prediction_id,label\n{ids[3]},>50K\nnope,<=50K\n");
