@@ -49,6 +49,10 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
 
     public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 
+    public override string PredictionLogRows(string parameter) =>
+        "SELECT r.id, r.role, r.at, r.model, r.version, r.predicted, r.score, r.inputs::text " +
+        $"FROM json_to_recordset({parameter}::json) AS r(id text, role text, at bigint, model text, version bigint, predicted text, score double precision, inputs json)";
+
     public override object ListValue(IReadOnlyList<string> values) => values.ToArray();
 
     // A round trip costs far more than a row here, so each of the three writes is one statement over arrays.

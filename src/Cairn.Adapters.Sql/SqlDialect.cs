@@ -38,6 +38,12 @@ public abstract class SqlDialect
     /// <summary>A condition that <paramref name="column"/> is one of the strings in the parameter <paramref name="parameter"/>, bound with <see cref="ListValue"/>.</summary>
     public abstract string InList(string column, string parameter);
 
+    /// <summary>
+    /// A query over the JSON array of prediction-log rows in <paramref name="parameter"/> (see
+    /// <see cref="Core.Ports.PredictionLogBatch"/>) giving id, role, at, model, version, predicted, score and the inputs as JSON text.
+    /// </summary>
+    public abstract string PredictionLogRows(string parameter);
+
     /// <summary>The value to bind for an <see cref="InList"/> parameter.</summary>
     public abstract object ListValue(IReadOnlyList<string> values);
 

@@ -10,6 +10,8 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
 {
     private const string MonitorColumns = "deployment, spec_json, baseline_hash, revision, created_at, created_by, updated_at";
     private const string PredictionColumns = "p.id, p.role, p.deployment, p.at, p.model, p.version, p.predicted, p.score, p.inputs_json, l.label";
+    // Small enough that each chunk's text stays out of the large-object heap.
+    private const int LogRowsPerStatement = 64;
     private const string AlertColumns = "id, deployment, rule, metric, window_start, fired_at, value, threshold, message, status, attempts, next_attempt_at, last_error";
 
     /// <inheritdoc />
@@ -105,38 +107,23 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
             cancellationToken).ConfigureAwait(false), cancellationToken);
 
     /// <inheritdoc />
-    public async Task AppendPredictionsAsync(IReadOnlyList<LoggedPrediction> predictions, CancellationToken cancellationToken)
+    public Task AppendPredictionsAsync(PredictionLogBatch batch, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(predictions);
-        foreach (var group in predictions.GroupBy(p => p.Deployment, StringComparer.Ordinal))
+        ArgumentNullException.ThrowIfNull(batch);
+        return batch.Count == 0 ? Task.CompletedTask : WriteAsync(MonitoringScope(batch.Deployment), async (connection, transaction) =>
         {
-            await WriteAsync(MonitoringScope(group.Key), async (connection, transaction) =>
+            // The log is the busiest table Cairn writes: rows go in as JSON arrays the database unpacks, one statement per chunk.
+            foreach (var chunk in batch.Chunks(LogRowsPerStatement))
             {
-                // One prepared command, its parameters rebound per row: the log is the busiest table Cairn writes.
-                await using var command = Command(connection, transaction, """
-                    INSERT INTO predictions (id, role, deployment, at, model, version, predicted, score, inputs_json)
-                    VALUES (@id, @role, @d, @at, @model, @version, @predicted, @score, @inputs)
+                await ExecuteAsync(connection, transaction, $"""
+                    INSERT INTO predictions (id, role, at, model, version, predicted, score, inputs_json, deployment)
+                    SELECT rows.*, @d FROM ({_dialect.PredictionLogRows("@rows")}) AS rows WHERE true
                     ON CONFLICT (id, role) DO NOTHING
-                    """,
-                    [("@id", ""), ("@role", ""), ("@d", ""), ("@at", 0L), ("@model", ""), ("@version", 0L), ("@predicted", ""), ("@score", 0.0), ("@inputs", "")]);
-                var p = command.Parameters;
-                foreach (var prediction in group)
-                {
-                    p[0].Value = prediction.Id;
-                    p[1].Value = prediction.Role;
-                    p[2].Value = prediction.Deployment;
-                    p[3].Value = prediction.At.ToUnixTimeMilliseconds();
-                    p[4].Value = prediction.Model;
-                    p[5].Value = (long)prediction.Version;
-                    p[6].Value = prediction.Predicted;
-                    p[7].Value = double.IsFinite(prediction.Score) ? prediction.Score : DBNull.Value;
-                    p[8].Value = prediction.InputsJson;
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
+                    """, [("@rows", chunk), ("@d", batch.Deployment)], cancellationToken).ConfigureAwait(false);
+            }
 
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
-        }
+            return true;
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

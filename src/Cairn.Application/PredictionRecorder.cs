@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -38,17 +37,18 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     private readonly Channel<Observation> _queue = Channel.CreateBounded<Observation>(
         new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Dictionary<(string Deployment, DateTimeOffset Start), LiveWindowBuilder> _windows = [];
-    private readonly List<LoggedPrediction> _log = [];
+    // Rows waiting for the store, a batch per deployment; a batch that failed to be written waits to be tried again.
+    private readonly Dictionary<string, PredictionLogBatch> _log = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PredictionLogBatch> _spare = new(StringComparer.Ordinal);
+    private readonly List<PredictionLogBatch> _unwritten = [];
+    private int _pendingLog;
     private readonly SemaphoreSlim _flushing = new(1, 1);
     // The flush cadence is wall-clock time whatever clock stamps predictions (the demo replays a year in minutes).
     private Dictionary<string, MonitorSpec> _monitors = new(StringComparer.Ordinal);
-    // One writer and buffer for every logged row's inputs (only the recorder's loop logs, under its lock).
-    private readonly ArrayBufferWriter<byte> _json = new(256);
-    private Utf8JsonWriter? _jsonWriter;
     private long _dropped;
     private long _pendingObservations;
 
-    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(1);
     private const int MaxPendingLog = 500_000;
 
@@ -69,32 +69,64 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
         }
     }
 
-    /// <summary>Profiles what is queued and flushes until cancelled; a failed flush keeps its data for the next one.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Profiles what is queued and flushes until cancelled; a failed flush keeps its data for the next one. The loop
+    /// runs on a thread of its own, so that profiling and the store's (often synchronous) writes never hold one of the
+    /// few thread-pool threads that serve requests.
+    /// </summary>
+    public Task RunAsync(CancellationToken cancellationToken)
     {
-        await RefreshMonitorsAsync(cancellationToken).ConfigureAwait(false);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(cancellationToken);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "cairn-recorder" };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run(CancellationToken cancellationToken)
+    {
+        RefreshMonitorsAsync(cancellationToken).GetAwaiter().GetResult();
         // The queue is drained on a short timer rather than woken by every request: one wake-up per tick, not per prediction.
-        using var timer = new PeriodicTimer(DrainInterval);
         var nextLog = Stopwatch.GetTimestamp() + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
         var nextFlush = Stopwatch.GetTimestamp() + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (!cancellationToken.WaitHandle.WaitOne(DrainInterval))
             {
                 Drain();
                 var now = Stopwatch.GetTimestamp();
-                if (now >= nextFlush)
+                try
                 {
-                    await FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await RefreshMonitorsAsync(cancellationToken).ConfigureAwait(false);
-                    nextFlush = now + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
-                    nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
+                    if (now >= nextFlush)
+                    {
+                        FlushAsync(cancellationToken).GetAwaiter().GetResult();
+                        RefreshMonitorsAsync(cancellationToken).GetAwaiter().GetResult();
+                        nextFlush = now + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
+                        nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
+                    }
+                    else if (now >= nextLog)
+                    {
+                        // Logged rows are written every second, in batches the database unpacks itself.
+                        FlushLogAsync(cancellationToken).GetAwaiter().GetResult();
+                        nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
+                    }
                 }
-                else if (now >= nextLog)
+                catch (Exception e) when (e is CairnException or System.Data.Common.DbException or IOException or TimeoutException)
                 {
-                    // Logged rows are written every second so that few of them live long enough to burden the garbage collector.
-                    await FlushLogAsync(cancellationToken).ConfigureAwait(false);
-                    nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
+                    // The store is unreachable: what was recorded stays in memory (bounded) and the next flush tries again.
+                    nextFlush = now + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
+                    nextLog = nextFlush;
                 }
             }
         }
@@ -105,7 +137,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
         {
             // What was answered before the server stopped is still written.
             Drain();
-            await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
     }
 
@@ -118,12 +150,9 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
             Drain();
             var now = time.GetUtcNow();
             List<(string Deployment, StoredLiveWindow Window)> changed;
-            List<LoggedPrediction> log;
             lock (_windows)
             {
                 changed = [.. _windows.Values.Where(w => w.Changed).Select(w => (w.Deployment, Store(w.Build(), Replica, now)))];
-                log = [.. _log];
-                _log.Clear();
                 // A window long closed gets no more traffic: once written, it leaves memory.
                 foreach (var key in _windows.Where(w => !w.Value.Changed && w.Value.End + WindowOf(w.Key.Deployment) < now).Select(w => w.Key).ToList())
                 {
@@ -138,13 +167,12 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                     await store.SaveLiveWindowsAsync(group.Key, [.. group.Select(g => g.Window)], cancellationToken).ConfigureAwait(false);
                 }
 
-                await store.AppendPredictionsAsync(log, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 lock (_windows)
                 {
-                    // Windows are cumulative, so the next flush rewrites them; logged rows go back in line.
+                    // Windows are cumulative, so the next flush rewrites them.
                     foreach (var (deployment, window) in changed)
                     {
                         if (_windows.TryGetValue((deployment, window.Start), out var builder))
@@ -152,12 +180,12 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                             builder.MarkChanged();
                         }
                     }
-
-                    _log.InsertRange(0, log);
                 }
 
                 throw;
             }
+
+            await WriteLogAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -170,30 +198,51 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
         await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            List<LoggedPrediction> log;
-            lock (_windows)
-            {
-                log = [.. _log];
-                _log.Clear();
-            }
+            await WriteLogAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
 
+    // Under _flushing: swaps each deployment's batch for its spare and writes the full ones; a batch that fails stays in line, in order.
+    private async Task WriteLogAsync(CancellationToken cancellationToken)
+    {
+        List<PredictionLogBatch> full;
+        lock (_windows)
+        {
+            full = [.. _unwritten];
+            _unwritten.Clear();
+            foreach (var (deployment, batch) in _log.Where(l => l.Value.Count > 0).ToList())
+            {
+                full.Add(batch);
+                _log[deployment] = _spare.Remove(deployment, out var spare) ? spare : new PredictionLogBatch(deployment);
+            }
+        }
+
+        for (var i = 0; i < full.Count; i++)
+        {
             try
             {
-                await store.AppendPredictionsAsync(log, cancellationToken).ConfigureAwait(false);
+                await store.AppendPredictionsAsync(full[i], cancellationToken).ConfigureAwait(false);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 lock (_windows)
                 {
-                    _log.InsertRange(0, log);
+                    _unwritten.InsertRange(0, full.Skip(i));
                 }
 
                 throw;
             }
-        }
-        finally
-        {
-            _flushing.Release();
+
+            lock (_windows)
+            {
+                _pendingLog -= full[i].Count;
+                full[i].Clear();
+                _spare[full[i].Deployment] = full[i];
+            }
         }
     }
 
@@ -328,7 +377,11 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     {
         var score = rows[MonitoredColumns.ScoreColumn(task)] is NumericColumn s ? s.Values : [];
         var labels = task == TaskKind.Regression ? null : (rows[MonitoredColumns.PredictedLabel] as StringColumn)?.Values;
-        var buffer = _json;
+        if (!_log.TryGetValue(prediction.Deployment, out var batch))
+        {
+            batch = _log[prediction.Deployment] = new PredictionLogBatch(prediction.Deployment);
+        }
+
         for (var row = 0; row < prediction.Inputs.RowCount; row++)
         {
             var id = prediction.Inputs.RowCount == 1 ? prediction.Id : string.Create(CultureInfo.InvariantCulture, $"{prediction.Id}/{row}");
@@ -337,42 +390,36 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                 continue;
             }
 
-            if (_log.Count >= MaxPendingLog)
+            if (_pendingLog >= MaxPendingLog)
             {
                 // The store has fallen behind for a long while: memory stays bounded, and the loss is counted.
                 Interlocked.Increment(ref _dropped);
                 continue;
             }
 
-            buffer.ResetWrittenCount();
-            var writer = _jsonWriter ??= new Utf8JsonWriter(buffer);
-            writer.Reset(buffer);
+            var value = score.Length > row ? score[row] : float.NaN;
+            var writer = batch.BeginRow(id, prediction.Role, prediction.At, prediction.Version.Model, prediction.Version.Version,
+                labels?[row] ?? value.ToString("R", CultureInfo.InvariantCulture), value);
+            writer.WriteStartObject();
+            foreach (var column in prediction.Inputs.Columns)
             {
-                writer.WriteStartObject();
-                foreach (var column in prediction.Inputs.Columns)
+                switch (column)
                 {
-                    switch (column)
-                    {
-                        case NumericColumn { Values: var values } when !float.IsNaN(values[row]):
-                            writer.WriteNumber(column.Name, values[row]);
-                            break;
-                        case StringColumn { Values: var values } when values[row] is { } text:
-                            writer.WriteString(column.Name, text);
-                            break;
-                        default:
-                            writer.WriteNull(column.Name);
-                            break;
-                    }
+                    case NumericColumn { Values: var values } when !float.IsNaN(values[row]):
+                        writer.WriteNumber(column.Name, values[row]);
+                        break;
+                    case StringColumn { Values: var values } when values[row] is { } text:
+                        writer.WriteString(column.Name, text);
+                        break;
+                    default:
+                        writer.WriteNull(column.Name);
+                        break;
                 }
-
-                writer.WriteEndObject();
-                writer.Flush();
             }
 
-            var value = score.Length > row ? score[row] : float.NaN;
-            var predicted = labels?[row] ?? value.ToString("R", CultureInfo.InvariantCulture);
-            _log.Add(new LoggedPrediction(id, prediction.Role, prediction.Deployment, prediction.At, prediction.Version.Model, prediction.Version.Version,
-                predicted, value, Encoding.UTF8.GetString(buffer.WrittenSpan)));
+            writer.WriteEndObject();
+            batch.EndRow();
+            _pendingLog++;
         }
     }
 

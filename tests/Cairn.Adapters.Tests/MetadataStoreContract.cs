@@ -438,13 +438,13 @@ public abstract class MetadataStoreContract
         await store.SaveDeploymentAsync("web", new DeploymentSpec { Model = ModelRef.Parse("m@champion") }, create: true, "alice", CancellationToken.None);
         var at = Clock.GetUtcNow();
         var hour = TimeSpan.FromHours(1);
-        await store.AppendPredictionsAsync(
+        await store.AppendPredictionsAsync(PredictionLogBatch.Of("web",
         [
             new("a", "model", "web", at, "m", 1, "yes", 0.9, "{\"x\":1}"),
             new("a", "shadow", "web", at, "m", 2, "no", 0.2, "{\"x\":1}"),
             new("b", "canary", "web", at + TimeSpan.FromMinutes(1), "m", 3, "no", double.NaN, "{}"),
             new("a", "model", "web", at, "m", 1, "yes", 0.9, "{\"x\":1}"),
-        ], CancellationToken.None);
+        ]), CancellationToken.None);
 
         var unknown = await Assert.ThrowsAsync<CairnException>(() => store.AddLabelsAsync("web", [("a", "yes"), ("zz", "no")], "bob", CancellationToken.None));
         Assert.Equal(ErrorCode.NotFound, unknown.Code);

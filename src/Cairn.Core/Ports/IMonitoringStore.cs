@@ -55,8 +55,8 @@ public interface IMonitoringStore
     Task<IReadOnlyList<StoredLiveWindow>> ReadLiveWindowsAsync(string deployment, DateTimeOffset from, DateTimeOffset to, bool withContent,
         CancellationToken cancellationToken);
 
-    /// <summary>Appends predictions to the log; an id and role already logged is left as it is.</summary>
-    Task AppendPredictionsAsync(IReadOnlyList<LoggedPrediction> predictions, CancellationToken cancellationToken);
+    /// <summary>Appends a batch of predictions to a deployment's log; an id and role already logged is left as it is.</summary>
+    Task AppendPredictionsAsync(PredictionLogBatch batch, CancellationToken cancellationToken);
 
     /// <summary>The logged predictions (model or canary, not shadow) of a deployment with these ids, with labels where given.</summary>
     Task<IReadOnlyList<LoggedPrediction>> FindPredictionsAsync(string deployment, IReadOnlyList<string> ids, CancellationToken cancellationToken);
