@@ -22,11 +22,14 @@ run() { # name [serve flags...]
   dotnet "$cli" --home "$home" serve --port 5111 --grpc-port 5112 "$@" >/dev/null 2>&1 & local pid=$!
   for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:5111/v2/health/ready && break; sleep 0.2; done
   wrk -t2 -c"$connections" -d5s -s "$root/bench/row.lua" http://127.0.0.1:5111/api/deployments/adult/predict >/dev/null
+  # The server's user+system CPU ticks (1/100 s) around the measurement: what each request costs it, whatever the client took.
+  local before; before="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
   local out; out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$root/bench/row.lua" http://127.0.0.1:5111/api/deployments/adult/predict)"
+  local after; after="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   local rps; rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
-  printf '%-22s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
-    "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+  printf '%-22s %10s req/s   p50 %-9s p99 %-9s non-2xx %-6s server CPU %s ms per 1,000 requests\n' "$name" "$rps" "$(awk '$1=="50%" {print $2}' <<<"$out")" \
+    "$(awk '$1=="99%" {print $2}' <<<"$out")" "$(awk '/Non-2xx/ {print $NF}' <<<"$out")" "$(bc -l <<<"scale=1; ($after - $before) * 10000 / ($rps * $duration)")"
   echo "$rps" >> "$results/$name.rps"
 }
 

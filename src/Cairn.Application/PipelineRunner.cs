@@ -27,8 +27,6 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
     /// <summary>The tag naming the process (host:pid) that runs a pipeline or step, so a run it left behind when it died can be told apart.</summary>
     public const string ProcessTag = "cairn.process";
 
-    private static readonly string ThisProcess = $"{Environment.MachineName}:{Environment.ProcessId}";
-
     private static readonly string CairnVersion =
         typeof(PipelineRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
 
@@ -54,7 +52,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var forced = force ? [.. spec.Steps.Select(s => s.Name)] : from is null ? [] : Downstream(spec, from);
         await RecoverInterruptedAsync(cancellationToken).ConfigureAwait(false);
         var pipelineRun = await runs.CreateAsync(null, $"pipeline {spec.Name}", null, null,
-            [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name), new(ProcessTag, ThisProcess), .. tags ?? []], cancellationToken).ConfigureAwait(false);
+            [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name), new(ProcessTag, LocalProcess.Current), .. tags ?? []], cancellationToken).ConfigureAwait(false);
         await runs.LogBatchAsync(pipelineRun.Id, [], [.. values.Select(v => KeyValuePair.Create($"param.{v.Key}", v.Value))], [], cancellationToken)
             .ConfigureAwait(false);
 
@@ -109,7 +107,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
     {
         var (running, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and tags.`{ProcessTag}` IS NOT NULL",
             LifecycleStage.Active, [], 1000, null, cancellationToken).ConfigureAwait(false);
-        var interrupted = running.Where(r => IsDeadProcessOnThisMachine(r.Tags[ProcessTag])).ToList();
+        var interrupted = running.Where(r => LocalProcess.IsDead(r.Tags[ProcessTag])).ToList();
         await MarkInterruptedAsync(interrupted, cancellationToken).ConfigureAwait(false);
         return interrupted;
     }
@@ -143,26 +141,6 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
             await runs.LogBatchAsync(run.Id, [], [], [new("cairn.interrupted", $"process {process} ended before the run finished")], cancellationToken)
                 .ConfigureAwait(false);
             await runs.UpdateAsync(run.Id, RunStatus.Failed, time.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    // "host:pid" of a process on this machine that no longer runs (a reused pid is taken as alive: never fail a live run).
-    private static bool IsDeadProcessOnThisMachine(string process)
-    {
-        var separator = process.LastIndexOf(':');
-        if (separator < 0 || process[..separator] != Environment.MachineName || !int.TryParse(process[(separator + 1)..], out var pid))
-        {
-            return false;
-        }
-
-        try
-        {
-            using var found = Process.GetProcessById(pid);
-            return found.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return true;
         }
     }
 
@@ -217,7 +195,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var key = await CacheKeyAsync(step, with, command, upstreamKeys, directory, cancellationToken).ConfigureAwait(false);
         var tags = new List<KeyValuePair<string, string>>
         {
-            new("cairn.kind", "step"), new("cairn.step", step.Name), new("cairn.step.kind", step.Kind), new(CacheKeyTag, key), new(ProcessTag, ThisProcess),
+            new("cairn.kind", "step"), new("cairn.step", step.Name), new("cairn.step.kind", step.Kind), new(CacheKeyTag, key), new(ProcessTag, LocalProcess.Current),
         };
 
         if (!force && await FindCachedAsync(key, cancellationToken).ConfigureAwait(false) is { } earlier &&

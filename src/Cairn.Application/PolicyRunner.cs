@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Cairn.Core;
 using Cairn.Core.Data;
@@ -26,6 +27,9 @@ public sealed class PolicyRunner(
     /// <summary>The tag on the retraining pipeline's run naming the policy run that started it.</summary>
     public const string PolicyRunTag = "cairn.policy_run";
 
+    // Runs this process is retraining now: one of its own runs in training but not in here was cut short.
+    private readonly ConcurrentDictionary<string, bool> _inFlight = new(StringComparer.Ordinal);
+
     /// <summary>Starts a run of a deployment's policy and carries it through retraining and the gate to the canary (or a verdict).</summary>
     public async Task<PolicyRun> StartAsync(string deployment, string trigger, IProgress<string>? progress, CancellationToken cancellationToken)
     {
@@ -53,19 +57,30 @@ public sealed class PolicyRunner(
             StartedAt = now,
             UpdatedAt = now,
             Model = policy.Model,
+            Process = LocalProcess.Current,
             Champion = champion.Version,
             DataVersion = policy.OnNewVersion is { } watched ? await LatestVersionAsync(watched, cancellationToken).ConfigureAwait(false) : null,
         }.Then(now, "triggered", $"{Describe(trigger)}; champion is {policy.Model} version {champion.Version}");
-        await store.AddPolicyRunAsync(run, cancellationToken).ConfigureAwait(false);
-        progress?.Report(run.Events[^1].Message);
+        _inFlight[run.Id] = true;
         try
         {
+            await store.AddPolicyRunAsync(run, cancellationToken).ConfigureAwait(false);
+            progress?.Report(run.Events[^1].Message);
             return await TrainAndGateAsync(run, policy, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is CairnException or IOException or System.Data.Common.DbException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            var latest = await store.GetPolicyRunAsync(run.Id, CancellationToken.None).ConfigureAwait(false) ?? run;
+            // Whatever went wrong ends the run (if it was recorded), so the deployment's next trigger can start another.
+            if (await store.GetPolicyRunAsync(run.Id, CancellationToken.None).ConfigureAwait(false) is not { } latest)
+            {
+                throw;
+            }
+
             return await MoveAsync(latest, "failed", e.Message, PolicyRunState.Failed, progress, CancellationToken.None).ConfigureAwait(false) ?? latest;
+        }
+        finally
+        {
+            _inFlight.TryRemove(run.Id, out _);
         }
     }
 
@@ -78,7 +93,11 @@ public sealed class PolicyRunner(
         var moved = new List<PolicyRun>();
         foreach (var run in await store.ListPolicyRunsAsync(null, activeOnly: true, 1000, cancellationToken).ConfigureAwait(false))
         {
-            if (run.State == PolicyRunState.Canary && await WatchCanaryAsync(run, progress, cancellationToken).ConfigureAwait(false) is { } next)
+            var next = run.State == PolicyRunState.Canary ? await WatchCanaryAsync(run, progress, cancellationToken).ConfigureAwait(false)
+                : Interrupted(run) ? await MoveAsync(run, "failed", $"interrupted: process {run.Process} stopped before retraining finished",
+                    PolicyRunState.Failed, progress, cancellationToken).ConfigureAwait(false)
+                : null;
+            if (next is not null)
             {
                 moved.Add(next);
             }
@@ -233,6 +252,9 @@ public sealed class PolicyRunner(
 
         return promoted;
     }
+
+    private bool Interrupted(PolicyRun run) =>
+        run.Process is { } process && (process == LocalProcess.Current ? !_inFlight.ContainsKey(run.Id) : LocalProcess.IsDead(process));
 
     private async Task<PolicyRun?> RollBackAsync(PolicyRun run, string reason, IProgress<string>? progress, CancellationToken cancellationToken)
     {

@@ -131,6 +131,14 @@ public sealed class PolicyTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromHours(1));
         Assert.StartsWith("schedule:", Assert.Single(await policies.TickAsync(null, CancellationToken.None)).Trigger, StringComparison.Ordinal);
 
+        // A run whose process died while retraining is ended, so that it does not hold the deployment's loop forever.
+        var orphan = new PolicyRun { Id = "orphan", Deployment = "adult", Trigger = "manual", StartedAt = _time.GetUtcNow(), Model = "adult-income", Process = $"{Environment.MachineName}:{int.MaxValue}" }
+            .Then(_time.GetUtcNow(), "triggered", "started by a process that then died");
+        await _cairn.Services!.GetRequiredService<Core.Ports.IMonitoringStore>().AddPolicyRunAsync(orphan, CancellationToken.None);
+        var ended = Assert.Single(await policies.TickAsync(null, CancellationToken.None));
+        Assert.Equal(("orphan", PolicyRunState.Failed), (ended.Id, ended.State));
+        Assert.Contains("interrupted", ended.Events[^1].Message, StringComparison.Ordinal);
+
         // A bad cron expression is refused with the monitor.
         var bad = await _cairn.RunAsync("monitors", "update", "adult", "--config", _cairn.WriteFile("bad.yaml", "policy: {schedule: \"every day\", pipeline: retrain.yaml, model: adult-income, holdout: adult-test}"));
         Assert.Equal(2, bad.ExitCode);

@@ -66,6 +66,9 @@ public sealed record PolicyRun
     /// <summary>Bumped by every change, so that two servers cannot both move a run on.</summary>
     public int Revision { get; init; } = 1;
 
+    /// <summary>The process ("host:pid") carrying the run through retraining, so that one it left behind when it died can be ended.</summary>
+    public string? Process { get; init; }
+
     /// <summary>The registered model the challenger belongs to.</summary>
     public required string Model { get; init; }
 
