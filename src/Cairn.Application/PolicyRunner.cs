@@ -22,7 +22,7 @@ namespace Cairn.Application;
 /// </summary>
 public sealed class PolicyRunner(
     IMonitoringStore store, MonitorService monitors, DeploymentService deployments, DatasetService datasets, ModelRegistry registry,
-    PipelineRunner pipelines, EvaluationService evaluation, ICronCalendar cron, TimeProvider time)
+    PipelineRunner pipelines, EvaluationService evaluation, ICronCalendar cron, TimeProvider time, Actor actor)
 {
     /// <summary>The tag on the retraining pipeline's run naming the policy run that started it.</summary>
     public const string PolicyRunTag = "cairn.policy_run";
@@ -120,6 +120,30 @@ public sealed class PolicyRunner(
         }
 
         return moved;
+    }
+
+    /// <summary>
+    /// Ends a run that is still going, by hand: a canary it started is taken out of serving (the champion keeps
+    /// serving), and a run stuck in training — its process gone on another machine — stops holding the deployment's loop.
+    /// </summary>
+    public async Task<PolicyRun> CancelAsync(string id, CancellationToken cancellationToken)
+    {
+        var run = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (!run.Active)
+        {
+            throw new CairnException(ErrorCode.Conflict, $"Policy run {id} has already ended ({run.State.ToString().ToLowerInvariant()}).");
+        }
+
+        if (run.State == PolicyRunState.Canary)
+        {
+            await deployments.UpdateAsync(run.Deployment, s => s.Canary is { } canary && canary.Name == run.Model && canary.Version == run.Challenger
+                ? s with { Canary = null, CanaryPercent = 0 }
+                : s, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await MoveAsync(run, "cancelled", $"cancelled by {actor.Name}{(run.State == PolicyRunState.Canary ? $"; {run.Model} version {run.Challenger} was taken out of serving" : "")}",
+            PolicyRunState.Failed, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new CairnException(ErrorCode.Conflict, $"Policy run {id} moved on while it was being cancelled; look at it again with 'cairn policies show {id}'.");
     }
 
     /// <summary>A policy run by id.</summary>

@@ -139,6 +139,15 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Equal(("orphan", PolicyRunState.Failed), (ended.Id, ended.State));
         Assert.Contains("interrupted", ended.Events[^1].Message, StringComparison.Ordinal);
 
+        // One whose process is on another machine is ended by hand, once.
+        await _cairn.Services!.GetRequiredService<Core.Ports.IMonitoringStore>().AddPolicyRunAsync(
+            orphan with { Id = "elsewhere", Process = "another-machine:42" }, CancellationToken.None);
+        Assert.Empty(await policies.TickAsync(null, CancellationToken.None));
+        Assert.Contains("cancelled by", (await _cairn.RunOkAsync("policies", "cancel", "elsewhere")).Output, StringComparison.Ordinal);
+        var again = await _cairn.RunAsync("policies", "cancel", "elsewhere");
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("already ended", again.Error, StringComparison.Ordinal);
+
         // A bad cron expression is refused with the monitor.
         var bad = await _cairn.RunAsync("monitors", "update", "adult", "--config", _cairn.WriteFile("bad.yaml", "policy: {schedule: \"every day\", pipeline: retrain.yaml, model: adult-income, holdout: adult-test}"));
         Assert.Equal(2, bad.ExitCode);

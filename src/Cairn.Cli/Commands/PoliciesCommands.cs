@@ -8,7 +8,7 @@ using Table = Spectre.Console.Table;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn policies run | runs | show</c>: the closed loop of monitors with a retraining policy.</summary>
+/// <summary><c>cairn policies run | runs | show | cancel</c>: the closed loop of monitors with a retraining policy.</summary>
 internal static class PoliciesCommands
 {
     public static Command Create(CliApp app)
@@ -86,6 +86,16 @@ internal static class PoliciesCommands
             return 0;
         }));
         command.Subcommands.Add(show);
+
+        var cancelled = new Argument<string>("id") { Description = "The policy run's id" };
+        var cancel = new Command("cancel", "End a policy run that is still going (a canary it started is taken out of serving)") { cancelled };
+        cancel.SetAction(app.Handler(async (context, ct) =>
+        {
+            var ended = await context.Get<PolicyRunner>().CancelAsync(context.Parse.GetValue(cancelled)!, ct);
+            context.Console.Out.MarkupLineInterpolated($"Policy run {ended.Id}: {ended.Events[^1].Message}.");
+            return 0;
+        }));
+        command.Subcommands.Add(cancel);
         return command;
     }
 
