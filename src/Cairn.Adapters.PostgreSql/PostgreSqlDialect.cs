@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Cairn.Adapters.Sql;
+using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 using Npgsql;
 
@@ -49,11 +50,29 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
 
     public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 
-    public override string PredictionLogRows(string parameter) =>
-        "SELECT r.id, r.role, r.at, r.model, r.version, r.predicted, r.score, r.inputs::text " +
-        $"FROM json_to_recordset({parameter}::json) AS r(id text, role text, at bigint, model text, version bigint, predicted text, score double precision, inputs json)";
-
     public override object ListValue(IReadOnlyList<string> values) => values.ToArray();
+
+    // A round trip costs far more than a row here: the whole batch is one statement over arrays.
+    public override async Task AppendPredictionsAsync(DbConnection connection, DbTransaction transaction, PredictionLogBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var rows = batch.Rows;
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO predictions (id, role, deployment, at, model, version, predicted, score, inputs_json)
+            SELECT i, r, @d, a, m, v, p, s, j FROM unnest(@ids, @roles, @ats, @models, @versions, @predicted, @scores, @inputs) AS t(i, r, a, m, v, p, s, j)
+            ON CONFLICT (id, role) DO NOTHING
+            """, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        insert.Parameters.Add(new NpgsqlParameter<string>("d", batch.Deployment));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. rows.Select(r => r.Id)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("roles", [.. rows.Select(r => r.Role)]));
+        insert.Parameters.Add(new NpgsqlParameter<long[]>("ats", [.. rows.Select(r => r.At.ToUnixTimeMilliseconds())]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("models", [.. rows.Select(r => r.Model)]));
+        insert.Parameters.Add(new NpgsqlParameter<long[]>("versions", [.. rows.Select(r => (long)r.Version)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("predicted", [.. rows.Select(r => r.Predicted)]));
+        insert.Parameters.Add(new NpgsqlParameter<double?[]>("scores", [.. rows.Select(r => double.IsFinite(r.Score) ? r.Score : (double?)null)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("inputs", [.. Enumerable.Range(0, batch.Count).Select(batch.InputsJson)]));
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     // A round trip costs far more than a row here, so each of the three writes is one statement over arrays.
     public override async Task WriteMetricsAsync(DbConnection connection, DbTransaction transaction, string runId, IReadOnlyList<EncodedChunk> chunks,

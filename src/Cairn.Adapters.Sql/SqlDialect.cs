@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 
 namespace Cairn.Adapters.Sql;
@@ -38,14 +39,38 @@ public abstract class SqlDialect
     /// <summary>A condition that <paramref name="column"/> is one of the strings in the parameter <paramref name="parameter"/>, bound with <see cref="ListValue"/>.</summary>
     public abstract string InList(string column, string parameter);
 
-    /// <summary>
-    /// A query over the JSON array of prediction-log rows in <paramref name="parameter"/> (see
-    /// <see cref="Core.Ports.PredictionLogBatch"/>) giving id, role, at, model, version, predicted, score and the inputs as JSON text.
-    /// </summary>
-    public abstract string PredictionLogRows(string parameter);
-
     /// <summary>The value to bind for an <see cref="InList"/> parameter.</summary>
     public abstract object ListValue(IReadOnlyList<string> values);
+
+    /// <summary>
+    /// Appends a batch of predictions to the log, leaving an id and role already there as they are. This default
+    /// sends one prepared statement per row, which is cheapest where the database is in-process; a dialect may batch.
+    /// </summary>
+    public virtual Task AppendPredictionsAsync(DbConnection connection, DbTransaction transaction, PredictionLogBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO predictions (id, role, deployment, at, model, version, predicted, score, inputs_json)
+            VALUES (@id, @role, @d, @at, @model, @version, @predicted, @score, @inputs)
+            ON CONFLICT (id, role) DO NOTHING
+            """;
+        var (id, role) = (AddParameter(insert, "@id", DbType.String), AddParameter(insert, "@role", DbType.String));
+        AddParameter(insert, "@d", DbType.String).Value = batch.Deployment;
+        var (at, model, version) = (AddParameter(insert, "@at", DbType.Int64), AddParameter(insert, "@model", DbType.String), AddParameter(insert, "@version", DbType.Int64));
+        var (predicted, score, inputs) = (AddParameter(insert, "@predicted", DbType.String), AddParameter(insert, "@score", DbType.Double), AddParameter(insert, "@inputs", DbType.String));
+        insert.Prepare();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var row = batch.Rows[i];
+            (id.Value, role.Value, at.Value, model.Value, version.Value) = (row.Id, row.Role, row.At.ToUnixTimeMilliseconds(), row.Model, (long)row.Version);
+            (predicted.Value, score.Value, inputs.Value) = (row.Predicted, double.IsFinite(row.Score) ? row.Score : DBNull.Value, batch.InputsJson(i));
+            insert.ExecuteNonQuery();
+        }
+
+        return Task.CompletedTask;
+    }
 
     /// <summary>
     /// Writes a batch of metric points: appends their chunks to metric_chunks, upserts each key's latest point into

@@ -10,8 +10,6 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
 {
     private const string MonitorColumns = "deployment, spec_json, baseline_hash, revision, created_at, created_by, updated_at";
     private const string PredictionColumns = "p.id, p.role, p.deployment, p.at, p.model, p.version, p.predicted, p.score, p.inputs_json, l.label";
-    // Small enough that each chunk's text stays out of the large-object heap.
-    private const int LogRowsPerStatement = 64;
     private const string AlertColumns = "id, deployment, rule, metric, window_start, fired_at, value, threshold, message, status, attempts, next_attempt_at, last_error";
 
     /// <inheritdoc />
@@ -112,16 +110,7 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
         ArgumentNullException.ThrowIfNull(batch);
         return batch.Count == 0 ? Task.CompletedTask : WriteAsync(MonitoringScope(batch.Deployment), async (connection, transaction) =>
         {
-            // The log is the busiest table Cairn writes: rows go in as JSON arrays the database unpacks, one statement per chunk.
-            foreach (var chunk in batch.Chunks(LogRowsPerStatement))
-            {
-                await ExecuteAsync(connection, transaction, $"""
-                    INSERT INTO predictions (id, role, at, model, version, predicted, score, inputs_json, deployment)
-                    SELECT rows.*, @d FROM ({_dialect.PredictionLogRows("@rows")}) AS rows WHERE true
-                    ON CONFLICT (id, role) DO NOTHING
-                    """, [("@rows", chunk), ("@d", batch.Deployment)], cancellationToken).ConfigureAwait(false);
-            }
-
+            await _dialect.AppendPredictionsAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
     }

@@ -36,9 +36,6 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     public override string InList(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
 
-    public override string PredictionLogRows(string parameter) =>
-        $"SELECT value ->> 'id', value ->> 'role', value ->> 'at', value ->> 'model', value ->> 'version', value ->> 'predicted', value ->> 'score', value -> 'inputs' FROM json_each({parameter})";
-
     public override object ListValue(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, CairnJson.Compact.IReadOnlyListString);
 
     // LIKE's % and _ become GLOB's * and ?; characters special to GLOB are matched literally through a one-character class.

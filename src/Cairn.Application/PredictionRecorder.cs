@@ -398,8 +398,8 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
             }
 
             var value = score.Length > row ? score[row] : float.NaN;
-            var writer = batch.BeginRow(id, prediction.Role, prediction.At, prediction.Version.Model, prediction.Version.Version,
-                labels?[row] ?? value.ToString("R", CultureInfo.InvariantCulture), value);
+            var writer = batch.BeginRow(new PredictionLogRow(id, prediction.Role, prediction.At, prediction.Version.Model, prediction.Version.Version,
+                labels?[row] ?? value.ToString("R", CultureInfo.InvariantCulture), value));
             writer.WriteStartObject();
             foreach (var column in prediction.Inputs.Columns)
             {
