@@ -117,7 +117,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                     }
                     else if (now >= nextLog)
                     {
-                        // Logged rows are written every second, in batches the database unpacks itself.
+                        // Logged rows are written every second, one transaction per deployment.
                         FlushLogAsync(cancellationToken).GetAwaiter().GetResult();
                         nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
                     }
