@@ -104,4 +104,28 @@ public sealed class MonitoringTests
                 ],
             };
     }
+
+    [Fact]
+    public void AWindowWithASegment_ProfilesEachRowOnce_AndIsItsSegmentsMerged()
+    {
+        var schema = new TableSchema([new ColumnSchema("x", ColumnType.Numeric, false, 0, 0), new ColumnSchema("colour", ColumnType.Categorical, false, 0, 0)]);
+        var builder = new LiveWindowBuilder("d", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1), schema, "colour");
+        var version = new ModelVersion("m", 1, "runs:/r/model", null, null, DateTimeOffset.UnixEpoch, []);
+        var values = Enumerable.Range(0, 300).Select(i => (float)i).ToArray();
+        var colours = values.Select(v => v % 3 == 0 ? "red" : "blue").ToArray();
+        for (var start = 0; start < values.Length; start += 10)
+        {
+            builder.Observe(version, "model", new Table([new NumericColumn("x", values[start..(start + 10)]), new StringColumn("colour", colours[start..(start + 10)])], 10),
+                TimeSpan.FromMilliseconds(1));
+        }
+
+        var window = builder.Build();
+        var direct = Profiler.Profile(new Table([new NumericColumn("x", values), new StringColumn("colour", colours)], values.Length), schema);
+        Assert.Equal(300, window.Profile.Rows);
+        Assert.Equal([100L, 200L], window.Segments.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Value.Rows).Reverse());
+        var x = window.Profile.Columns.Single(c => c.Name == "x");
+        Assert.Equal(direct.Columns[0].Mean!.Value, x.Mean!.Value, 9);
+        Assert.Equal(300, x.Count);
+        Assert.Equal(2, window.Profile.Columns.Single(c => c.Name == "colour").Distinct);
+    }
 }

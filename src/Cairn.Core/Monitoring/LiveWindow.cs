@@ -214,8 +214,12 @@ public sealed class LiveWindowBuilder
             return;
         }
 
-        _profiler.Observe(rows);
-        if (_segment is not null && rows.Contains(_segment))
+        // With a segment, each row is profiled once, into its segment; the whole window is the segments merged.
+        if (_segment is null || !rows.Contains(_segment))
+        {
+            _profiler.Observe(rows);
+        }
+        else
         {
             var column = rows[_segment];
             for (var row = 0; row < rows.RowCount; row++)
@@ -255,9 +259,10 @@ public sealed class LiveWindowBuilder
     public LiveWindow Build()
     {
         Changed = false;
-        return new LiveWindow(Deployment, Start, End, _profiler.Build())
+        var segments = _segments.ToDictionary(s => s.Key, s => s.Value.Build(), StringComparer.Ordinal);
+        return new LiveWindow(Deployment, Start, End, segments.Values.Aggregate(_profiler.Build(), (all, segment) => all.Rows == 0 ? segment : Profiler.Merge(all, segment)))
         {
-            Segments = _segments.ToDictionary(s => s.Key, s => s.Value.Build(), StringComparer.Ordinal),
+            Segments = segments,
             Traffic = [.. _traffic.Select(t => new VersionTraffic(t.Key.Model, t.Key.Version, t.Key.Role, t.Value.Requests, t.Value.Rows, t.Value.Failures,
                 t.Value.Latency.Count > 0 ? t.Value.Latency.ToState() : null))],
         };
