@@ -46,7 +46,6 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     // The flush cadence is wall-clock time whatever clock stamps predictions (the demo replays a year in minutes).
     private Dictionary<string, MonitorSpec> _monitors = new(StringComparer.Ordinal);
     private long _dropped;
-    private long _pendingObservations;
 
     private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(1);
@@ -61,10 +60,8 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     /// <summary>Hands an answered request to the queue; called on the scoring path, so it only enqueues.</summary>
     public void Record(PredictionRecord prediction)
     {
-        Interlocked.Increment(ref _pendingObservations);
         if (!_queue.Writer.TryWrite(new Observation(prediction, null, null, 0)))
         {
-            Interlocked.Decrement(ref _pendingObservations);
             Interlocked.Increment(ref _dropped);
         }
     }
@@ -246,15 +243,6 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
         }
     }
 
-    /// <summary>Waits until every request recorded so far has been profiled (for tests and the demo, which read right after).</summary>
-    public async Task WaitForQueueAsync(CancellationToken cancellationToken)
-    {
-        while (Interlocked.Read(ref _pendingObservations) > 0)
-        {
-            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>Re-reads monitors: windows, segments and sampling follow their changes.</summary>
     public async Task RefreshMonitorsAsync(CancellationToken cancellationToken)
     {
@@ -297,10 +285,8 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     {
         if (deployment is not null)
         {
-            Interlocked.Increment(ref _pendingObservations);
             if (!_queue.Writer.TryWrite(new Observation(null, deployment, version, requests)))
             {
-                Interlocked.Decrement(ref _pendingObservations);
                 Interlocked.Increment(ref _dropped);
             }
         }
@@ -320,10 +306,6 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                 {
                     // A request whose answer cannot be profiled (an output missing) is skipped, never fatal to monitoring.
                     Interlocked.Increment(ref _dropped);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _pendingObservations);
                 }
             }
         }
