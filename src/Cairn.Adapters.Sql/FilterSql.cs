@@ -18,11 +18,33 @@ internal abstract class FilterSql(SqlDialect dialect)
     /// <summary>The SQL condition for a filter.</summary>
     public string Expression(Filter filter) => filter switch
     {
-        Filter.And and => $"({Expression(and.Left)} AND {Expression(and.Right)})",
-        Filter.Or or => $"({Expression(or.Left)} OR {Expression(or.Right)})",
+        Filter.And or Filter.Or => $"({string.Join(filter is Filter.And ? " AND " : " OR ", Chain(filter).Select(Expression))})",
         Filter.Comparison comparison => Comparison(comparison),
         _ => throw new InvalidOperationException($"Unknown filter node {filter.GetType().Name}."),
     };
+
+    // A chain such as a AND b AND c parses as a left-leaning tree; written flat, its SQL nests one level instead of
+    // one per term, which keeps long filters inside the database parser's nesting limits.
+    private static List<Filter> Chain(Filter filter)
+    {
+        var operands = new List<Filter>();
+        var node = filter;
+        while (node.GetType() == filter.GetType())
+        {
+            (var left, var right) = node switch
+            {
+                Filter.And and => (and.Left, and.Right),
+                Filter.Or or => (or.Left, or.Right),
+                _ => throw new InvalidOperationException($"Unknown filter node {node.GetType().Name}."),
+            };
+            operands.Add(right);
+            node = left;
+        }
+
+        operands.Add(node);
+        operands.Reverse();
+        return operands;
+    }
 
     /// <summary>The ORDER BY list: each key with missing values last, then the fixed tie-breakers that make pages stable.</summary>
     public string OrderBy(IReadOnlyList<(FilterKey Key, bool Descending)> keys, params string[] tieBreakers)

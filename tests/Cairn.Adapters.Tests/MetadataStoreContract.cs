@@ -296,6 +296,31 @@ public abstract class MetadataStoreContract
     }
 
     [Fact]
+    public async Task SearchRuns_FiltersAtTheParsersLimits_RunInEveryStore()
+    {
+        var store = await OpenAsync();
+        var run = Run.Start(Ids.NewRunId(), "limits", Clock.GetUtcNow());
+        await store.CreateRunAsync(run, "t", CancellationToken.None);
+        await store.LogBatchAsync(run.Id, [new Metric("auc", 0.9, 0, Clock.GetUtcNow())], [new("p", "7")], [], null, "t", CancellationToken.None);
+        async Task<int> CountAsync(string filter)
+        {
+            var query = SearchQuery.Parse(filter, Enumerable.Repeat("metrics.auc DESC", SearchQuery.MaxOrderBy), FilterVocabulary.Runs, 10, 0);
+            return (await store.SearchRunsAsync(new RunQuery([Experiment.DefaultId], query.Filter, LifecycleStage.Active, query.OrderBy, 10, 0),
+                CancellationToken.None)).Count;
+        }
+
+        var nested = new string('(', Filter.MaxDepth) + "metrics.auc > 0.5" + new string(')', Filter.MaxDepth);
+        var terms = string.Join(" OR ", Enumerable.Range(0, Filter.MaxTerms - 1).Select(i => $"params.p = '{i + 100}'")) + " OR metrics.auc > 0.5";
+        var allAnd = string.Join(" AND ", Enumerable.Range(0, Filter.MaxTerms / 2).Select(i => $"(metrics.auc > 0.{i % 9} OR tags.t IS NULL)"));
+        var values = "params.p IN (" + string.Join(", ", Enumerable.Range(0, Filter.MaxValues).Select(i => $"'{i}'")) + ")";
+
+        Assert.Equal(1, await CountAsync(nested));
+        Assert.Equal(1, await CountAsync(terms));
+        Assert.Equal(1, await CountAsync(allAnd));
+        Assert.Equal(1, await CountAsync(values));
+    }
+
+    [Fact]
     public async Task DatasetInputs_LinkACairnVersionByDigestPrefix_AndArtifactsCanBeRemovedByDirectory()
     {
         var store = await OpenAsync();

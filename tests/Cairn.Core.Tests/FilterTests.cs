@@ -54,6 +54,47 @@ public sealed class FilterTests
     }
 
     [Theory]
+    [InlineData(100_000, "nest deeper than the limit of 20")]
+    [InlineData(21, "nest deeper than the limit of 20")]
+    public void Parse_DeepNesting_IsRefusedBeforeItRecurses(int depth, string message)
+    {
+        var filter = new string('(', depth) + "metrics.auc > 0.9" + new string(')', depth);
+
+        var e = Assert.Throws<CairnException>(() => Filter.Parse(filter, FilterVocabulary.Runs));
+
+        Assert.Contains(message, e.Message);
+        Assert.True(e.Message.Length < 500, "the error quotes an excerpt, not the whole filter");
+    }
+
+    [Fact]
+    public void Parse_AtTheLimits_Parses()
+    {
+        var nested = new string('(', Filter.MaxDepth) + "metrics.auc > 0.9" + new string(')', Filter.MaxDepth);
+        var terms = string.Join(" OR ", Enumerable.Range(0, Filter.MaxTerms).Select(i => $"params.p{i} = 'x'"));
+        var values = "params.p IN (" + string.Join(", ", Enumerable.Range(0, Filter.MaxValues).Select(i => $"'{i}'")) + ")";
+
+        Assert.IsType<Filter.Comparison>(Filter.Parse(nested, FilterVocabulary.Runs));
+        Assert.IsType<Filter.Or>(Filter.Parse(terms, FilterVocabulary.Runs));
+        Assert.Equal(Filter.MaxValues, Assert.IsType<Filter.Comparison>(Filter.Parse(values, FilterVocabulary.Runs)).Values.Count);
+    }
+
+    [Theory]
+    [InlineData(201, 0, "more than the limit of 200 comparisons")]
+    [InlineData(1, 100_000, "limit is 500,000")]
+    [InlineData(1, 10_001, "more than the limit of 10,000 values")]
+    public void Parse_TooManyTermsOrValues_NamesTheLimit(int terms, int inValues, string message)
+    {
+        var filter = inValues > 0
+            ? "params.p IN (" + string.Join(",", Enumerable.Range(0, inValues).Select(i => $"'{i}'")) + ")"
+            : string.Join(" AND ", Enumerable.Range(0, terms).Select(i => $"metrics.m{i} > {i}"));
+
+        var e = Assert.Throws<CairnException>(() => Filter.Parse(filter, FilterVocabulary.Runs));
+
+        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
     [InlineData("metrics.auc DESC", FilterField.Metric, "auc", true)]
     [InlineData("params.lr", FilterField.Param, "lr", false)]
     [InlineData("attributes.start_time asc", FilterField.Attribute, "start_time", false)]

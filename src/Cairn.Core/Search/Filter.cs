@@ -102,9 +102,35 @@ public abstract record Filter
     /// </summary>
     public sealed record Comparison(FilterKey Key, string Operator, IReadOnlyList<object> Values) : Filter;
 
-    /// <summary>Parses MLflow's filter language, plus OR, parentheses and IS [NOT] NULL; an error names the position.</summary>
-    public static Filter? Parse(string? text, FilterVocabulary vocabulary) =>
-        string.IsNullOrWhiteSpace(text) ? null : new FilterParser(text, vocabulary).ParseAll();
+    /// <summary>The longest filter text accepted, in characters.</summary>
+    public const int MaxLength = 500_000;
+
+    /// <summary>The deepest nesting of parentheses accepted; the parser recurses once per level, so this bounds its stack.</summary>
+    public const int MaxDepth = 20;
+
+    /// <summary>The most comparisons in one filter; each becomes a condition, and databases bound how deep those may nest.</summary>
+    public const int MaxTerms = 200;
+
+    /// <summary>The most values in all of a filter's IN lists together; each becomes a query parameter, which databases bound.</summary>
+    public const int MaxValues = 10_000;
+
+    /// <summary>
+    /// Parses MLflow's filter language, plus OR, parentheses and IS [NOT] NULL; an error names the position. Filters beyond
+    /// <see cref="MaxLength"/>, <see cref="MaxDepth"/>, <see cref="MaxTerms"/> or <see cref="MaxValues"/> are refused before they are
+    /// parsed further, so no filter can exhaust the stack or the database's limits.
+    /// </summary>
+    public static Filter? Parse(string? text, FilterVocabulary vocabulary)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        return text.Length > MaxLength
+            ? throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
+                $"The filter is {text.Length:N0} characters long; the limit is {MaxLength:N0}."))
+            : new FilterParser(text, vocabulary).ParseAll();
+    }
 
     /// <summary>Parses an ordering such as <c>metrics.auc DESC</c>.</summary>
     public static (FilterKey Key, bool Descending) ParseOrderBy(string text, FilterVocabulary vocabulary)
@@ -117,6 +143,9 @@ public abstract record Filter
 internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
 {
     private int _position;
+    private int _depth;
+    private int _terms;
+    private int _values;
 
     public Filter ParseAll()
     {
@@ -169,9 +198,21 @@ internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
         SkipSpace();
         if (TryChar('('))
         {
+            // Checked before recursing: a stack overflow cannot be caught, so the bound must hold first.
+            if (++_depth > Filter.MaxDepth)
+            {
+                throw Error(string.Create(CultureInfo.InvariantCulture, $"parentheses nest deeper than the limit of {Filter.MaxDepth}"), _position - 1);
+            }
+
             var inner = ParseOr();
             SkipSpace();
+            _depth--;
             return TryChar(')') ? inner : throw Error("expected ')'");
+        }
+
+        if (++_terms > Filter.MaxTerms)
+        {
+            throw Error(string.Create(CultureInfo.InvariantCulture, $"the filter has more than the limit of {Filter.MaxTerms} comparisons"));
         }
 
         var key = ParseKey();
@@ -337,6 +378,11 @@ internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
     private object ParseValue()
     {
         SkipSpace();
+        if (++_values > Filter.MaxValues)
+        {
+            throw Error(string.Create(CultureInfo.InvariantCulture, $"the filter has more than the limit of {Filter.MaxValues:N0} values"));
+        }
+
         if (_position < text.Length && text[_position] is '\'' or '"')
         {
             return ReadQuoted();
@@ -425,8 +471,14 @@ internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
 
     private CairnException Error(string message, int? at = null)
     {
+        // The excerpt around the position, so an error about a long filter stays short.
+        const int Context = 60;
         var position = at ?? _position;
+        var start = Math.Max(0, position - Context);
+        var end = Math.Min(text.Length, position + Context);
+        var excerpt = (start > 0 ? "..." : "") + text[start..end] + (end < text.Length ? "..." : "");
+        var caret = position - start + (start > 0 ? 3 : 0);
         return CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
-            $"The filter is not valid at position {position + 1}: {message}.{Environment.NewLine}  {text}{Environment.NewLine}  {new string(' ', position)}^"));
+            $"The filter is not valid at position {position + 1}: {message}.{Environment.NewLine}  {excerpt}{Environment.NewLine}  {new string(' ', caret)}^"));
     }
 }

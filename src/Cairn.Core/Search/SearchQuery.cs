@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Cairn.Core.Search;
 
 /// <summary>One page of a search: which rows, in what order.</summary>
@@ -7,8 +9,19 @@ namespace Cairn.Core.Search;
 /// <param name="Offset">How many matching rows precede the page.</param>
 public sealed record SearchQuery(Filter? Filter, IReadOnlyList<(FilterKey Key, bool Descending)> OrderBy, int Limit, int Offset)
 {
+    /// <summary>The most ordering keys one search takes; each becomes a sort expression.</summary>
+    public const int MaxOrderBy = 20;
+
     /// <summary>Parses a filter and orderings in one vocabulary; a parse error names the position.</summary>
-    public static SearchQuery Parse(string? filter, IEnumerable<string?> orderBy, FilterVocabulary vocabulary, int limit, int offset) =>
-        new(Filter.Parse(filter, vocabulary),
-            [.. orderBy.Select((o, i) => Filter.ParseOrderBy(o ?? throw CairnException.Invalid($"order_by[{i}] is null."), vocabulary))], limit, offset);
+    public static SearchQuery Parse(string? filter, IEnumerable<string?> orderBy, FilterVocabulary vocabulary, int limit, int offset)
+    {
+        var keys = orderBy.Take(MaxOrderBy + 1).ToList();
+        if (keys.Count > MaxOrderBy)
+        {
+            throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture, $"order_by has more than the limit of {MaxOrderBy} keys."));
+        }
+
+        return new(Filter.Parse(filter, vocabulary),
+            [.. keys.Select((o, i) => Filter.ParseOrderBy(o ?? throw CairnException.Invalid($"order_by[{i}] is null."), vocabulary))], limit, offset);
+    }
 }
