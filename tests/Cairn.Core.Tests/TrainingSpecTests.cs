@@ -171,4 +171,38 @@ public sealed class TrainingSpecTests
 
         Assert.Contains("labels", e.Message);
     }
+
+    [Fact]
+    public void Parse_MisspeltKey_NamesTheFileLineKeyAndTheKeysAllowed()
+    {
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\nsed: 4\n", "train.yaml"));
+
+        Assert.StartsWith("The training spec 'train.yaml' has an unknown key 'sed' at line 3, column 1. Did you mean 'seed'?", e.Message);
+        Assert.Contains("The keys allowed there are: dataset, label, task,", e.Message);
+        Assert.DoesNotContain("Cairn.Core", e.Message);
+        Assert.DoesNotContain("not valid YAML", e.Message);
+    }
+
+    [Fact]
+    public void Parse_NestedKeyTypo_AndWrongTypes_SpeakYaml()
+    {
+        var nested = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\nsplit: {test_fracton: 0.2}\n"));
+        var type = Assert.Throws<CairnException>(() => TrainingSpec.Parse("dataset: d\nlabel: y\nseed: [1]\n"));
+
+        Assert.Contains("unknown key 'test_fracton'", nested.Message);
+        Assert.Contains("Did you mean 'test_fraction'?", nested.Message);
+        Assert.DoesNotContain("System.", type.Message);
+    }
+
+    [Theory]
+    [InlineData(10_000)]
+    [InlineData(65)]
+    public void Parse_DeepNesting_IsRefusedBeforeItIsRead(int depth)
+    {
+        var yaml = "dataset: d\nlabel: y\nhyperparameters: " + new string('[', depth) + new string(']', depth) + "\n";
+
+        var e = Assert.Throws<CairnException>(() => TrainingSpec.Parse(yaml));
+
+        Assert.Contains("nests deeper than the limit of 64 levels", e.Message);
+    }
 }

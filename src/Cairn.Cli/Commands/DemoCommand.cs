@@ -80,7 +80,7 @@ internal sealed class DriftDemo(CommandContext context)
         await AddAsync(datasets, folder, Recent, _hours.Where(h => h.At < ReplayStart.AddMonths(-1)), cancellationToken);
         await AddAsync(datasets, folder, Holdout, _hours.Where(h => h.At >= ReplayStart.AddMonths(-1) && h.At < ReplayStart), cancellationToken);
         Step(1, $"Training the champion on 2011 (January–November, {_hours.Count(h => h.At < ReplayStart.AddMonths(-1)):N0} hours)");
-        var trained = await services.GetRequiredService<PipelineRunner>().RunAsync(Core.Pipelines.PipelineSpec.Parse(await File.ReadAllTextAsync(pipeline, cancellationToken)),
+        var trained = await services.GetRequiredService<PipelineRunner>().RunAsync(Core.Pipelines.PipelineSpec.Parse(await File.ReadAllTextAsync(pipeline, cancellationToken), pipeline),
             new Dictionary<string, string>(), folder, force: false, null, cancellationToken);
         if (trained.Status != Core.Runs.RunStatus.Finished)
         {

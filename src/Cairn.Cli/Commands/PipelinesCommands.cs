@@ -43,7 +43,7 @@ internal static class PipelinesCommands
         {
             var path = context.ResolvePath(context.Parse.GetValue(scheduled)!);
             var name = context.Parse.GetValue(scheduleName)
-                ?? (File.Exists(path) ? PipelineSpec.Parse(await File.ReadAllTextAsync(path, ct)).Name : throw CairnException.NotFound($"Pipeline file '{path}' does not exist."));
+                ?? (File.Exists(path) ? PipelineSpec.Parse(await File.ReadAllTextAsync(path, ct), path).Name : throw CairnException.NotFound($"Pipeline file '{path}' does not exist."));
             await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
             var added = await scheduler.ScheduleAsync(name, path, context.Parse.GetValue(cron)!, Parameters(context.Parse.GetValue(scheduleParameters) ?? []), ct);
             context.Console.Out.MarkupLineInterpolated($"Scheduled [bold]{added.Name}[/] ({added.Cron}); next run {(added.NextRun is { } next ? Format.Time(next) : "never")}");
@@ -245,7 +245,7 @@ internal static class PipelinesCommands
             throw CairnException.NotFound($"Pipeline file '{path}' does not exist.");
         }
 
-        var spec = PipelineSpec.Parse(await File.ReadAllTextAsync(path, cancellationToken));
+        var spec = PipelineSpec.Parse(await File.ReadAllTextAsync(path, cancellationToken), path);
         var overrides = Parameters(parameters);
 
         var result = await context.Get<PipelineRunner>().RunAsync(spec, overrides, Path.GetDirectoryName(path)!, force,

@@ -47,5 +47,5 @@ internal static class SweepCommand
     }
 
     public static SweepSpec ReadSpec(string path) =>
-        File.Exists(path) ? SweepSpec.Parse(File.ReadAllText(path)) : throw CairnException.NotFound($"Sweep spec '{path}' does not exist.");
+        File.Exists(path) ? SweepSpec.Parse(File.ReadAllText(path), path) : throw CairnException.NotFound($"Sweep spec '{path}' does not exist.");
 }

@@ -25,7 +25,7 @@ internal static class TrainCommand
             throw CairnException.NotFound($"Training spec '{path}' does not exist.");
         }
 
-        return TrainingSpec.Parse(File.ReadAllText(path));
+        return TrainingSpec.Parse(File.ReadAllText(path), path);
     }
 
     private static async Task<int> RunAsync(CommandContext context, string configPath, CancellationToken cancellationToken)

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
 using Cairn.Core.Statistics;
-using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -86,22 +85,7 @@ public sealed class DataContract
     }
 
     /// <summary>Parses a contract, reporting every problem in it at once.</summary>
-    public static DataContract Parse(string yaml)
-    {
-        ArgumentNullException.ThrowIfNull(yaml);
-        ContractDocument document;
-        try
-        {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
-            document = deserializer.Deserialize<ContractDocument?>(yaml) ?? new ContractDocument();
-        }
-        catch (YamlException e)
-        {
-            throw CairnException.Invalid($"The contract is not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {(e.InnerException ?? e).Message}");
-        }
-
-        return document.ToContract();
-    }
+    public static DataContract Parse(string yaml, string? source = null) => SpecYaml.Read<ContractDocument>(yaml, "the contract", source).ToContract();
 
     /// <summary>The contract as YAML, with a header saying how to use it.</summary>
     public string ToYaml()

@@ -1,8 +1,5 @@
 using System.Globalization;
 using Cairn.Core.Statistics;
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace Cairn.Core.Monitoring;
 
@@ -137,17 +134,7 @@ public sealed record MonitorSpec
     /// </summary>
     public static MonitorSpec Parse(string? yaml, string? reference, string? window, string? segment)
     {
-        MonitorDocument document;
-        try
-        {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
-            document = (yaml is null ? null : deserializer.Deserialize<MonitorDocument?>(yaml)) ?? new MonitorDocument();
-        }
-        catch (YamlException e)
-        {
-            throw CairnException.Invalid($"The monitor settings are not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {(e.InnerException ?? e).Message}");
-        }
-
+        var document = yaml is null ? new MonitorDocument() : SpecYaml.Read<MonitorDocument>(yaml, "the monitor settings");
         return document.ToSpec(reference, window, segment).Validate();
     }
 

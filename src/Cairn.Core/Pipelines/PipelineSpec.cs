@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace Cairn.Core.Pipelines;
 
@@ -75,22 +72,7 @@ public sealed partial record PipelineSpec(string Name, IReadOnlyList<PipelinePar
     private static readonly string[] ResourceKinds = ["file", "dataset", "model", "run"];
 
     /// <summary>Parses and checks a pipeline, reporting every problem at once.</summary>
-    public static PipelineSpec Parse(string yaml)
-    {
-        ArgumentNullException.ThrowIfNull(yaml);
-        Document document;
-        try
-        {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
-            document = deserializer.Deserialize<Document?>(yaml) ?? new Document();
-        }
-        catch (YamlException e)
-        {
-            throw CairnException.Invalid($"The pipeline is not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {(e.InnerException ?? e).Message}");
-        }
-
-        return document.ToSpec();
-    }
+    public static PipelineSpec Parse(string yaml, string? source = null) => SpecYaml.Read<Document>(yaml, "the pipeline", source).ToSpec();
 
     /// <summary>Every <c>${params.NAME}</c> a text refers to.</summary>
     public static IEnumerable<string> ParameterReferences(string text) =>

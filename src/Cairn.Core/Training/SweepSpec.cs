@@ -1,8 +1,6 @@
 using System.Globalization;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace Cairn.Core.Training;
 
@@ -83,21 +81,10 @@ public sealed record SweepSpec(
     }
 
     /// <summary>Parses a training spec with a <c>sweep:</c> section, reporting every problem at once.</summary>
-    public static SweepSpec Parse(string yaml)
+    public static SweepSpec Parse(string yaml, string? source = null)
     {
-        ArgumentNullException.ThrowIfNull(yaml);
-        YamlMappingNode root;
-        try
-        {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(yaml));
-            root = stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode mapping ? mapping
-                : throw CairnException.Invalid("The sweep spec must be a YAML mapping with training settings and a 'sweep' section.");
-        }
-        catch (YamlException e)
-        {
-            throw CairnException.Invalid($"The sweep spec is not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {(e.InnerException ?? e).Message}");
-        }
+        var root = SpecYaml.Load(yaml, "the sweep spec", source) as YamlMappingNode
+            ?? throw CairnException.Invalid("The sweep spec must be a YAML mapping with training settings and a 'sweep' section.");
 
         var key = new YamlScalarNode("sweep");
         if (!root.Children.TryGetValue(key, out var sweepNode))
@@ -107,17 +94,8 @@ public sealed record SweepSpec(
 
         root.Children.Remove(key);
         var trainingYaml = new SerializerBuilder().Build().Serialize(root);
-        var training = TrainingSpec.Parse(trainingYaml);
-        SweepDocument document;
-        try
-        {
-            var sweepYaml = new SerializerBuilder().Build().Serialize(sweepNode);
-            document = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build().Deserialize<SweepDocument?>(sweepYaml) ?? new SweepDocument();
-        }
-        catch (YamlException e)
-        {
-            throw CairnException.Invalid($"The 'sweep' section is not valid: {(e.InnerException ?? e).Message}");
-        }
+        var training = TrainingSpec.Parse(trainingYaml, source);
+        var document = SpecYaml.Read<SweepDocument>(sweepNode, "the 'sweep' section", source);
 
         return document.Validate(training);
     }

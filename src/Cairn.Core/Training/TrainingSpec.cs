@@ -2,7 +2,6 @@ using System.Globalization;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;
 using Cairn.Core.Models;
-using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -154,24 +153,9 @@ public sealed record TrainingSpec
             .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(document);
     }
 
-    /// <summary>Parses and validates a YAML spec, reporting every problem at once.</summary>
-    public static TrainingSpec Parse(string yaml)
-    {
-        ArgumentNullException.ThrowIfNull(yaml);
-        TrainingSpecDocument document;
-        try
-        {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
-            document = deserializer.Deserialize<TrainingSpecDocument?>(yaml) ?? new TrainingSpecDocument();
-        }
-        catch (YamlException e)
-        {
-            var reason = (e.InnerException ?? e).Message;
-            throw CairnException.Invalid($"The training spec is not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {reason}");
-        }
-
-        return document.Validate();
-    }
+    /// <summary>Parses and validates a YAML spec, reporting every problem at once; <paramref name="source"/> names its file in errors.</summary>
+    public static TrainingSpec Parse(string yaml, string? source = null) =>
+        SpecYaml.Read<TrainingSpecDocument>(yaml, "the training spec", source).Validate();
 
     // The YAML shape; every field optional here so that validation can name each missing one.
     private sealed class TrainingSpecDocument
