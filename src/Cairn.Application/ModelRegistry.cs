@@ -207,11 +207,8 @@ public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts
             ?? throw CairnException.NotFound($"Model '{reference.Name}' has no version {version}.");
     }
 
-    /// <summary>Parses a version number as MLflow sends it: a string of digits.</summary>
-    public static int ParseVersion(string? text) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0
-            ? version
-            : throw CairnException.Invalid($"The model version '{text}' is not a version number such as 1.");
+    /// <summary>Parses a model version number as MLflow sends it (a string of digits), or as people type it (v2).</summary>
+    public static int ParseVersion(string? text) => VersionNumber.Parse(text, "model version");
 
     /// <summary>The source URI of a model a Cairn run trained.</summary>
     public static string RunSource(string runId) => $"runs:/{runId}/model";

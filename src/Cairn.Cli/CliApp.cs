@@ -82,12 +82,19 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
+            var json = args.Contains("--json", StringComparer.Ordinal);
+            // A mistyped command also leaves its parent without one; the mistyped word is the error worth reading.
+            var errors = parse.UnmatchedTokens.Count > 0 ? parse.Errors.Where(e => parse.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) : parse.Errors;
+            foreach (var error in errors)
             {
-                Console.WriteError(error.Message);
+                Console.WriteError(error.Message + DidYouMean(parse, error), json ? ErrorCode.InvalidArgument : null);
             }
 
-            Console.Error.WriteLine("Run 'cairn --help' for usage.");
+            if (!json)
+            {
+                Console.Error.WriteLine($"Run '{string.Join(' ', CommandPath(parse.CommandResult.Command))} --help' for usage.");
+            }
+
             return UsageError;
         }
 
@@ -98,6 +105,26 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
             Error = Console.Error,
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    // An unknown word where a command or option was expected gets the nearest ones at that level.
+    private static string DidYouMean(ParseResult parse, System.CommandLine.Parsing.ParseError error)
+    {
+        var word = parse.UnmatchedTokens.FirstOrDefault(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal));
+        if (word is null)
+        {
+            return "";
+        }
+
+        var command = parse.CommandResult.Command;
+        var names = word.StartsWith('-')
+            ? command.Options.Concat(command.Parents.OfType<Command>().SelectMany(p => p.Options.Where(o => o.Recursive))).SelectMany(o => o.Aliases.Append(o.Name))
+            : command.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Append(c.Name));
+        var near = Suggestions.Near(word, names).Take(3).ToList();
+        return near.Count == 0 ? "" : $" Did you mean {string.Join(" or ", near.Select(n => $"'{n}'"))}?";
+    }
+
+    private static IEnumerable<string> CommandPath(Command command) =>
+        command.Parents.OfType<Command>().SelectMany(CommandPath).Append(command is RootCommand ? "cairn" : command.Name);
 
     /// <summary>Wraps a handler: resolves the home, builds its services, and turns failures into a message and an exit code.</summary>
     public Func<ParseResult, CancellationToken, Task<int>> Handler(Func<CommandContext, CancellationToken, Task<int>> handler) =>
@@ -113,7 +140,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
             }
             catch (CairnException e)
             {
-                Console.WriteError(e.Message);
+                Console.WriteError(e.Message, parse.GetValue(JsonOption) ? e.Code : null);
                 return e.Code.ExitCode();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

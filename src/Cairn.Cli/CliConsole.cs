@@ -48,9 +48,30 @@ internal sealed class CliConsole(IAnsiConsole output, TextWriter rawOutput, Text
         RawOut.Flush();
     }
 
-    public void WriteError(string message)
+    /// <summary>
+    /// Writes an error to stderr: <c>error: MESSAGE</c> for people or, when <paramref name="jsonCode"/> is given (--json),
+    /// one JSON object <c>{"error": MESSAGE, "code": CODE}</c> with the same codes as the HTTP API's errors.
+    /// </summary>
+    public void WriteError(string message, Core.ErrorCode? jsonCode = null)
     {
-        Error.WriteLine($"error: {message}");
+        if (jsonCode is { } code)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("error", message);
+                writer.WriteString("code", Core.ErrorCodes.Name(code));
+                writer.WriteEndObject();
+            }
+
+            Error.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        }
+        else
+        {
+            Error.WriteLine($"error: {message}");
+        }
+
         Error.Flush();
     }
 }

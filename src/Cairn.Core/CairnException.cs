@@ -23,6 +23,9 @@ public enum ErrorCode
 
     /// <summary>The server has more work than it admits; retrying after a pause may succeed.</summary>
     Overloaded,
+
+    /// <summary>The request's body is not of a type the endpoint reads.</summary>
+    UnsupportedMediaType,
 }
 
 /// <summary>The one exception family of Cairn: an expected failure with a machine-readable code and a message for people.</summary>
@@ -49,13 +52,14 @@ public static class ErrorCodes
         ErrorCode.Conflict or ErrorCode.AlreadyExists => 409,
         ErrorCode.Unavailable => 503,
         ErrorCode.Overloaded => 429,
+        ErrorCode.UnsupportedMediaType => 415,
         _ => 500,
     };
 
     /// <summary>The process exit code that reports <paramref name="code"/>; 1 is left for unexpected failures.</summary>
     public static int ExitCode(this ErrorCode code) => code switch
     {
-        ErrorCode.InvalidArgument => 2,
+        ErrorCode.InvalidArgument or ErrorCode.UnsupportedMediaType => 2,
         ErrorCode.NotFound => 3,
         ErrorCode.Conflict or ErrorCode.AlreadyExists => 4,
         ErrorCode.Corrupt => 5,
@@ -73,6 +77,7 @@ public static class ErrorCodes
         ErrorCode.Corrupt => "corrupt",
         ErrorCode.Unavailable => "unavailable",
         ErrorCode.Overloaded => "resource_exhausted",
+        ErrorCode.UnsupportedMediaType => "unsupported_media_type",
         _ => "internal",
     };
 }

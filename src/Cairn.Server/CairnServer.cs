@@ -56,6 +56,15 @@ public sealed record CairnServerOptions
     /// <summary>The least severe log messages written to the console.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
 
+    /// <summary>
+    /// The host names requests may address (the Host header), which closes DNS rebinding. Empty: loopback names when the
+    /// server binds loopback, any host otherwise. <c>*</c> allows any.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>Origins (such as <c>https://notebooks.example.com</c>) whose pages may call the server from a browser; none by default.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
 
@@ -81,6 +90,9 @@ public static partial class CairnServer
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(options.LogLevel);
+        // Kestrel and the host log a failed start (a port in use) with its stack trace; StartAsync reports it in one line instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -106,6 +118,23 @@ public static partial class CairnServer
                         otlp.Endpoint = new Uri($"{collector.AbsoluteUri.TrimEnd('/')}/v1/traces");
                         otlp.BatchExportProcessorOptions.ScheduledDelayMilliseconds = 1000;
                     }));
+        }
+
+        var allowedHosts = AllowedHosts(options, address);
+        if (allowedHosts is not ["*"])
+        {
+            builder.Services.AddHostFiltering(filtering =>
+            {
+                filtering.AllowedHosts = [.. allowedHosts];
+                filtering.IncludeFailureMessage = true;
+            });
+        }
+
+        if (options.CorsOrigins.Count > 0)
+        {
+            builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+                policy.WithOrigins([.. options.CorsOrigins]).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders(
+                    InferenceEndpoints.PredictionIdHeader, InferenceEndpoints.ModelVersionHeader)));
         }
 
         builder.Services.AddGrpc(grpc =>
@@ -159,7 +188,18 @@ public static partial class CairnServer
         }));
 
         var app = builder.Build();
+        if (allowedHosts is not ["*"])
+        {
+            app.UseHostFiltering();
+        }
+
         app.Use(HandleErrorsAsync);
+        if (options.CorsOrigins.Count > 0)
+        {
+            app.UseCors();
+        }
+
+        app.UseMiddleware<RequestGuard>();
         app.UseRouting();
         // Requests, status codes and latency per endpoint (the duration histogram counts requests too); with the
         // scoring metrics, scraped at /metrics. .NET's own meters (Kestrel, routing) are not bridged: listening to
@@ -193,7 +233,12 @@ public static partial class CairnServer
         }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            throw new CairnException(ErrorCode.Conflict, $"{e.Message.TrimEnd('.')}. Stop whatever uses it, or choose another port with --port.", e);
+            // Kestrel names the address it failed on; say which option moves it.
+            var configured = app.Services.GetRequiredService<CairnServerOptions>();
+            var grpc = configured.GrpcPort is { } grpcPort && grpcPort != 0 && e.Message.Contains($":{grpcPort}", StringComparison.Ordinal);
+            var (port, option) = grpc ? (configured.GrpcPort, "--grpc-port") : (configured.Port, "--port");
+            throw new CairnException(ErrorCode.Conflict,
+                $"Port {port} on {configured.Host} is in use{(grpc ? " (gRPC)" : "")}. Stop whatever uses it, or choose another port with {option}.", e);
         }
         var state = app.Services.GetRequiredService<ServingState>();
         var deployments = app.Services.GetRequiredService<DeploymentHost>();
@@ -226,6 +271,14 @@ public static partial class CairnServer
         return new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal));
     }
 
+    /// <summary>What to warn about a server anyone on the network can use without credentials; null when it binds loopback.</summary>
+    public static string? ExposureWarning(CairnServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return IPAddress.IsLoopback(ParseBindAddress(options)) ? null
+            : $"Cairn is bound to {options.Host} without authentication: anyone who can reach this port can read, change and delete every experiment, model and deployment.";
+    }
+
     /// <summary>The address of the gRPC service, once started, or null when the server has none.</summary>
     public static Uri? GrpcAddress(WebApplication app)
     {
@@ -237,11 +290,23 @@ public static partial class CairnServer
             : new Uri(addresses.ElementAt(1).Replace("[::]", "localhost", StringComparison.Ordinal));
     }
 
+    // Loopback servers answer only to loopback names, so a page whose own name resolves to 127.0.0.1 (DNS rebinding) is refused.
+    private static IReadOnlyList<string> AllowedHosts(CairnServerOptions options, IPAddress address) =>
+        options.AllowedHosts.Count > 0 ? options.AllowedHosts
+        : IPAddress.IsLoopback(address) ? ["localhost", "127.0.0.1", "[::1]"]
+        : ["*"];
+
     private static IPAddress ParseBindAddress(CairnServerOptions options)
     {
-        var address = options.Host == "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(options.Host, out var parsed) ? parsed
-            : throw CairnException.Invalid($"'{options.Host}' is not an IP address to bind.");
+        var host = options.Host.Trim();
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+
+        var address = host == "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(host, out var parsed) ? parsed
+            : throw CairnException.Invalid($"--host '{options.Host}' is not an IP address to bind; use 127.0.0.1, ::1, 0.0.0.0 or an address of this machine.");
         if (!IPAddress.IsLoopback(address) && !options.AllowUnauthenticatedRemote)
         {
             throw CairnException.Invalid(
@@ -299,7 +364,8 @@ public static partial class CairnServer
 
     private static bool IsMlflow(HttpContext context) => context.Request.Path.StartsWithSegments(MlflowEndpoints.Prefix, StringComparison.Ordinal);
 
-    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message) =>
+    /// <summary>Writes a JSON error in the protocol of the request's path (MLflow's shape under its prefix, Cairn's elsewhere).</summary>
+    internal static Task WriteErrorAsync(HttpContext context, int status, string code, string message) =>
         IsMlflow(context)
             ? MlflowEndpoints.Error(status, status == 500 ? "INTERNAL_ERROR" : "BAD_REQUEST", message).ExecuteAsync(context)
             : InferenceEndpoints.Json(w =>

@@ -26,12 +26,16 @@ internal static class InferenceEndpoints
 
     public static void MapInference(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v2", () => Json(w =>
+        app.MapGet("/v2", (CairnServerOptions options) => Json(w =>
         {
             w.WriteString("name", "cairn");
             w.WriteString("version", CairnServer.Version);
             w.WriteStartArray("extensions");
             w.WriteEndArray();
+            if (CairnServer.ExposureWarning(options) is { } warning)
+            {
+                w.WriteString("warning", warning);
+            }
         }));
         app.MapGet("/v2/health/live", () => Json(w => w.WriteBoolean("live", true)));
         app.MapGet("/v2/health/ready", (ServingState state, DeploymentHost host) =>
@@ -334,9 +338,9 @@ internal static class InferenceEndpoints
 
     private static async Task<JsonDocument> ReadJsonAsync(HttpContext http)
     {
-        if (http.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        if (!http.Request.HasJsonContentType())
         {
-            throw new CairnException(ErrorCode.InvalidArgument, $"Send the request as application/json, not {type}.");
+            throw Mlflow.MlflowEndpoints.JsonRequired(http.Request);
         }
 
         try

@@ -94,10 +94,11 @@ internal static class InferenceRequests
 
         if (body.TryGetProperty("dataframe_split", out var split))
         {
-            if (!split.TryGetProperty("columns", out var columns) || columns.ValueKind != JsonValueKind.Array
+            if (split.ValueKind != JsonValueKind.Object
+                || !split.TryGetProperty("columns", out var columns) || columns.ValueKind != JsonValueKind.Array
                 || !split.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
             {
-                throw CairnException.Invalid("'dataframe_split' needs 'columns' (an array of names) and 'data' (an array of rows).");
+                throw CairnException.Invalid("'dataframe_split' must be an object with 'columns' (an array of names) and 'data' (an array of rows).");
             }
 
             var position = Positions(columns.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String

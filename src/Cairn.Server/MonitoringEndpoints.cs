@@ -34,6 +34,11 @@ internal static class MonitoringEndpoints
 
     private static async Task<IReadOnlyList<Feedback>> ReadFeedbackAsync(HttpContext http)
     {
+        if (!http.Request.HasJsonContentType())
+        {
+            throw Mlflow.MlflowEndpoints.JsonRequired(http.Request);
+        }
+
         JsonDocument document;
         try
         {

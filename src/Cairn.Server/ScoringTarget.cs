@@ -54,9 +54,7 @@ internal sealed class ScoringTarget : IDisposable
         var host = services.GetRequiredService<DeploymentHost>();
         if (scope == TargetScope.Deployment || (scope == TargetScope.Any && (host.Find(name) is not null || host.FailureOf(name) is not null)))
         {
-            int? number = version is null ? null
-                : int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
-                : throw CairnException.Invalid($"'{version}' is not a model version number.");
+            int? number = version is null ? null : VersionNumber.Parse(version, "model version");
             var routingKey = http.Request.Headers[InferenceEndpoints.RoutingKeyHeader] is [{ } key] ? key : null;
             var lease = host.Acquire(name, routingKey, number);
             return new ScoringTarget(lease.Model, lease);

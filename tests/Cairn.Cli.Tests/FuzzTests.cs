@@ -6,7 +6,7 @@ namespace Cairn.Cli.Tests;
 /// <summary>Malformed JSON, wrong types, huge values and unknown ids sent to every tracking and registry endpoint: never a 500.</summary>
 public sealed class FuzzTests : ServerTest
 {
-    private static readonly string[] PostEndpoints =
+    internal static readonly string[] PostEndpoints =
     [
         "/api/2.0/mlflow/registered-models/create", "/api/2.0/mlflow/registered-models/rename", "/api/2.0/mlflow/registered-models/set-tag",
         "/api/2.0/mlflow/registered-models/get-latest-versions", "/api/2.0/mlflow/registered-models/alias", "/api/2.0/mlflow/model-versions/create",

@@ -247,14 +247,14 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
     }
 
     [Fact]
-    public async Task NonJsonContentType_Is400()
+    public async Task NonJsonContentType_Is415()
     {
         using var content = new StringContent("age=3");
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
 
         using var response = await Client.PostAsync($"/api/models/{AdultModelFixture.Model}/predict", content);
 
-        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal(415, (int)response.StatusCode);
         Assert.Contains("application/json", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
     }
 

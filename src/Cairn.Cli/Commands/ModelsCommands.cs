@@ -102,7 +102,7 @@ internal static class ModelsCommands
 
         var aliasModel = ModelArgument();
         var aliasName = new Argument<string>("alias") { Description = "The alias, such as champion" };
-        var aliasVersion = new Argument<int>("version") { Description = "The version it should point to" };
+        var aliasVersion = new Argument<int>("version") { Description = "The version it should point to (2 or v2)", CustomParser = ParseVersion };
         var setAlias = new Command("set-alias", "Point an alias at a version") { aliasModel, aliasName, aliasVersion };
         setAlias.SetAction(app.Handler(async (context, ct) =>
         {
@@ -188,7 +188,20 @@ internal static class ModelsCommands
 
     private static Argument<string> ModelArgument() => new("model") { Description = "The registered model's name" };
 
-    private static Option<int?> VersionOption(string description) => new("--version") { Description = description };
+    private static Option<int?> VersionOption(string description) => new("--version") { Description = $"{description} (2 or v2)", CustomParser = r => ParseVersion(r) };
+
+    // Versions are typed as lists show them (v2) or as bare numbers, by the one rule every surface uses.
+    private static int ParseVersion(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (VersionNumber.TryParse(text, out var version))
+        {
+            return version;
+        }
+
+        result.AddError($"'{text}' is not a version number; give one such as 2 or v2.");
+        return 0;
+    }
 
     private static int Done(CommandContext context, string message)
     {

@@ -14,20 +14,35 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "The port to listen on (0 picks a free one)", DefaultValueFactory = _ => 5000 };
         var host = new Option<string>("--host") { Description = "The address to bind", DefaultValueFactory = _ => "127.0.0.1" };
         var alias = new Option<string>("--alias") { Description = "The alias a bare model name in a URL resolves through", DefaultValueFactory = _ => "champion" };
-        var grpcPort = new Option<int>("--grpc-port") { Description = "The port of the Open Inference Protocol's gRPC service (0 picks a free one)", DefaultValueFactory = _ => 5001 };
+        var grpcPort = new Option<int?>("--grpc-port")
+        {
+            Description = "The port of the Open Inference Protocol's gRPC service (0 picks a free one; default 5001, none for a --deployment replica)",
+        };
+        var allowedHosts = new Option<string[]>("--allowed-host")
+        {
+            Description = "A host name clients may address the server by (repeatable; default: loopback names when bound to loopback, any otherwise)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var corsOrigins = new Option<string[]>("--cors-origin")
+        {
+            Description = "An origin, such as https://notebooks.example.com, whose web pages may call the server (repeatable; none by default)",
+        };
         var deployment = new Option<string?>("--deployment") { Description = "Serve only this deployment, as a stateless replica (also on MLflow's bare /invocations)" };
         var noMonitoring = new Option<bool>("--no-monitoring") { Description = "Do not profile or log predictions, evaluate monitors or send alerts" };
         var remote = new Option<bool>("--allow-unauthenticated-remote")
         {
             Description = "Allow binding a non-loopback address although the server has no authentication yet",
         };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, remote };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, remote, allowedHosts, corsOrigins };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var options = new CairnServerOptions
             {
                 Port = context.Parse.GetValue(port),
-                GrpcPort = context.Parse.GetValue(grpcPort),
+                // A replica beside a full server would clash on 5001, so it serves gRPC only when asked to.
+                GrpcPort = context.Parse.GetValue(grpcPort) ?? (context.Parse.GetValue(deployment) is null ? 5001 : null),
+                AllowedHosts = context.Parse.GetValue(allowedHosts) ?? [],
+                CorsOrigins = context.Parse.GetValue(corsOrigins) ?? [],
                 Host = context.Parse.GetValue(host)!,
                 Alias = context.Parse.GetValue(alias)!,
                 AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
@@ -36,7 +51,8 @@ internal static class ServeCommand
                 TracesEndpoint = TracesEndpoint(app.Environment("OTEL_EXPORTER_OTLP_ENDPOINT")),
             };
             await using var server = Build(context, options);
-            var address = await CairnServer.StartAsync(server, ct);
+            // As text: Spectre escapes interpolated strings only, and an IPv6 address's brackets would read as markup.
+            var address = (await CairnServer.StartAsync(server, ct)).ToString();
             var console = context.Console.Out;
             if (options.Deployment is { } only)
             {
@@ -53,7 +69,16 @@ internal static class ServeCommand
             }
 
             console.MarkupLineInterpolated($"  GET  {address}metrics                      Prometheus metrics");
-            console.MarkupLineInterpolated($"  gRPC {CairnServer.GrpcAddress(server)}  inference.GRPCInferenceService (Open Inference Protocol v2)");
+            if (CairnServer.GrpcAddress(server)?.ToString() is { } grpc)
+            {
+                console.MarkupLineInterpolated($"  gRPC {grpc}  inference.GRPCInferenceService (Open Inference Protocol v2)");
+            }
+
+            if (CairnServer.ExposureWarning(options) is { } warning)
+            {
+                context.Console.Error.WriteLine($"warning: {warning}");
+            }
+
             console.MarkupLine("Press Ctrl+C to stop.");
             try
             {

@@ -55,7 +55,7 @@ public sealed record DatasetRef(string Name, int? Version)
         }
 
         var name = Names.Validate(text[..at], "dataset");
-        return int.TryParse(text[(at + 1)..], out var version) && version > 0
+        return VersionNumber.TryParse(text[(at + 1)..], out var version)
             ? new DatasetRef(name, version)
             : throw CairnException.Invalid($"'{text}' is not a dataset reference: use NAME or NAME@VERSION with a positive version number.");
     }

@@ -153,8 +153,7 @@ public sealed record ModelRef(string Name, string? Alias, int? Version)
             return new ModelRef(name, null, null);
         }
 
-        var digits = selector.StartsWith('v') ? selector[1..] : selector;
-        return int.TryParse(digits, out var version) && version > 0
+        return VersionNumber.TryParse(selector, out var version)
             ? new ModelRef(name, null, version)
             : new ModelRef(name, Aliases.Validate(selector), null);
     }

@@ -157,6 +157,8 @@ internal static class MlflowEndpoints
         ErrorCode.AlreadyExists => Error(StatusCodes.Status400BadRequest, "RESOURCE_ALREADY_EXISTS", exception.Message),
         ErrorCode.InvalidArgument or ErrorCode.Conflict => Error(StatusCodes.Status400BadRequest, "INVALID_PARAMETER_VALUE", exception.Message),
         ErrorCode.Unavailable => Error(StatusCodes.Status503ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", exception.Message),
+        ErrorCode.Overloaded => Error(StatusCodes.Status429TooManyRequests, "REQUEST_LIMIT_EXCEEDED", exception.Message),
+        ErrorCode.UnsupportedMediaType => Error(StatusCodes.Status415UnsupportedMediaType, "BAD_REQUEST", exception.Message),
         _ => Error(StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", exception.Message),
     };
 
@@ -169,6 +171,11 @@ internal static class MlflowEndpoints
 
     internal static async Task<T> ReadAsync<T>(HttpContext http, JsonTypeInfo<T> type)
     {
+        if (http.Request.ContentLength != 0 && !http.Request.HasJsonContentType())
+        {
+            throw JsonRequired(http.Request);
+        }
+
         try
         {
             var value = http.Request.ContentLength == 0 ? default : await JsonSerializer.DeserializeAsync(http.Request.Body, type, http.RequestAborted);
@@ -180,6 +187,10 @@ internal static class MlflowEndpoints
             throw CairnException.Invalid($"The request body is not valid{where}: {e.Message.Split(" Path:", 2)[0]}");
         }
     }
+
+    /// <summary>The answer to a body that is not JSON: a page on another site can send text and forms without asking first.</summary>
+    internal static CairnException JsonRequired(HttpRequest request) => new(ErrorCode.UnsupportedMediaType,
+        $"Send the request body as application/json, not '{(string.IsNullOrEmpty(request.ContentType) ? "no content type" : request.ContentType)}'.");
 
     // Out-of-range values stay out of range after narrowing, so the service's range check names them.
     internal static int MaxResults(long? requested, int fallback) => (int)Math.Clamp(requested ?? fallback, int.MinValue, int.MaxValue);
