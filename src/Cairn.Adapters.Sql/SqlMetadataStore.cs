@@ -104,7 +104,25 @@ public abstract partial class SqlMetadataStore : IMetadataStore
         await ExecuteAsync(connection, transaction, "DROP TABLE run_metrics", [], cancellationToken).ConfigureAwait(false);
     }
 
-    private Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _dialect.OpenConnectionAsync(cancellationToken);
+    private async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dialect.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e) when (IsOutage(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    // A database that refuses, drops or times out connections, or is busy, is down for now rather than broken: callers
+    // get Unavailable (503 with Retry-After, exit code 6) and may retry. Nothing was committed, since commit failed or never ran.
+    private static bool IsOutage(DbException e) =>
+        e.IsTransient || e.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException;
+
+    private static CairnException Unavailable(DbException e) =>
+        new(ErrorCode.Unavailable, $"The metadata database is unavailable: {e.Message.TrimEnd('.')}. Retry shortly.", e);
 
     private async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
     {
@@ -136,6 +154,10 @@ public abstract partial class SqlMetadataStore : IMetadataStore
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return result;
         }
+        catch (DbException e) when (IsOutage(e))
+        {
+            throw Unavailable(e);
+        }
         finally
         {
             if (queued)
@@ -147,8 +169,15 @@ public abstract partial class SqlMetadataStore : IMetadataStore
 
     private async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await work(connection).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await work(connection).ConfigureAwait(false);
+        }
+        catch (DbException e) when (IsOutage(e))
+        {
+            throw Unavailable(e);
+        }
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -337,19 +337,15 @@ public static partial class CairnServer
         {
             await next(context);
         }
-        catch (CairnException e) when (!context.Response.HasStarted && IsMlflow(context))
-        {
-            await MlflowEndpoints.Error(e).ExecuteAsync(context);
-        }
         catch (CairnException e) when (!context.Response.HasStarted)
         {
             if (e.Code is ErrorCode.Overloaded or ErrorCode.Unavailable)
             {
-                // Overload and warm-up pass quickly: tell clients when to come back rather than letting them hammer.
+                // Overload, warm-up and outages pass: tell clients when to come back rather than letting them hammer.
                 context.Response.Headers.RetryAfter = "1";
             }
 
-            await WriteErrorAsync(context, e.Code.HttpStatus(), e.Code.Name(), e.Message);
+            await (IsMlflow(context) ? MlflowEndpoints.Error(e).ExecuteAsync(context) : WriteErrorAsync(context, e.Code.HttpStatus(), e.Code.Name(), e.Message));
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)
         {
