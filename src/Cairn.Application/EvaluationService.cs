@@ -42,7 +42,7 @@ public sealed class EvaluationService(
         CheckColumns(package.Signature, table.Columns.ToDictionary(c => c.Name, c => c is NumericColumn), version.Reference, options.Slices, requireLabel: true);
         var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
 
-        var run = Run.Start(Ids.NewRunId(), $"evaluate-{described.Replace('@', '-')}-on-{version.Name}", time.GetUtcNow());
+        var run = LocalProcess.Owns(Run.Start(Ids.NewRunId(), $"evaluate-{described.Replace('@', '-')}-on-{version.Name}", time.GetUtcNow()));
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         try
         {

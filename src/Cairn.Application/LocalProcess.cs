@@ -8,6 +8,13 @@ internal static class LocalProcess
     /// <summary>This process's name.</summary>
     public static string Current { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
+    /// <summary>The tag naming the process that does a run's work, so a run it left RUNNING when it died can be ended.</summary>
+    public const string Tag = "cairn.process";
+
+    /// <summary>The run, tagged as this process's work.</summary>
+    public static Cairn.Core.Runs.Run Owns(Cairn.Core.Runs.Run run) =>
+        run with { Tags = new Dictionary<string, string>(run.Tags) { [Tag] = Current } };
+
     /// <summary>
     /// Whether <paramref name="process"/> is a process on this machine that no longer runs (a reused pid is taken as
     /// alive: never fail live work; another machine's process is never judged).

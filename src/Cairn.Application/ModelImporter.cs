@@ -29,7 +29,7 @@ public sealed class ModelImporter(IMetadataStore store, IArtifactStore artifacts
         var signature = ModelImport.Signature(runtimes.Describe(onnx), options);
         Probe(onnx, signature);
 
-        var run = Run.Start(Ids.NewRunId(), $"import-{model}", time.GetUtcNow());
+        var run = LocalProcess.Owns(Run.Start(Ids.NewRunId(), $"import-{model}", time.GetUtcNow()));
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         try
         {

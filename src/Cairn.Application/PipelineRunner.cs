@@ -24,9 +24,6 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
 
-    /// <summary>The tag naming the process (host:pid) that runs a pipeline or step, so a run it left behind when it died can be told apart.</summary>
-    public const string ProcessTag = "cairn.process";
-
     private static readonly string CairnVersion =
         typeof(PipelineRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
 
@@ -52,7 +49,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var forced = force ? [.. spec.Steps.Select(s => s.Name)] : from is null ? [] : Downstream(spec, from);
         await RecoverInterruptedAsync(cancellationToken).ConfigureAwait(false);
         var pipelineRun = await runs.CreateAsync(null, $"pipeline {spec.Name}", null, null,
-            [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name), new(ProcessTag, LocalProcess.Current), .. tags ?? []], cancellationToken).ConfigureAwait(false);
+            [new("cairn.kind", "pipeline"), new("cairn.pipeline", spec.Name), new(LocalProcess.Tag, LocalProcess.Current), .. tags ?? []], cancellationToken).ConfigureAwait(false);
         await runs.LogBatchAsync(pipelineRun.Id, [], [.. values.Select(v => KeyValuePair.Create($"param.{v.Key}", v.Value))], [], cancellationToken)
             .ConfigureAwait(false);
 
@@ -98,19 +95,8 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         return new PipelineResult(spec.Name, pipelineRun.Id, status, results);
     }
 
-    /// <summary>
-    /// Ends as FAILED every pipeline and step run a process on this machine left RUNNING when it died (killed, out of
-    /// memory, the machine restarted). Their finished steps stay in the cache, so running the pipeline again resumes
-    /// where the dead process stopped.
-    /// </summary>
-    public async Task<IReadOnlyList<Run>> RecoverInterruptedAsync(CancellationToken cancellationToken)
-    {
-        var (running, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and tags.`{ProcessTag}` IS NOT NULL",
-            LifecycleStage.Active, [], 1000, null, cancellationToken).ConfigureAwait(false);
-        var interrupted = running.Where(r => LocalProcess.IsDead(r.Tags[ProcessTag])).ToList();
-        await MarkInterruptedAsync(interrupted, cancellationToken).ConfigureAwait(false);
-        return interrupted;
-    }
+    /// <summary>Ends the runs dead processes left RUNNING (see <see cref="RunService.RecoverInterruptedAsync"/>); finished steps stay cached, so a re-run resumes.</summary>
+    public Task<IReadOnlyList<Run>> RecoverInterruptedAsync(CancellationToken cancellationToken) => runs.RecoverInterruptedAsync(cancellationToken);
 
     /// <summary>
     /// Ends as FAILED the runs a schedule's previous firing left RUNNING, and their steps: called when Quartz recovers
@@ -129,20 +115,10 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
             interrupted.AddRange(steps);
         }
 
-        await MarkInterruptedAsync(interrupted, cancellationToken).ConfigureAwait(false);
+        await runs.EndInterruptedAsync(interrupted, "the worker running its schedule stopped", cancellationToken).ConfigureAwait(false);
         return interrupted;
     }
 
-    private async Task MarkInterruptedAsync(IEnumerable<Run> interrupted, CancellationToken cancellationToken)
-    {
-        foreach (var run in interrupted)
-        {
-            var process = run.Tags.GetValueOrDefault(ProcessTag) ?? "unknown";
-            await runs.LogBatchAsync(run.Id, [], [], [new("cairn.interrupted", $"process {process} ended before the run finished")], cancellationToken)
-                .ConfigureAwait(false);
-            await runs.UpdateAsync(run.Id, RunStatus.Failed, time.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     private static HashSet<string> Downstream(PipelineSpec spec, string from)
     {
@@ -195,7 +171,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var key = await CacheKeyAsync(step, with, command, upstreamKeys, directory, cancellationToken).ConfigureAwait(false);
         var tags = new List<KeyValuePair<string, string>>
         {
-            new("cairn.kind", "step"), new("cairn.step", step.Name), new("cairn.step.kind", step.Kind), new(CacheKeyTag, key), new(ProcessTag, LocalProcess.Current),
+            new("cairn.kind", "step"), new("cairn.step", step.Name), new("cairn.step.kind", step.Kind), new(CacheKeyTag, key), new(LocalProcess.Tag, LocalProcess.Current),
         };
 
         if (!force && await FindCachedAsync(key, cancellationToken).ConfigureAwait(false) is { } earlier &&

@@ -38,6 +38,47 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
         return await GetAsync(run.Id, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The tag that says why a run was ended for its process.</summary>
+    public const string InterruptedTag = "cairn.interrupted";
+
+    /// <summary>
+    /// Ends as FAILED, in every experiment, each run whose process on this machine died while the run was RUNNING
+    /// (killed, out of memory, the machine restarted), tagging it with the reason. Another machine's processes are never
+    /// judged, and a run ended meanwhile by someone else is left as it is. Cheap enough to call as every command starts.
+    /// </summary>
+    public async Task<IReadOnlyList<Run>> RecoverInterruptedAsync(CancellationToken cancellationToken)
+    {
+        var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0), cancellationToken).ConfigureAwait(false);
+        var running = SearchQuery.Parse($"attributes.status = 'RUNNING' and tags.`{LocalProcess.Tag}` IS NOT NULL", [], FilterVocabulary.Runs, 10_000, 0);
+        var found = await store.SearchRunsAsync(new RunQuery([.. experiments.Select(e => e.Id)], running.Filter, null, [], 10_000, 0), cancellationToken)
+            .ConfigureAwait(false);
+        var dead = found.Where(r => LocalProcess.IsDead(r.Tags[LocalProcess.Tag])).ToList();
+        return await EndInterruptedAsync(dead, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends runs whose work stopped with their process, recording why; returns those it ended (not those already ended).</summary>
+    public async Task<IReadOnlyList<Run>> EndInterruptedAsync(IEnumerable<Run> interrupted, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(interrupted);
+        var ended = new List<Run>();
+        foreach (var run in interrupted)
+        {
+            var why = reason ?? $"process {run.Tags.GetValueOrDefault(LocalProcess.Tag) ?? "unknown"} ended before the run finished";
+            try
+            {
+                await store.LogBatchAsync(run.Id, [], [], [new(InterruptedTag, why)], null, actor.Name, cancellationToken).ConfigureAwait(false);
+                await UpdateAsync(run.Id, RunStatus.Failed, time.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+                ended.Add(run);
+            }
+            catch (CairnException e) when (e.Code is ErrorCode.Conflict or ErrorCode.NotFound)
+            {
+                // Another process ended or deleted it first.
+            }
+        }
+
+        return ended;
+    }
+
     /// <summary>A run by id.</summary>
     public async Task<Run> GetAsync(string? runId, CancellationToken cancellationToken)
     {

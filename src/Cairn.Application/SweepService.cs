@@ -32,7 +32,7 @@ public sealed class SweepService(RunService runs, IMetadataStore store, Training
         var pinned = sweep.Base with { Dataset = new DatasetRef(dataset.Name, dataset.Version) };
         var selectedOn = pinned.Split.ValidationFraction > 0 ? $"validation.{sweep.Metric}" : sweep.Metric;
         var parent = await runs.CreateAsync(null, pinned.RunName is { } name ? $"sweep-{name}" : $"sweep-{pinned.Trainer}-{dataset.Name}", null, null,
-            [new("cairn.kind", "sweep")], null, cancellationToken).ConfigureAwait(false);
+            [new("cairn.kind", "sweep"), new(LocalProcess.Tag, LocalProcess.Current)], null, cancellationToken).ConfigureAwait(false);
         try
         {
             var trials = await RunRoundsAsync(sweep, pinned, parent.Id, selectedOn, progress, cancellationToken).ConfigureAwait(false);

@@ -94,11 +94,11 @@ public sealed class TrainingService(
         var table = await datasets.LoadAsync(dataset, cancellationToken).ConfigureAwait(false);
         var plan = TrainingPlan.Create(spec, dataset, table);
 
-        var run = Run.Start(Ids.NewRunId(), spec.RunName ?? $"{spec.Trainer}-{dataset.Name}", time.GetUtcNow()) with
+        var run = LocalProcess.Owns(Run.Start(Ids.NewRunId(), spec.RunName ?? $"{spec.Trainer}-{dataset.Name}", time.GetUtcNow()) with
         {
             ParentRunId = tags.GetValueOrDefault(Run.ParentRunTag),
             Tags = tags,
-        };
+        });
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         EvaluationReport evaluation;
         try

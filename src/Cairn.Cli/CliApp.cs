@@ -136,6 +136,8 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
                 await using var services = new ServiceCollection()
                     .AddCairn(home, new Actor(System.Environment.UserName))
                     .BuildServiceProvider();
+                // A run left RUNNING by a killed command would look alive forever; whichever command comes next ends it.
+                await services.GetRequiredService<RunService>().RecoverInterruptedAsync(cancellationToken).ConfigureAwait(false);
                 return await handler(new CommandContext(parse, Console, services, home, parse.GetValue(JsonOption), WorkingDirectory), cancellationToken).ConfigureAwait(false);
             }
             catch (CairnException e)
