@@ -6,6 +6,7 @@ namespace Cairn.Adapters.FileSystem;
 /// <summary>
 /// Content-addressed blobs under <c>root/sha256/ab/cdef…</c>. A blob is written to <c>root/tmp</c>, flushed to disk
 /// and renamed into place, so a reader sees either nothing or the whole file. Reads verify the hash at the end.
+/// Partial files a killed process left in <c>root/tmp</c> are removed when the next store opens.
 /// </summary>
 public sealed class FileSystemArtifactStore : IArtifactStore
 {
@@ -20,13 +21,14 @@ public sealed class FileSystemArtifactStore : IArtifactStore
         _root = Path.GetFullPath(root);
         _temp = Path.Combine(_root, "tmp");
         Directory.CreateDirectory(_temp);
+        SpoolFiles.RemoveOrphans(_temp, "");
     }
 
     /// <inheritdoc />
     public async Task<StoredArtifact> PutAsync(Stream content, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var tempPath = Path.Combine(_temp, $"{Guid.NewGuid():N}.partial");
+        var tempPath = SpoolFiles.NewPath(_temp, "", ".partial");
         try
         {
             var (hash, size) = await ContentSpool.WriteAsync(content, tempPath, cancellationToken).ConfigureAwait(false);

@@ -32,10 +32,11 @@ public sealed class PostgreSqlMetadataStore : SqlMetadataStore
         {
             await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (NpgsqlException e)
+        catch (Exception e) when (e is NpgsqlException or CairnException { Code: ErrorCode.Unavailable })
         {
             await dataSource.DisposeAsync().ConfigureAwait(false);
-            throw new CairnException(ErrorCode.Unavailable, $"Cannot use the PostgreSQL store at {PostgreSqlConnections.Describe(connection)}: {e.Message}", e);
+            var reason = e is CairnException { InnerException: { } cause } ? cause.Message : e.Message;
+            throw new CairnException(ErrorCode.Unavailable, $"Cannot use the PostgreSQL store at {PostgreSqlConnections.Describe(connection)}: {reason}", e);
         }
 
         return store;

@@ -29,6 +29,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         _location = location;
         _spool = spoolDirectory;
         Directory.CreateDirectory(_spool);
+        SpoolFiles.RemoveOrphans(_spool, "");
         var config = new AmazonS3Config
         {
             AuthenticationRegion = location.Region,
@@ -50,7 +51,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     public async Task<StoredArtifact> PutAsync(Stream content, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var spooled = Path.Combine(_spool, $"{Guid.NewGuid():N}.partial");
+        var spooled = SpoolFiles.NewPath(_spool, "", ".partial");
         try
         {
             var (hash, size) = await ContentSpool.WriteAsync(content, spooled, cancellationToken).ConfigureAwait(false);

@@ -239,7 +239,7 @@ public sealed class DatasetService(IMetadataStore store, IArtifactStore artifact
             return CsvReader.Open(stream);
         }
 
-        var copy = new FileStream(Path.Combine(Path.GetTempPath(), $"cairn-{Guid.NewGuid():N}.parquet"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+        var copy = new FileStream(SpoolFiles.NewTempPath(".parquet"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
             1 << 16, FileOptions.DeleteOnClose);
         using (stream)
         {

@@ -136,7 +136,9 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
                 await using var services = new ServiceCollection()
                     .AddCairn(home, new Actor(System.Environment.UserName))
                     .BuildServiceProvider();
-                // A run left RUNNING by a killed command would look alive forever; whichever command comes next ends it.
+                // What a killed command left behind would lie forever (a run RUNNING, a half-received upload); the next command cleans up.
+                SpoolFiles.RemoveTempOrphans();
+                _ = services.GetRequiredService<Core.Ports.IArtifactStore>(); // opening it removes its dead writers' partial files
                 await services.GetRequiredService<RunService>().RecoverInterruptedAsync(cancellationToken).ConfigureAwait(false);
                 return await handler(new CommandContext(parse, Console, services, home, parse.GetValue(JsonOption), WorkingDirectory), cancellationToken).ConfigureAwait(false);
             }

@@ -4,7 +4,6 @@ using Cairn.Core.Runs;
 using Cairn.Server.Mlflow;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Server;
@@ -76,11 +75,7 @@ internal static class ArtifactEndpoints
 
     private static async Task<RunArtifact> UploadAsync(HttpContext http, CairnServerOptions options, string runId, string? path, RunArtifacts artifacts)
     {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = options.MaxArtifactBytes;
-        }
-
+        Uploads.Limit(http, options.MaxArtifactBytes, "artifact upload", "--max-artifact-mib");
         return await artifacts.LogAsync(runId, path, http.Request.Body, http.RequestAborted);
     }
 

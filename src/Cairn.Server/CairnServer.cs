@@ -70,6 +70,9 @@ public sealed record CairnServerOptions
 
     /// <summary>The largest artifact upload accepted, in bytes; uploads stream to disk, so this bounds disk use, not memory.</summary>
     public long MaxArtifactBytes { get; init; } = 8L * 1024 * 1024 * 1024;
+
+    /// <summary>The largest dataset upload accepted, in bytes; it is spooled to disk and parsed, so this bounds disk use and parse time.</summary>
+    public long MaxUploadBytes { get; init; } = 1L * 1024 * 1024 * 1024;
 }
 
 /// <summary>Builds and starts Cairn's HTTP server on Kestrel.</summary>
@@ -227,6 +230,9 @@ public static partial class CairnServer
     public static async Task<Uri> StartAsync(WebApplication app, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Uploads a killed server was receiving, and runs it left RUNNING, are cleaned up before it serves again.
+        SpoolFiles.RemoveTempOrphans();
+        await app.Services.GetRequiredService<RunService>().RecoverInterruptedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -49,5 +49,80 @@ public sealed class KilledCommandTests : IAsyncLifetime
         Assert.NotEqual(JsonValueKindNull, run.GetProperty("ended_at").ValueKind);
     }
 
+    [Fact]
+    public async Task AServerKilledMidUpload_LeavesNoFileBehind_AfterTheNextStart()
+    {
+        var run = (await _cairn.RunOkAsync("experiments", "list", "--json")).Json;
+        Assert.True(run.GetArrayLength() > 0);
+        using var server = Start("serve", "--port", "0", "--no-monitoring");
+        var address = await ReadAddressAsync(server);
+        using var client = new HttpClient { BaseAddress = address };
+        var (_, created) = await client.PostJsonAsync("/api/runs", "{}");
+        var runId = created.GetProperty("id").GetString()!;
+        var owner = $"_{server.Id}_";
+        string[] Leftovers() =>
+        [
+            .. Directory.EnumerateFiles(Path.GetTempPath(), "cairn-spool-*").Where(f => f.Contains(owner, StringComparison.Ordinal)),
+            .. Directory.EnumerateFiles(Path.Combine(_cairn.Home, "artifacts", "tmp")).Where(f => f.Contains(owner, StringComparison.Ordinal)),
+        ];
+
+        // Two uploads that send some bytes, then stall: a dataset and an artifact, each half-received when the server dies.
+        using var stall = new CancellationTokenSource();
+        var dataset = new StalledContent(stall.Token) { Headers = { ContentType = new("text/csv") } };
+        var artifact = new StalledContent(stall.Token) { Headers = { ContentType = new("application/octet-stream") } };
+        var uploads = new[]
+        {
+            client.PostAsync("/api/datasets/big/versions?file=big.csv", dataset, stall.Token),
+            client.PutAsync($"/api/runs/{runId}/artifacts/big.bin", artifact, stall.Token),
+        };
+        for (var i = 0; i < 300 && Leftovers().Length < 2; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(2, Leftovers().Length);
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+        await stall.CancelAsync();
+        await Task.WhenAll(uploads.Select(u => u.ContinueWith(_ => { }, TaskScheduler.Default)));
+        Assert.Equal(2, Leftovers().Length);
+
+        await _cairn.RunOkAsync("datasets", "list");
+
+        Assert.Empty(Leftovers());
+    }
+
+    private static async Task<Uri> ReadAddressAsync(Process server)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (System.Text.RegularExpressions.Regex.Match(line, @"at (http://[^ ]+/)") is { Success: true } match)
+            {
+                return new Uri(match.Groups[1].Value);
+            }
+        }
+
+        throw new InvalidOperationException($"The server exited: {await server.StandardError.ReadToEndAsync()}");
+    }
+
+    // A body that sends 1 MiB, then waits until the test gives up on it: an upload cut off by the server's death.
+    private sealed class StalledContent(CancellationToken stall) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var line = System.Text.Encoding.UTF8.GetBytes("a,b\n" + string.Concat(Enumerable.Repeat("1,2\n", 1 << 18)));
+            await stream.WriteAsync(line, stall);
+            await stream.FlushAsync(stall);
+            await Task.Delay(Timeout.Infinite, stall);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
     private const System.Text.Json.JsonValueKind JsonValueKindNull = System.Text.Json.JsonValueKind.Null;
 }

@@ -180,4 +180,66 @@ public sealed class RequestSafetyTests : ServerTest
         Assert.Equal(400, status);
         Assert.True(inferStatus is 400 or 404, $"infer answered {inferStatus}");
     }
+    [Theory]
+    [InlineData("/api/datasets/bad%20name/versions?file=x.csv", 400, "dataset name")]
+    [InlineData("/api/datasets/big/versions?file=x.csv", 413, "at most 1,073,741,824")]
+    [InlineData("/api/datasets/big/versions?tag=novalue", 400, "not KEY=VALUE")]
+    public async Task Uploads_AreCheckedBeforeTheirBodyIsRead(string path, int status, string message)
+    {
+        // Headers that announce 10 GiB, and no body at all: only an answer given before reading the body can arrive.
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, Server.BaseAddress!.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: {10L << 30}\r\n\r\n"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[8192];
+        var answer = new StringBuilder();
+        while (!answer.ToString().Contains("\r\n\r\n{", StringComparison.Ordinal) || !answer.ToString().TrimEnd().EndsWith('}'))
+        {
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                break;
+            }
+
+            answer.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", answer.ToString(), StringComparison.Ordinal);
+        Assert.Contains(message, answer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A300MegabyteCsvWithNoLineBreak_IsRefusedAtTheRecordLimit_AndLeavesNothing()
+    {
+        using var content = new RepeatedContent("a,b\n1,", 'x', 300L << 20) { Headers = { ContentType = new MediaTypeHeaderValue("text/csv") } };
+
+        using var response = await Server.PostAsync("/api/datasets/one-line/versions?file=x.csv", content);
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("longer than the limit of 4 MiB", await response.Content.ReadAsStringAsync());
+        Assert.Equal(404, (await Server.GetJsonAsync("/api/datasets/one-line/versions/1")).Status);
+    }
+
+    // A prefix, then one character repeated to the given total length, generated as it is sent.
+    private sealed class RepeatedContent(string prefix, char fill, long length) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var head = Encoding.UTF8.GetBytes(prefix);
+            await stream.WriteAsync(head);
+            var chunk = Enumerable.Repeat((byte)fill, 1 << 20).ToArray();
+            for (var sent = (long)head.Length; sent < length; sent += chunk.Length)
+            {
+                await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, length - sent)));
+            }
+        }
+
+        protected override bool TryComputeLength(out long computed)
+        {
+            computed = length;
+            return true;
+        }
+    }
 }

@@ -18,6 +18,35 @@ public sealed class CsvReaderTests
     }
 
     [Fact]
+    public void Read_ARecordLongerThanTheLimit_IsRefused_BeforeItIsHeldWhole()
+    {
+        var longLine = "a,b\n1," + new string('x', 3 << 20) + "\n2,3\n";
+        using var reader = CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(longLine)), maxRecordBytes: 2 << 20);
+
+        var e = Assert.Throws<CairnException>(() => reader.TryRead());
+
+        Assert.Contains("record starting at line 2 is longer than the limit of 2 MiB", e.Message);
+    }
+
+    [Fact]
+    public void Read_AHeaderWithNoLineBreak_IsRefusedAtTheDefaultLimit()
+    {
+        var e = Assert.Throws<CairnException>(() => CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(new string('h', 5 << 20)))));
+
+        Assert.Contains("longer than the limit of 4 MiB", e.Message);
+    }
+
+    [Fact]
+    public void Read_ARecordJustUnderTheLimit_IsRead()
+    {
+        var text = "a,b\n1," + new string('x', (2 << 20) - 10) + "\n";
+        using var reader = CsvReader.Open(new MemoryStream(Encoding.UTF8.GetBytes(text)), maxRecordBytes: 2 << 20);
+
+        Assert.True(reader.TryRead(out var record));
+        Assert.Equal((2 << 20) - 10, record[1].Length);
+    }
+
+    [Fact]
     public void Read_HandlesQuotedCommasLineBreaksAndDoubledQuotes()
     {
         var (header, rows) = Read("text,label\n\"Hello, world\",1\n\"She said \"\"hi\"\"\",0\n\"two\nlines\",1\n");

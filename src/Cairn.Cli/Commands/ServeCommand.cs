@@ -33,7 +33,9 @@ internal static class ServeCommand
         {
             Description = "Allow binding a non-loopback address although the server has no authentication yet",
         };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, remote, allowedHosts, corsOrigins };
+        var maxUpload = new Option<int>("--max-upload-mib") { Description = "The largest dataset upload accepted, in MiB", DefaultValueFactory = _ => 1024 };
+        var maxArtifact = new Option<int>("--max-artifact-mib") { Description = "The largest artifact upload accepted, in MiB", DefaultValueFactory = _ => 8192 };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, remote, allowedHosts, corsOrigins, maxUpload, maxArtifact };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var options = new CairnServerOptions
@@ -43,6 +45,8 @@ internal static class ServeCommand
                 GrpcPort = context.Parse.GetValue(grpcPort) ?? (context.Parse.GetValue(deployment) is null ? 5001 : null),
                 AllowedHosts = context.Parse.GetValue(allowedHosts) ?? [],
                 CorsOrigins = context.Parse.GetValue(corsOrigins) ?? [],
+                MaxUploadBytes = Mebibytes(context.Parse.GetValue(maxUpload), "--max-upload-mib"),
+                MaxArtifactBytes = Mebibytes(context.Parse.GetValue(maxArtifact), "--max-artifact-mib"),
                 Host = context.Parse.GetValue(host)!,
                 Alias = context.Parse.GetValue(alias)!,
                 AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
@@ -93,6 +97,9 @@ internal static class ServeCommand
         }));
         return command;
     }
+
+    private static long Mebibytes(int value, string option) =>
+        value > 0 ? value * 1024L * 1024 : throw Core.CairnException.Invalid($"{option} is {value}; it must be a positive number of MiB.");
 
     // OpenTelemetry's standard variable names the collector; traces are sent only when it is set.
     private static Uri? TracesEndpoint(string? value) =>

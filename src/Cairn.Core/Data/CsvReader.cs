@@ -17,7 +17,15 @@ public sealed class CsvReader : IRecordReader
 {
     private static readonly SearchValues<byte> FieldEnds = SearchValues.Create(",\n\r"u8);
 
+    /// <summary>
+    /// The longest record read by default, in bytes: 4 MiB, or CAIRN_CSV_MAX_RECORD_MIB. A record is held whole in
+    /// memory while it is scanned, so without a bound one line with no break would take as much memory as the file.
+    /// </summary>
+    public static int DefaultMaxRecordBytes { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("CAIRN_CSV_MAX_RECORD_MIB"), out var mib) && mib is > 0 and <= 1024 ? mib << 20 : 4 << 20;
+
     private readonly Stream _stream;
+    private readonly int _maxRecordBytes;
     private readonly List<string> _header;
     private byte[] _buffer = new byte[1 << 20];
     private byte[] _unquoted = new byte[4096];
@@ -28,9 +36,10 @@ public sealed class CsvReader : IRecordReader
     private bool _endOfStream;
     private long _line = 1;
 
-    private CsvReader(Stream stream)
+    private CsvReader(Stream stream, int maxRecordBytes)
     {
         _stream = stream;
+        _maxRecordBytes = maxRecordBytes;
         Fill();
         if (_length >= 3 && _buffer.AsSpan(0, 3).SequenceEqual("\uFEFF"u8))
         {
@@ -46,11 +55,11 @@ public sealed class CsvReader : IRecordReader
         ValidateHeader(_header);
     }
 
-    /// <summary>Opens a reader over UTF-8 bytes and reads the header row.</summary>
-    public static CsvReader Open(Stream stream)
+    /// <summary>Opens a reader over UTF-8 bytes and reads the header row; a record longer than <paramref name="maxRecordBytes"/> is an error.</summary>
+    public static CsvReader Open(Stream stream, int? maxRecordBytes = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return new CsvReader(stream);
+        return new CsvReader(stream, maxRecordBytes ?? DefaultMaxRecordBytes);
     }
 
     /// <summary>The column names, in file order.</summary>
@@ -356,7 +365,13 @@ public sealed class CsvReader : IRecordReader
         var kept = _length - _position;
         if (kept == _buffer.Length)
         {
-            Array.Resize(ref _buffer, _buffer.Length * 2);
+            if (_buffer.Length >= _maxRecordBytes)
+            {
+                throw CairnException.Invalid(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The CSV record starting at line {_line} is longer than the limit of {_maxRecordBytes >> 20} MiB (CAIRN_CSV_MAX_RECORD_MIB); is the file CSV with line breaks?"));
+            }
+
+            Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, Math.Max(_maxRecordBytes, _buffer.Length)));
         }
         else if (_position > 0)
         {

@@ -3,7 +3,6 @@ using Cairn.Core;
 using Cairn.Core.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Server.Api;
@@ -43,14 +42,17 @@ internal static class DatasetsApi
         datasets.MapPost("/{name}/versions", async (string name, string? file, string? message, HttpContext http, DatasetService service,
             CairnServerOptions options) =>
         {
-            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            {
-                limit.MaxRequestBodySize = options.MaxArtifactBytes;
-            }
+            // Everything that can be checked without the body is checked before a byte of it is read.
+            Names.Validate(name, "dataset");
+            var tags = http.Request.Query["tag"].OfType<string>().Select(t => t.Split('=', 2)).ToDictionary(
+                t => t.Length == 2 && t[0].Length > 0 ? t[0] : throw CairnException.Invalid($"tag '{string.Join('=', t)}' is not KEY=VALUE."),
+                t => t[1], StringComparer.Ordinal);
+            var source = string.IsNullOrEmpty(file) ? $"{name}.csv" : Path.GetFileName(file);
+            Uploads.Limit(http, options.MaxUploadBytes, "dataset upload", "--max-upload-mib");
 
             // The body is spooled to a file first: adding parses it and stores it, and nothing is recorded unless all of it parses.
             // The spooled copy keeps the upload's kind (?file=x.parquet), which decides how it is read.
-            var spooled = Path.Combine(Path.GetTempPath(), $"cairn-upload-{Guid.NewGuid():N}{(TableFiles.IsParquet(file ?? "") ? ".parquet" : ".csv")}");
+            var spooled = SpoolFiles.NewTempPath(TableFiles.IsParquet(file ?? "") ? ".parquet" : ".csv");
             try
             {
                 await using (var output = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.Asynchronous))
@@ -58,11 +60,7 @@ internal static class DatasetsApi
                     await http.Request.Body.CopyToAsync(output, http.RequestAborted);
                 }
 
-                var tags = http.Request.Query["tag"].OfType<string>().Select(t => t.Split('=', 2)).ToDictionary(
-                    t => t.Length == 2 && t[0].Length > 0 ? t[0] : throw CairnException.Invalid($"tag '{string.Join('=', t)}' is not KEY=VALUE."),
-                    t => t[1], StringComparer.Ordinal);
-                var source = string.IsNullOrEmpty(file) ? $"{name}.csv" : Path.GetFileName(file);
-                var (version, created) = await service.AddAsync(spooled, Names.Validate(name, "dataset"), message, tags, source, http.RequestAborted);
+                var (version, created) = await service.AddAsync(spooled, name, message, tags, source, http.RequestAborted);
                 return created ? Results.Created($"/api/datasets/{name}/versions/{version.Version}", version) : Results.Ok(version);
             }
             finally

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Cairn.Application;
+namespace Cairn.Core;
 
 /// <summary>Processes named "host:pid", so that work a dead process left behind can be told apart from work still going.</summary>
-internal static class LocalProcess
+public static class LocalProcess
 {
     /// <summary>This process's name.</summary>
     public static string Current { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -12,7 +12,7 @@ internal static class LocalProcess
     public const string Tag = "cairn.process";
 
     /// <summary>The run, tagged as this process's work.</summary>
-    public static Cairn.Core.Runs.Run Owns(Cairn.Core.Runs.Run run) =>
+    public static Runs.Run Owns(Runs.Run run) =>
         run with { Tags = new Dictionary<string, string>(run.Tags) { [Tag] = Current } };
 
     /// <summary>
