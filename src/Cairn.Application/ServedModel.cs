@@ -50,6 +50,7 @@ public sealed class ServedModel : IAsyncDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _dispatcher;
     private int _queued;
+    private long _admittedBytes;
     private int _leases;
     private int _retired;
 
@@ -121,6 +122,29 @@ public sealed class ServedModel : IAsyncDisposable
             _drained.TrySetResult();
         }
     }
+
+    /// <summary>Request-body bytes admitted and not yet answered.</summary>
+    public long AdmittedBytes => Interlocked.Read(ref _admittedBytes);
+
+    /// <summary>
+    /// Admits a request whose body is <paramref name="bytes"/> long before the body is read, or throws
+    /// <see cref="ErrorCode.Overloaded"/> when <see cref="ServingLimits.MaxQueuedBytes"/> would be passed (one request is
+    /// always admitted when nothing else is, however large). Pair with <see cref="Leave"/>.
+    /// </summary>
+    public void Admit(long bytes)
+    {
+        var admitted = Interlocked.Add(ref _admittedBytes, bytes);
+        if (admitted > Limits.MaxQueuedBytes && admitted != bytes)
+        {
+            Interlocked.Add(ref _admittedBytes, -bytes);
+            _observer.Rejected(Deployment, Version, "queue_full");
+            throw new CairnException(ErrorCode.Overloaded,
+                $"{Version.Model} version {Version.Version} has {Limits.MaxQueuedBytes >> 20} MiB of requests in hand already; retry shortly.");
+        }
+    }
+
+    /// <summary>Returns what <see cref="Admit"/> took, once the request is answered.</summary>
+    public void Leave(long bytes) => Interlocked.Add(ref _admittedBytes, -bytes);
 
     /// <summary>Scores <paramref name="inputs"/> in the next batch; throws <see cref="ErrorCode.Overloaded"/> when the queue is full.</summary>
     public Task<IReadOnlyList<OutputTensor>> PredictAsync(Table inputs, CancellationToken cancellationToken)

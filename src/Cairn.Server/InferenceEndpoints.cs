@@ -157,6 +157,7 @@ internal static class InferenceEndpoints
     private static async Task<IResult> InvocationsAsync(string name, TargetScope scope, HttpContext http)
     {
         using var target = await ScoringTarget.AcquireAsync(name, null, scope, http);
+        target.Admit(http);
         var signature = target.Model.Runtime.Signature;
         Table inputs;
         if (http.Request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true)
@@ -177,6 +178,7 @@ internal static class InferenceEndpoints
     private static async Task<IResult> InferAsync(string name, string? version, HttpContext http)
     {
         using var target = await ScoringTarget.AcquireAsync(name, version, TargetScope.Any, http);
+        target.Admit(http);
         using var body = await ReadJsonAsync(http);
         var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.RootElement, target.Model.Runtime.Signature);
         var outputs = await target.PredictAsync(inputs, http);
@@ -217,6 +219,7 @@ internal static class InferenceEndpoints
     private static async Task<IResult> PredictRowsAsync(string name, TargetScope scope, HttpContext http)
     {
         using var target = await ScoringTarget.AcquireAsync(name, null, scope, http);
+        target.Admit(http);
         using var body = await ReadJsonAsync(http);
         var inputs = InferenceRequests.ReadRows(body.RootElement, target.Model.Runtime.Signature);
         return Predictions(target, inputs, await target.PredictAsync(inputs, http));

@@ -50,6 +50,8 @@ internal sealed class OpenInferenceGrpc(ServingState state, Application.Deployme
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         using var target = await AcquireAsync(request.ModelName, request.ModelVersion, context);
+        // gRPC hands over the message already read; admitting it by its size still bounds the work in hand.
+        target.Admit(request.CalculateSize());
         var signature = target.Model.Runtime.Signature;
         var inputs = ReadInputs(request, signature);
         var requested = request.Outputs.Select(o => signature.Outputs.Any(s => s.Name == o.Name)

@@ -26,8 +26,12 @@ internal enum TargetScope
 /// </summary>
 internal sealed class ScoringTarget : IDisposable
 {
+    // What a body of unknown length (chunked) is charged on admission.
+    private const long UnknownLengthCharge = 1 << 20;
+
     private readonly DeploymentHost.Lease? _lease;
     private int _released;
+    private long _admitted;
 
     // Holds either a deployment's lease or, for a model served by name, a lease on the model itself.
     private ScoringTarget(ServedModel model, DeploymentHost.Lease? lease)
@@ -65,6 +69,20 @@ internal sealed class ScoringTarget : IDisposable
         return new ScoringTarget(model, null);
     }
 
+    /// <summary>
+    /// Admits the request by the size of its body, before the body is read: under overload, large requests are refused
+    /// (429 with Retry-After) at the cost of a header, and those admitted keep their latency.
+    /// </summary>
+    public void Admit(HttpContext http) => Admit(http.Request.ContentLength is { } length ? length : UnknownLengthCharge);
+
+    /// <summary>Admits a request of <paramref name="bytes"/> (see <see cref="Admit(HttpContext)"/>).</summary>
+    public void Admit(long bytes)
+    {
+        bytes = Math.Max(1, bytes);
+        Model.Admit(bytes);
+        _admitted = bytes;
+    }
+
     /// <summary>Scores the request (through the deployment's shadow and monitoring hook when there is one) and names the answer in the response headers.</summary>
     public async Task<IReadOnlyList<OutputTensor>> PredictAsync(Table inputs, HttpContext http)
     {
@@ -85,6 +103,11 @@ internal sealed class ScoringTarget : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _admitted, 0) is var admitted and > 0)
+        {
+            Model.Leave(admitted);
+        }
+
         if (_lease is not null)
         {
             _lease.Dispose();

@@ -353,6 +353,42 @@ public sealed class DeploymentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OverloadWithLargeBodies_IsRefusedBeforeTheyAreRead_WhileASingleRowClientIsAnswered()
+    {
+        // Bodies are admitted by size before they are parsed: 1 MiB in hand holds three of the 1,000-row requests.
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--max-queue-mib", "1", "--max-batch-rows", "1000");
+        using var client = await _cairn.StartServerAsync(options: FastRefresh);
+        var row = JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows")[0].GetRawText();
+        var large = $$"""{"rows": [{{string.Join(",", Enumerable.Repeat(row, 1000))}}]}""";
+        Assert.InRange(Encoding.UTF8.GetByteCount(large), 200_000, 340_000);
+
+        using var stop = new CancellationTokenSource();
+        var single = Task.Run(async () =>
+        {
+            var statuses = new List<int>();
+            while (!stop.IsCancellationRequested || statuses.Count < 10)
+            {
+                using var response = await PostAsync(client, "/api/deployments/adult/predict", $$"""{"rows": [{{row}}]}""");
+                statuses.Add((int)response.StatusCode);
+            }
+
+            return statuses;
+        });
+        var burst = await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+        {
+            using var response = await PostAsync(client, "/api/deployments/adult/predict", large);
+            return ((int)response.StatusCode, response.Headers.RetryAfter?.Delta);
+        }));
+        await stop.CancelAsync();
+        var singles = await single;
+
+        Assert.All(burst, r => Assert.True(r.Item1 is 200 or 429, $"unexpected {r.Item1}"));
+        Assert.Contains(burst, r => r.Item1 == 429 && r.Delta == TimeSpan.FromSeconds(1));
+        Assert.Contains(burst, r => r.Item1 == 200);
+        Assert.All(singles, status => Assert.Equal(200, status));
+    }
+
+    [Fact]
     public async Task RequestsThatWaitPastTheirTimeout_Are503WithRetryAfter()
     {
         await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--timeout-ms", "1", "--max-batch-rows", "1000");

@@ -96,7 +96,7 @@ internal static class DeploymentsCommands
 
             console.Write(table);
             console.MarkupLineInterpolated(
-                $"Batching: up to {spec.Batching.MaxBatchRows} rows per model call, waiting at most {spec.Batching.MaxDelay.TotalMilliseconds} ms. Limits: {spec.Limits.MaxQueuedRequests} queued requests per version, {spec.Limits.Timeout.TotalMilliseconds} ms per request.");
+                $"Batching: up to {spec.Batching.MaxBatchRows} rows per model call, waiting at most {spec.Batching.MaxDelay.TotalMilliseconds} ms. Limits: {spec.Limits.MaxQueuedRequests} queued requests and {spec.Limits.MaxQueuedBytes >> 20} MiB of request bodies per version, {spec.Limits.Timeout.TotalMilliseconds} ms per request.");
             return 0;
         }));
         command.Subcommands.Add(show);
@@ -191,11 +191,12 @@ internal static class DeploymentsCommands
         private readonly Option<int?> _maxBatchRows = new("--max-batch-rows") { Description = "The most rows one model call scores (default 256)" };
         private readonly Option<double?> _batchDelay = new("--batch-delay-ms") { Description = "How long a request may wait for others to batch with (default 0: batch only what is already queued)" };
         private readonly Option<int?> _maxQueue = new("--max-queue") { Description = "Requests waiting per version before more are refused with 429 (default 512)" };
+        private readonly Option<int?> _maxQueueMib = new("--max-queue-mib") { Description = "Request bodies in hand per version, in MiB, before more are refused with 429 unread (default 16)" };
         private readonly Option<double?> _timeout = new("--timeout-ms") { Description = "How long a request may wait before it is answered 503 (default 10000)" };
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { _canary, _percent, _shadow, _maxBatchRows, _batchDelay, _maxQueue, _timeout })
+            foreach (var option in new Option[] { _canary, _percent, _shadow, _maxBatchRows, _batchDelay, _maxQueue, _maxQueueMib, _timeout })
             {
                 command.Options.Add(option);
             }
@@ -223,6 +224,7 @@ internal static class DeploymentsCommands
             batching = parse.GetValue(_batchDelay) is { } delay ? batching with { MaxDelay = TimeSpan.FromMilliseconds(delay) } : batching;
             var limits = spec.Limits;
             limits = parse.GetValue(_maxQueue) is { } queue ? limits with { MaxQueuedRequests = queue } : limits;
+            limits = parse.GetValue(_maxQueueMib) is { } mib ? limits with { MaxQueuedBytes = mib * (1L << 20) } : limits;
             limits = parse.GetValue(_timeout) is { } timeout ? limits with { Timeout = TimeSpan.FromMilliseconds(timeout) } : limits;
             return spec with { Batching = batching, Limits = limits };
         }

@@ -71,6 +71,11 @@ public sealed record DeploymentSpec
             problems.Add($"the request queue must hold 1-1000000 requests, not {Limits.MaxQueuedRequests}");
         }
 
+        if (Limits.MaxQueuedBytes is < 1024 or > 16L << 30)
+        {
+            problems.Add($"the admitted request bytes must be 1 KiB-16 GiB, not {Limits.MaxQueuedBytes}");
+        }
+
         if (Limits.Timeout <= TimeSpan.Zero || Limits.Timeout > TimeSpan.FromMinutes(10))
         {
             problems.Add($"the request timeout must be above 0 and at most 10 minutes, not {Limits.Timeout}");
@@ -117,6 +122,12 @@ public sealed record ServingLimits
 {
     /// <summary>The most requests waiting for the model per model version.</summary>
     public int MaxQueuedRequests { get; init; } = 512;
+
+    /// <summary>
+    /// The most request-body bytes admitted and not yet answered per model version (16 MiB). Requests are admitted by
+    /// their declared size before their body is read, so overload with large bodies is refused (429) instead of parsed.
+    /// </summary>
+    public long MaxQueuedBytes { get; init; } = 16L << 20;
 
     /// <summary>How long a request may wait and be scored before it is answered 503.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
