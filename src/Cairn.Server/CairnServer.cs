@@ -336,6 +336,9 @@ public static partial class CairnServer
         return address;
     }
 
+    // The largest unread body a refused request may leave for Kestrel to drain before the connection is reused.
+    private const long RefusedBodyDrainLimit = 64 * 1024;
+
     // Expected failures become a 4xx/5xx with {"error": ...}; unexpected ones are logged and reported without detail.
     private static async Task HandleErrorsAsync(HttpContext context, RequestDelegate next)
     {
@@ -349,6 +352,11 @@ public static partial class CairnServer
             {
                 // Overload, warm-up and outages pass: tell clients when to come back rather than letting them hammer.
                 context.Response.Headers.RetryAfter = "1";
+                if (e.Code == ErrorCode.Overloaded && context.Request.ContentLength is > RefusedBodyDrainLimit)
+                {
+                    // Keeping the connection would mean receiving the whole refused body to reach the next request.
+                    context.Response.Headers.Connection = "close";
+                }
             }
 
             await (IsMlflow(context) ? MlflowEndpoints.Error(e).ExecuteAsync(context) : WriteErrorAsync(context, e.Code.HttpStatus(), e.Code.Name(), e.Message));

@@ -191,7 +191,7 @@ internal static class DeploymentsCommands
         private readonly Option<int?> _maxBatchRows = new("--max-batch-rows") { Description = "The most rows one model call scores (default 256)" };
         private readonly Option<double?> _batchDelay = new("--batch-delay-ms") { Description = "How long a request may wait for others to batch with (default 0: batch only what is already queued)" };
         private readonly Option<int?> _maxQueue = new("--max-queue") { Description = "Requests waiting per version before more are refused with 429 (default 512)" };
-        private readonly Option<int?> _maxQueueMib = new("--max-queue-mib") { Description = "Request bodies in hand per version, in MiB, before more are refused with 429 unread (default 16)" };
+        private readonly Option<int?> _maxQueueMib = new("--max-queue-mib") { Description = "Request bodies in hand per version, in MiB, before more are refused with 429 unread (default 4)" };
         private readonly Option<double?> _timeout = new("--timeout-ms") { Description = "How long a request may wait before it is answered 503 (default 10000)" };
 
         public void AddTo(Command command)

@@ -124,10 +124,10 @@ public sealed record ServingLimits
     public int MaxQueuedRequests { get; init; } = 512;
 
     /// <summary>
-    /// The most request-body bytes admitted and not yet answered per model version (16 MiB). Requests are admitted by
+    /// The most request-body bytes admitted and not yet answered per model version (4 MiB: some 14,000 Adult rows as JSON). Requests are admitted by
     /// their declared size before their body is read, so overload with large bodies is refused (429) instead of parsed.
     /// </summary>
-    public long MaxQueuedBytes { get; init; } = 16L << 20;
+    public long MaxQueuedBytes { get; init; } = 4L << 20;
 
     /// <summary>How long a request may wait and be scored before it is answered 503.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
