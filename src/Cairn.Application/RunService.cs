@@ -79,6 +79,36 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
         return ended;
     }
 
+    /// <summary>
+    /// The full id of the one run whose id starts with <paramref name="text"/> (at least 4 of its hex characters, as git
+    /// takes commit prefixes); a full id is returned as it is. Ambiguous prefixes are refused, naming the runs they match.
+    /// </summary>
+    public async Task<string> ResolveIdAsync(string? text, CancellationToken cancellationToken)
+    {
+        if (text is not null && Ids.IsRunId(text))
+        {
+            return text;
+        }
+
+        if (text is null || text.Length is < 4 or > 32 || !text.All(char.IsAsciiHexDigitLower))
+        {
+            throw CairnException.Invalid($"'{text}' is not a run id, nor the start of one (at least 4 of its 32 lowercase hex characters).");
+        }
+
+        var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0), cancellationToken).ConfigureAwait(false);
+        var prefix = SearchQuery.Parse($"attributes.run_id LIKE '{text}%'", [], FilterVocabulary.Runs, 11, 0);
+        var found = await store.SearchRunsAsync(new RunQuery([.. experiments.Select(e => e.Id)], prefix.Filter, null, [], 11, 0), cancellationToken)
+            .ConfigureAwait(false);
+        return found switch
+        {
+            [] => throw CairnException.NotFound($"No run id starts with '{text}'."),
+            [var only] => only.Id,
+            _ => throw CairnException.Invalid(
+                $"'{text}' starts {(found.Count > 10 ? "more than 10" : found.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))} run ids " +
+                $"({string.Join(", ", found.Take(10).Select(r => r.Id))}); give more of the id."),
+        };
+    }
+
     /// <summary>A run by id.</summary>
     public async Task<Run> GetAsync(string? runId, CancellationToken cancellationToken)
     {

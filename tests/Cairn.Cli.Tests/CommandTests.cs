@@ -25,6 +25,36 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Mistakes_GetTheAnswerAPersonWouldGive_RunPrefixesVersionsAsListedNearestCommandsAndJsonErrors()
+    {
+        var runId = await _cairn.TrainAndRegisterAsync("iris.csv", "iris", "dataset: iris\nlabel: target\ntask: multiclass\ntrainer: sdca\n", "iris-species");
+        await _cairn.RunOkAsync("models", "register", runId[..6], "--name", "iris-species");
+
+        var shown = (await _cairn.RunOkAsync("runs", "show", runId[..8], "--json")).Json;
+        var moved = await _cairn.RunAsync("models", "set-alias", "iris-species", "champion", "v2");
+        var typo = await _cairn.RunAsync("trian");
+        var nested = await _cairn.RunAsync("datasets", "lst");
+        var badVersion = await _cairn.RunAsync("models", "set-alias", "iris-species", "champion", "two");
+        var json = await _cairn.RunAsync("runs", "show", "ffff0000", "--json");
+        var short3 = await _cairn.RunAsync("runs", "show", "abc");
+
+        Assert.Equal(runId, shown.GetProperty("id").GetString());
+        Assert.Equal(0, moved.ExitCode);
+        Assert.Equal(2, (await _cairn.RunOkAsync("models", "list", "--json")).Json[0].GetProperty("aliases").GetProperty("champion").GetInt32());
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("Did you mean 'train'?", typo.Error);
+        Assert.DoesNotContain("Required command", typo.Error);
+        Assert.Contains("Did you mean 'list'?", nested.Error);
+        Assert.Equal(2, badVersion.ExitCode);
+        Assert.Contains("'two' is not a version number; give one such as 2 or v2", badVersion.Error);
+        Assert.DoesNotContain("System.Int32", badVersion.Error);
+        Assert.Equal(3, json.ExitCode);
+        var error = System.Text.Json.JsonDocument.Parse(json.Error).RootElement;
+        Assert.Equal(("No run id starts with 'ffff0000'.", "not_found"), (error.GetProperty("error").GetString(), error.GetProperty("code").GetString()));
+        Assert.Equal(2, short3.ExitCode);
+    }
+
+    [Fact]
     public async Task ModelsEvaluate_OnAnotherDatasetVersion_RecordsARunWithSlices_AndNamesMissingColumns()
     {
         await _cairn.TrainAndRegisterAsync("iris.csv", "iris", "dataset: iris\nlabel: target\ntask: multiclass\ntrainer: sdca\n", "iris-species");

@@ -9,6 +9,19 @@ namespace Cairn.Cli.Commands;
 /// <summary>How values look in human output.</summary>
 internal static class Format
 {
+    /// <summary>A table whose id columns (named in <paramref name="ids"/>) never wrap, so an id can be copied whole.</summary>
+    public static Table Table(string[] ids, params string[] columns)
+    {
+        var table = new Table();
+        foreach (var column in columns)
+        {
+            var added = new Spectre.Console.TableColumn(column);
+            table.AddColumn(ids.Contains(column) ? added.NoWrap() : added);
+        }
+
+        return table;
+    }
+
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z";
 
     public static string Duration(TimeSpan span) => span.TotalSeconds < 60

@@ -219,7 +219,7 @@ internal static class ModelsCommands
 
     private static async Task<int> RegisterAsync(CommandContext context, string runId, string name, string? alias, CancellationToken cancellationToken)
     {
-        var version = await context.Get<ModelRegistry>().RegisterAsync(runId, name, alias, cancellationToken);
+        var version = await context.Get<ModelRegistry>().RegisterAsync(await context.Get<RunService>().ResolveIdAsync(runId, cancellationToken), name, alias, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);

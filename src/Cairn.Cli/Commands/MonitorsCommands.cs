@@ -158,7 +158,7 @@ internal static class MonitorsCommands
                 return 0;
             }
 
-            var table = new Table().AddColumns("id", "fired", "deployment", "rule", "message", "status");
+            var table = Format.Table(["id"], "id", "fired", "deployment", "rule", "message", "status");
             foreach (var a in alerts)
             {
                 table.AddRow(a.Id.ToString(CultureInfo.InvariantCulture), Format.Time(a.FiredAt), Markup.Escape(a.Deployment), Markup.Escape(a.Rule), Markup.Escape(a.Message),

@@ -130,7 +130,7 @@ internal static class PipelinesCommands
             return 0;
         }
 
-        var table = new Table().AddColumns("run", "pipeline", "status", "started", "duration");
+        var table = Format.Table(["run"], "run", "pipeline", "status", "started", "duration");
         foreach (var run in runs)
         {
             table.AddRow(run.Id, Markup.Escape(run.Tags.GetValueOrDefault("cairn.pipeline") ?? ""), Format.Status(run.Status), Format.Time(run.StartedAt),
@@ -209,7 +209,7 @@ internal static class PipelinesCommands
     private static async Task<int> ShowAsync(CommandContext context, string id, CancellationToken cancellationToken)
     {
         var runs = context.Get<RunService>();
-        var pipeline = await runs.GetAsync(id, cancellationToken);
+        var pipeline = await runs.GetAsync(await runs.ResolveIdAsync(id, cancellationToken), cancellationToken);
         if (pipeline.Tags.GetValueOrDefault("cairn.kind") != "pipeline")
         {
             throw CairnException.NotFound($"Run {id} is not a pipeline run; list them with: cairn pipelines list");
@@ -224,7 +224,7 @@ internal static class PipelinesCommands
         }
 
         context.Console.Out.MarkupLineInterpolated($"[bold]{pipeline.Tags.GetValueOrDefault("cairn.pipeline")}[/] run {pipeline.Id}: {pipeline.Status.ToString().ToUpperInvariant()}");
-        var table = new Table().AddColumns("step", "kind", "status", "run", "note");
+        var table = Format.Table(["run"], "step", "kind", "status", "run", "note");
         foreach (var step in steps)
         {
             var note = step.Tags.GetValueOrDefault("cairn.step.error") ?? (step.Tags.TryGetValue("cairn.step.cached_from", out var from) ? $"cached from {from}" : "");
@@ -257,7 +257,7 @@ internal static class PipelinesCommands
             return exit;
         }
 
-        var table = new Table().AddColumns("step", "status", "run", "note");
+        var table = Format.Table(["run"], "step", "status", "run", "note");
         foreach (var step in result.Steps)
         {
             table.AddRow(Markup.Escape(step.Step), Format.Status(step.Status), step.RunId, Markup.Escape(step.Cached ? "cached" : step.Error ?? ""));

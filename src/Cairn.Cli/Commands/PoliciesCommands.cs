@@ -51,7 +51,7 @@ internal static class PoliciesCommands
                 return 0;
             }
 
-            var table = new Table().AddColumns("id", "started", "deployment", "trigger", "champion", "challenger", "gate", "state");
+            var table = Format.Table(["id"], "id", "started", "deployment", "trigger", "champion", "challenger", "gate", "state");
             foreach (var r in found)
             {
                 table.AddRow(r.Id, Format.Time(r.StartedAt), Markup.Escape(r.Deployment), Markup.Escape(r.Trigger), Version(r.Champion), Version(r.Challenger),

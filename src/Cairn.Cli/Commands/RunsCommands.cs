@@ -31,7 +31,7 @@ internal static class RunsCommands
         }));
         command.Subcommands.Add(search);
 
-        var id = new Argument<string>("run") { Description = "The run id" };
+        var id = new Argument<string>("run") { Description = "The run id, or enough of its start to name one run" };
         var show = new Command("show", "Show a run's params, metrics, inputs and artifacts") { id };
         show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(id)!, ct)));
         command.Subcommands.Add(show);
@@ -41,7 +41,7 @@ internal static class RunsCommands
         var report = new Command("report", "Write a run's evaluation report: metrics, ROC/PR and calibration plots, importance, slices") { reportRun, output };
         report.SetAction(app.Handler(async (context, ct) =>
         {
-            var runId = context.Parse.GetValue(reportRun)!;
+            var runId = await context.Get<RunService>().ResolveIdAsync(context.Parse.GetValue(reportRun), ct);
             var target = context.ResolvePath(context.Parse.GetValue(output) ?? $"{runId}-report.html");
             var (_, content) = await context.Get<RunArtifacts>().OpenAsync(runId, EvaluationService.ReportPath, ct);
             await using (content)
@@ -65,7 +65,7 @@ internal static class RunsCommands
     private static async Task<int> ReproduceAsync(CommandContext context, string runId, CancellationToken cancellationToken)
     {
         var progress = context.Json ? null : new TrainCommand.Progress(context.Console.Out);
-        var outcome = await context.Get<TrainingService>().ReproduceAsync(runId, progress, cancellationToken);
+        var outcome = await context.Get<TrainingService>().ReproduceAsync(await context.Get<RunService>().ResolveIdAsync(runId, cancellationToken), progress, cancellationToken);
         var exit = outcome.Matches ? 0 : CliApp.CheckFailed;
         if (context.Json)
         {
@@ -111,7 +111,7 @@ internal static class RunsCommands
             return 0;
         }
 
-        var table = new Table().AddColumns("run", "name", "status", "started", "duration", "dataset", "metrics");
+        var table = Format.Table(["run"], "run", "name", "status", "started", "duration", "dataset", "metrics");
         foreach (var run in runs)
         {
             var metrics = string.Join("  ", run.Metrics.Where(m => m.Key is "auc" or "accuracy" or "r2" or "rmse").Select(m => $"{m.Key}={Format.Number(m.Value)}"));
@@ -131,7 +131,8 @@ internal static class RunsCommands
 
     private static async Task<int> ShowAsync(CommandContext context, string id, CancellationToken cancellationToken)
     {
-        var run = await context.Get<RunService>().GetAsync(id, cancellationToken);
+        var runs = context.Get<RunService>();
+        var run = await runs.GetAsync(await runs.ResolveIdAsync(id, cancellationToken), cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(run, CairnJson.Readable.Run);
