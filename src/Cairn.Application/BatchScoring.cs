@@ -200,7 +200,9 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
                         var field = record[c];
                         if (numeric)
                         {
-                            ((double?[])values)[at++] = MissingValues.IsMissing(field) ? null : double.Parse(field, NumberStyles.Float, CultureInfo.InvariantCulture);
+                            ((double?[])values)[at++] = MissingValues.IsMissing(field) ? null
+                                : SchemaInference.TryParseNumber(field, out var number) ? number
+                                : throw CairnException.Invalid($"Row {at + 1}, column '{schema.Columns[c].Name}': '{field}' is not a number.");
                         }
                         else
                         {

@@ -159,21 +159,11 @@ internal static class InferenceRequests
             records.Add(fields);
         }
 
-        // The cells go through JSON so numbers and missing values follow one set of rules whatever the format.
+        // Cells stay text: a numeric input's text becomes a number by the rule training loads CSV with (Table.ParseNumber).
         return Build(records.Count, signature, (row, column) =>
-        {
-            if (!position.TryGetValue(column, out var p))
-            {
-                return null;
-            }
-
-            var raw = records[row][p];
-            var numeric = signature.FindInput(column)?.TensorType == TensorType.Fp32;
-            return MissingValues.IsMissing(raw) ? Null
-                : numeric && double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number)
-                    ? JsonSerializer.SerializeToElement(number, InferenceJson.Default.Double)
-                    : JsonSerializer.SerializeToElement(raw, InferenceJson.Default.String);
-        });
+            position.TryGetValue(column, out var p)
+                ? MissingValues.IsMissing(records[row][p]) ? Null : JsonSerializer.SerializeToElement(records[row][p], InferenceJson.Default.String)
+                : null);
     }
 
     private static readonly JsonElement Null = JsonDocument.Parse("null").RootElement;
