@@ -335,7 +335,7 @@ public sealed class DeploymentTests : IAsyncLifetime
     public async Task Overload_IsRefusedWith429AndRetryAfter_AndAdmittedRequestsAreAnswered()
     {
         // One waiting request at most, and requests that each take a scoring slot for milliseconds.
-        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--max-queue", "1", "--max-batch-rows", "1000");
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--max-queue", "1", "--max-batch-rows", "1000", "--max-queue-mib", "64");
         using var client = await _cairn.StartServerAsync(options: FastRefresh);
 
         var responses = await BurstAsync(client, 48);
@@ -391,7 +391,8 @@ public sealed class DeploymentTests : IAsyncLifetime
     [Fact]
     public async Task RequestsThatWaitPastTheirTimeout_Are503WithRetryAfter()
     {
-        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--timeout-ms", "1", "--max-batch-rows", "1000");
+        // Room for the whole burst in hand, so requests wait rather than being refused.
+        await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--timeout-ms", "1", "--max-batch-rows", "1000", "--max-queue-mib", "64");
         using var client = await _cairn.StartServerAsync(options: FastRefresh);
 
         var responses = await BurstAsync(client, 24);

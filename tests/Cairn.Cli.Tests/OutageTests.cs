@@ -43,7 +43,7 @@ public sealed class OutageTests(PostgreSqlServer postgres) : IClassFixture<Postg
 
         Assert.Equal(200, (await server.GetJsonAsync("/v2/health/live")).Status);
         Assert.Equal(6, cli.ExitCode);
-        Assert.Contains("metadata database is unavailable", cli.Error);
+        Assert.Contains("Cannot use the PostgreSQL store", cli.Error);
 
         _proxy.Restore();
         var (status, _) = await server.PostJsonAsync("/api/experiments", """{"name": "after"}""");
