@@ -8,7 +8,7 @@ namespace Cairn.Adapters.FileSystem;
 /// and renamed into place, so a reader sees either nothing or the whole file. Reads verify the hash at the end.
 /// Partial files a killed process left in <c>root/tmp</c> are removed when the next store opens.
 /// </summary>
-public sealed class FileSystemArtifactStore : IArtifactStore
+public sealed class FileSystemArtifactStore : IArtifactStore, IBlobInventory
 {
     private const int BufferSize = 128 * 1024;
     private readonly string _root;
@@ -35,6 +35,8 @@ public sealed class FileSystemArtifactStore : IArtifactStore
             var finalPath = PathOf(hash);
             if (File.Exists(finalPath))
             {
+                // Stored again: young again, so a collection cannot take it before the new reference is recorded.
+                File.SetLastWriteTimeUtc(finalPath, File.GetLastWriteTimeUtc(tempPath));
                 return new StoredArtifact(hash, size);
             }
 
@@ -71,6 +73,40 @@ public sealed class FileSystemArtifactStore : IArtifactStore
 
     /// <inheritdoc />
     public Task<bool> ExistsAsync(ContentHash hash, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathOf(hash)));
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<StoredBlob> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var blobs = Path.Combine(_root, "sha256");
+        if (!Directory.Exists(blobs))
+        {
+            yield break;
+        }
+
+        foreach (var file in new DirectoryInfo(blobs).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ContentHash.TryParse(file.Directory!.Name + file.Name, out var hash))
+            {
+                yield return new StoredBlob(hash, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteAsync(ContentHash hash, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
+    {
+        var file = new FileInfo(PathOf(hash));
+        if (!file.Exists || file.LastWriteTimeUtc >= writtenBefore.UtcDateTime)
+        {
+            return Task.FromResult(false);
+        }
+
+        file.Delete();
+        return Task.FromResult(true);
+    }
 
     // The path comes from a validated hash only, never from caller text.
     private string PathOf(ContentHash hash) => Path.Combine(_root, "sha256", hash.Hex[..2], hash.Hex[2..]);

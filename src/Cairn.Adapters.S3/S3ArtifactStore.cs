@@ -1,6 +1,7 @@
 using System.Net;
 using Amazon.Runtime;
 using Amazon.S3;
+using Amazon.S3.Model;
 using Amazon.S3.Transfer;
 using Cairn.Core;
 using Cairn.Core.Ports;
@@ -12,7 +13,7 @@ namespace Cairn.Adapters.S3;
 /// local file while hashed (constant memory; the key is the content's hash), then sent as a multipart upload, so the
 /// object appears only when complete; identical content is stored once. Downloads stream and verify the hash.
 /// </summary>
-public sealed class S3ArtifactStore : IArtifactStore, IDisposable
+public sealed class S3ArtifactStore : IArtifactStore, IBlobInventory, IDisposable
 {
     // Parts of this size keep a multi-gigabyte upload within S3's 10,000-part limit and memory small.
     private const long PartSize = 16 * 1024 * 1024;
@@ -57,6 +58,16 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             var (hash, size) = await ContentSpool.WriteAsync(content, spooled, cancellationToken).ConfigureAwait(false);
             if (await ExistsAsync(hash, cancellationToken).ConfigureAwait(false))
             {
+                // Stored again: copied onto itself so its time is renewed, and a collection cannot take it before the new reference is recorded.
+                await CallAsync(() => _s3.CopyObjectAsync(new CopyObjectRequest
+                {
+                    SourceBucket = _location.Bucket,
+                    SourceKey = KeyOf(hash),
+                    DestinationBucket = _location.Bucket,
+                    DestinationKey = KeyOf(hash),
+                    MetadataDirective = S3MetadataDirective.REPLACE,
+                    ContentType = "application/octet-stream",
+                }, cancellationToken), $"renew sha256:{hash}").ConfigureAwait(false);
                 return new StoredArtifact(hash, size);
             }
 
@@ -106,10 +117,60 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<StoredBlob> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var prefix = KeyPrefix + "sha256/";
+        var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = prefix };
+        while (true)
+        {
+            var page = await CallAsync(() => _s3.ListObjectsV2Async(request, cancellationToken), "list blobs").ConfigureAwait(false);
+            foreach (var entry in page.S3Objects ?? [])
+            {
+                if (ContentHash.TryParse(entry.Key[prefix.Length..].Replace("/", "", StringComparison.Ordinal), out var hash))
+                {
+                    yield return new StoredBlob(hash, entry.Size ?? 0, entry.LastModified is { } written ? new DateTimeOffset(written.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MaxValue);
+                }
+            }
+
+            if (page.IsTruncated != true)
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(ContentHash hash, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
+    {
+        GetObjectMetadataResponse current;
+        try
+        {
+            current = await CallAsync(() => _s3.GetObjectMetadataAsync(_location.Bucket, KeyOf(hash), cancellationToken), $"look up sha256:{hash}", notFound: "")
+                .ConfigureAwait(false);
+        }
+        catch (CairnException e) when (e.Code == ErrorCode.NotFound)
+        {
+            return false;
+        }
+
+        if (current.LastModified is not { } written || new DateTimeOffset(written.ToUniversalTime(), TimeSpan.Zero) >= writtenBefore)
+        {
+            return false;
+        }
+
+        await CallAsync(() => _s3.DeleteObjectAsync(_location.Bucket, KeyOf(hash), cancellationToken), $"delete sha256:{hash}").ConfigureAwait(false);
+        return true;
+    }
+
+    /// <inheritdoc />
     public void Dispose() => _s3.Dispose();
 
+    private string KeyPrefix => _location.Prefix.Length == 0 ? "" : _location.Prefix + "/";
+
     // The key comes from a validated hash only, never from caller text.
-    private string KeyOf(ContentHash hash) => $"{(_location.Prefix.Length == 0 ? "" : _location.Prefix + "/")}sha256/{hash.Hex[..2]}/{hash.Hex[2..]}";
+    private string KeyOf(ContentHash hash) => $"{KeyPrefix}sha256/{hash.Hex[..2]}/{hash.Hex[2..]}";
 
     // S3's failures become Cairn's: a missing object is NotFound, refused credentials or a missing bucket are
     // InvalidArgument (configuration the user must fix), an unreachable server is Unavailable. No secret is quoted.

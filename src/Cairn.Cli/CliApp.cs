@@ -69,6 +69,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(RunsCommands.Create(this));
         root.Subcommands.Add(ModelsCommands.Create(this));
         root.Subcommands.Add(EventsCommand.Create(this));
+        root.Subcommands.Add(GcCommand.Create(this));
         root.Subcommands.Add(DeploymentsCommands.CreateDeploy(this));
         root.Subcommands.Add(DeploymentsCommands.Create(this));
         root.Subcommands.Add(MonitorsCommands.Create(this));

@@ -57,6 +57,9 @@ internal static class Composition
         services.TryAddSingleton<DeploymentService>();
         services.TryAddSingleton<ModelLoader>();
         services.TryAddSingleton<IMonitoringStore>(sp => (IMonitoringStore)sp.GetRequiredService<IMetadataStore>());
+        services.TryAddSingleton<IBlobReferences>(sp => (IBlobReferences)sp.GetRequiredService<IMetadataStore>());
+        services.TryAddSingleton<IBlobInventory>(sp => (IBlobInventory)sp.GetRequiredService<IArtifactStore>());
+        services.TryAddSingleton<BlobCollector>();
         services.TryAddSingleton<MonitorService>();
         services.TryAddSingleton(AlertDeliveryOptions.Default);
         services.TryAddSingleton<AlertDispatcher>();

@@ -33,6 +33,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(DatasetDiff))]
 [JsonSerializable(typeof(DatasetManifest))]
 [JsonSerializable(typeof(PipelineResult))]
+[JsonSerializable(typeof(Cairn.Core.Ports.BlobCollection))]
 [JsonSerializable(typeof(EvaluationReport))]
 [JsonSerializable(typeof(IReadOnlyList<ValidationReport>))]
 [JsonSerializable(typeof(ModelSignature))]
