@@ -9,6 +9,8 @@ using Cairn.Core.Evaluation;
 using Cairn.Core.Pipelines;
 using Cairn.Core.Runs;
 using Cairn.Core.Training;
+using Polly;
+using Polly.Retry;
 
 namespace Cairn.Application;
 
@@ -190,30 +192,30 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         var log = new StringBuilder();
         string? error = null;
         IReadOnlyDictionary<string, string> written = new Dictionary<string, string>();
-        for (var attempt = 0; attempt <= step.Retries; attempt++)
+        var attempt = 0;
+        try
         {
-            if (attempt > 0)
+            await StepRetries(step, log).ExecuteAsync(async ct =>
             {
-                var delay = TimeSpan.FromMilliseconds(250 * Math.Pow(2, attempt - 1));
-                log.AppendLine(CultureInfo.InvariantCulture, $"-- attempt {attempt + 1} of {step.Retries + 1} after {delay.TotalSeconds:0.##} s");
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-            }
-
-            try
-            {
-                progress?.Report($"{step.Name}: running ({step.Kind}){(attempt > 0 ? $", attempt {attempt + 1}" : "")}");
-                var outputs = await ExecuteAsync(step, with, command, upstreamOutputs, directory, log, cancellationToken).ConfigureAwait(false);
-                await runs.LogBatchAsync(run.Id, [], [], [.. outputs.Select(o => KeyValuePair.Create($"cairn.output.{o.Key}", o.Value))], cancellationToken)
-                    .ConfigureAwait(false);
-                written = outputs;
-                error = null;
-                break;
-            }
-            catch (Exception e) when (e is CairnException or IOException or System.ComponentModel.Win32Exception or TimeoutException && !cancellationToken.IsCancellationRequested)
-            {
-                error = e.Message;
-                log.AppendLine(CultureInfo.InvariantCulture, $"-- failed: {e.Message}");
-            }
+                attempt++;
+                try
+                {
+                    progress?.Report($"{step.Name}: running ({step.Kind}){(attempt > 1 ? $", attempt {attempt}" : "")}");
+                    var outputs = await ExecuteAsync(step, with, command, upstreamOutputs, directory, log, ct).ConfigureAwait(false);
+                    await runs.LogBatchAsync(run.Id, [], [], [.. outputs.Select(o => KeyValuePair.Create($"cairn.output.{o.Key}", o.Value))], ct)
+                        .ConfigureAwait(false);
+                    written = outputs;
+                }
+                catch (Exception e) when (IsStepFailure(e, ct))
+                {
+                    log.AppendLine(CultureInfo.InvariantCulture, $"-- failed: {e.Message}");
+                    throw;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsStepFailure(e, cancellationToken))
+        {
+            error = e.Message;
         }
 
         await runArtifacts.LogAsync(run.Id, "logs/step.log", new MemoryStream(Encoding.UTF8.GetBytes(log.ToString())), CancellationToken.None).ConfigureAwait(false);
@@ -227,6 +229,27 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
         progress?.Report(error is null ? $"{step.Name}: done" : $"{step.Name}: FAILED: {error}");
         return new StepResult(step.Name, run.Id, status, false, key, error, written);
     }
+
+    // What a step's attempt can fail with and be tried again for; cancellation is not a failure.
+    private static bool IsStepFailure(Exception e, CancellationToken cancellationToken) =>
+        e is CairnException or IOException or System.ComponentModel.Win32Exception or TimeoutException && !cancellationToken.IsCancellationRequested;
+
+    // A step's retries: step.Retries more attempts after the first, 250 ms apart and doubling, each noted in the step's log.
+    private ResiliencePipeline StepRetries(PipelineStep step, StringBuilder log) => step.Retries < 1
+        ? ResiliencePipeline.Empty
+        : new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = step.Retries,
+            Delay = TimeSpan.FromMilliseconds(250),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = false,
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsStepFailure(e, args.Context.CancellationToken)),
+            OnRetry = args =>
+            {
+                log.AppendLine(CultureInfo.InvariantCulture, $"-- attempt {args.AttemptNumber + 2} of {step.Retries + 1} after {args.RetryDelay.TotalSeconds:0.##} s");
+                return default;
+            },
+        }).Build();
 
     private static Dictionary<string, string> RecordedOutputs(Run run) =>
         run.Tags.Where(t => t.Key.StartsWith("cairn.output.", StringComparison.Ordinal))

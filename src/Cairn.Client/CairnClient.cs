@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Polly;
+using Polly.Retry;
 
 namespace Cairn.Client;
 
@@ -36,6 +38,8 @@ public sealed class CairnClientException(string message, int? statusCode = null,
 public sealed class CairnClient(HttpClient http, CairnClientOptions? options = null)
 {
     internal HttpClient Http { get; } = http ?? throw new ArgumentNullException(nameof(http));
+
+    private ResiliencePipeline<HttpResponseMessage>? _retries;
 
     internal CairnClientOptions Options { get; } = options ?? new CairnClientOptions();
 
@@ -126,45 +130,58 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
     internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Func<HttpContent> content, CancellationToken cancellationToken,
         bool retry = true)
     {
-        for (var attempt = 1; ; attempt++)
+        var attempts = 0;
+        HttpResponseMessage response;
+        try
         {
-            using var body = content();
-            using var request = new HttpRequestMessage(method, path) { Content = body };
-            Exception? failure;
-            try
+            response = await (retry ? Retries : ResiliencePipeline<HttpResponseMessage>.Empty).ExecuteAsync(async ct =>
             {
-                var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode)
-                {
-                    return response;
-                }
+                attempts++;
+                using var request = new HttpRequestMessage(method, path) { Content = content() };
+                return await Http.SendAsync(request, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new CairnClientException($"{method} {path} failed after {attempts} attempts: {e.Message}", null, e);
+        }
 
-                var status = (int)response.StatusCode;
-                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                response.Dispose();
-                failure = new CairnClientException($"{method} {path} answered {status}: {text}", status);
-                if (status is not (408 or 429 or >= 500))
-                {
-                    throw failure;
-                }
-            }
-            catch (HttpRequestException e)
-            {
-                failure = e;
-            }
-            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-            {
-                failure = e;
-            }
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
 
-            if (!retry || attempt >= Options.MaxAttempts)
-            {
-                throw failure as CairnClientException ?? new CairnClientException($"{method} {path} failed after {attempt} attempts: {failure.Message}", null, failure);
-            }
-
-            await Task.Delay(Options.RetryDelay * Math.Pow(2, attempt - 1), Options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new CairnClientException($"{method} {path} answered {status}: {text}", status);
         }
     }
+
+    // Connection failures, timeouts, 408, 429 and 5xx are retried with exponential backoff; the caller makes requests
+    // idempotent (log batches carry a batch id), so a retry never writes twice.
+    private ResiliencePipeline<HttpResponseMessage> Retries => _retries ??= new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = Options.TimeProvider }
+        .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = Math.Max(1, Options.MaxAttempts - 1),
+            Delay = Options.RetryDelay,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = false,
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+            {
+                { Exception: HttpRequestException } => Options.MaxAttempts > 1,
+                { Exception: TaskCanceledException } => Options.MaxAttempts > 1 && !args.Context.CancellationToken.IsCancellationRequested,
+                { Result: { } answer } => Options.MaxAttempts > 1 && (int)answer.StatusCode is 408 or 429 or >= 500,
+                _ => false,
+            }),
+            OnRetry = args =>
+            {
+                args.Outcome.Result?.Dispose();
+                return default;
+            },
+        })
+        .Build();
 }
 
 internal sealed record CreateRunRequest(string? ExperimentId, string? Name, Dictionary<string, string>? Tags, string? ParentRunId);
