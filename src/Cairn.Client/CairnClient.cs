@@ -72,6 +72,83 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
     }
 
     /// <summary>
+    /// Scores rows with a deployment: each row maps column names to values (text, numbers, booleans, or null for a
+    /// missing value). Overload (429) and unavailability (503) are retried with backoff.
+    /// </summary>
+    public Task<Predictions> PredictAsync(string deployment, IEnumerable<IReadOnlyDictionary<string, object?>> rows, CancellationToken cancellationToken = default) =>
+        PredictAsync("deployments", deployment, rows, cancellationToken);
+
+    /// <summary>Scores rows with a registered model: <c>NAME</c> (through the server's alias), <c>NAME@ALIAS</c> or <c>NAME@VERSION</c>.</summary>
+    public Task<Predictions> PredictWithModelAsync(string model, IEnumerable<IReadOnlyDictionary<string, object?>> rows, CancellationToken cancellationToken = default) =>
+        PredictAsync("models", model, rows, cancellationToken);
+
+    private async Task<Predictions> PredictAsync(string kind, string name, IEnumerable<IReadOnlyDictionary<string, object?>> rows, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(rows);
+        var body = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("rows");
+            foreach (var row in rows)
+            {
+                writer.WriteStartObject();
+                foreach (var (column, value) in row)
+                {
+                    writer.WritePropertyName(column);
+                    WriteValue(writer, column, value);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        var payload = body.WrittenMemory.ToArray();
+        using var response = await SendAsync(HttpMethod.Post, $"api/{kind}/{Uri.EscapeDataString(name)}/predict",
+            () => new ByteArrayContent(payload) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") } },
+            cancellationToken).ConfigureAwait(false);
+        using var answer = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
+            default, cancellationToken).ConfigureAwait(false);
+        var root = answer.RootElement;
+        return new Predictions(root.GetProperty("prediction_id").GetString()!, root.GetProperty("model").GetString()!, root.GetProperty("version").GetInt32(),
+            [.. root.GetProperty("predictions").EnumerateArray().Select(p => p.Clone())]);
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, string column, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case string text:
+                writer.WriteStringValue(text);
+                break;
+            case bool flag:
+                writer.WriteBooleanValue(flag);
+                break;
+            case double or float or int or long or decimal:
+                var number = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+                if (double.IsFinite(number))
+                {
+                    writer.WriteNumberValue(number);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"Column '{column}' holds a {value.GetType().Name}; send text, a number, a boolean or null.", nameof(value));
+        }
+    }
+
+    /// <summary>
     /// Sends true labels for predictions a deployment answered (the ids come back with each answer, as
     /// <c>prediction_id</c> and the <c>Cairn-Prediction-Id</c> header); returns how many were recorded. The server
     /// records all of them or none: unknown ids (404), ids already labeled (409) or labels of the wrong kind (400)
@@ -212,6 +289,13 @@ internal sealed record FeedbackResponse(int Recorded);
 [JsonSerializable(typeof(ModelVersionResponse))]
 [JsonSerializable(typeof(FeedbackResponse))]
 internal sealed partial class ClientJson : JsonSerializerContext;
+
+/// <summary>A scored request: its id (row <c>i</c> is <c>ID/i</c> for feedback), the version that answered, and one object of outputs per row.</summary>
+/// <param name="PredictionId">The request's prediction id.</param>
+/// <param name="Model">The registered model that answered.</param>
+/// <param name="Version">Its version.</param>
+/// <param name="Rows">Per row, its outputs: such as <c>predicted_label</c> and <c>probability</c>.</param>
+public sealed record Predictions(string PredictionId, string Model, int Version, IReadOnlyList<JsonElement> Rows);
 
 /// <summary>The true label of one prediction: a class for classifiers, a number for regression.</summary>
 public sealed record PredictionLabel

@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Cairn.Application;
 using Cairn.Core;
 using Cairn.Core.Data;
@@ -110,6 +108,7 @@ internal sealed class DriftDemo(CommandContext context)
         var address = await CairnServer.StartAsync(server, cancellationToken);
         await services.GetRequiredService<PredictionRecorder>().RefreshMonitorsAsync(cancellationToken);
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        var client = new Client.CairnClient(http);
         var host = services.GetRequiredService<DeploymentHost>();
         var weeks = new List<WindowResult>();
         var progress = new LineProgress(_console);
@@ -122,12 +121,12 @@ internal sealed class DriftDemo(CommandContext context)
                 if (_hours[i].At >= dayStart && _hours[i].At < dayStart.AddDays(1))
                 {
                     clock.Set(_hours[i].At);
-                    _hours[i] = await PredictAsync(http, _hours[i], cancellationToken);
+                    _hours[i] = await PredictAsync(client, _hours[i], cancellationToken);
                 }
             }
 
             clock.Set(dayStart.AddDays(1));
-            await SendLabelsAsync(http, dayStart, cancellationToken);
+            await SendLabelsAsync(client, dayStart, cancellationToken);
             await services.GetRequiredService<PredictionRecorder>().FlushAsync(cancellationToken);
             foreach (var result in (await monitors.EvaluateAsync(Deployment, includeOpen: false, cancellationToken)).Where(r => r.Performance is not null))
             {
@@ -270,31 +269,20 @@ internal sealed class DriftDemo(CommandContext context)
         await datasets.AddAsync(path, name, cancellationToken);
     }
 
-    private async Task<(DateTimeOffset At, string[] Fields, string? Id)> PredictAsync(HttpClient http,
+    private async Task<(DateTimeOffset At, string[] Fields, string? Id)> PredictAsync(Client.CairnClient client,
         (DateTimeOffset At, string[] Fields, string? Id) hour, CancellationToken cancellationToken)
     {
-        var row = Features.ToDictionary(f => f, f => double.Parse(hour.Fields[_header.IndexOf(f)], CultureInfo.InvariantCulture));
-        using var response = await http.PostAsJsonAsync($"api/deployments/{Deployment}/predict", new Dictionary<string, object> { ["rows"] = new[] { row } }, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new CairnException(ErrorCode.Unavailable, $"The server answered {(int)response.StatusCode}: {body}");
-        }
-
-        using var json = JsonDocument.Parse(body);
-        return hour with { Id = json.RootElement.GetProperty("prediction_id").GetString() };
+        var row = Features.ToDictionary(f => f, f => (object?)double.Parse(hour.Fields[_header.IndexOf(f)], CultureInfo.InvariantCulture));
+        var answer = await client.PredictAsync(Deployment, [row], cancellationToken);
+        return hour with { Id = answer.PredictionId };
     }
 
-    private async Task SendLabelsAsync(HttpClient http, DateTimeOffset day, CancellationToken cancellationToken)
+    private async Task SendLabelsAsync(Client.CairnClient client, DateTimeOffset day, CancellationToken cancellationToken)
     {
         var labels = _hours.Where(h => h.Id is not null && h.At >= day && h.At < day.AddDays(1))
-            .Select(h => new Dictionary<string, object> { ["prediction_id"] = h.Id!, ["label"] = double.Parse(h.Fields[^1], CultureInfo.InvariantCulture) })
+            .Select(h => new Client.PredictionLabel(h.Id!, double.Parse(h.Fields[^1], CultureInfo.InvariantCulture)))
             .ToList();
-        using var response = await http.PostAsJsonAsync($"api/deployments/{Deployment}/feedback", new Dictionary<string, object> { ["labels"] = labels }, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new CairnException(ErrorCode.Unavailable, $"Feedback was refused ({(int)response.StatusCode}): {await response.Content.ReadAsStringAsync(cancellationToken)}");
-        }
+        await client.SendFeedbackAsync(Deployment, labels, cancellationToken);
     }
 
     private sealed class LineProgress(IAnsiConsole console) : IProgress<string>

@@ -1,9 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Cairn.Application;
-using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Server;
 using Spectre.Console;
@@ -64,9 +61,10 @@ internal static class QuickstartCommand
         console.MarkupLineInterpolated($"      listening at {address}");
 
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        var client = new Client.CairnClient(http);
         var heldOut = ReadHeldOut(Path.Combine(examples, "adult_test.csv"), dataset.Schema);
         var predictions = await Step(console, 5, $"Scoring {Format.Count(heldOut.Rows.Count)} held-out rows (adult_test.csv) over HTTP", () =>
-            PredictAsync(http, heldOut, cancellationToken));
+            PredictAsync(client, heldOut, cancellationToken));
         ShowPredictions(console, heldOut, predictions, spec.Label);
 
         await server.StopAsync(CancellationToken.None);
@@ -105,69 +103,34 @@ internal static class QuickstartCommand
         return new HeldOut([.. reader.Header], rows, schema);
     }
 
+    // Through Cairn's .NET client, as an application would call the server.
     private static async Task<List<(string Label, double Probability)>> PredictAsync(
-        HttpClient http, HeldOut heldOut, CancellationToken cancellationToken)
+        Client.CairnClient client, HeldOut heldOut, CancellationToken cancellationToken)
     {
         var results = new List<(string, double)>(heldOut.Rows.Count);
         for (var start = 0; start < heldOut.Rows.Count; start += BatchSize)
         {
             var batch = heldOut.Rows.GetRange(start, Math.Min(BatchSize, heldOut.Rows.Count - start));
-            using var content = new ByteArrayContent(RowsJson(heldOut, batch));
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            using var response = await http.PostAsync($"api/models/{ModelName}/predict", content, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new CairnException(ErrorCode.Unavailable, $"The server answered {(int)response.StatusCode}: {body}");
-            }
-
-            using var json = JsonDocument.Parse(body);
-            foreach (var prediction in json.RootElement.GetProperty("predictions").EnumerateArray())
-            {
-                results.Add((prediction.GetProperty("predicted_label").GetString()!, prediction.GetProperty("probability").GetDouble()));
-            }
+            var answer = await client.PredictWithModelAsync(ModelName, batch.Select(row => Row(heldOut, row)), cancellationToken);
+            results.AddRange(answer.Rows.Select(p => (p.GetProperty("predicted_label").GetString()!, p.GetProperty("probability").GetDouble())));
         }
 
         return results;
     }
 
-    // Rows as a client would send them: numbers as JSON numbers, missing values as null, the label included (the server ignores extra keys).
-    private static byte[] RowsJson(HeldOut heldOut, List<string[]> rows)
+    // A row as a client would send it: numbers as numbers, missing values as null, the label included (the server ignores extra keys).
+    private static Dictionary<string, object?> Row(HeldOut heldOut, string[] row)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        var values = new Dictionary<string, object?>(heldOut.Header.Count, StringComparer.Ordinal);
+        for (var i = 0; i < heldOut.Header.Count; i++)
         {
-            writer.WriteStartObject();
-            writer.WriteStartArray("rows");
-            foreach (var row in rows)
-            {
-                writer.WriteStartObject();
-                for (var i = 0; i < heldOut.Header.Count; i++)
-                {
-                    var column = heldOut.Schema.Find(heldOut.Header[i]);
-                    writer.WritePropertyName(heldOut.Header[i]);
-                    if (MissingValues.IsMissing(row[i]))
-                    {
-                        writer.WriteNullValue();
-                    }
-                    else if (column?.Type == ColumnType.Numeric && SchemaInference.TryParseNumber(row[i], out var number))
-                    {
-                        writer.WriteNumberValue(number);
-                    }
-                    else
-                    {
-                        writer.WriteStringValue(row[i]);
-                    }
-                }
-
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
+            var column = heldOut.Schema.Find(heldOut.Header[i]);
+            values[heldOut.Header[i]] = MissingValues.IsMissing(row[i]) ? null
+                : column?.Type == ColumnType.Numeric && SchemaInference.TryParseNumber(row[i], out var number) ? number
+                : row[i];
         }
 
-        return buffer.ToArray();
+        return values;
     }
 
     private static void ShowPredictions(IAnsiConsole console, HeldOut heldOut, List<(string Label, double Probability)> predictions, string label)
