@@ -22,6 +22,36 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
     }
 
     [Fact]
+    public async Task MalformedInferenceBodies_AreAll4xx_OnEveryProtocol()
+    {
+        string[] bodies =
+        [
+            "", "null", "5", "[]", "\"x\"", "{", "{}", """{"dataframe_split": 5}""", """{"dataframe_split": null}""", """{"dataframe_split": []}""",
+            """{"dataframe_split": {"columns": 5, "data": []}}""", """{"dataframe_split": {"columns": ["age"], "data": [5]}}""",
+            """{"dataframe_records": 5}""", """{"dataframe_records": [5, null]}""", """{"instances": null}""", """{"inputs": 5}""",
+            """{"inputs": {"age": 5}}""", """{"inputs": {"age": [1], "sex": [1, 2]}}""", """{"rows": 7}""", """{"rows": [null]}""", """{"rows": [[1, 2]]}""",
+            """{"inputs": [{"name": null}]}""", """{"inputs": [{"name": "age", "datatype": 5, "shape": "x", "data": {}}]}""", """{"id": 5, "inputs": []}""",
+            """{"inputs": [{"name": "age", "datatype": "FP32", "shape": [1], "data": [1]}], "outputs": 5}""",
+            new string('[', 100_000) + new string(']', 100_000),
+        ];
+        var failures = new List<string>();
+        foreach (var path in new[] { "predict", "invocations" }.Select(p => $"/api/models/{AdultModelFixture.Model}/{p}").Append($"/v2/models/{AdultModelFixture.Model}/infer"))
+        {
+            foreach (var body in bodies)
+            {
+                using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+                using var response = await Client.PostAsync(path, content);
+                if ((int)response.StatusCode is < 400 or >= 500)
+                {
+                    failures.Add($"{path} {body[..Math.Min(60, body.Length)]} -> {(int)response.StatusCode}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
     public async Task MlflowInvocations_AcceptEveryInputFormat_AndAgreeWithTheRowsEndpoint()
     {
         const string Columns = "age,workclass,education,education_num,marital_status,occupation,relationship,race,sex,capital_gain,capital_loss,hours_per_week,native_country";
