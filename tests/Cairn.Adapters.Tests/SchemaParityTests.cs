@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Testing;
@@ -27,34 +28,32 @@ public sealed class SchemaParityTests(PostgreSqlServer server) : IClassFixture<P
         var postgres = await server.CreateDatabaseAsync();
         await PostgreSqlMetadataStore.OpenAsync(postgres, clock, CancellationToken.None);
 
-        var sqlite = new SortedSet<string>(StringComparer.Ordinal);
-        await using (var connection = new SqliteConnection($"Data Source={sqlitePath}"))
-        {
-            await connection.OpenAsync();
-            await using var command = new SqliteCommand(
-                "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'", connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                sqlite.Add($"{reader.GetString(0)}.{reader.GetString(1)}");
-            }
-        }
-
-        var postgresql = new SortedSet<string>(StringComparer.Ordinal);
-        await using (var connection = new NpgsqlConnection(PostgreSqlConnections.ToConnectionString(postgres)))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()", connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                postgresql.Add($"{reader.GetString(0)}.{reader.GetString(1)}");
-            }
-        }
+        var sqlite = await ColumnsAsync(new SqliteConnection($"Data Source={sqlitePath}"),
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'");
+        var postgresql = await ColumnsAsync(new NpgsqlConnection(PostgreSqlConnections.ToConnectionString(postgres)),
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()");
 
         Assert.NotEmpty(sqlite);
         Assert.Equal([], sqlite.Except(postgresql).Select(c => $"only in SQLite: {c}"));
         Assert.Equal([], postgresql.Except(sqlite).Select(c => $"only in PostgreSQL: {c}"));
+    }
+
+    // Every TABLE.COLUMN the query lists (it selects table and column names).
+    private static async Task<SortedSet<string>> ColumnsAsync(DbConnection connection, string sql)
+    {
+        await using (connection)
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await using var reader = await command.ExecuteReaderAsync();
+            var columns = new SortedSet<string>(StringComparer.Ordinal);
+            while (await reader.ReadAsync())
+            {
+                columns.Add($"{reader.GetString(0)}.{reader.GetString(1)}");
+            }
+
+            return columns;
+        }
     }
 }
