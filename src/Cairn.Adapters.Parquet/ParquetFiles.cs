@@ -17,7 +17,13 @@ public sealed class ParquetFiles : IParquetFiles
         ArgumentNullException.ThrowIfNull(file);
         try
         {
+            ParquetFooter.Check(file);
             return new ParquetRecordReader(ParquetReader.CreateAsync(file, leaveStreamOpen: false).GetAwaiter().GetResult());
+        }
+        catch (CairnException)
+        {
+            file.Dispose();
+            throw;
         }
         catch (Exception e) when (e is not CairnException and (IOException or InvalidDataException or NotSupportedException or ArgumentException or InvalidOperationException))
         {

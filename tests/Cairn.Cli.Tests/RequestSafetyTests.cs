@@ -222,6 +222,75 @@ public sealed class RequestSafetyTests : ServerTest
         Assert.Equal(404, (await Server.GetJsonAsync("/api/datasets/one-line/versions/1")).Status);
     }
 
+    [Fact]
+    public async Task AParquetUploadWhoseSchemaNests10000Deep_Is400_AndTheServerLives()
+    {
+        // 119 KB: Parquet.Net alone would overflow the stack building this schema, ending the process.
+        var deep = DeepParquet(10_000);
+        using var content = new ByteArrayContent(deep) { Headers = { ContentType = new MediaTypeHeaderValue("application/vnd.apache.parquet") } };
+
+        using var response = await Server.PostAsync("/api/datasets/deep/versions?file=deep.parquet", content);
+        var file = Path.Combine(Cairn.WorkingDirectory, "deep.parquet");
+        await File.WriteAllBytesAsync(file, deep);
+        var cli = await Cairn.RunAsync("datasets", "add", file, "--name", "deep");
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("schema nests groups deeper than 32 levels", await response.Content.ReadAsStringAsync());
+        Assert.Equal(200, (await Server.GetJsonAsync("/v2/health/live")).Status);
+        Assert.Equal(2, cli.ExitCode);
+    }
+
+    // A Parquet file with no rows whose schema is a chain of groups: its footer written by hand in Thrift's compact protocol.
+    private static byte[] DeepParquet(int depth)
+    {
+        static void Varint(List<byte> to, ulong n)
+        {
+            for (; n >= 0x80; n >>= 7)
+            {
+                to.Add((byte)(n | 0x80));
+            }
+
+            to.Add((byte)n);
+        }
+
+        static void ZigZag(List<byte> to, long n) => Varint(to, (ulong)((n << 1) ^ (n >> 63)));
+
+        static void Element(List<byte> to, string name, int? children)
+        {
+            to.Add((3 << 4) | 5); // field 3, repetition_type: i32
+            ZigZag(to, children is null ? 1 : 0);
+            to.Add((1 << 4) | 8); // field 4, name: binary
+            Varint(to, (ulong)name.Length);
+            to.AddRange(Encoding.ASCII.GetBytes(name));
+            if (children is { } count)
+            {
+                to.Add((1 << 4) | 5); // field 5, num_children: i32
+                ZigZag(to, count);
+            }
+
+            to.Add(0);
+        }
+
+        var meta = new List<byte> { (1 << 4) | 5 };
+        ZigZag(meta, 1); // version
+        meta.Add((1 << 4) | 9); // field 2, schema: list
+        meta.Add(0xf0 | 12);
+        Varint(meta, (ulong)(depth + 2));
+        Element(meta, "schema", 1);
+        for (var i = 0; i < depth; i++)
+        {
+            Element(meta, $"s{i}", 1);
+        }
+
+        Element(meta, "leaf", null);
+        meta.Add((1 << 4) | 6); // field 3, num_rows: i64
+        ZigZag(meta, 0);
+        meta.Add((1 << 4) | 9); // field 4, row_groups: empty list
+        meta.Add(12);
+        meta.Add(0);
+        return [.. "PAR1"u8, .. meta, .. BitConverter.GetBytes(meta.Count), .. "PAR1"u8];
+    }
+
     // A prefix, then one character repeated to the given total length, generated as it is sent.
     private sealed class RepeatedContent(string prefix, char fill, long length) : HttpContent
     {
