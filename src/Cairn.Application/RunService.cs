@@ -48,9 +48,7 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
     /// </summary>
     public async Task<IReadOnlyList<Run>> RecoverInterruptedAsync(CancellationToken cancellationToken)
     {
-        var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0), cancellationToken).ConfigureAwait(false);
-        var running = SearchQuery.Parse($"attributes.status = 'RUNNING' and tags.`{LocalProcess.Tag}` IS NOT NULL", [], FilterVocabulary.Runs, 10_000, 0);
-        var found = await store.SearchRunsAsync(new RunQuery([.. experiments.Select(e => e.Id)], running.Filter, null, [], 10_000, 0), cancellationToken)
+        var found = await SearchEveryExperimentAsync($"attributes.status = 'RUNNING' and tags.`{LocalProcess.Tag}` IS NOT NULL", 10_000, cancellationToken)
             .ConfigureAwait(false);
         var dead = found.Where(r => LocalProcess.IsDead(r.Tags[LocalProcess.Tag])).ToList();
         return await EndInterruptedAsync(dead, null, cancellationToken).ConfigureAwait(false);
@@ -95,10 +93,7 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
             throw CairnException.Invalid($"'{text}' is not a run id, nor the start of one (at least 4 of its 32 lowercase hex characters).");
         }
 
-        var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0), cancellationToken).ConfigureAwait(false);
-        var prefix = SearchQuery.Parse($"attributes.run_id LIKE '{text}%'", [], FilterVocabulary.Runs, 11, 0);
-        var found = await store.SearchRunsAsync(new RunQuery([.. experiments.Select(e => e.Id)], prefix.Filter, null, [], 11, 0), cancellationToken)
-            .ConfigureAwait(false);
+        var found = await SearchEveryExperimentAsync($"attributes.run_id LIKE '{text}%'", 11, cancellationToken).ConfigureAwait(false);
         return found switch
         {
             [] => throw CairnException.NotFound($"No run id starts with '{text}'."),
@@ -107,6 +102,14 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
                 $"'{text}' starts {(found.Count > 10 ? "more than 10" : found.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))} run ids " +
                 $"({string.Join(", ", found.Take(10).Select(r => r.Id))}); give more of the id."),
         };
+    }
+
+    // Runs matching a filter of Cairn's own making, in every experiment, active or deleted.
+    private async Task<IReadOnlyList<Run>> SearchEveryExperimentAsync(string filter, int limit, CancellationToken cancellationToken)
+    {
+        var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0), cancellationToken).ConfigureAwait(false);
+        var query = SearchQuery.Parse(filter, [], FilterVocabulary.Runs, limit, 0);
+        return await store.SearchRunsAsync(new RunQuery([.. experiments.Select(e => e.Id)], query.Filter, null, [], limit, 0), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A run by id.</summary>

@@ -123,9 +123,6 @@ public sealed class ServedModel : IAsyncDisposable
         }
     }
 
-    /// <summary>Request-body bytes admitted and not yet answered.</summary>
-    public long AdmittedBytes => Interlocked.Read(ref _admittedBytes);
-
     /// <summary>
     /// Admits a request whose body is <paramref name="bytes"/> long before the body is read, or throws
     /// <see cref="ErrorCode.Overloaded"/> when <see cref="ServingLimits.MaxQueuedBytes"/> would be passed (one request is
