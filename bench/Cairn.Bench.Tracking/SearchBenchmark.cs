@@ -3,7 +3,7 @@ using System.Globalization;
 using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Application;
-using Cairn.Core.Ports;
+using Cairn.Adapters.Sql;
 using Cairn.Core.Runs;
 using Microsoft.Data.Sqlite;
 
@@ -16,11 +16,11 @@ internal static class SearchBenchmark
         Directory.CreateDirectory(directory);
         try
         {
-            IMetadataStore store = postgres is null
+            SqlMetadataStore store = postgres is null
                 ? await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"), TimeProvider.System, CancellationToken.None)
                 : await PostgreSqlMetadataStore.OpenAsync(postgres, TimeProvider.System, CancellationToken.None);
             Console.WriteLine(postgres is null ? "store: SQLite" : "store: PostgreSQL");
-            var runs = new RunService(store, TimeProvider.System, new Actor("bench"));
+            var runs = new RunService(store, store, TimeProvider.System, new Actor("bench"));
             var seed = Stopwatch.StartNew();
             var random = new Random(7);
             for (var i = 0; i < runCount; i++)

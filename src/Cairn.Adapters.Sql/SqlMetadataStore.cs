@@ -12,7 +12,7 @@ namespace Cairn.Adapters.Sql;
 /// appends its audit event, and writers are serialized, so numbering (versions, experiment ids) never races.
 /// Migrations are applied when the store opens.
 /// </summary>
-public abstract partial class SqlMetadataStore : IMetadataStore
+public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, IRegistryStore, IDeploymentStore, IAuditStore
 {
     private readonly SqlDialect _dialect;
     private readonly TimeProvider _time;

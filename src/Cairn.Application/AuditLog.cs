@@ -4,7 +4,7 @@ using Cairn.Core.Ports;
 namespace Cairn.Application;
 
 /// <summary>Reads the audit log: every change to datasets, runs, experiments and models, with who made it and when.</summary>
-public sealed class AuditLog(IMetadataStore store)
+public sealed class AuditLog(IAuditStore store)
 {
     /// <summary>The most events one read returns.</summary>
     public const int MaxLimit = 10_000;

@@ -8,7 +8,7 @@ using Cairn.Core.Statistics;
 namespace Cairn.Application;
 
 /// <summary>What Cairn knows about a version's contents: profiles, drift between versions, contracts and their validations, splits.</summary>
-public sealed class DatasetAnalysis(DatasetService datasets, IMetadataStore store, IArtifactStore artifacts, Actor actor)
+public sealed class DatasetAnalysis(DatasetService datasets, IDatasetStore store, IArtifactStore artifacts, Actor actor)
 {
     /// <summary>
     /// A version's profile: the stored one, or computed now (columns split among the cores, each reading the

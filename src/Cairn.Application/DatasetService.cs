@@ -6,7 +6,7 @@ using Cairn.Core.Runs;
 namespace Cairn.Application;
 
 /// <summary>Adds, finds and loads dataset versions.</summary>
-public sealed class DatasetService(IMetadataStore store, IArtifactStore artifacts, IFileHashCache hashes, IParquetFiles parquet, Actor actor)
+public sealed class DatasetService(IDatasetStore store, IArtifactStore artifacts, IFileHashCache hashes, IParquetFiles parquet, Actor actor)
 {
     /// <summary>
     /// Reads and validates a CSV file, infers its schema and records it as a new version of <paramref name="name"/>;

@@ -9,7 +9,7 @@ namespace Cairn.Application;
 /// thing. A deployment is checked before it is saved: every model it names must resolve to a version Cairn can
 /// serve, and a canary or shadow must take the same inputs as the model it stands beside.
 /// </summary>
-public sealed class DeploymentService(IMetadataStore store, ModelRegistry registry, Actor actor)
+public sealed class DeploymentService(IDeploymentStore store, ModelRegistry registry, Actor actor)
 {
     /// <summary>Creates a deployment.</summary>
     public async Task<Deployment> CreateAsync(string name, DeploymentSpec spec, CancellationToken cancellationToken)

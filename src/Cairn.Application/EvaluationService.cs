@@ -18,7 +18,7 @@ public sealed record EvaluationOutcome(Run Run, EvaluationReport Report);
 /// records the result as a run of its own (metrics, the dataset as input, the JSON and HTML report as artifacts).
 /// </summary>
 public sealed class EvaluationService(
-    IMetadataStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, DatasetService datasets, ModelRegistry registry, RunService runs,
+    ITrackingStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, DatasetService datasets, ModelRegistry registry, RunService runs,
     TimeProvider time, Actor actor)
 {
     /// <summary>The run artifact holding an evaluation as JSON.</summary>

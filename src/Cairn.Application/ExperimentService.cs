@@ -7,7 +7,7 @@ using Cairn.Core.Search;
 namespace Cairn.Application;
 
 /// <summary>Creates, finds, renames, tags, deletes and restores experiments.</summary>
-public sealed class ExperimentService(IMetadataStore store, Actor actor)
+public sealed class ExperimentService(ITrackingStore store, Actor actor)
 {
     /// <summary>The most experiments one search page returns.</summary>
     public const int MaxPageSize = 50_000;

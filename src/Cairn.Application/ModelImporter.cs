@@ -12,7 +12,7 @@ namespace Cairn.Application;
 /// Registers ONNX models trained elsewhere (scikit-learn, PyTorch, …): the signature is read from the graph, the model
 /// must score a probe batch, and an import run records the file so the version has lineage like any other.
 /// </summary>
-public sealed class ModelImporter(IMetadataStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, ModelRegistry registry, TimeProvider time, Actor actor)
+public sealed class ModelImporter(ITrackingStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, ModelRegistry registry, TimeProvider time, Actor actor)
 {
     /// <summary>Imports the ONNX file at <paramref name="path"/> as the next version of <paramref name="model"/>.</summary>
     public async Task<ModelVersion> ImportAsync(string path, string model, string? alias, ImportOptions options, CancellationToken cancellationToken)

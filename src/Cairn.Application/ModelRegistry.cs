@@ -12,7 +12,7 @@ namespace Cairn.Application;
 /// The model registry: registered models with descriptions and tags, their versions (from Cairn training runs or
 /// any source an MLflow client names), stages, aliases, rename and delete. Every change is an audit event.
 /// </summary>
-public sealed class ModelRegistry(IMetadataStore store, IArtifactStore artifacts, RunService runs, Actor actor)
+public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts, RunService runs, Actor actor)
 {
     /// <summary>The most models or versions one search page returns.</summary>
     public const int MaxPageSize = 200_000;

@@ -5,7 +5,7 @@ using Cairn.Core.Runs;
 namespace Cairn.Application;
 
 /// <summary>A run's files: stored by content, recorded at a path, listed as a tree, read back verified.</summary>
-public sealed class RunArtifacts(IMetadataStore store, IArtifactStore artifacts, RunService runs, Actor actor)
+public sealed class RunArtifacts(ITrackingStore store, IArtifactStore artifacts, RunService runs, Actor actor)
 {
     /// <summary>Stores <paramref name="content"/> and records it at <paramref name="path"/> of the run, replacing what was there.</summary>
     public async Task<RunArtifact> LogAsync(string? runId, string? path, Stream content, CancellationToken cancellationToken)

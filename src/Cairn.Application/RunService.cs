@@ -6,7 +6,7 @@ using Cairn.Core.Search;
 namespace Cairn.Application;
 
 /// <summary>Starts, logs to, updates, deletes, restores and reads runs.</summary>
-public sealed class RunService(IMetadataStore store, TimeProvider time, Actor actor)
+public sealed class RunService(ITrackingStore store, IDatasetStore datasets, TimeProvider time, Actor actor)
 {
     /// <summary>Starts a run in an experiment (the default one when none is named).</summary>
     public Task<Run> CreateAsync(string? experimentId, string? name, string? user, DateTimeOffset? startedAt,
@@ -191,7 +191,7 @@ public sealed class RunService(IMetadataStore store, TimeProvider time, Actor ac
             Limit($"datasets[{i}].schema", input.Schema, 1_048_575, required: false);
             Limit($"datasets[{i}].profile", input.Profile, 16_384, required: false);
             Limit($"datasets[{i}] context", input.Context, TrackingLimits.MaxTagValueLength, required: false);
-            if (input.Version is { } version && await store.GetDatasetVersionAsync(input.Dataset, version, cancellationToken).ConfigureAwait(false) is null)
+            if (input.Version is { } version && await datasets.GetDatasetVersionAsync(input.Dataset, version, cancellationToken).ConfigureAwait(false) is null)
             {
                 throw CairnException.NotFound($"datasets[{i}] names {input.Dataset}@{version}, which does not exist.");
             }

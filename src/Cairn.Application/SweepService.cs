@@ -19,7 +19,7 @@ public sealed record SweepOutcome(Run Sweep, IReadOnlyList<SweepTrial> Trials, S
 /// to a budget that grows by the same factor each round. The winner is picked on the validation rows when the split has
 /// them, so the test rows stay an unbiased estimate of the winner.
 /// </summary>
-public sealed class SweepService(RunService runs, IMetadataStore store, TrainingService training, DatasetService datasets, TimeProvider time, Actor actor)
+public sealed class SweepService(RunService runs, ITrackingStore store, TrainingService training, DatasetService datasets, TimeProvider time, Actor actor)
 {
     private const int DefaultBudget = 100;
 

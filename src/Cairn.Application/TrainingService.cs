@@ -29,7 +29,7 @@ public sealed record TrainingOutcome(Run Run, DatasetVersion Dataset, TrainingPl
 
 /// <summary>Trains a model from a spec and records the run with its params, metrics, input and artifacts.</summary>
 public sealed class TrainingService(
-    IMetadataStore store, IArtifactStore artifacts, IModelTrainer trainer, IModelRuntimeFactory runtimes, DatasetService datasets, TimeProvider time, Actor actor)
+    ITrackingStore store, IArtifactStore artifacts, IModelTrainer trainer, IModelRuntimeFactory runtimes, DatasetService datasets, TimeProvider time, Actor actor)
 {
     /// <summary>The metric holding the largest difference between the ONNX graph's and ML.NET's outputs on the test rows.</summary>
     public const string OnnxDifferenceMetric = "onnx_max_abs_diff";

@@ -4,6 +4,7 @@ using Cairn.Adapters.OnnxRuntime;
 using Cairn.Adapters.Parquet;
 using Cairn.Adapters.PostgreSql;
 using Cairn.Adapters.S3;
+using Cairn.Adapters.Sql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Adapters.Webhooks;
 using Cairn.Application;
@@ -24,7 +25,7 @@ internal static class Composition
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(actor);
-        services.TryAddSingleton<IMetadataStore>(sp =>
+        services.TryAddSingleton<SqlMetadataStore>(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
             return home.Store is { } store
@@ -56,8 +57,14 @@ internal static class Composition
         services.TryAddSingleton<ModelServing>();
         services.TryAddSingleton<DeploymentService>();
         services.TryAddSingleton<ModelLoader>();
-        services.TryAddSingleton<IMonitoringStore>(sp => (IMonitoringStore)sp.GetRequiredService<IMetadataStore>());
-        services.TryAddSingleton<IBlobReferences>(sp => (IBlobReferences)sp.GetRequiredService<IMetadataStore>());
+        // One SQL store implements every metadata port; each service asks only for the aggregates it touches.
+        services.TryAddSingleton<IDatasetStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<ITrackingStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<IRegistryStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<IDeploymentStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<IAuditStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<IMonitoringStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<IBlobReferences>(sp => sp.GetRequiredService<SqlMetadataStore>());
         services.TryAddSingleton<IBlobInventory>(sp => (IBlobInventory)sp.GetRequiredService<IArtifactStore>());
         services.TryAddSingleton<BlobCollector>();
         services.TryAddSingleton<MonitorService>();

@@ -1,5 +1,6 @@
 using Cairn.Adapters.FileSystem;
 using Cairn.Adapters.Parquet;
+using Cairn.Adapters.Sql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Core;
 using Cairn.Core.Models;
@@ -17,7 +18,7 @@ public sealed class TrainingServiceTests : IAsyncLifetime
     private readonly string _root = Path.Combine(Path.GetTempPath(), "cairn-tests", Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
     private readonly Actor _actor = new("tester");
-    private IMetadataStore _store = null!;
+    private SqlMetadataStore _store = null!;
     private IArtifactStore _artifacts = null!;
     private DatasetService _datasets = null!;
 
@@ -93,7 +94,7 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Service(new Trainer(_ => throw new InvalidOperationException("boom"))).TrainAsync(Spec, null, CancellationToken.None));
         var run = Assert.Single(await _store.ListRunsAsync(10, CancellationToken.None));
-        var registry = new ModelRegistry(_store, _artifacts, new RunService(_store, _time, _actor), _actor);
+        var registry = new ModelRegistry(_store, _artifacts, new RunService(_store, _store, _time, _actor), _actor);
 
         var e = await Assert.ThrowsAsync<CairnException>(() => registry.RegisterAsync(run.Id, "m", "champion", CancellationToken.None));
 
