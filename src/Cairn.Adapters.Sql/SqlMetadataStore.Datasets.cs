@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Data;
 using Cairn.Core.Ports;
 
@@ -26,9 +27,15 @@ public abstract partial class SqlMetadataStore
             }
 
             var now = Now();
+            var isNew = await ScalarAsync(connection, transaction, "SELECT 1 FROM datasets WHERE name = @name", [("@name", version.Name)], cancellationToken)
+                .ConfigureAwait(false) is null;
             await ExecuteAsync(connection, transaction,
                 "INSERT INTO datasets (name, created_at, updated_at) VALUES (@name, @now, @now) ON CONFLICT (name) DO UPDATE SET updated_at = @now",
                 [("@name", version.Name), ("@now", now)], cancellationToken).ConfigureAwait(false);
+            if (isNew)
+            {
+                await GrantOwnerAsync(connection, transaction, actor, ResourceRef.Dataset(version.Name), cancellationToken).ConfigureAwait(false);
+            }
             var number = (long)(await ScalarAsync(connection, transaction,
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset = @name", [("@name", version.Name)], cancellationToken).ConfigureAwait(false))!;
             await ExecuteAsync(connection, transaction,
@@ -78,13 +85,18 @@ public abstract partial class SqlMetadataStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<DatasetSummary>> ListDatasetsAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<DatasetSummary>>(async connection => await QueryAsync(connection, null, """
+    public Task<IReadOnlyList<DatasetSummary>> ListDatasetsAsync(Visibility? visibleTo, CancellationToken cancellationToken)
+    {
+        var parameters = new List<(string, object?)>();
+        var visible = Visible(visibleTo, ResourceKind.Dataset, "d.name", parameters);
+        return ReadAsync<IReadOnlyList<DatasetSummary>>(async connection => await QueryAsync(connection, null, $"""
             SELECT d.name, MAX(v.version), COUNT(v.version), d.created_at, d.updated_at
             FROM datasets d JOIN dataset_versions v ON v.dataset = d.name
-            GROUP BY d.name ORDER BY d.name
-            """, [], r => new DatasetSummary(r.GetString(0), Int(r, 1), Int(r, 2), Time(r.GetInt64(3)), Time(r.GetInt64(4))),
+            WHERE {visible}
+            GROUP BY d.name, d.created_at, d.updated_at ORDER BY d.name
+            """, parameters, r => new DatasetSummary(r.GetString(0), Int(r, 1), Int(r, 2), Time(r.GetInt64(3)), Time(r.GetInt64(4))),
             cancellationToken).ConfigureAwait(false), cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<DatasetVersion>> ListDatasetVersionsAsync(string name, CancellationToken cancellationToken) =>

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Models;
 
 namespace Cairn.Adapters.Sql;
@@ -29,6 +30,7 @@ public abstract partial class SqlMetadataStore
             {
                 await ExecuteAsync(connection, transaction, $"INSERT INTO deployments ({DeploymentColumns}) VALUES (@name, @spec, 1, @now, @actor, @now, @actor)",
                     [("@name", name), ("@spec", json), ("@now", now), ("@actor", actor)], cancellationToken).ConfigureAwait(false);
+                await GrantOwnerAsync(connection, transaction, actor, ResourceRef.Deployment(name), cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -51,9 +53,13 @@ public abstract partial class SqlMetadataStore
             cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Deployment>> ListDeploymentsAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Deployment>>(async connection =>
-            await QueryDeploymentsAsync(connection, null, "ORDER BY name", [], cancellationToken).ConfigureAwait(false), cancellationToken);
+    public Task<IReadOnlyList<Deployment>> ListDeploymentsAsync(Visibility? visibleTo, CancellationToken cancellationToken)
+    {
+        var parameters = new List<(string, object?)>();
+        var visible = Visible(visibleTo, ResourceKind.Deployment, "name", parameters);
+        return ReadAsync<IReadOnlyList<Deployment>>(async connection =>
+            await QueryDeploymentsAsync(connection, null, $"WHERE {visible} ORDER BY name", parameters, cancellationToken).ConfigureAwait(false), cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task DeleteDeploymentAsync(string name, string actor, CancellationToken cancellationToken) =>
@@ -62,6 +68,7 @@ public abstract partial class SqlMetadataStore
             var revision = await ScalarAsync(connection, transaction, "SELECT revision FROM deployments WHERE name = @name", [("@name", name)], cancellationToken)
                 .ConfigureAwait(false) ?? throw NoSuchDeployment(name);
             await ExecuteAsync(connection, transaction, "DELETE FROM deployments WHERE name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false);
+            await MoveGrantsAsync(connection, transaction, ResourceKind.Deployment, name, null, cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "deployment.deleted", name,
                 new() { ["revision"] = Convert.ToString(revision, CultureInfo.InvariantCulture)! }, cancellationToken).ConfigureAwait(false);
             return true;

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Cairn.Core.Search;
@@ -119,6 +120,7 @@ public abstract partial class SqlMetadataStore
             // Versions, aliases and tags follow through ON UPDATE CASCADE.
             await ExecuteAsync(connection, transaction, "UPDATE models SET name = @new, updated_at = @now WHERE name = @name",
                 [("@name", name), ("@new", newName), ("@now", Now())], cancellationToken).ConfigureAwait(false);
+            await MoveGrantsAsync(connection, transaction, ResourceKind.Model, name, newName, cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.renamed", newName, new() { ["previous_name"] = name }, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -131,6 +133,7 @@ public abstract partial class SqlMetadataStore
             var versions = await ScalarAsync(connection, transaction, "SELECT COUNT(*) FROM model_versions WHERE model = @name", [("@name", name)], cancellationToken)
                 .ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, "DELETE FROM models WHERE name = @name", [("@name", name)], cancellationToken).ConfigureAwait(false);
+            await MoveGrantsAsync(connection, transaction, ResourceKind.Model, name, null, cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "model.deleted", name,
                 new() { ["versions"] = Convert.ToString(versions, CultureInfo.InvariantCulture)! }, cancellationToken).ConfigureAwait(false);
             return true;
@@ -247,10 +250,13 @@ public abstract partial class SqlMetadataStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var sql = new ModelQuerySql(_dialect);
-        var where = query.Filter is { } filter ? $"WHERE {sql.Expression(filter)}" : "";
+        var where = query.Filter is { } filter ? sql.Expression(filter) : "TRUE";
         var order = sql.OrderBy(query.OrderBy, "m.name");
+        var parameters = new List<(string, object?)>(sql.Parameters);
+        var visible = Visible(query.VisibleTo, ResourceKind.Model, "m.name", parameters);
         return ReadAsync<IReadOnlyList<RegisteredModel>>(async connection => await LoadModelsAsync(connection, null,
-            $"{where} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}", [.. sql.Parameters], cancellationToken).ConfigureAwait(false), cancellationToken);
+            $"WHERE {where} AND {visible} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}", [.. parameters], cancellationToken).ConfigureAwait(false),
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -258,10 +264,13 @@ public abstract partial class SqlMetadataStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var sql = new ModelVersionQuerySql(_dialect);
-        var where = query.Filter is { } filter ? $"WHERE {sql.Expression(filter)}" : "";
+        var where = query.Filter is { } filter ? sql.Expression(filter) : "TRUE";
         var order = sql.OrderBy(query.OrderBy, "v.model", "v.version DESC");
+        var parameters = new List<(string, object?)>(sql.Parameters);
+        var visible = Visible(query.VisibleTo, ResourceKind.Model, "v.model", parameters);
         return ReadAsync<IReadOnlyList<ModelVersion>>(async connection => await LoadVersionsAsync(connection, null,
-            $"{where} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}", [.. sql.Parameters], cancellationToken).ConfigureAwait(false), cancellationToken);
+            $"WHERE {where} AND {visible} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}", [.. parameters], cancellationToken).ConfigureAwait(false),
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -274,21 +283,25 @@ public abstract partial class SqlMetadataStore
         ReadAsync(connection => LoadVersionAsync(connection, null, model, version, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<AuditEvent>>(async connection => await QueryAsync(connection, null,
-            "SELECT id, at, actor, kind, subject, detail FROM events ORDER BY id DESC LIMIT @limit", [("@limit", limit)],
+    public Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, string? user, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<AuditEvent>>(async connection => await QueryAsync(connection, null, """
+            SELECT id, at, actor, kind, subject, detail FROM events
+            WHERE CAST(@user AS TEXT) IS NULL OR actor = @user OR SUBSTR(actor, 1, @length) = @prefix
+            ORDER BY id DESC LIMIT @limit
+            """, [("@limit", limit), ("@user", user), ("@prefix", user + "/"), ("@length", (user?.Length ?? 0) + 1)],
             r => new AuditEvent(r.GetInt64(0), Time(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)),
             cancellationToken).ConfigureAwait(false), cancellationToken);
 
     private static CairnException NoSuchModel(string name) => CairnException.NotFound($"There is no registered model '{name}'.");
 
-    private Task InsertModelAsync(DbConnection connection, DbTransaction transaction, string name, string? description, string actor,
+    private async Task InsertModelAsync(DbConnection connection, DbTransaction transaction, string name, string? description, string actor,
         CancellationToken cancellationToken)
     {
         var now = Now();
-        return ExecuteAsync(connection, transaction,
+        await ExecuteAsync(connection, transaction,
             "INSERT INTO models (name, description, user_id, created_at, updated_at) VALUES (@name, @description, @user, @now, @now)",
-            [("@name", name), ("@description", description), ("@user", actor), ("@now", now)], cancellationToken);
+            [("@name", name), ("@description", description), ("@user", actor), ("@now", now)], cancellationToken).ConfigureAwait(false);
+        await GrantOwnerAsync(connection, transaction, actor, ResourceRef.Model(name), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task RequireModelAsync(DbConnection connection, DbTransaction transaction, string name, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Monitoring;
 using Cairn.Core.Ports;
 
@@ -54,9 +55,13 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
             cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<DeploymentMonitor>> ListMonitorsAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<DeploymentMonitor>>(async connection =>
-            await QueryMonitorsAsync(connection, null, "ORDER BY deployment", [], cancellationToken).ConfigureAwait(false), cancellationToken);
+    public Task<IReadOnlyList<DeploymentMonitor>> ListMonitorsAsync(Visibility? visibleTo, CancellationToken cancellationToken)
+    {
+        var parameters = new List<(string, object?)>();
+        var visible = Visible(visibleTo, ResourceKind.Deployment, "deployment", parameters);
+        return ReadAsync<IReadOnlyList<DeploymentMonitor>>(async connection =>
+            await QueryMonitorsAsync(connection, null, $"WHERE {visible} ORDER BY deployment", [.. parameters], cancellationToken).ConfigureAwait(false), cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task DeleteMonitorAsync(string deployment, string actor, CancellationToken cancellationToken) =>
@@ -241,10 +246,14 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Alert>> ListAlertsAsync(string? deployment, int limit, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Alert>>(async connection => await QueryAlertsAsync(connection, null,
-            $"{(deployment is null ? "" : "WHERE deployment = @d ")}ORDER BY id DESC LIMIT @limit", [("@d", deployment), ("@limit", (long)limit)], cancellationToken)
+    public Task<IReadOnlyList<Alert>> ListAlertsAsync(string? deployment, int limit, Visibility? visibleTo, CancellationToken cancellationToken)
+    {
+        var parameters = new List<(string, object?)> { ("@d", deployment), ("@limit", (long)limit) };
+        var visible = Visible(visibleTo, ResourceKind.Deployment, "deployment", parameters);
+        return ReadAsync<IReadOnlyList<Alert>>(async connection => await QueryAlertsAsync(connection, null,
+            $"WHERE {(deployment is null ? "" : "deployment = @d AND ")}{visible} ORDER BY id DESC LIMIT @limit", [.. parameters], cancellationToken)
             .ConfigureAwait(false), cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Alert>> DueAlertsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
@@ -306,12 +315,14 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
             cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<PolicyRun>> ListPolicyRunsAsync(string? deployment, bool activeOnly, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PolicyRun>> ListPolicyRunsAsync(string? deployment, bool activeOnly, int limit, Visibility? visibleTo, CancellationToken cancellationToken)
     {
-        var conditions = new[] { deployment is null ? null : "deployment = @d", activeOnly ? "active = 1" : null }.OfType<string>().ToList();
+        var parameters = new List<(string, object?)> { ("@d", deployment), ("@limit", (long)limit) };
+        var conditions = new[] { deployment is null ? null : "deployment = @d", activeOnly ? "active = 1" : null,
+            Visible(visibleTo, ResourceKind.Deployment, "deployment", parameters) }.OfType<string>().ToList();
         return ReadAsync<IReadOnlyList<PolicyRun>>(async connection => await QueryPolicyRunsAsync(connection,
-            $"{(conditions.Count == 0 ? "" : $"WHERE {string.Join(" AND ", conditions)} ")}ORDER BY started_at DESC, id DESC LIMIT @limit",
-            [("@d", deployment), ("@limit", (long)limit)], cancellationToken).ConfigureAwait(false), cancellationToken);
+            $"WHERE {string.Join(" AND ", conditions)} ORDER BY started_at DESC, id DESC LIMIT @limit",
+            [.. parameters], cancellationToken).ConfigureAwait(false), cancellationToken);
     }
 
     private static (string, object?)[] PolicyRunParameters(PolicyRun run) =>

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Runs;
 
 namespace Cairn.Adapters.Sql;
@@ -160,34 +161,46 @@ public abstract partial class SqlMetadataStore
         }, cancellationToken);
 
     /// <inheritdoc />
+    public Task<string?> GetRunExperimentIdAsync(string runId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => await ScalarAsync(connection, null, "SELECT experiment_id FROM runs WHERE id = @id", [("@id", runId)], cancellationToken)
+            .ConfigureAwait(false) is { } id ? Convert.ToString(id, System.Globalization.CultureInfo.InvariantCulture) : null, cancellationToken);
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<Run>> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var sql = new RunQuerySql(_dialect);
         var where = sql.Where(query);
         var order = sql.OrderBy(query);
+        var parameters = new List<(string, object?)>(sql.Parameters);
+        var visible = Visible(query.VisibleTo, ResourceKind.Experiment, "r.experiment_id", parameters);
         return ReadAsync<IReadOnlyList<Run>>(async connection =>
         {
-            var ids = await QueryAsync(connection, null, $"SELECT r.id FROM runs r WHERE {where} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}",
-                sql.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+            var ids = await QueryAsync(connection, null,
+                $"SELECT r.id FROM runs r WHERE {where} AND {visible} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}",
+                parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
             if (ids.Count == 0)
             {
                 return [];
             }
 
-            var parameters = ids.Select((id, i) => ($"@id{i}", (object?)id)).ToArray();
-            var runs = (await LoadRunsAsync(connection, $"WHERE id IN ({string.Join(", ", parameters.Select(p => p.Item1))})", parameters, cancellationToken)
+            var byId = ids.Select((id, i) => ($"@id{i}", (object?)id)).ToArray();
+            var runs = (await LoadRunsAsync(connection, $"WHERE id IN ({string.Join(", ", byId.Select(p => p.Item1))})", byId, cancellationToken)
                 .ConfigureAwait(false)).ToDictionary(r => r.Id);
             return [.. ids.Select(id => runs[id])];
         }, cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Run>>(async connection =>
-            await LoadRunsAsync(connection, "WHERE lifecycle_stage = 'active' ORDER BY started_at DESC, id DESC LIMIT @limit", [("@limit", limit)],
+    public Task<IReadOnlyList<Run>> ListRunsAsync(int limit, Visibility? visibleTo, CancellationToken cancellationToken)
+    {
+        var parameters = new List<(string, object?)> { ("@limit", limit) };
+        var visible = Visible(visibleTo, ResourceKind.Experiment, "experiment_id", parameters);
+        return ReadAsync<IReadOnlyList<Run>>(async connection =>
+            await LoadRunsAsync(connection, $"WHERE lifecycle_stage = 'active' AND {visible} ORDER BY started_at DESC, id DESC LIMIT @limit", [.. parameters],
                 cancellationToken).ConfigureAwait(false),
             cancellationToken);
+    }
 
     private static async Task EndRunAsync(DbConnection connection, DbTransaction transaction, string runId, RunStatus status, string? error,
         DateTimeOffset endedAt, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Runs;
 using Cairn.Core.Search;
 
@@ -36,6 +37,7 @@ public abstract partial class SqlMetadataStore
             }
 
             var idText = id.ToString(CultureInfo.InvariantCulture);
+            await GrantOwnerAsync(connection, transaction, actor, ResourceRef.Experiment(idText), cancellationToken).ConfigureAwait(false);
             await RecordEventAsync(connection, transaction, actor, "experiment.created", idText, new() { ["name"] = name }, cancellationToken).ConfigureAwait(false);
             return new Experiment(idText, name, location, LifecycleStage.Active, Time(now), Time(now), new SortedDictionary<string, string>(tags.ToDictionary(), StringComparer.Ordinal));
         }, cancellationToken);
@@ -60,8 +62,10 @@ public abstract partial class SqlMetadataStore
         var sql = new ExperimentQuerySql(_dialect);
         var where = sql.Where(lifecycle, query.Filter);
         var order = sql.OrderBy(query.OrderBy, "e.id");
+        var parameters = new List<(string, object?)>(sql.Parameters);
+        var visible = Visible(query.VisibleTo, ResourceKind.Experiment, "e.id", parameters);
         return ReadAsync<IReadOnlyList<Experiment>>(async connection => await LoadExperimentsAsync(connection,
-            $"e WHERE {where} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}", [.. sql.Parameters], cancellationToken).ConfigureAwait(false),
+            $"e WHERE {where} AND {visible} ORDER BY {order} LIMIT {query.Limit} OFFSET {query.Offset}", [.. parameters], cancellationToken).ConfigureAwait(false),
             cancellationToken);
     }
 

@@ -426,5 +426,56 @@ internal static class Migrations
             CREATE UNIQUE INDEX policy_runs_one_active ON policy_runs (deployment) WHERE active = 1;
             CREATE INDEX policy_runs_by_start ON policy_runs (deployment, started_at);
             """),
+        (16, "identity", """
+            -- Users, service accounts and groups share one name space and one id space, so a grant names any of them.
+            CREATE TABLE principals (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL,
+                display_name TEXT,
+                is_admin INTEGER NOT NULL,
+                disabled INTEGER NOT NULL,
+                password_hash TEXT,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL
+            );
+            CREATE TABLE group_members (
+                group_id BIGINT NOT NULL REFERENCES principals(id),
+                member_id BIGINT NOT NULL REFERENCES principals(id),
+                PRIMARY KEY (group_id, member_id)
+            );
+            CREATE INDEX group_members_by_member ON group_members (member_id);
+            -- Tokens are kept as their secret's SHA-256 only; revoked ones stay for the record.
+            CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY,
+                principal_id BIGINT NOT NULL REFERENCES principals(id),
+                name TEXT NOT NULL,
+                secret_sha256 TEXT NOT NULL UNIQUE,
+                scope INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                expires_at BIGINT,
+                last_used_at BIGINT,
+                revoked_at BIGINT
+            );
+            CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (principal_id, name) WHERE revoked_at IS NULL;
+            -- Roles are ordered integers (predict 1 ... admin 5), so "at least viewer" is one comparison in a list's query.
+            CREATE TABLE grants (
+                principal_id BIGINT NOT NULL REFERENCES principals(id),
+                resource_kind TEXT NOT NULL,
+                resource_id TEXT NOT NULL,
+                role INTEGER NOT NULL,
+                granted_at BIGINT NOT NULL,
+                granted_by TEXT NOT NULL,
+                PRIMARY KEY (principal_id, resource_kind, resource_id)
+            );
+            CREATE INDEX grants_by_resource ON grants (resource_kind, resource_id);
+            -- Raised by every identity change; servers compare it to drop cached credentials.
+            CREATE TABLE identity_revision (
+                id INTEGER PRIMARY KEY,
+                revision BIGINT NOT NULL
+            );
+            INSERT INTO identity_revision (id, revision) VALUES (1, 0);
+            """),
     ];
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
+using Cairn.Core.Identity;
 using Cairn.Core.Ports;
 using Cairn.Core.Statistics;
 
@@ -51,6 +52,8 @@ public sealed class DatasetAnalysis(DatasetService datasets, IDatasetStore store
     {
         ArgumentNullException.ThrowIfNull(contractYaml);
         var contract = DataContract.Parse(contractYaml);
+        ArgumentNullException.ThrowIfNull(reference);
+        actor.Demand(ResourceRef.Dataset(reference.Name), Role.Editor, "record validations");
         var version = await datasets.GetAsync(reference, cancellationToken).ConfigureAwait(false);
         var contractHash = (await artifacts.PutAsync(new MemoryStream(Encoding.UTF8.GetBytes(contractYaml)), cancellationToken).ConfigureAwait(false)).ContentHash;
         (bool Passed, long Rows, IReadOnlyList<Violation> Violations) result;

@@ -1,5 +1,6 @@
 using Cairn.Core;
 using Cairn.Core.Data;
+using Cairn.Core.Identity;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 
@@ -33,10 +34,39 @@ public sealed class DatasetService(IDatasetStore store, IArtifactStore artifacts
             throw CairnException.Invalid($"The message has {message.Length} characters; the limit is 5000.");
         }
 
-        if (Directory.Exists(path))
+        await DemandAddAsync(name, cancellationToken).ConfigureAwait(false);
+        var added = Directory.Exists(path)
+            ? await AddFolderAsync(path, name, message, tags, source, cancellationToken).ConfigureAwait(false)
+            : await AddFileAsync(path, name, message, tags, source, cancellationToken).ConfigureAwait(false);
+        if (added.Created && added.Version.Version == 1)
         {
-            return await AddFolderAsync(path, name, message, tags, source, cancellationToken).ConfigureAwait(false);
+            actor.Claim(ResourceRef.Dataset(name));
         }
+
+        return added;
+    }
+
+    // A new version of an existing dataset takes editor on it; the first version creates the dataset, which takes editor globally.
+    private async Task DemandAddAsync(string name, CancellationToken cancellationToken)
+    {
+        var resource = ResourceRef.Dataset(name);
+        if (actor.Holds(resource, Role.Editor))
+        {
+            return;
+        }
+
+        if (await store.GetDatasetVersionAsync(name, null, cancellationToken).ConfigureAwait(false) is null)
+        {
+            actor.DemandCreate(ResourceKind.Dataset);
+            return;
+        }
+
+        actor.Demand(resource, Role.Editor, "add versions");
+    }
+
+    private async Task<(DatasetVersion Version, bool Created)> AddFileAsync(string path, string name, string? message, IReadOnlyDictionary<string, string> tags,
+        string? source, CancellationToken cancellationToken)
+    {
 
         if (!File.Exists(path))
         {
@@ -285,6 +315,7 @@ public sealed class DatasetService(IDatasetStore store, IArtifactStore artifacts
     public async Task<DatasetVersion> GetAsync(DatasetRef reference, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);
+        actor.Demand(ResourceRef.Dataset(reference.Name), Role.Viewer, "read datasets");
         return await store.GetDatasetVersionAsync(reference.Name, reference.Version, cancellationToken).ConfigureAwait(false)
             ?? throw CairnException.NotFound(reference.Version is null
                 ? $"There is no dataset '{reference.Name}'. Add one with: cairn datasets add FILE --name {reference.Name}"
@@ -292,11 +323,13 @@ public sealed class DatasetService(IDatasetStore store, IArtifactStore artifacts
     }
 
     /// <summary>Every dataset.</summary>
-    public Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken cancellationToken) => store.ListDatasetsAsync(cancellationToken);
+    public Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken cancellationToken) =>
+        store.ListDatasetsAsync(actor.VisibleTo(ResourceKind.Dataset), cancellationToken);
 
     /// <summary>A dataset's versions, newest first.</summary>
     public async Task<IReadOnlyList<DatasetVersion>> ListVersionsAsync(string name, CancellationToken cancellationToken)
     {
+        actor.Demand(ResourceRef.Dataset(name), Role.Viewer, "read datasets");
         var versions = await store.ListDatasetVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         return versions.Count > 0 ? versions : throw CairnException.NotFound($"There is no dataset '{name}'.");
     }

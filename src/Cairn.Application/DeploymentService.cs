@@ -1,4 +1,5 @@
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 
@@ -15,14 +16,19 @@ public sealed class DeploymentService(IDeploymentStore store, ModelRegistry regi
     public async Task<Deployment> CreateAsync(string name, DeploymentSpec spec, CancellationToken cancellationToken)
     {
         Names.Validate(name, "deployment");
+        actor.DemandCreate(ResourceKind.Deployment);
         await CheckAsync(spec, cancellationToken).ConfigureAwait(false);
-        return await store.SaveDeploymentAsync(name, spec, create: true, actor.Name, cancellationToken).ConfigureAwait(false);
+        var deployment = await store.SaveDeploymentAsync(name, spec, create: true, actor.Name, cancellationToken).ConfigureAwait(false);
+        actor.Claim(ResourceRef.Deployment(name));
+        return deployment;
     }
 
     /// <summary>Changes a deployment; servers pick the change up and swap versions without failing a request.</summary>
     public async Task<Deployment> UpdateAsync(string name, Func<DeploymentSpec, DeploymentSpec> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
+        // What a deployment serves is production traffic: changing it (canary, promotion, rollback) is a maintainer's call.
+        actor.Demand(ResourceRef.Deployment(name), Role.Maintainer, "change deployments");
         var current = await GetAsync(name, cancellationToken).ConfigureAwait(false);
         var spec = change(current.Spec);
         await CheckAsync(spec, cancellationToken).ConfigureAwait(false);
@@ -30,16 +36,23 @@ public sealed class DeploymentService(IDeploymentStore store, ModelRegistry regi
     }
 
     /// <summary>A deployment by name.</summary>
-    public async Task<Deployment> GetAsync(string name, CancellationToken cancellationToken) =>
-        await store.GetDeploymentAsync(Names.Validate(name, "deployment"), cancellationToken).ConfigureAwait(false)
-        ?? throw CairnException.NotFound($"There is no deployment named '{name}'; 'cairn deployments list' shows them.");
+    public async Task<Deployment> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Deployment(name), Role.Viewer, "read deployments");
+        return await store.GetDeploymentAsync(Names.Validate(name, "deployment"), cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.NotFound($"There is no deployment named '{name}'; 'cairn deployments list' shows them.");
+    }
 
-    /// <summary>Every deployment, by name.</summary>
-    public Task<IReadOnlyList<Deployment>> ListAsync(CancellationToken cancellationToken) => store.ListDeploymentsAsync(cancellationToken);
+    /// <summary>Every deployment the caller may see, by name.</summary>
+    public Task<IReadOnlyList<Deployment>> ListAsync(CancellationToken cancellationToken) =>
+        store.ListDeploymentsAsync(actor.VisibleTo(ResourceKind.Deployment), cancellationToken);
 
     /// <summary>Deletes a deployment; servers stop serving it.</summary>
-    public Task DeleteAsync(string name, CancellationToken cancellationToken) =>
-        store.DeleteDeploymentAsync(Names.Validate(name, "deployment"), actor.Name, cancellationToken);
+    public Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Deployment(name), Role.Maintainer, "delete deployments");
+        return store.DeleteDeploymentAsync(Names.Validate(name, "deployment"), actor.Name, cancellationToken);
+    }
 
     /// <summary>The versions a deployment's references resolve to now, in the order of <see cref="DeploymentSpec.References"/>.</summary>
     public async Task<IReadOnlyList<ModelVersion>> ResolveAsync(DeploymentSpec spec, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;
 using Cairn.Core.Models;
@@ -43,6 +44,7 @@ public sealed class EvaluationService(
         var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
 
         var run = LocalProcess.Owns(Run.Start(Ids.NewRunId(), $"evaluate-{described.Replace('@', '-')}-on-{version.Name}", time.GetUtcNow()));
+        actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Editor, "start runs");
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         try
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
@@ -30,6 +31,7 @@ public sealed class ModelImporter(ITrackingStore store, IArtifactStore artifacts
         Probe(onnx, signature);
 
         var run = LocalProcess.Owns(Run.Start(Ids.NewRunId(), $"import-{model}", time.GetUtcNow()));
+        actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Editor, "start runs");
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         try
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
@@ -21,12 +22,15 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
     public const int MaxDescriptionLength = 5000;
 
     /// <summary>Creates a registered model with no versions yet.</summary>
-    public Task<RegisteredModel> CreateModelAsync(string? name, string? description, IReadOnlyList<KeyValuePair<string, string>> tags,
+    public async Task<RegisteredModel> CreateModelAsync(string? name, string? description, IReadOnlyList<KeyValuePair<string, string>> tags,
         CancellationToken cancellationToken)
     {
         Names.Validate(name, "model");
         ValidateDescription(description);
-        return store.CreateModelAsync(name!, description, ValidTags(tags), actor.Name, cancellationToken);
+        actor.DemandCreate(ResourceKind.Model);
+        var model = await store.CreateModelAsync(name!, description, ValidTags(tags), actor.Name, cancellationToken).ConfigureAwait(false);
+        actor.Claim(ResourceRef.Model(model.Name));
+        return model;
     }
 
     /// <summary>Registers the model a finished Cairn run produced as the next version of <paramref name="name"/>, creating the model on first use.</summary>
@@ -46,8 +50,24 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
 
         var package = await PackageOfAsync(run, cancellationToken).ConfigureAwait(false)
             ?? throw CairnException.Invalid($"Run {runId} produced no model to register.");
-        return await store.CreateModelVersionAsync(new NewModelVersion(name, RunSource(run.Id), run.Id, package), createModel: true, alias, actor.Name,
+        var creates = !actor.Holds(ResourceRef.Model(name), Role.Editor) && await store.GetModelAsync(name, cancellationToken).ConfigureAwait(false) is null;
+        if (creates)
+        {
+            actor.DemandCreate(ResourceKind.Model);
+        }
+        else
+        {
+            Demand(name, Role.Editor, "register versions");
+        }
+
+        var version = await store.CreateModelVersionAsync(new NewModelVersion(name, RunSource(run.Id), run.Id, package), createModel: true, alias, actor.Name,
             cancellationToken).ConfigureAwait(false);
+        if (creates)
+        {
+            actor.Claim(ResourceRef.Model(name));
+        }
+
+        return version;
     }
 
     /// <summary>
@@ -65,6 +85,7 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
 
         ValidateDescription(description);
         var validTags = ValidTags(tags);
+        Demand(name, Role.Editor, "register versions");
         ModelPackage? package = null;
         if (!string.IsNullOrEmpty(runId))
         {
@@ -84,36 +105,51 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
     public Task UpdateModelAsync(string? name, string? description, CancellationToken cancellationToken)
     {
         ValidateDescription(description);
+        Demand(name, Role.Editor, "describe models");
         return store.UpdateModelAsync(Names.Validate(name, "model"), description, actor.Name, cancellationToken);
     }
 
     /// <summary>Renames a model; its versions, aliases and tags move with it.</summary>
-    public Task RenameModelAsync(string? name, string? newName, CancellationToken cancellationToken) =>
-        store.RenameModelAsync(Names.Validate(name, "model"), Names.Validate(newName, "new model"), actor.Name, cancellationToken);
+    public Task RenameModelAsync(string? name, string? newName, CancellationToken cancellationToken)
+    {
+        Demand(name, Role.Maintainer, "rename models");
+        return store.RenameModelAsync(Names.Validate(name, "model"), Names.Validate(newName, "new model"), actor.Name, cancellationToken);
+    }
 
     /// <summary>Deletes a model with all its versions.</summary>
-    public Task DeleteModelAsync(string? name, CancellationToken cancellationToken) =>
-        store.DeleteModelAsync(Names.Validate(name, "model"), actor.Name, cancellationToken);
+    public Task DeleteModelAsync(string? name, CancellationToken cancellationToken)
+    {
+        Demand(name, Role.Maintainer, "delete models");
+        return store.DeleteModelAsync(Names.Validate(name, "model"), actor.Name, cancellationToken);
+    }
 
     /// <summary>Replaces a version's description.</summary>
     public Task UpdateVersionAsync(string? name, int version, string? description, CancellationToken cancellationToken)
     {
         ValidateDescription(description);
+        Demand(name, Role.Editor, "describe model versions");
         return store.UpdateModelVersionAsync(Names.Validate(name, "model"), version, description, actor.Name, cancellationToken);
     }
 
     /// <summary>Moves a version to an MLflow stage.</summary>
-    public Task<ModelVersion> TransitionStageAsync(string? name, int version, ModelStage stage, bool archiveExisting, CancellationToken cancellationToken) =>
-        store.TransitionModelVersionStageAsync(Names.Validate(name, "model"), version, stage, archiveExisting, actor.Name, cancellationToken);
+    public Task<ModelVersion> TransitionStageAsync(string? name, int version, ModelStage stage, bool archiveExisting, CancellationToken cancellationToken)
+    {
+        Demand(name, Role.Editor, "change stages");
+        return store.TransitionModelVersionStageAsync(Names.Validate(name, "model"), version, stage, archiveExisting, actor.Name, cancellationToken);
+    }
 
     /// <summary>Deletes one version; its number is not reused.</summary>
-    public Task DeleteVersionAsync(string? name, int version, CancellationToken cancellationToken) =>
-        store.DeleteModelVersionAsync(Names.Validate(name, "model"), version, actor.Name, cancellationToken);
+    public Task DeleteVersionAsync(string? name, int version, CancellationToken cancellationToken)
+    {
+        Demand(name, Role.Maintainer, "delete model versions");
+        return store.DeleteModelVersionAsync(Names.Validate(name, "model"), version, actor.Name, cancellationToken);
+    }
 
     /// <summary>Sets a tag on a model, or on one of its versions.</summary>
     public Task SetTagAsync(string? name, int? version, string? key, string? value, CancellationToken cancellationToken)
     {
         TrackingLimits.Validate([], [], [new(key!, value!)]);
+        Demand(name, Role.Editor, "tag models");
         return store.SetModelTagAsync(Names.Validate(name, "model"), version, key!, value!, actor.Name, cancellationToken);
     }
 
@@ -121,37 +157,47 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
     public Task DeleteTagAsync(string? name, int? version, string? key, CancellationToken cancellationToken)
     {
         TrackingLimits.ValidateKey(key, "tag");
+        Demand(name, Role.Editor, "tag models");
         return store.SetModelTagAsync(Names.Validate(name, "model"), version, key!, null, actor.Name, cancellationToken);
     }
 
     /// <summary>Points <paramref name="alias"/> of <paramref name="name"/> at <paramref name="version"/>.</summary>
-    public Task SetAliasAsync(string? name, string? alias, int version, CancellationToken cancellationToken) =>
-        store.SetAliasAsync(Names.Validate(name, "model"), Aliases.Validate(alias!), version, actor.Name, cancellationToken);
+    public Task SetAliasAsync(string? name, string? alias, int version, CancellationToken cancellationToken)
+    {
+        Demand(name, Role.Editor, "move aliases");
+        return store.SetAliasAsync(Names.Validate(name, "model"), Aliases.Validate(alias!), version, actor.Name, cancellationToken);
+    }
 
     /// <summary>Removes an alias.</summary>
-    public Task DeleteAliasAsync(string? name, string? alias, CancellationToken cancellationToken) =>
-        store.SetAliasAsync(Names.Validate(name, "model"), Names.Validate(alias, "alias"), null, actor.Name, cancellationToken);
+    public Task DeleteAliasAsync(string? name, string? alias, CancellationToken cancellationToken)
+    {
+        Demand(name, Role.Editor, "move aliases");
+        return store.SetAliasAsync(Names.Validate(name, "model"), Names.Validate(alias, "alias"), null, actor.Name, cancellationToken);
+    }
 
-    /// <summary>Every registered model, by name.</summary>
+    /// <summary>Every registered model the caller may see, by name.</summary>
     public Task<IReadOnlyList<RegisteredModel>> ListAsync(CancellationToken cancellationToken) =>
-        store.SearchModelsAsync(new SearchQuery(null, [], int.MaxValue, 0), cancellationToken);
+        store.SearchModelsAsync(new SearchQuery(null, [], int.MaxValue, 0) { VisibleTo = actor.VisibleTo(ResourceKind.Model) }, cancellationToken);
 
     /// <summary>One page of the models a filter such as <c>name LIKE 'fraud%'</c> matches.</summary>
     public Task<(IReadOnlyList<RegisteredModel> Models, string? NextPageToken)> SearchModelsAsync(string? filter, IReadOnlyList<string>? orderBy,
         int maxResults, string? pageToken, CancellationToken cancellationToken) =>
         Paging.SearchAsync(filter, orderBy, FilterVocabulary.RegisteredModels, maxResults, MaxPageSize, pageToken,
-            q => store.SearchModelsAsync(q, cancellationToken));
+            q => store.SearchModelsAsync(q with { VisibleTo = actor.VisibleTo(ResourceKind.Model) }, cancellationToken));
 
     /// <summary>One page of the versions a filter such as <c>name = 'fraud' AND tags.validated = 'yes'</c> matches.</summary>
     public Task<(IReadOnlyList<ModelVersion> Versions, string? NextPageToken)> SearchVersionsAsync(string? filter, IReadOnlyList<string>? orderBy,
         int maxResults, string? pageToken, CancellationToken cancellationToken) =>
         Paging.SearchAsync(filter, orderBy, FilterVocabulary.ModelVersions, maxResults, MaxPageSize, pageToken,
-            q => store.SearchModelVersionsAsync(q, cancellationToken));
+            q => store.SearchModelVersionsAsync(q with { VisibleTo = actor.VisibleTo(ResourceKind.Model) }, cancellationToken));
 
     /// <summary>A registered model by name.</summary>
-    public async Task<RegisteredModel> GetModelAsync(string? name, CancellationToken cancellationToken) =>
-        await store.GetModelAsync(Names.Validate(name, "model"), cancellationToken).ConfigureAwait(false)
-        ?? throw CairnException.NotFound($"There is no registered model '{name}'.");
+    public async Task<RegisteredModel> GetModelAsync(string? name, CancellationToken cancellationToken)
+    {
+        Demand(name, Role.Viewer, "read models");
+        return await store.GetModelAsync(Names.Validate(name, "model"), cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.NotFound($"There is no registered model '{name}'.");
+    }
 
     /// <summary>One version of a model.</summary>
     public async Task<ModelVersion> GetVersionAsync(string? name, int version, CancellationToken cancellationToken)
@@ -206,6 +252,8 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
         return await store.GetModelVersionAsync(reference.Name, version, cancellationToken).ConfigureAwait(false)
             ?? throw CairnException.NotFound($"Model '{reference.Name}' has no version {version}.");
     }
+
+    private void Demand(string? name, Role role, string action) => actor.Demand(ResourceRef.Model(name ?? ""), role, action);
 
     /// <summary>Parses a model version number as MLflow sends it (a string of digits), or as people type it (v2).</summary>
     public static int ParseVersion(string? text) => VersionNumber.Parse(text, "model version");

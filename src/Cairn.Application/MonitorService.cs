@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;
 using Cairn.Core.Models;
@@ -37,24 +38,37 @@ public sealed class MonitorService(
     public event Action<Alert>? AlertFired;
 
     /// <summary>Creates a deployment's monitor, scoring the reference with the model the deployment serves now.</summary>
-    public Task<DeploymentMonitor> CreateAsync(string deployment, MonitorSpec spec, CancellationToken cancellationToken) =>
-        SaveAsync(deployment, spec, create: true, cancellationToken);
+    public Task<DeploymentMonitor> CreateAsync(string deployment, MonitorSpec spec, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Deployment(deployment), Role.Maintainer, "create monitors");
+        return SaveAsync(deployment, spec, create: true, cancellationToken);
+    }
 
     /// <summary>Replaces a monitor's settings and baseline (the reference is scored again by the model served now).</summary>
-    public Task<DeploymentMonitor> UpdateAsync(string deployment, MonitorSpec spec, CancellationToken cancellationToken) =>
-        SaveAsync(deployment, spec, create: false, cancellationToken);
+    public Task<DeploymentMonitor> UpdateAsync(string deployment, MonitorSpec spec, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Deployment(deployment), Role.Maintainer, "change monitors");
+        return SaveAsync(deployment, spec, create: false, cancellationToken);
+    }
 
     /// <summary>A deployment's monitor.</summary>
-    public async Task<DeploymentMonitor> GetAsync(string deployment, CancellationToken cancellationToken) =>
-        await store.GetMonitorAsync(Names.Validate(deployment, "deployment"), cancellationToken).ConfigureAwait(false)
-        ?? throw CairnException.NotFound($"Deployment '{deployment}' has no monitor; create one with 'cairn monitors create {deployment} --reference DATASET@N'.");
+    public async Task<DeploymentMonitor> GetAsync(string deployment, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Deployment(deployment), Role.Viewer, "read monitors");
+        return await store.GetMonitorAsync(Names.Validate(deployment, "deployment"), cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.NotFound($"Deployment '{deployment}' has no monitor; create one with 'cairn monitors create {deployment} --reference DATASET@N'.");
+    }
 
-    /// <summary>Every monitor.</summary>
-    public Task<IReadOnlyList<DeploymentMonitor>> ListAsync(CancellationToken cancellationToken) => store.ListMonitorsAsync(cancellationToken);
+    /// <summary>Every monitor the caller may see.</summary>
+    public Task<IReadOnlyList<DeploymentMonitor>> ListAsync(CancellationToken cancellationToken) =>
+        store.ListMonitorsAsync(actor.VisibleTo(ResourceKind.Deployment), cancellationToken);
 
     /// <summary>Deletes a monitor with its results and alerts.</summary>
-    public Task DeleteAsync(string deployment, CancellationToken cancellationToken) =>
-        store.DeleteMonitorAsync(Names.Validate(deployment, "deployment"), actor.Name, cancellationToken);
+    public Task DeleteAsync(string deployment, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Deployment(deployment), Role.Maintainer, "delete monitors");
+        return store.DeleteMonitorAsync(Names.Validate(deployment, "deployment"), actor.Name, cancellationToken);
+    }
 
     /// <summary>A monitor's baseline.</summary>
     public async Task<MonitorBaseline> BaselineAsync(DeploymentMonitor monitor, CancellationToken cancellationToken)
@@ -78,6 +92,7 @@ public sealed class MonitorService(
     public async Task<int> FeedbackAsync(string deployment, IReadOnlyList<Feedback> labels, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(labels);
+        actor.Demand(ResourceRef.Deployment(deployment), Role.Editor, "send feedback");
         var served = await deployments.GetAsync(deployment, cancellationToken).ConfigureAwait(false);
         if (labels.Count == 0)
         {
@@ -180,7 +195,7 @@ public sealed class MonitorService(
         var monitor = await GetAsync(deployment, cancellationToken).ConfigureAwait(false);
         var baseline = await BaselineAsync(monitor, cancellationToken).ConfigureAwait(false);
         var windows = await ResultsAsync(deployment, null, null, cancellationToken).ConfigureAwait(false);
-        var alerts = await store.ListAlertsAsync(monitor.Deployment, 500, cancellationToken).ConfigureAwait(false);
+        var alerts = await store.ListAlertsAsync(monitor.Deployment, 500, null, cancellationToken).ConfigureAwait(false);
         DatasetProfile? latest = null;
         if (windows.Count > 0)
         {
@@ -193,13 +208,13 @@ public sealed class MonitorService(
 
     /// <summary>Alerts, newest first, of one deployment or all.</summary>
     public Task<IReadOnlyList<Alert>> AlertsAsync(string? deployment, int limit, CancellationToken cancellationToken) =>
-        store.ListAlertsAsync(deployment is null ? null : Names.Validate(deployment, "deployment"), limit, cancellationToken);
+        store.ListAlertsAsync(deployment is null ? null : Names.Validate(deployment, "deployment"), limit, actor.VisibleTo(ResourceKind.Deployment), cancellationToken);
 
     /// <summary>Evaluates every monitor and applies retention to the prediction log; one monitor's failure does not stop the others.</summary>
     public async Task<IReadOnlyList<string>> EvaluateAllAsync(CancellationToken cancellationToken)
     {
         var failures = new List<string>();
-        foreach (var monitor in await store.ListMonitorsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var monitor in await store.ListMonitorsAsync(null, cancellationToken).ConfigureAwait(false))
         {
             try
             {
@@ -228,7 +243,7 @@ public sealed class MonitorService(
 
     private async Task AlertAsync(DeploymentMonitor monitor, WindowResult result, CancellationToken cancellationToken)
     {
-        var history = await store.ListAlertsAsync(monitor.Deployment, 200, cancellationToken).ConfigureAwait(false);
+        var history = await store.ListAlertsAsync(monitor.Deployment, 200, null, cancellationToken).ConfigureAwait(false);
         foreach (var alert in Alert.Check(monitor.Spec, result, time.GetUtcNow()))
         {
             // A rule that fired on a nearby window stays quiet for the cooldown.

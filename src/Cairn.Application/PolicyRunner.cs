@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;
 using Cairn.Core.Models;
@@ -33,6 +34,7 @@ public sealed class PolicyRunner(
     /// <summary>Starts a run of a deployment's policy and carries it through retraining and the gate to the canary (or a verdict).</summary>
     public async Task<PolicyRun> StartAsync(string deployment, string trigger, IProgress<string>? progress, CancellationToken cancellationToken)
     {
+        actor.Demand(ResourceRef.Deployment(deployment), Role.Maintainer, "start policy runs");
         var monitor = await monitors.GetAsync(deployment, cancellationToken).ConfigureAwait(false);
         var policy = monitor.Spec.Policy
             ?? throw CairnException.Invalid($"The monitor of '{deployment}' has no policy; add a 'policy:' section to its settings ('cairn monitors update {deployment} --config FILE').");
@@ -91,7 +93,7 @@ public sealed class PolicyRunner(
     public async Task<IReadOnlyList<PolicyRun>> TickAsync(IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var moved = new List<PolicyRun>();
-        foreach (var run in await store.ListPolicyRunsAsync(null, activeOnly: true, 1000, cancellationToken).ConfigureAwait(false))
+        foreach (var run in await store.ListPolicyRunsAsync(null, activeOnly: true, 1000, null, cancellationToken).ConfigureAwait(false))
         {
             var next = run.State == PolicyRunState.Canary ? await WatchCanaryAsync(run, progress, cancellationToken).ConfigureAwait(false)
                 : Interrupted(run) ? await MoveAsync(run, "failed", $"interrupted: process {run.Process} stopped before retraining finished",
@@ -129,6 +131,7 @@ public sealed class PolicyRunner(
     public async Task<PolicyRun> CancelAsync(string id, CancellationToken cancellationToken)
     {
         var run = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        actor.Demand(ResourceRef.Deployment(run.Deployment), Role.Maintainer, "cancel policy runs");
         if (!run.Active)
         {
             throw new CairnException(ErrorCode.Conflict, $"Policy run {id} has already ended ({run.State.ToString().ToLowerInvariant()}).");
@@ -147,13 +150,18 @@ public sealed class PolicyRunner(
     }
 
     /// <summary>A policy run by id.</summary>
-    public async Task<PolicyRun> GetAsync(string id, CancellationToken cancellationToken) =>
-        await store.GetPolicyRunAsync(id, cancellationToken).ConfigureAwait(false)
-        ?? throw CairnException.NotFound($"There is no policy run '{id}'; 'cairn policies runs' lists them.");
+    public async Task<PolicyRun> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var run = await store.GetPolicyRunAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.NotFound($"There is no policy run '{id}'; 'cairn policies runs' lists them.");
+        actor.Demand(ResourceRef.Deployment(run.Deployment), Role.Viewer, "read policy runs");
+        return run;
+    }
 
     /// <summary>Policy runs, newest first, of one deployment or all.</summary>
     public Task<IReadOnlyList<PolicyRun>> ListAsync(string? deployment, int limit, CancellationToken cancellationToken) =>
-        store.ListPolicyRunsAsync(deployment is null ? null : Names.Validate(deployment, "deployment"), activeOnly: false, limit, cancellationToken);
+        store.ListPolicyRunsAsync(deployment is null ? null : Names.Validate(deployment, "deployment"), activeOnly: false, limit,
+            actor.VisibleTo(ResourceKind.Deployment), cancellationToken);
 
     private async Task<PolicyRun> TrainAndGateAsync(PolicyRun run, RetrainPolicy policy, IProgress<string>? progress, CancellationToken cancellationToken)
     {
@@ -303,7 +311,7 @@ public sealed class PolicyRunner(
 
     private async Task<string?> DueTriggerAsync(DeploymentMonitor monitor, RetrainPolicy policy, CancellationToken cancellationToken)
     {
-        var last = (await store.ListPolicyRunsAsync(monitor.Deployment, activeOnly: false, 1, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        var last = (await store.ListPolicyRunsAsync(monitor.Deployment, activeOnly: false, 1, null, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
         if (last?.Active == true)
         {
             return null;
@@ -312,7 +320,7 @@ public sealed class PolicyRunner(
         // Only what happened since the policy was set, or since its last run ended, triggers it.
         var since = last is null || last.UpdatedAt < monitor.UpdatedAt ? monitor.UpdatedAt : last.UpdatedAt;
         if (policy.OnAlert is { } rule
-            && (await store.ListAlertsAsync(monitor.Deployment, 50, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Rule == rule && a.FiredAt > since) is { } alert)
+            && (await store.ListAlertsAsync(monitor.Deployment, 50, null, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Rule == rule && a.FiredAt > since) is { } alert)
         {
             return $"alert:{rule}:{alert.WindowStart:yyyy-MM-ddTHH:mm:ssZ}";
         }

@@ -248,7 +248,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     {
         try
         {
-            var monitors = await store.ListMonitorsAsync(cancellationToken).ConfigureAwait(false);
+            var monitors = await store.ListMonitorsAsync(null, cancellationToken).ConfigureAwait(false);
             _monitors = monitors.ToDictionary(m => m.Deployment, m => m.Spec, StringComparer.Ordinal);
         }
         catch (Exception e) when (e is CairnException or System.Data.Common.DbException)

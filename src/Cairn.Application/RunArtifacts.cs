@@ -1,4 +1,5 @@
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 
@@ -17,6 +18,8 @@ public sealed class RunArtifacts(ITrackingStore store, IArtifactStore artifacts,
         {
             throw CairnException.Invalid($"Run {run.Id} is deleted; restore it before logging artifacts to it.");
         }
+
+        actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Editor, "log artifacts");
 
         // The blob is complete and verified before the path points at it, so a failed upload leaves the run unchanged.
         var stored = await artifacts.PutAsync(content, cancellationToken).ConfigureAwait(false);
@@ -46,6 +49,7 @@ public sealed class RunArtifacts(ITrackingStore store, IArtifactStore artifacts,
     {
         ArtifactPaths.Validate(path);
         var run = await runs.GetAsync(runId, cancellationToken).ConfigureAwait(false);
+        actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Editor, "delete artifacts");
         if (await store.DeleteRunArtifactsAsync(run.Id, path!, actor.Name, cancellationToken).ConfigureAwait(false) == 0)
         {
             throw CairnException.NotFound($"Run {run.Id} has no artifact '{path}'.");

@@ -1,4 +1,5 @@
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 using Cairn.Core.Search;
@@ -27,9 +28,11 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
             byKey[Run.ParentRunTag] = parent;
         }
 
+        experimentId = string.IsNullOrEmpty(experimentId) ? Experiment.DefaultId : experimentId;
+        actor.Demand(ResourceRef.Experiment(experimentId), Role.Editor, "start runs");
         var run = Run.Start(Ids.NewRunId(), string.IsNullOrEmpty(name) ? DefaultName(tags) : name, startedAt ?? time.GetUtcNow()) with
         {
-            ExperimentId = string.IsNullOrEmpty(experimentId) ? Experiment.DefaultId : experimentId,
+            ExperimentId = experimentId,
             User = user ?? actor.Name,
             Tags = byKey,
             ParentRunId = parent,
@@ -107,23 +110,44 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
     // Runs matching a filter of Cairn's own making, in every experiment, active or deleted.
     private async Task<IReadOnlyList<Run>> SearchEveryExperimentAsync(string filter, int limit, CancellationToken cancellationToken)
     {
-        var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0), cancellationToken).ConfigureAwait(false);
+        var visible = actor.VisibleTo(ResourceKind.Experiment);
+        var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0) { VisibleTo = visible }, cancellationToken)
+            .ConfigureAwait(false);
         var query = SearchQuery.Parse(filter, [], FilterVocabulary.Runs, limit, 0);
-        return await store.SearchRunsAsync(new RunQuery([.. experiments.Select(e => e.Id)], query.Filter, null, [], limit, 0), cancellationToken).ConfigureAwait(false);
+        return await store.SearchRunsAsync(new RunQuery([.. experiments.Select(e => e.Id)], query.Filter, null, [], limit, 0) { VisibleTo = visible }, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>A run by id.</summary>
     public async Task<Run> GetAsync(string? runId, CancellationToken cancellationToken)
     {
         ValidateId(runId);
-        return await store.GetRunAsync(runId!, cancellationToken).ConfigureAwait(false)
+        var run = await store.GetRunAsync(runId!, cancellationToken).ConfigureAwait(false)
             ?? throw CairnException.NotFound($"There is no run '{runId}'.");
+        actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Viewer, "read runs");
+        return run;
+    }
+
+    /// <summary>
+    /// Throws unless the current principal holds <paramref name="role"/> on the run's experiment. A global role settles
+    /// it without a read; otherwise one indexed lookup finds the experiment.
+    /// </summary>
+    public async Task DemandAsync(string runId, Role role, string action, CancellationToken cancellationToken)
+    {
+        if (actor.Principal.GlobalRole >= role)
+        {
+            return;
+        }
+
+        var experiment = await store.GetRunExperimentIdAsync(runId, cancellationToken).ConfigureAwait(false)
+            ?? throw CairnException.NotFound($"There is no run '{runId}'.");
+        actor.Demand(ResourceRef.Experiment(experiment), role, action);
     }
 
     /// <summary>The newest active runs first.</summary>
     public Task<IReadOnlyList<Run>> ListAsync(int limit, CancellationToken cancellationToken) =>
         limit is > 0 and <= 10_000
-            ? store.ListRunsAsync(limit, cancellationToken)
+            ? store.ListRunsAsync(limit, actor.VisibleTo(ResourceKind.Experiment), cancellationToken)
             : throw CairnException.Invalid($"The run limit must be between 1 and 10000, not {limit}.");
 
     /// <summary>The most runs one search page returns.</summary>
@@ -149,7 +173,8 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
         }
 
         return await Paging.SearchAsync(filter, orderBy, FilterVocabulary.Runs, maxResults, MaxPageSize, pageToken, q =>
-            store.SearchRunsAsync(new RunQuery(experimentIds, q.Filter, lifecycle, q.OrderBy, q.Limit, q.Offset), cancellationToken)).ConfigureAwait(false);
+            store.SearchRunsAsync(new RunQuery(experimentIds, q.Filter, lifecycle, q.OrderBy, q.Limit, q.Offset) { VisibleTo = actor.VisibleTo(ResourceKind.Experiment) },
+                cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Logs metrics, params and tags in one transaction, within MLflow's limits.</summary>
@@ -158,7 +183,7 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
         LogBatchAsync(runId, metrics, parameters, tags, null, cancellationToken);
 
     /// <summary>Logs a batch once: a retry with the same <paramref name="batchId"/> is acknowledged without writing again.</summary>
-    public Task LogBatchAsync(string? runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
+    public async Task LogBatchAsync(string? runId, IReadOnlyList<Metric> metrics, IReadOnlyList<KeyValuePair<string, string>> parameters,
         IReadOnlyList<KeyValuePair<string, string>> tags, string? batchId, CancellationToken cancellationToken)
     {
         ValidateId(runId);
@@ -168,7 +193,8 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
             throw CairnException.Invalid("batch_id must be 1 to 64 characters.");
         }
 
-        return store.LogBatchAsync(runId!, metrics, parameters, tags, batchId, actor.Name, cancellationToken);
+        await DemandAsync(runId!, Role.Editor, "log to runs", cancellationToken).ConfigureAwait(false);
+        await store.LogBatchAsync(runId!, metrics, parameters, tags, batchId, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records datasets the run read, within MLflow's limits; a named Cairn dataset version must exist.</summary>
@@ -197,6 +223,7 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
             }
         }
 
+        await DemandAsync(runId!, Role.Editor, "log to runs", cancellationToken).ConfigureAwait(false);
         await store.LogInputsAsync(runId!, inputs, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
@@ -214,11 +241,12 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
     }
 
     /// <summary>Removes a tag.</summary>
-    public Task DeleteTagAsync(string? runId, string? key, CancellationToken cancellationToken)
+    public async Task DeleteTagAsync(string? runId, string? key, CancellationToken cancellationToken)
     {
         ValidateId(runId);
         TrackingLimits.ValidateKey(key, "tag");
-        return store.DeleteRunTagAsync(runId!, key!, actor.Name, cancellationToken);
+        await DemandAsync(runId!, Role.Editor, "tag runs", cancellationToken).ConfigureAwait(false);
+        await store.DeleteRunTagAsync(runId!, key!, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Changes status, end time or name; a terminal status without an end time ends the run now.</summary>
@@ -230,22 +258,26 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
             endedAt = time.GetUtcNow();
         }
 
+        await DemandAsync(runId!, Role.Editor, "update runs", cancellationToken).ConfigureAwait(false);
+
         await store.UpdateRunAsync(runId!, status, endedAt, string.IsNullOrEmpty(name) ? null : name, actor.Name, cancellationToken).ConfigureAwait(false);
         return await GetAsync(runId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a run (restorable).</summary>
-    public Task DeleteAsync(string? runId, CancellationToken cancellationToken)
+    public async Task DeleteAsync(string? runId, CancellationToken cancellationToken)
     {
         ValidateId(runId);
-        return store.SetRunLifecycleAsync(runId!, LifecycleStage.Deleted, actor.Name, cancellationToken);
+        await DemandAsync(runId!, Role.Editor, "delete runs", cancellationToken).ConfigureAwait(false);
+        await store.SetRunLifecycleAsync(runId!, LifecycleStage.Deleted, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Restores a deleted run.</summary>
-    public Task RestoreAsync(string? runId, CancellationToken cancellationToken)
+    public async Task RestoreAsync(string? runId, CancellationToken cancellationToken)
     {
         ValidateId(runId);
-        return store.SetRunLifecycleAsync(runId!, LifecycleStage.Active, actor.Name, cancellationToken);
+        await DemandAsync(runId!, Role.Editor, "restore runs", cancellationToken).ConfigureAwait(false);
+        await store.SetRunLifecycleAsync(runId!, LifecycleStage.Active, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every value logged for one metric of a run.</summary>

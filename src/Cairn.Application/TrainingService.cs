@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;
 using Cairn.Core.Ports;
@@ -99,6 +100,7 @@ public sealed class TrainingService(
             ParentRunId = tags.GetValueOrDefault(Run.ParentRunTag),
             Tags = tags,
         });
+        actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Editor, "start runs");
         await store.CreateRunAsync(run, actor.Name, cancellationToken).ConfigureAwait(false);
         EvaluationReport evaluation;
         try

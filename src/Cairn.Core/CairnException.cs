@@ -26,6 +26,15 @@ public enum ErrorCode
 
     /// <summary>The request's body is not of a type the endpoint reads.</summary>
     UnsupportedMediaType,
+
+    /// <summary>The caller did not prove who it is: no credentials, or ones that are malformed, unknown, expired or revoked.</summary>
+    Unauthenticated,
+
+    /// <summary>The caller is known but may not do this.</summary>
+    PermissionDenied,
+
+    /// <summary>Too many failed sign-ins; retrying after a pause may succeed.</summary>
+    Throttled,
 }
 
 /// <summary>The one exception family of Cairn: an expected failure with a machine-readable code and a message for people.</summary>
@@ -39,6 +48,12 @@ public sealed class CairnException(ErrorCode code, string message, Exception? in
 
     /// <summary>Creates an <see cref="ErrorCode.NotFound"/> failure.</summary>
     public static CairnException NotFound(string message) => new(ErrorCode.NotFound, message);
+
+    /// <summary>Creates an <see cref="ErrorCode.PermissionDenied"/> failure.</summary>
+    public static CairnException Denied(string message) => new(ErrorCode.PermissionDenied, message);
+
+    /// <summary>Creates an <see cref="ErrorCode.Unauthenticated"/> failure.</summary>
+    public static CairnException Unauthenticated(string message) => new(ErrorCode.Unauthenticated, message);
 }
 
 /// <summary>The single table from failure kind to HTTP status and CLI exit code.</summary>
@@ -53,6 +68,9 @@ public static class ErrorCodes
         ErrorCode.Unavailable => 503,
         ErrorCode.Overloaded => 429,
         ErrorCode.UnsupportedMediaType => 415,
+        ErrorCode.Unauthenticated => 401,
+        ErrorCode.PermissionDenied => 403,
+        ErrorCode.Throttled => 429,
         _ => 500,
     };
 
@@ -63,7 +81,8 @@ public static class ErrorCodes
         ErrorCode.NotFound => 3,
         ErrorCode.Conflict or ErrorCode.AlreadyExists => 4,
         ErrorCode.Corrupt => 5,
-        ErrorCode.Unavailable or ErrorCode.Overloaded => 6,
+        ErrorCode.Unavailable or ErrorCode.Overloaded or ErrorCode.Throttled => 6,
+        ErrorCode.Unauthenticated or ErrorCode.PermissionDenied => 8,
         _ => 1,
     };
 
@@ -78,6 +97,9 @@ public static class ErrorCodes
         ErrorCode.Unavailable => "unavailable",
         ErrorCode.Overloaded => "resource_exhausted",
         ErrorCode.UnsupportedMediaType => "unsupported_media_type",
+        ErrorCode.Unauthenticated => "unauthenticated",
+        ErrorCode.PermissionDenied => "permission_denied",
+        ErrorCode.Throttled => "throttled",
         _ => "internal",
     };
 }

@@ -41,7 +41,7 @@ public abstract class MetadataStoreContract
         Assert.Equal((2, true), (second.Version, created3));
         Assert.Equal(2, (await store.GetDatasetVersionAsync("d", null, CancellationToken.None))!.Version);
         Assert.Equal("x", (await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.Schema.Columns[0].Name);
-        var summary = Assert.Single(await store.ListDatasetsAsync(CancellationToken.None));
+        var summary = Assert.Single(await store.ListDatasetsAsync(null, CancellationToken.None));
         Assert.Equal((2, 2), (summary.LatestVersion, summary.VersionCount));
     }
 
@@ -99,7 +99,7 @@ public abstract class MetadataStoreContract
         Assert.Equal(("d", 1, "training", "cairn", "cairn:datasets/d@1"), (input.Dataset, input.Version, input.Context, input.SourceType, input.Source));
         Assert.Equal((await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.ContentHash.Hex, input.Digest);
         Assert.Equal(hash, finished.Artifact("model/model.onnx")!.ContentHash);
-        Assert.Equal(run.Id, Assert.Single(await store.ListRunsAsync(10, CancellationToken.None)).Id);
+        Assert.Equal(run.Id, Assert.Single(await store.ListRunsAsync(10, null, CancellationToken.None)).Id);
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public abstract class MetadataStoreContract
         var versions = await store.ListModelVersionsAsync("m", CancellationToken.None);
         Assert.Equal(["champion"], versions.Single(v => v.Version == 2).Aliases);
         Assert.Equal(Signature.Classes, versions[0].Package!.Signature.Classes);
-        var events = await store.ListEventsAsync(10, CancellationToken.None);
+        var events = await store.ListEventsAsync(10, null, CancellationToken.None);
         var moved = events.First(e => e.Kind == "model.alias_set");
         Assert.Contains("\"previous_version\":\"1\"", moved.Detail);
         Assert.Equal("tester", moved.Actor);
@@ -180,7 +180,7 @@ public abstract class MetadataStoreContract
 
         await store.DeleteModelAsync("fraud-detector", "bo", CancellationToken.None);
         Assert.Empty(await store.SearchModelsAsync(new SearchQuery(null, [], 10, 0), CancellationToken.None));
-        var kinds = (await store.ListEventsAsync(50, CancellationToken.None)).Select(e => e.Kind).ToList();
+        var kinds = (await store.ListEventsAsync(50, null, CancellationToken.None)).Select(e => e.Kind).ToList();
         Assert.Contains("model.renamed", kinds);
         Assert.Contains("model.version_stage_changed", kinds);
         Assert.Contains("model.version_deleted", kinds);
@@ -447,13 +447,13 @@ public abstract class MetadataStoreContract
         Assert.Equal(ErrorCode.AlreadyExists, taken.Code);
         Assert.Equal(ErrorCode.NotFound, missing.Code);
         Assert.Equal(updated, await store.GetDeploymentAsync("web", CancellationToken.None));
-        Assert.Equal(["web"], (await store.ListDeploymentsAsync(CancellationToken.None)).Select(d => d.Name));
+        Assert.Equal(["web"], (await store.ListDeploymentsAsync(null, CancellationToken.None)).Select(d => d.Name));
 
         await store.DeleteDeploymentAsync("web", "carol", CancellationToken.None);
         Assert.Null(await store.GetDeploymentAsync("web", CancellationToken.None));
         Assert.Equal(ErrorCode.NotFound, (await Assert.ThrowsAsync<CairnException>(() => store.DeleteDeploymentAsync("web", "carol", CancellationToken.None))).Code);
         Assert.Equal(["deployment.deleted", "deployment.updated", "deployment.created"],
-            (await store.ListEventsAsync(3, CancellationToken.None)).Select(e => e.Kind));
+            (await store.ListEventsAsync(3, null, CancellationToken.None)).Select(e => e.Kind));
     }
 
     [Fact]
@@ -500,7 +500,7 @@ public abstract class MetadataStoreContract
         Assert.Equal(fired.Id, Assert.Single(await store.DueAlertsAsync(at, 10, CancellationToken.None)).Id);
         await store.UpdateAlertAsync(fired.Id, Core.Monitoring.AlertStatus.Delivered, 1, null, null, CancellationToken.None);
         Assert.Empty(await store.DueAlertsAsync(at + hour, 10, CancellationToken.None));
-        Assert.Equal(Core.Monitoring.AlertStatus.Delivered, Assert.Single(await store.ListAlertsAsync("web", 10, CancellationToken.None)).Status);
+        Assert.Equal(Core.Monitoring.AlertStatus.Delivered, Assert.Single(await store.ListAlertsAsync("web", 10, null, CancellationToken.None)).Status);
 
         Assert.Equal(3, await store.DeletePredictionsBeforeAsync("web", at + hour, CancellationToken.None));
         Assert.Empty(await store.FindPredictionsAsync("web", ["a", "b"], CancellationToken.None));
@@ -525,14 +525,14 @@ public abstract class MetadataStoreContract
         var stored = await store.GetPolicyRunAsync("run-1", CancellationToken.None);
         Assert.Equal((PolicyRunState.Canary, 2, 2), (stored!.State, stored.Revision, stored.Challenger));
         Assert.Equal(["triggered", "canary"], stored.Events.Select(e => e.Step));
-        Assert.Single(await store.ListPolicyRunsAsync("web", activeOnly: true, 10, CancellationToken.None));
+        Assert.Single(await store.ListPolicyRunsAsync("web", activeOnly: true, 10, null, CancellationToken.None));
 
         Assert.True(await store.UpdatePolicyRunAsync(stored.Then(at, "rolled_back", "too slow", PolicyRunState.RolledBack), stored.Revision, CancellationToken.None));
-        Assert.Empty(await store.ListPolicyRunsAsync("web", activeOnly: true, 10, CancellationToken.None));
+        Assert.Empty(await store.ListPolicyRunsAsync("web", activeOnly: true, 10, null, CancellationToken.None));
         await store.AddPolicyRunAsync(run with { Id = "run-2", StartedAt = at.AddMinutes(1) }, CancellationToken.None);
-        Assert.Equal(["run-2", "run-1"], (await store.ListPolicyRunsAsync(null, activeOnly: false, 10, CancellationToken.None)).Select(r => r.Id));
+        Assert.Equal(["run-2", "run-1"], (await store.ListPolicyRunsAsync(null, activeOnly: false, 10, null, CancellationToken.None)).Select(r => r.Id));
         Assert.Equal(PolicyRunState.RolledBack, (await store.GetPolicyRunAsync("run-1", CancellationToken.None))!.State);
         Assert.Equal(["policy.triggered", "policy.rolled_back", "policy.canary", "policy.triggered"],
-            (await store.ListEventsAsync(4, CancellationToken.None)).Select(e => e.Kind));
+            (await store.ListEventsAsync(4, null, CancellationToken.None)).Select(e => e.Kind));
     }
 }

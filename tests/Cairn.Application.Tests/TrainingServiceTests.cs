@@ -50,7 +50,7 @@ public sealed class TrainingServiceTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Service(new Trainer(_ => throw new InvalidOperationException("out of memory"))).TrainAsync(Spec, null, CancellationToken.None));
 
-        var run = Assert.Single(await _store.ListRunsAsync(10, CancellationToken.None));
+        var run = Assert.Single(await _store.ListRunsAsync(10, null, CancellationToken.None));
         Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Equal(e.Message, run.Error);
         Assert.Empty(run.Artifacts);
@@ -93,7 +93,7 @@ public sealed class TrainingServiceTests : IAsyncLifetime
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Service(new Trainer(_ => throw new InvalidOperationException("boom"))).TrainAsync(Spec, null, CancellationToken.None));
-        var run = Assert.Single(await _store.ListRunsAsync(10, CancellationToken.None));
+        var run = Assert.Single(await _store.ListRunsAsync(10, null, CancellationToken.None));
         var registry = new ModelRegistry(_store, _artifacts, new RunService(_store, _store, _time, _actor), _actor);
 
         var e = await Assert.ThrowsAsync<CairnException>(() => registry.RegisterAsync(run.Id, "m", "champion", CancellationToken.None));

@@ -11,10 +11,11 @@ internal static class EventsCommand
     public static Command Create(CliApp app)
     {
         var limit = new Option<int>("--limit") { Description = "How many events to show", DefaultValueFactory = _ => 50 };
-        var command = new Command("events", "Show the audit log: who changed which dataset, run, experiment or model, and when") { limit };
+        var user = new Option<string?>("--user") { Description = "Only what this user or service account did (through any of its tokens)" };
+        var command = new Command("events", "Show the audit log: who changed which dataset, run, experiment, model or grant, and when") { limit, user };
         command.SetAction(app.Handler(async (context, ct) =>
         {
-            var events = await context.Get<AuditLog>().ListAsync(context.Parse.GetValue(limit), ct);
+            var events = await context.Get<AuditLog>().ListAsync(context.Parse.GetValue(limit), context.Parse.GetValue(user), ct);
             if (context.Json)
             {
                 context.Console.WriteJson(events, CairnJson.Readable.IReadOnlyListAuditEvent);

@@ -7,6 +7,6 @@ public sealed record AuditEvent(long Id, DateTimeOffset At, string Actor, string
 /// <summary>The audit log that every write appends to. Each write is one transaction that records its audit event.</summary>
 public interface IAuditStore
 {
-    /// <summary>The newest audit events first.</summary>
-    Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, CancellationToken cancellationToken);
+    /// <summary>The newest audit events first; only those of one user or service account (with any of its tokens) when <paramref name="user"/> is given.</summary>
+    Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, string? user, CancellationToken cancellationToken);
 }

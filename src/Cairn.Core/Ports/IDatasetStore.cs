@@ -1,4 +1,5 @@
 using Cairn.Core.Data;
+using Cairn.Core.Identity;
 
 namespace Cairn.Core.Ports;
 
@@ -32,7 +33,7 @@ public interface IDatasetStore
 
 
     /// <summary>Every dataset, by name.</summary>
-    Task<IReadOnlyList<DatasetSummary>> ListDatasetsAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<DatasetSummary>> ListDatasetsAsync(Visibility? visibleTo, CancellationToken cancellationToken);
 
 
     /// <summary>A dataset's versions, newest first.</summary>

@@ -1,3 +1,4 @@
+using Cairn.Core.Identity;
 using Cairn.Core.Models;
 
 namespace Cairn.Core.Ports;
@@ -17,7 +18,7 @@ public interface IDeploymentStore
 
 
     /// <summary>Every deployment, by name.</summary>
-    Task<IReadOnlyList<Deployment>> ListDeploymentsAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<Deployment>> ListDeploymentsAsync(Visibility? visibleTo, CancellationToken cancellationToken);
 
 
     /// <summary>Deletes a deployment; a missing one is <see cref="ErrorCode.NotFound"/>.</summary>

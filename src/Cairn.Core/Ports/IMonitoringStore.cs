@@ -1,3 +1,4 @@
+using Cairn.Core.Identity;
 using Cairn.Core.Monitoring;
 
 namespace Cairn.Core.Ports;
@@ -40,7 +41,7 @@ public interface IMonitoringStore
     Task<DeploymentMonitor?> GetMonitorAsync(string deployment, CancellationToken cancellationToken);
 
     /// <summary>Every monitor, by deployment.</summary>
-    Task<IReadOnlyList<DeploymentMonitor>> ListMonitorsAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<DeploymentMonitor>> ListMonitorsAsync(Visibility? visibleTo, CancellationToken cancellationToken);
 
     /// <summary>Deletes a monitor with its results and alerts (profiles and the log stay, for the deployment).</summary>
     Task DeleteMonitorAsync(string deployment, string actor, CancellationToken cancellationToken);
@@ -91,7 +92,7 @@ public interface IMonitoringStore
     Task<Alert?> AddAlertAsync(Alert alert, CancellationToken cancellationToken);
 
     /// <summary>The newest alerts first, of one deployment or all.</summary>
-    Task<IReadOnlyList<Alert>> ListAlertsAsync(string? deployment, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<Alert>> ListAlertsAsync(string? deployment, int limit, Visibility? visibleTo, CancellationToken cancellationToken);
 
     /// <summary>Pending alerts whose next attempt is due.</summary>
     Task<IReadOnlyList<Alert>> DueAlertsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
@@ -112,5 +113,5 @@ public interface IMonitoringStore
     Task<PolicyRun?> GetPolicyRunAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>Policy runs, newest first, of one deployment or all; only those still going with <paramref name="activeOnly"/>.</summary>
-    Task<IReadOnlyList<PolicyRun>> ListPolicyRunsAsync(string? deployment, bool activeOnly, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<PolicyRun>> ListPolicyRunsAsync(string? deployment, bool activeOnly, int limit, Visibility? visibleTo, CancellationToken cancellationToken);
 }

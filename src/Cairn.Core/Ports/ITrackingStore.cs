@@ -1,3 +1,4 @@
+using Cairn.Core.Identity;
 using Cairn.Core.Runs;
 using Cairn.Core.Search;
 
@@ -94,11 +95,14 @@ public interface ITrackingStore
     Task FailRunAsync(string runId, string error, DateTimeOffset endedAt, string actor, CancellationToken cancellationToken);
 
 
+    /// <summary>The experiment a run belongs to, or null when there is no such run (one indexed read, for permission checks).</summary>
+    Task<string?> GetRunExperimentIdAsync(string runId, CancellationToken cancellationToken);
+
     /// <summary>A run with everything it logged.</summary>
     Task<Run?> GetRunAsync(string runId, CancellationToken cancellationToken);
 
 
     /// <summary>The newest runs first, with their params and metrics.</summary>
-    Task<IReadOnlyList<Run>> ListRunsAsync(int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<Run>> ListRunsAsync(int limit, Visibility? visibleTo, CancellationToken cancellationToken);
 
 }

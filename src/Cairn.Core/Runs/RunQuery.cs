@@ -1,3 +1,4 @@
+using Cairn.Core.Identity;
 using Cairn.Core.Search;
 
 namespace Cairn.Core.Runs;
@@ -15,4 +16,8 @@ public sealed record RunQuery(
     LifecycleStage? Lifecycle,
     IReadOnlyList<(FilterKey Key, bool Descending)> OrderBy,
     int Limit,
-    int Offset);
+    int Offset)
+{
+    /// <summary>Whose grants on the runs' experiments make them visible; null: every run.</summary>
+    public Visibility? VisibleTo { get; init; }
+}

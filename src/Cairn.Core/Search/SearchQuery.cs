@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cairn.Core.Identity;
 
 namespace Cairn.Core.Search;
 
@@ -11,6 +12,9 @@ public sealed record SearchQuery(Filter? Filter, IReadOnlyList<(FilterKey Key, b
 {
     /// <summary>The most ordering keys one search takes; each becomes a sort expression.</summary>
     public const int MaxOrderBy = 20;
+
+    /// <summary>Whose grants make rows visible; null: every row.</summary>
+    public Visibility? VisibleTo { get; init; }
 
     /// <summary>Parses a filter and orderings in one vocabulary; a parse error names the position.</summary>
     public static SearchQuery Parse(string? filter, IEnumerable<string?> orderBy, FilterVocabulary vocabulary, int limit, int offset)

@@ -123,7 +123,7 @@ internal static class RegistryApi
             return new VersionPage(page, next);
         }).WithTags("Models").WithSummary("Searches versions of every model with a filter such as \"name = 'fraud' AND tags.validated = 'yes'\".");
 
-        app.MapGet("/api/events", (AuditLog log, [FromQuery] int? limit, CancellationToken ct) => log.ListAsync(limit ?? 100, ct))
-            .WithTags("Events").WithSummary("The newest audit events first: who changed what, and when.");
+        app.MapGet("/api/events", (AuditLog log, [FromQuery] int? limit, [FromQuery] string? user, CancellationToken ct) => log.ListAsync(limit ?? 100, user, ct))
+            .WithTags("Events").WithSummary("The newest audit events first: who changed what, and when (?user= for one user's).");
     }
 }
