@@ -188,7 +188,7 @@ public abstract partial class SqlMetadataStore : IIdentityStore
                 ["token"] = token.Name,
                 ["id"] = token.Id,
                 ["scope"] = TokenScopes.Name(token.Scope),
-                ["expires"] = token.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture) ?? "never",
+                ["expires"] = token.ExpiresAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never",
             }, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);

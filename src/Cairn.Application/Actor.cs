@@ -27,6 +27,12 @@ public sealed class Actor
     /// <summary>Runs the rest of the current async flow (and what it starts) as <paramref name="principal"/>.</summary>
     public void Become(Principal principal) => _current.Value = principal;
 
+    /// <summary>
+    /// Runs the rest of the current async flow as the process itself: for a server's own work inside a request (loading
+    /// the model a caller may score with), after the caller's right to the request was checked.
+    /// </summary>
+    public void BecomeProcess() => _current.Value = null;
+
     /// <summary>Whether the current principal holds at least <paramref name="role"/> on <paramref name="resource"/>.</summary>
     public bool Holds(ResourceRef resource, Role role) => Principal.RoleOn(resource) >= role;
 

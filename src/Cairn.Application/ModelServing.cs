@@ -9,7 +9,7 @@ namespace Cairn.Application;
 /// so a moved alias is picked up within it while a request costs no database round trip; the version it leaves is
 /// freed once its last request is answered.
 /// </summary>
-public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, IServingObserver observer, TimeProvider time) : IAsyncDisposable
+public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, IServingObserver observer, TimeProvider time, Actor actor) : IAsyncDisposable
 {
     /// <summary>How long an alias resolution is reused.</summary>
     public static readonly TimeSpan AliasRefresh = TimeSpan.FromSeconds(2);
@@ -34,6 +34,8 @@ public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, ISe
     public async ValueTask<ServedModel> GetAsync(ModelRef reference, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);
+        // Resolving and loading serve every caller alike; whoever asked was checked for the right to score already.
+        actor.BecomeProcess();
         var now = time.GetUtcNow();
         if (!_resolved.TryGetValue(reference, out var resolved) || now - resolved.ResolvedAt > AliasRefresh)
         {

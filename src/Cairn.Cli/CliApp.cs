@@ -69,6 +69,10 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(RunsCommands.Create(this));
         root.Subcommands.Add(ModelsCommands.Create(this));
         root.Subcommands.Add(EventsCommand.Create(this));
+        root.Subcommands.Add(IdentityCommands.CreateUsers(this));
+        root.Subcommands.Add(IdentityCommands.CreateGroups(this));
+        root.Subcommands.Add(IdentityCommands.CreateTokens(this));
+        root.Subcommands.Add(IdentityCommands.CreateGrants(this));
         root.Subcommands.Add(GcCommand.Create(this));
         root.Subcommands.Add(DeploymentsCommands.CreateDeploy(this));
         root.Subcommands.Add(DeploymentsCommands.Create(this));

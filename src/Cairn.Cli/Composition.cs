@@ -8,6 +8,7 @@ using Cairn.Adapters.Sql;
 using Cairn.Adapters.Sqlite;
 using Cairn.Adapters.Webhooks;
 using Cairn.Application;
+using Cairn.Application.Identity;
 using Cairn.Scheduling;
 using Cairn.Core.Ports;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,6 +66,9 @@ internal static class Composition
         services.TryAddSingleton<IAuditStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
         services.TryAddSingleton<IMonitoringStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
         services.TryAddSingleton<IBlobReferences>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<IIdentityStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<IdentityService>();
+        services.TryAddSingleton<Authenticator>();
         services.TryAddSingleton<IBlobInventory>(sp => (IBlobInventory)sp.GetRequiredService<IArtifactStore>());
         services.TryAddSingleton<BlobCollector>();
         services.TryAddSingleton<MonitorService>();

@@ -22,6 +22,7 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
         typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>), typeof(LowercaseEnumConverter<DatasetFormat>),
         typeof(LowercaseEnumConverter<AlertDirection>), typeof(LowercaseEnumConverter<AlertStatus>), typeof(LowercaseEnumConverter<PolicyRunState>),
+        typeof(LowercaseEnumConverter<Identity.Role>), typeof(LowercaseEnumConverter<Identity.ResourceKind>), typeof(LowercaseEnumConverter<Identity.PrincipalKind>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -51,6 +52,12 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(ModelVersion))]
 [JsonSerializable(typeof(IReadOnlyList<ModelVersion>))]
 [JsonSerializable(typeof(IReadOnlyList<AuditEvent>))]
+[JsonSerializable(typeof(Identity.Account))]
+[JsonSerializable(typeof(IReadOnlyList<Identity.Account>))]
+[JsonSerializable(typeof(Identity.ApiToken))]
+[JsonSerializable(typeof(IReadOnlyList<Identity.ApiToken>))]
+[JsonSerializable(typeof(Identity.IssuedToken))]
+[JsonSerializable(typeof(IReadOnlyList<Identity.Grant>))]
 [JsonSerializable(typeof(Deployment))]
 [JsonSerializable(typeof(DeploymentSpec))]
 [JsonSerializable(typeof(IReadOnlyList<Deployment>))]

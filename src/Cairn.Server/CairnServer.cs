@@ -20,7 +20,7 @@ namespace Cairn.Server;
 /// <summary>Where and what a Cairn server serves.</summary>
 public sealed record CairnServerOptions
 {
-    /// <summary>The address to bind; loopback by default, since the server has no authentication yet.</summary>
+    /// <summary>The address to bind; loopback by default.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>The port; 0 picks a free one.</summary>
@@ -50,7 +50,16 @@ public sealed record CairnServerOptions
     /// <summary>How often live profiles and the prediction log are written to the store.</summary>
     public TimeSpan MonitorFlush { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Must be set to bind a non-loopback address: it acknowledges that anyone who can reach the port can use the server.</summary>
+    /// <summary>
+    /// Whether every request (but liveness and readiness) must authenticate, and the principal's grants decide what it
+    /// may do. Off, every caller acts as the server itself with every right — acceptable only on loopback.
+    /// </summary>
+    public bool Authentication { get; init; }
+
+    /// <summary>Whether <c>/metrics</c> answers without credentials when <see cref="Authentication"/> is on (for scrapers that send none).</summary>
+    public bool AnonymousMetrics { get; init; }
+
+    /// <summary>Must be set to bind a non-loopback address without <see cref="Authentication"/>: it acknowledges that anyone who can reach the port can use the server.</summary>
     public bool AllowUnauthenticatedRemote { get; init; }
 
     /// <summary>The least severe log messages written to the console.</summary>
@@ -203,6 +212,11 @@ public static partial class CairnServer
         }
 
         app.UseMiddleware<RequestGuard>();
+        if (options.Authentication)
+        {
+            app.UseMiddleware<AuthenticationGuard>();
+        }
+
         app.UseRouting();
         // Requests, status codes and latency per endpoint (the duration histogram counts requests too); with the
         // scoring metrics, scraped at /metrics. .NET's own meters (Kestrel, routing) are not bridged: listening to
@@ -281,8 +295,15 @@ public static partial class CairnServer
     public static string? ExposureWarning(CairnServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return IPAddress.IsLoopback(ParseBindAddress(options)) ? null
+        return options.Authentication || IPAddress.IsLoopback(ParseBindAddress(options)) ? null
             : $"Cairn is bound to {options.Host} without authentication: anyone who can reach this port can read, change and delete every experiment, model and deployment.";
+    }
+
+    /// <summary>Whether <paramref name="host"/> (as <c>--host</c> takes it) is a loopback address.</summary>
+    public static bool IsLoopback(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return IPAddress.IsLoopback(ParseAddress(host));
     }
 
     /// <summary>The address of the gRPC service, once started, or null when the server has none.</summary>
@@ -302,22 +323,27 @@ public static partial class CairnServer
         : IPAddress.IsLoopback(address) ? ["localhost", "127.0.0.1", "[::1]"]
         : ["*"];
 
-    private static IPAddress ParseBindAddress(CairnServerOptions options)
+    private static IPAddress ParseAddress(string text)
     {
-        var host = options.Host.Trim();
+        var host = text.Trim();
         if (host.StartsWith('[') && host.EndsWith(']'))
         {
             host = host[1..^1];
         }
 
-        var address = host == "localhost" ? IPAddress.Loopback
+        return host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(host, out var parsed) ? parsed
-            : throw CairnException.Invalid($"--host '{options.Host}' is not an IP address to bind; use 127.0.0.1, ::1, 0.0.0.0 or an address of this machine.");
-        if (!IPAddress.IsLoopback(address) && !options.AllowUnauthenticatedRemote)
+            : throw CairnException.Invalid($"--host '{text}' is not an IP address to bind; use 127.0.0.1, ::1, 0.0.0.0 or an address of this machine.");
+    }
+
+    private static IPAddress ParseBindAddress(CairnServerOptions options)
+    {
+        var address = ParseAddress(options.Host);
+        if (!IPAddress.IsLoopback(address) && !options.Authentication && !options.AllowUnauthenticatedRemote)
         {
             throw CairnException.Invalid(
                 $"Binding {options.Host} would expose Cairn beyond this machine without authentication. " +
-                "Pass --allow-unauthenticated-remote to do it anyway.");
+                "Leave authentication on, or pass --allow-unauthenticated-remote to run it open anyway.");
         }
 
         foreach (var port in new[] { options.Port, options.GrpcPort ?? 0 })
@@ -348,7 +374,12 @@ public static partial class CairnServer
         }
         catch (CairnException e) when (!context.Response.HasStarted)
         {
-            if (e.Code is ErrorCode.Overloaded or ErrorCode.Unavailable)
+            if (e.Code == ErrorCode.Unauthenticated)
+            {
+                context.Response.Headers.WWWAuthenticate = AuthenticationGuard.Challenge;
+            }
+
+            if (e.Code is ErrorCode.Overloaded or ErrorCode.Unavailable or ErrorCode.Throttled)
             {
                 // Overload, warm-up and outages pass: tell clients when to come back rather than letting them hammer.
                 context.Response.Headers.RetryAfter = "1";

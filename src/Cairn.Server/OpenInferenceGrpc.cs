@@ -286,6 +286,9 @@ internal sealed class GrpcErrors : Interceptor
                 ErrorCode.Unavailable => StatusCode.Unavailable,
                 ErrorCode.Overloaded => StatusCode.ResourceExhausted,
                 ErrorCode.Corrupt => StatusCode.DataLoss,
+                ErrorCode.Unauthenticated => StatusCode.Unauthenticated,
+                ErrorCode.PermissionDenied => StatusCode.PermissionDenied,
+                ErrorCode.Throttled => StatusCode.ResourceExhausted,
                 _ => StatusCode.Internal,
             };
             throw new RpcException(new Status(code, e.Message));

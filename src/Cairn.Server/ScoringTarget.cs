@@ -1,6 +1,7 @@
 using Cairn.Application;
 using Cairn.Core;
 using Cairn.Core.Data;
+using Cairn.Core.Identity;
 using Cairn.Core.Ports;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,14 +57,17 @@ internal sealed class ScoringTarget : IDisposable
     {
         var services = http.RequestServices;
         var host = services.GetRequiredService<DeploymentHost>();
+        var actor = services.GetRequiredService<Actor>();
         if (scope == TargetScope.Deployment || (scope == TargetScope.Any && (host.Find(name) is not null || host.FailureOf(name) is not null)))
         {
+            actor.Demand(ResourceRef.Deployment(name), Role.Predict, "score");
             int? number = version is null ? null : VersionNumber.Parse(version, "model version");
             var routingKey = http.Request.Headers[InferenceEndpoints.RoutingKeyHeader] is [{ } key] ? key : null;
             var lease = host.Acquire(name, routingKey, number);
             return new ScoringTarget(lease.Model, lease);
         }
 
+        actor.Demand(ResourceRef.Model(name), Role.Predict, "score");
         var state = services.GetRequiredService<ServingState>();
         var model = await services.GetRequiredService<ModelServing>().AcquireAsync(state.Reference(name, version), http.RequestAborted);
         return new ScoringTarget(model, null);

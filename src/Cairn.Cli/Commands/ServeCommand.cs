@@ -31,15 +31,26 @@ internal static class ServeCommand
         var noMonitoring = new Option<bool>("--no-monitoring") { Description = "Do not profile or log predictions, evaluate monitors or send alerts" };
         var remote = new Option<bool>("--allow-unauthenticated-remote")
         {
-            Description = "Allow binding a non-loopback address although the server has no authentication yet",
+            Description = "Run without authentication although the server is reachable beyond loopback or uses a team store (everyone may do everything)",
         };
+        var auth = new Option<bool>("--auth")
+        {
+            Description = "Require credentials on every request even on loopback with the embedded store (on by default anywhere else; also CAIRN_AUTH=on)",
+        };
+        var anonymousMetrics = new Option<bool>("--anonymous-metrics") { Description = "Let /metrics answer without credentials when authentication is on" };
         var maxUpload = new Option<int>("--max-upload-mib") { Description = "The largest dataset upload accepted, in MiB", DefaultValueFactory = _ => 1024 };
         var maxArtifact = new Option<int>("--max-artifact-mib") { Description = "The largest artifact upload accepted, in MiB", DefaultValueFactory = _ => 8192 };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, remote, allowedHosts, corsOrigins, maxUpload, maxArtifact };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, auth, remote, anonymousMetrics, allowedHosts, corsOrigins, maxUpload, maxArtifact };
         command.SetAction(app.Handler(async (context, ct) =>
         {
+            var open = context.Parse.GetValue(remote);
+            // Authentication is off only where one person holds everything anyway: the embedded store, served on loopback.
+            var authentication = !open && (context.Parse.GetValue(auth) || app.Environment("CAIRN_AUTH") is "on" or "true" or "1"
+                || context.Home.Store is not null || !CairnServer.IsLoopback(context.Parse.GetValue(host)!));
             var options = new CairnServerOptions
             {
+                Authentication = authentication,
+                AnonymousMetrics = context.Parse.GetValue(anonymousMetrics),
                 Port = context.Parse.GetValue(port),
                 // A replica beside a full server would clash on 5001, so it serves gRPC only when asked to.
                 GrpcPort = context.Parse.GetValue(grpcPort) ?? (context.Parse.GetValue(deployment) is null ? 5001 : null),
@@ -49,7 +60,7 @@ internal static class ServeCommand
                 MaxArtifactBytes = Mebibytes(context.Parse.GetValue(maxArtifact), "--max-artifact-mib"),
                 Host = context.Parse.GetValue(host)!,
                 Alias = context.Parse.GetValue(alias)!,
-                AllowUnauthenticatedRemote = context.Parse.GetValue(remote),
+                AllowUnauthenticatedRemote = open,
                 Deployment = context.Parse.GetValue(deployment),
                 Monitoring = !context.Parse.GetValue(noMonitoring),
                 TracesEndpoint = TracesEndpoint(app.Environment("OTEL_EXPORTER_OTLP_ENDPOINT")),
@@ -83,6 +94,15 @@ internal static class ServeCommand
                 context.Console.Error.WriteLine($"warning: {warning}");
             }
 
+            if (options.Authentication)
+            {
+                console.MarkupLine("  Authentication is on: send 'Authorization: Bearer TOKEN' (cairn tokens create) or HTTP Basic.");
+                if (await NoAccountsAsync(server, ct))
+                {
+                    context.Console.Error.WriteLine("warning: authentication is on and there are no users yet; create the first administrator on this machine with 'cairn users create NAME --admin'.");
+                }
+            }
+
             console.MarkupLine("Press Ctrl+C to stop.");
             try
             {
@@ -97,6 +117,9 @@ internal static class ServeCommand
         }));
         return command;
     }
+
+    private static async Task<bool> NoAccountsAsync(Microsoft.AspNetCore.Builder.WebApplication server, CancellationToken cancellationToken) =>
+        (await server.Services.GetRequiredService<Core.Ports.IIdentityStore>().ListPrincipalsAsync(null, cancellationToken)).Count == 0;
 
     private static long Mebibytes(int value, string option) =>
         value > 0 ? value * 1024L * 1024 : throw Core.CairnException.Invalid($"{option} is {value}; it must be a positive number of MiB.");

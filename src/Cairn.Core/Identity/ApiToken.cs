@@ -23,27 +23,30 @@ public sealed record ApiToken(string Id, string Owner, string Name, Role Scope, 
     public bool IsLive(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is not { } expires || expires > now);
 }
 
-/// <summary>Token scopes: a cap on the owner's roles, named for what the holder means to do.</summary>
+/// <summary>A token just made: its record and its secret, which is shown this once and never stored.</summary>
+/// <param name="Token">What is stored.</param>
+/// <param name="Secret">What the holder sends as <c>Authorization: Bearer SECRET</c>.</param>
+public sealed record IssuedToken(ApiToken Token, string Secret);
+
+/// <summary>
+/// Token scopes: a cap on the owner's roles, named as the role it stops at (<c>predict</c>, <c>viewer</c>, <c>editor</c>,
+/// <c>maintainer</c>, <c>admin</c>) or by intent: <c>read</c> (viewer), <c>write</c> (maintainer), <c>all</c> (no cap).
+/// </summary>
 public static class TokenScopes
 {
-    private static readonly (string Name, Role Cap)[] All = [("all", Role.Admin), ("write", Role.Maintainer), ("read", Role.Viewer), ("predict", Role.Predict)];
-
-    /// <summary>Parses <c>all</c>, <c>write</c>, <c>read</c> or <c>predict</c>.</summary>
-    public static Role Parse(string text)
+    /// <summary>Parses a scope.</summary>
+    public static Role Parse(string text) => text?.Trim().ToLowerInvariant() switch
     {
-        foreach (var (name, cap) in All)
-        {
-            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase))
-            {
-                return cap;
-            }
-        }
+        "all" => Role.Admin,
+        "write" => Role.Maintainer,
+        "read" => Role.Viewer,
+        "none" => throw CairnException.Invalid("A token with scope 'none' could do nothing; use predict, read, write or all."),
+        _ => Roles.TryParse(text, out var role) ? role
+            : throw CairnException.Invalid($"'{text}' is not a token scope: use predict (scoring only), read, write or all, or a role name."),
+    };
 
-        throw CairnException.Invalid($"'{text}' is not a token scope: use all, write (up to maintainer), read (viewer) or predict (scoring only).");
-    }
-
-    /// <summary>A scope's name.</summary>
-    public static string Name(Role cap) => Array.Find(All, s => s.Cap == cap).Name ?? Roles.Name(cap);
+    /// <summary>A scope's name: the role it stops at, or <c>all</c> for no cap.</summary>
+    public static string Name(Role cap) => cap == Role.Admin ? "all" : Roles.Name(cap);
 }
 
 /// <summary>

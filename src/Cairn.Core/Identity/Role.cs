@@ -102,6 +102,14 @@ public static class Roles
     /// <summary>A resource kind's lowercase name.</summary>
     public static string Name(ResourceKind kind) => kind.ToString().ToLowerInvariant();
 
+    /// <summary>Parses a role name, or returns false.</summary>
+    public static bool TryParse(string? text, out Role role)
+    {
+        var index = Array.IndexOf(RoleNames, text?.Trim().ToLowerInvariant());
+        role = index >= 0 ? (Role)index : Role.None;
+        return index >= 0;
+    }
+
     /// <summary>Parses a role name; an unknown one names the roles there are.</summary>
     public static Role Parse(string text)
     {

@@ -159,6 +159,9 @@ internal static class MlflowEndpoints
         ErrorCode.Unavailable => Error(StatusCodes.Status503ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", exception.Message),
         ErrorCode.Overloaded => Error(StatusCodes.Status429TooManyRequests, "REQUEST_LIMIT_EXCEEDED", exception.Message),
         ErrorCode.UnsupportedMediaType => Error(StatusCodes.Status415UnsupportedMediaType, "BAD_REQUEST", exception.Message),
+        ErrorCode.Unauthenticated => Error(StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", exception.Message),
+        ErrorCode.PermissionDenied => Error(StatusCodes.Status403Forbidden, "PERMISSION_DENIED", exception.Message),
+        ErrorCode.Throttled => Error(StatusCodes.Status429TooManyRequests, "REQUEST_LIMIT_EXCEEDED", exception.Message),
         _ => Error(StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", exception.Message),
     };
 
