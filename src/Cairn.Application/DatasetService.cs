@@ -46,8 +46,11 @@ public sealed class DatasetService(IDatasetStore store, IArtifactStore artifacts
         return added;
     }
 
-    // A new version of an existing dataset takes editor on it; the first version creates the dataset, which takes editor globally.
-    private async Task DemandAddAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// Throws unless the caller may add a version to <paramref name="name"/>: editor on it, or — for a dataset that does
+    /// not exist yet — editor globally. Hosts call it before receiving an upload; <see cref="AddAsync(string, string, CancellationToken)"/> checks again.
+    /// </summary>
+    public async Task DemandAddAsync(string name, CancellationToken cancellationToken)
     {
         var resource = ResourceRef.Dataset(name);
         if (actor.Holds(resource, Role.Editor))

@@ -85,6 +85,9 @@ public sealed class MonitorService(
         return _baselines[monitor.Baseline] = baseline;
     }
 
+    /// <summary>Throws unless the caller may send labels to a deployment (editor on it); hosts call it before reading a body.</summary>
+    public void DemandFeedback(string deployment) => actor.Demand(ResourceRef.Deployment(deployment), Role.Editor, "send feedback");
+
     /// <summary>
     /// Records true labels for logged predictions. Everything is checked first — ids known and not labeled yet, no
     /// id twice, labels of the model's kind (a class it knows, or a number) — and then all are stored, or none.
@@ -92,7 +95,7 @@ public sealed class MonitorService(
     public async Task<int> FeedbackAsync(string deployment, IReadOnlyList<Feedback> labels, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        actor.Demand(ResourceRef.Deployment(deployment), Role.Editor, "send feedback");
+        DemandFeedback(deployment);
         var served = await deployments.GetAsync(deployment, cancellationToken).ConfigureAwait(false);
         if (labels.Count == 0)
         {

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Cairn.Application;
 using Cairn.Core;
+using Cairn.Core.Identity;
 using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
@@ -70,18 +71,21 @@ internal static class InferenceEndpoints
         }
 
         // What this server serves now: per deployment, the version behind each reference, its engine and queue.
-        app.MapGet("/api/deployments", (DeploymentHost host) => Json(w =>
+        app.MapGet("/api/deployments", (DeploymentHost host, Actor actor) => Json(w =>
         {
+            // What this server holds in memory, so filtered here: only deployments the caller may see.
             w.WriteStartArray("deployments");
-            foreach (var active in host.Active.OrderBy(d => d.Deployment.Name, StringComparer.Ordinal))
+            foreach (var active in host.Active.Where(d => actor.Holds(ResourceRef.Deployment(d.Deployment.Name), Role.Viewer))
+                .OrderBy(d => d.Deployment.Name, StringComparer.Ordinal))
             {
                 WriteServed(w, active);
             }
 
             w.WriteEndArray();
         }));
-        app.MapGet("/api/deployments/{name}", (string name, DeploymentHost host) =>
+        app.MapGet("/api/deployments/{name}", (string name, DeploymentHost host, Actor actor) =>
         {
+            actor.Demand(ResourceRef.Deployment(name), Role.Viewer, "read deployments");
             var active = host.Find(name) ?? throw (host.FailureOf(name) is { } failure
                 ? new CairnException(ErrorCode.Unavailable, $"Deployment '{name}' is not serving: {failure}")
                 : CairnException.NotFound($"There is no deployment named '{name}' on this server."));

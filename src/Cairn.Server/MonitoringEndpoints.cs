@@ -16,6 +16,7 @@ internal static class MonitoringEndpoints
         // {"labels": [{"prediction_id": "...", "label": "<=50K" | 12.5 | true}, ...]}: all recorded, or none.
         app.MapPost("/api/deployments/{name}/feedback", async (string name, HttpContext http) =>
         {
+            http.RequestServices.GetRequiredService<MonitorService>().DemandFeedback(name);
             var labels = await ReadFeedbackAsync(http);
             // Predictions answered moments ago may still be in the recorder's buffer: write them first so their ids are known.
             if (http.RequestServices.GetService<PredictionRecorder>() is { } recorder)

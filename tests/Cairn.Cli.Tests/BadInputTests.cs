@@ -112,14 +112,25 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal(0, (await _cairn.RunOkAsync("models", "list", "--json")).Json.GetArrayLength());
     }
 
-    [Fact]
-    public async Task Serve_NonLoopbackAddress_NeedsTheExplicitFlag()
-    {
-        var result = await _cairn.RunAsync("serve", "--host", "0.0.0.0", "--port", "0");
+    [Theory]
+    [InlineData("127.0.0.1", false, false, null, false, false)]
+    [InlineData("::1", false, false, null, false, false)]
+    [InlineData("0.0.0.0", false, false, null, false, true)]
+    [InlineData("127.0.0.1", true, false, null, false, true)]
+    [InlineData("127.0.0.1", false, true, null, false, true)]
+    [InlineData("127.0.0.1", false, false, "on", false, true)]
+    [InlineData("0.0.0.0", true, false, null, true, false)]
+    public void Serve_AuthenticatesBeyondLoopback_OrOnATeamStore_UnlessExplicitlyOpen(string host, bool teamStore, bool asked, string? environment, bool open,
+        bool expected) =>
+        Assert.Equal(expected, Commands.ServeCommand.AuthenticationRequired(host, teamStore, asked, environment, open));
 
-        Assert.Equal(Invalid, result.ExitCode);
-        Assert.Contains("without authentication", result.Error);
-        Assert.Contains("--allow-unauthenticated-remote", result.Error);
+    [Fact]
+    public void Serve_NonLoopbackAddressWithoutAuthentication_NeedsTheExplicitFlag()
+    {
+        var error = Assert.Throws<Core.CairnException>(() => Server.CairnServer.Build(new Server.CairnServerOptions { Host = "0.0.0.0", Port = 0 }, _ => { }));
+
+        Assert.Contains("without authentication", error.Message);
+        Assert.Contains("--allow-unauthenticated-remote", error.Message);
     }
 
     [Fact]

@@ -122,7 +122,7 @@ public sealed class GrpcTests(AdultModelFixture fixture) : IClassFixture<AdultMo
     }
 
     // The fixture's two rows; numbers as FP32 (or, raw, age as INT8 and hours as FP16 to cover the little-endian forms).
-    private static ModelInferRequest TwoRows(bool raw)
+    internal static ModelInferRequest TwoRows(bool raw)
     {
         var request = new ModelInferRequest { ModelName = AdultModelFixture.Model, Id = "req-7" };
         (string Name, object[] Values)[] columns =

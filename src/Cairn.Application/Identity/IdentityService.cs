@@ -193,6 +193,8 @@ public sealed class IdentityService(IIdentityStore store, TimeProvider time, Act
     {
         ArgumentNullException.ThrowIfNull(resource);
         Names.Validate(principal, "principal");
+        // Grants are matched in SQL by id; an id that cannot name a resource of its kind is refused rather than stored.
+        _ = ResourceRef.Parse(resource.ToString());
         if (resource.Kind == ResourceKind.Global || role == Role.Admin)
         {
             DemandAdmin("grant roles globally or grant admin");

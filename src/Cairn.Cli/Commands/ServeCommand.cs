@@ -44,9 +44,8 @@ internal static class ServeCommand
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var open = context.Parse.GetValue(remote);
-            // Authentication is off only where one person holds everything anyway: the embedded store, served on loopback.
-            var authentication = !open && (context.Parse.GetValue(auth) || app.Environment("CAIRN_AUTH") is "on" or "true" or "1"
-                || context.Home.Store is not null || !CairnServer.IsLoopback(context.Parse.GetValue(host)!));
+            var authentication = AuthenticationRequired(context.Parse.GetValue(host)!, context.Home.Store is not null, context.Parse.GetValue(auth),
+                app.Environment("CAIRN_AUTH"), open);
             var options = new CairnServerOptions
             {
                 Authentication = authentication,
@@ -117,6 +116,13 @@ internal static class ServeCommand
         }));
         return command;
     }
+
+    /// <summary>
+    /// Whether a server authenticates: off only where one person holds everything anyway (the embedded store served on
+    /// loopback), unless asked for; <paramref name="open"/> (--allow-unauthenticated-remote) is the explicit way to run without.
+    /// </summary>
+    internal static bool AuthenticationRequired(string host, bool teamStore, bool asked, string? environment, bool open) =>
+        !open && (asked || environment is "on" or "true" or "1" || teamStore || !CairnServer.IsLoopback(host));
 
     private static async Task<bool> NoAccountsAsync(Microsoft.AspNetCore.Builder.WebApplication server, CancellationToken cancellationToken) =>
         (await server.Services.GetRequiredService<Core.Ports.IIdentityStore>().ListPrincipalsAsync(null, cancellationToken)).Count == 0;

@@ -49,6 +49,7 @@ internal static class DatasetsApi
                 t => t[1], StringComparer.Ordinal);
             var source = string.IsNullOrEmpty(file) ? $"{name}.csv" : Path.GetFileName(file);
             Uploads.Limit(http, options.MaxUploadBytes, "dataset upload", "--max-upload-mib");
+            await service.DemandAddAsync(name, http.RequestAborted);
 
             // The body is spooled to a file first: adding parses it and stores it, and nothing is recorded unless all of it parses.
             // The spooled copy keeps the upload's kind (?file=x.parquet), which decides how it is read.

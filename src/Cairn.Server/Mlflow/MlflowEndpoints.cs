@@ -145,6 +145,7 @@ internal static class MlflowEndpoints
         });
 
         api.MapMlflowRegistry();
+        api.MapMlflowAuth();
 
         api.Map("/{**rest}", (HttpContext http) =>
             Error(StatusCodes.Status404NotFound, "ENDPOINT_NOT_FOUND", $"{http.Request.Method} {http.Request.Path} is not an MLflow endpoint Cairn serves."));

@@ -117,6 +117,23 @@ internal sealed record ProxyListResponse(List<FileInfoMessage> Files);
 internal sealed record EmptyResponse;
 
 internal sealed record ErrorResponse(string ErrorCode, string Message);
+
+internal sealed record UserRequest(string? Username, string? Password, bool? IsAdmin);
+
+internal sealed record UserMessage(long Id, string Username, bool IsAdmin, List<ExperimentPermissionMessage> ExperimentPermissions,
+    List<RegisteredModelPermissionMessage> RegisteredModelPermissions);
+
+internal sealed record UserResponse(UserMessage User);
+
+internal sealed record PermissionRequest(string? ExperimentId, string? Name, string? Username, string? Permission);
+
+internal sealed record ExperimentPermissionMessage(string ExperimentId, long UserId, string Permission);
+
+internal sealed record ExperimentPermissionResponse(ExperimentPermissionMessage ExperimentPermission);
+
+internal sealed record RegisteredModelPermissionMessage(string Name, long UserId, string Permission);
+
+internal sealed record RegisteredModelPermissionResponse(RegisteredModelPermissionMessage RegisteredModelPermission);
 #pragma warning restore CA1812
 
 /// <summary>MLflow's JSON conventions: snake_case, int64 as numbers (strings accepted), NaN and infinities by name, unknown fields ignored.</summary>
@@ -125,6 +142,11 @@ internal sealed record ErrorResponse(string ErrorCode, string Message);
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(CreateExperimentRequest))]
+[JsonSerializable(typeof(UserRequest))]
+[JsonSerializable(typeof(UserResponse))]
+[JsonSerializable(typeof(PermissionRequest))]
+[JsonSerializable(typeof(ExperimentPermissionResponse))]
+[JsonSerializable(typeof(RegisteredModelPermissionResponse))]
 [JsonSerializable(typeof(ExperimentIdRequest))]
 [JsonSerializable(typeof(UpdateExperimentRequest))]
 [JsonSerializable(typeof(ExperimentTagRequest))]
