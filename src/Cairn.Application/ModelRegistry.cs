@@ -149,7 +149,12 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
     public Task SetTagAsync(string? name, int? version, string? key, string? value, CancellationToken cancellationToken)
     {
         TrackingLimits.Validate([], [], [new(key!, value!)]);
-        Demand(name, Role.Editor, "tag models");
+        DemandTag(name, version, key);
+        if (key == AliasMovesTag && version is null && value is not ("maintainer" or "editor"))
+        {
+            throw CairnException.Invalid($"The {AliasMovesTag} tag is 'maintainer' (only maintainers move aliases by hand) or 'editor', not '{value}'.");
+        }
+
         return store.SetModelTagAsync(Names.Validate(name, "model"), version, key!, value!, actor.Name, cancellationToken);
     }
 
@@ -157,23 +162,47 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
     public Task DeleteTagAsync(string? name, int? version, string? key, CancellationToken cancellationToken)
     {
         TrackingLimits.ValidateKey(key, "tag");
-        Demand(name, Role.Editor, "tag models");
+        DemandTag(name, version, key);
         return store.SetModelTagAsync(Names.Validate(name, "model"), version, key!, null, actor.Name, cancellationToken);
     }
 
     /// <summary>Points <paramref name="alias"/> of <paramref name="name"/> at <paramref name="version"/>.</summary>
-    public Task SetAliasAsync(string? name, string? alias, int version, CancellationToken cancellationToken)
+    public async Task SetAliasAsync(string? name, string? alias, int version, CancellationToken cancellationToken)
     {
-        Demand(name, Role.Editor, "move aliases");
-        return store.SetAliasAsync(Names.Validate(name, "model"), Aliases.Validate(alias!), version, actor.Name, cancellationToken);
+        await DemandAliasMoveAsync(name, cancellationToken).ConfigureAwait(false);
+        await store.SetAliasAsync(Names.Validate(name, "model"), Aliases.Validate(alias!), version, actor.Name, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Removes an alias.</summary>
-    public Task DeleteAliasAsync(string? name, string? alias, CancellationToken cancellationToken)
+    public async Task DeleteAliasAsync(string? name, string? alias, CancellationToken cancellationToken)
+    {
+        await DemandAliasMoveAsync(name, cancellationToken).ConfigureAwait(false);
+        await store.SetAliasAsync(Names.Validate(name, "model"), Names.Validate(alias, "alias"), null, actor.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The model tag that restricts moving its aliases by hand: <c>maintainer</c> leaves it to maintainers (and to
+    /// policies, whose promotions a maintainer approves); setting or removing the tag takes maintainer too.
+    /// </summary>
+    public const string AliasMovesTag = "cairn.alias_moves";
+
+    private async Task DemandAliasMoveAsync(string? name, CancellationToken cancellationToken)
     {
         Demand(name, Role.Editor, "move aliases");
-        return store.SetAliasAsync(Names.Validate(name, "model"), Names.Validate(alias, "alias"), null, actor.Name, cancellationToken);
+        if (actor.Holds(ResourceRef.Model(name ?? ""), Role.Maintainer))
+        {
+            return;
+        }
+
+        var model = await store.GetModelAsync(Names.Validate(name, "model"), cancellationToken).ConfigureAwait(false);
+        if (model?.Tags.GetValueOrDefault(AliasMovesTag) == "maintainer")
+        {
+            Demand(name, Role.Maintainer, $"move aliases (model '{name}' has {AliasMovesTag}=maintainer)");
+        }
     }
+
+    private void DemandTag(string? name, int? version, string? key) =>
+        Demand(name, version is null && key == AliasMovesTag ? Role.Maintainer : Role.Editor, version is null && key == AliasMovesTag ? $"set {AliasMovesTag}" : "tag models");
 
     /// <summary>Every registered model the caller may see, by name.</summary>
     public Task<IReadOnlyList<RegisteredModel>> ListAsync(CancellationToken cancellationToken) =>

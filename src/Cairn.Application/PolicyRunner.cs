@@ -95,7 +95,9 @@ public sealed class PolicyRunner(
         var moved = new List<PolicyRun>();
         foreach (var run in await store.ListPolicyRunsAsync(null, activeOnly: true, 1000, null, cancellationToken).ConfigureAwait(false))
         {
-            var next = run.State == PolicyRunState.Canary ? await WatchCanaryAsync(run, progress, cancellationToken).ConfigureAwait(false)
+            var canaryServing = run.State == PolicyRunState.Canary || run is { State: PolicyRunState.AwaitingApproval, Awaiting: "promotion" };
+            var next = canaryServing ? await WatchCanaryAsync(run, progress, cancellationToken).ConfigureAwait(false)
+                : run.State == PolicyRunState.AwaitingApproval ? null
                 : Interrupted(run) ? await MoveAsync(run, "failed", $"interrupted: process {run.Process} stopped before retraining finished",
                     PolicyRunState.Failed, progress, cancellationToken).ConfigureAwait(false)
                 : null;
@@ -137,14 +139,15 @@ public sealed class PolicyRunner(
             throw new CairnException(ErrorCode.Conflict, $"Policy run {id} has already ended ({run.State.ToString().ToLowerInvariant()}).");
         }
 
-        if (run.State == PolicyRunState.Canary)
+        var canaryServing = run.State == PolicyRunState.Canary || run.Awaiting == "promotion";
+        if (canaryServing)
         {
             await deployments.UpdateAsync(run.Deployment, s => s.Canary is { } canary && canary.Name == run.Model && canary.Version == run.Challenger
                 ? s with { Canary = null, CanaryPercent = 0 }
                 : s, cancellationToken).ConfigureAwait(false);
         }
 
-        return await MoveAsync(run, "cancelled", $"cancelled by {actor.Name}{(run.State == PolicyRunState.Canary ? $"; {run.Model} version {run.Challenger} was taken out of serving" : "")}",
+        return await MoveAsync(run, "cancelled", $"cancelled by {actor.Name}{(canaryServing ? $"; {run.Model} version {run.Challenger} was taken out of serving" : "")}",
             PolicyRunState.Failed, null, cancellationToken).ConfigureAwait(false)
             ?? throw new CairnException(ErrorCode.Conflict, $"Policy run {id} moved on while it was being cancelled; look at it again with 'cairn policies show {id}'.");
     }
@@ -210,12 +213,74 @@ public sealed class PolicyRunner(
             (policy.Slices.Count > 0 ? $", no slice of {string.Join(", ", policy.Slices)} worse by more than {PolicyGate.Percent(policy.MaxSliceRegression)}" : ""),
             null, progress, cancellationToken).ConfigureAwait(false) ?? run;
 
-        // Canary: the challenger answers a share of the deployment's traffic beside the champion.
+        if (policy.ApproveBefore.Contains("canary"))
+        {
+            return await AwaitApprovalAsync(run, "canary", $"{policy.Model} version {challenger} goes to canary once a maintainer of '{policy.Model}' approves",
+                progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await StartCanaryAsync(run, policy, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Canary: the challenger answers a share of the deployment's traffic beside the champion.
+    private async Task<PolicyRun> StartCanaryAsync(PolicyRun run, RetrainPolicy policy, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var challenger = run.Challenger!.Value;
         await deployments.UpdateAsync(run.Deployment, s => s with { Canary = new ModelRef(policy.Model, null, challenger), CanaryPercent = policy.CanaryPercent },
             cancellationToken).ConfigureAwait(false);
-        return await MoveAsync(run with { CanaryStartedAt = time.GetUtcNow() }, "canary",
+        return await MoveAsync(run with { CanaryStartedAt = time.GetUtcNow(), Awaiting = null }, "canary",
             $"{policy.Model} version {challenger} answers {policy.CanaryPercent}% of '{run.Deployment}' until it has served {policy.CanaryRequests} requests",
             PolicyRunState.Canary, progress, cancellationToken).ConfigureAwait(false) ?? run;
+    }
+
+    private async Task<PolicyRun> AwaitApprovalAsync(PolicyRun run, string step, string message, IProgress<string>? progress, CancellationToken cancellationToken) =>
+        await MoveAsync(run with { Awaiting = step }, "awaiting_approval", message, PolicyRunState.AwaitingApproval, progress, cancellationToken).ConfigureAwait(false) ?? run;
+
+    /// <summary>
+    /// Approves the step a run waits for (the canary, or the promotion of a healthy canary) and carries it out. Takes
+    /// maintainer on the run's model; the approver and the comment are recorded in the run and the audit log.
+    /// </summary>
+    public Task<PolicyRun> ApproveAsync(string id, string? comment, CancellationToken cancellationToken) => DecideAsync(id, approve: true, comment, cancellationToken);
+
+    /// <summary>Rejects the step a run waits for: nothing goes to canary, or the canary is taken out of serving and the champion stays.</summary>
+    public Task<PolicyRun> RejectAsync(string id, string? comment, CancellationToken cancellationToken) => DecideAsync(id, approve: false, comment, cancellationToken);
+
+    private async Task<PolicyRun> DecideAsync(string id, bool approve, string? comment, CancellationToken cancellationToken)
+    {
+        if (comment is { Length: > 2000 })
+        {
+            throw CairnException.Invalid($"The comment has {comment.Length} characters; the limit is 2000.");
+        }
+
+        var run = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        actor.Demand(ResourceRef.Model(run.Model), Role.Maintainer, approve ? "approve policy runs" : "reject policy runs");
+        if (run is not { State: PolicyRunState.AwaitingApproval, Awaiting: { } step })
+        {
+            throw new CairnException(ErrorCode.Conflict, $"Policy run {id} is not waiting for approval ({run.State.ToString().ToLowerInvariant()}).");
+        }
+
+        var who = actor.Name;
+        var said = string.IsNullOrWhiteSpace(comment) ? "" : $": {comment.Trim()}";
+        var decided = await MoveAsync(run, approve ? "approved" : "rejected", $"{step} {(approve ? "approved" : "rejected")} by {who}{said}", null, null, cancellationToken)
+            .ConfigureAwait(false) ?? throw new CairnException(ErrorCode.Conflict, $"Policy run {id} moved on meanwhile; look at it again with 'cairn policies show {id}'.");
+
+        // What follows is the policy's own work, sanctioned by the approval: it changes the deployment as the server would.
+        actor.BecomeProcess();
+        var monitor = await store.GetMonitorAsync(run.Deployment, cancellationToken).ConfigureAwait(false);
+        if (monitor?.Spec.Policy is not { } policy)
+        {
+            return await MoveAsync(decided, "failed", "the deployment's policy was removed while the run waited", PolicyRunState.Failed, null, cancellationToken)
+                .ConfigureAwait(false) ?? decided;
+        }
+
+        return (step, approve) switch
+        {
+            ("canary", true) => await StartCanaryAsync(decided, policy, null, cancellationToken).ConfigureAwait(false),
+            ("canary", false) => await MoveAsync(decided with { Awaiting = null }, "gate", $"{run.Model} version {run.Challenger} does not go to canary",
+                PolicyRunState.Rejected, null, cancellationToken).ConfigureAwait(false) ?? decided,
+            (_, true) => await PromoteAsync(decided with { Awaiting = null }, monitor, "on approval", null, cancellationToken).ConfigureAwait(false) ?? decided,
+            _ => await RollBackAsync(decided with { Awaiting = null }, "its promotion was rejected", null, cancellationToken).ConfigureAwait(false) ?? decided,
+        };
     }
 
     private async Task<PolicyRun?> WatchCanaryAsync(PolicyRun run, IProgress<string>? progress, CancellationToken cancellationToken)
@@ -258,7 +323,25 @@ public sealed class PolicyRunner(
             return await RollBackAsync(run, $"p99 latency above {policy.MaxLatencyMs} ms: {observed}", progress, cancellationToken).ConfigureAwait(false);
         }
 
-        // Promote: the deployment's alias (or pinned version) moves to the challenger, and the canary goes.
+        if (run.State == PolicyRunState.AwaitingApproval)
+        {
+            return null;
+        }
+
+        if (policy.ApproveBefore.Contains("promotion"))
+        {
+            return await AwaitApprovalAsync(run, "promotion",
+                $"the canary is healthy ({observed}); {run.Model} version {run.Challenger} is promoted once a maintainer of '{run.Model}' approves (it keeps its share meanwhile)",
+                progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await PromoteAsync(run, monitor, $"after {observed}", progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Promote: the deployment's alias (or pinned version) moves to the challenger, and the canary goes.
+    private async Task<PolicyRun?> PromoteAsync(PolicyRun run, DeploymentMonitor monitor, string why, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var served = await deployments.GetAsync(run.Deployment, cancellationToken).ConfigureAwait(false);
         var main = served.Spec.Model;
         if (main.Alias is { } alias)
         {
@@ -272,7 +355,7 @@ public sealed class PolicyRunner(
             CanaryPercent = 0,
         }, cancellationToken).ConfigureAwait(false);
         var promoted = await MoveAsync(run, "promoted",
-            $"{run.Model} version {run.Challenger} is the champion{(main.Alias is null ? "" : $" (@{main.Alias})")} after {observed}",
+            $"{run.Model} version {run.Challenger} is the champion{(main.Alias is null ? "" : $" (@{main.Alias})")} {why}",
             PolicyRunState.Promoted, progress, cancellationToken).ConfigureAwait(false);
 
         // The monitor now compares traffic with the data the new champion was checked on, scored by it.

@@ -31,6 +31,15 @@ internal static class MonitoringEndpoints
             Results.Ok(await monitors.ResultsAsync(name, null, null, ct)));
         app.MapGet("/api/deployments/{name}/alerts", async (string name, MonitorService monitors, CancellationToken ct) =>
             Results.Ok(await monitors.AlertsAsync(name, 100, ct)));
+
+        // The closed loop's runs; a run waiting for approval moves on when a maintainer of its model approves or rejects it.
+        app.MapGet("/api/policy-runs", async (string? deployment, int? limit, PolicyRunner policies, CancellationToken ct) =>
+            Results.Ok(await policies.ListAsync(deployment, Math.Clamp(limit ?? 50, 1, 1000), ct)));
+        app.MapGet("/api/policy-runs/{id}", async (string id, PolicyRunner policies, CancellationToken ct) => Results.Ok(await policies.GetAsync(id, ct)));
+        app.MapPost("/api/policy-runs/{id}/approve", async (string id, Api.DecisionBody? body, PolicyRunner policies, CancellationToken ct) =>
+            Results.Ok(await policies.ApproveAsync(id, body?.Comment, ct)));
+        app.MapPost("/api/policy-runs/{id}/reject", async (string id, Api.DecisionBody? body, PolicyRunner policies, CancellationToken ct) =>
+            Results.Ok(await policies.RejectAsync(id, body?.Comment, ct)));
     }
 
     private static async Task<IReadOnlyList<Feedback>> ReadFeedbackAsync(HttpContext http)

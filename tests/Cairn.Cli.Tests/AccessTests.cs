@@ -137,6 +137,18 @@ public sealed class AccessTests(AdultModelFixture fixture) : IClassFixture<Adult
         Assert.Equal("2", await AliasAsync(model));
         Assert.Equal(403, (await CallAsync(HttpMethod.Delete, "/api/2.0/mlflow/registered-models/delete", $$"""{"name": "{{model}}"}""", editor)).Status);
 
+        // A model can leave moving its aliases by hand to maintainers; an editor can neither move them then nor lift the restriction.
+        var restrict = $$"""{"name": "{{model}}", "key": "cairn.alias_moves", "value": "maintainer"}""";
+        Assert.Equal(403, (await CallAsync(HttpMethod.Post, "/api/2.0/mlflow/registered-models/set-tag", restrict, editor)).Status);
+        Assert.Equal(200, (await CallAsync(HttpMethod.Post, "/api/2.0/mlflow/registered-models/set-tag", restrict, _admin)).Status);
+        (status, body) = await CallAsync(HttpMethod.Post, "/api/2.0/mlflow/registered-models/alias",
+            $$"""{"name": "{{model}}", "alias": "champion", "version": "1"}""", editor);
+        Assert.Equal(403, status);
+        Assert.Contains("cairn.alias_moves=maintainer", body);
+        Assert.Equal("2", await AliasAsync(model));
+        Assert.Equal(403, (await CallAsync(HttpMethod.Delete, "/api/2.0/mlflow/registered-models/delete-tag",
+            $$"""{"name": "{{model}}", "key": "cairn.alias_moves"}""", editor)).Status);
+
         // The audit log names the user and the token that moved the alias, and can be read per user.
         var events = (await Cairn.RunOkAsync("events", "--user", await NameOfAsync(editor), "--json")).Json;
         var moved = Assert.Single(events.EnumerateArray(), e => e.GetProperty("kind").GetString()!.Contains("alias", StringComparison.Ordinal));

@@ -101,6 +101,74 @@ public sealed class PolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APolicyThatAsksForApproval_WaitsForAMaintainerOfTheModel_BeforeTheCanary_AndBeforePromotion()
+    {
+        var settings = File.ReadAllText(Settings("retrain.yaml", minImprovement: 0, maxLatencyMs: 1000)) + "\n  approve_before: [canary, promotion]\n";
+        await _cairn.RunOkAsync("monitors", "create", "adult", "--reference", "adult@1", "--config", _cairn.WriteFile("approvals.yaml", settings));
+        var waiting = (await _cairn.RunOkAsync("policies", "run", "adult", "--json")).Json;
+        Assert.Equal("awaiting_approval", waiting.GetProperty("state").GetString());
+        Assert.Equal("canary", waiting.GetProperty("awaiting").GetString());
+        var id = waiting.GetProperty("id").GetString()!;
+        var deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.False(deployment.GetProperty("spec").TryGetProperty("canary", out _));
+
+        // Through an authenticated server: a viewer of the model cannot approve; a maintainer of it can, and the canary starts.
+        await _cairn.RunOkAsync("users", "create", "vic", "--no-token");
+        await _cairn.RunOkAsync("users", "create", "mia", "--role", "viewer", "--no-token");
+        await _cairn.RunOkAsync("grants", "set", "mia", "maintainer", "--on", "model:adult-income");
+        var vic = (await _cairn.RunOkAsync("tokens", "create", "--user", "vic", "--name", "t", "--json")).Json.GetProperty("secret").GetString();
+        var mia = (await _cairn.RunOkAsync("tokens", "create", "--user", "mia", "--name", "t", "--json")).Json.GetProperty("secret").GetString();
+        await _cairn.RunOkAsync("users", "create", "ops", "--admin", "--no-token");
+        var admin = (await _cairn.RunOkAsync("tokens", "create", "--user", "ops", "--name", "t", "--json")).Json.GetProperty("secret").GetString();
+        var client = await _cairn.StartServerAsync(time: _time, options: Manual with { Authentication = true });
+        async Task<(int, string)> DecideAsync(string verb, string? token, string comment)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/policy-runs/{id}/{verb}")
+            {
+                Content = new StringContent($$"""{"comment": "{{comment}}"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var response = await client.SendAsync(request);
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var (status, body) = await DecideAsync("approve", vic, "looks fine");
+        Assert.Equal(403, status);
+        Assert.Contains("maintainer", body, StringComparison.Ordinal);
+        (status, body) = await DecideAsync("approve", mia, "gate numbers look right");
+        Assert.True(status == 200, body);
+        Assert.Contains("\"state\": \"canary\"", body.Replace("\":\"", "\": \"", StringComparison.Ordinal), StringComparison.Ordinal);
+        deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.Equal("adult-income@2", deployment.GetProperty("spec").GetProperty("canary").GetString());
+
+        // A healthy canary waits for its promotion (still serving its share); a rejection takes it out and the champion stays.
+        var services = _cairn.Services!;
+        var recorder = services.GetRequiredService<PredictionRecorder>();
+        var policies = services.GetRequiredService<PolicyRunner>();
+        await recorder.RefreshMonitorsAsync(CancellationToken.None);
+        await services.GetRequiredService<DeploymentHost>().RefreshAsync(CancellationToken.None);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin);
+        await MonitoringTests.SendDriftedTrafficAsync(client, requests: 100, rowsPerRequest: 1);
+        await recorder.FlushAsync(CancellationToken.None);
+        var awaiting = await OneMovedAsync(policies);
+        Assert.Equal((PolicyRunState.AwaitingApproval, "promotion"), (awaiting.State, awaiting.Awaiting));
+        Assert.Empty(await policies.TickAsync(null, CancellationToken.None));
+        deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.Equal("adult-income@2", deployment.GetProperty("spec").GetProperty("canary").GetString());
+
+        var rejected = await _cairn.RunOkAsync("policies", "reject", id, "--comment", "not before the audit");
+        Assert.Contains("taken out of serving: its promotion was rejected", rejected.Output, StringComparison.Ordinal);
+        var run = (await _cairn.RunOkAsync("policies", "show", id, "--json")).Json;
+        Assert.Equal("rolled_back", run.GetProperty("state").GetString());
+        var steps = run.GetProperty("events").EnumerateArray().Select(e => (e.GetProperty("step").GetString(), e.GetProperty("message").GetString())).ToList();
+        Assert.Contains(steps, s => s.Item1 == "approved" && s.Item2!.Contains("by mia/t: gate numbers look right", StringComparison.Ordinal));
+        Assert.Contains(steps, s => s.Item1 == "rejected" && s.Item2!.Contains("not before the audit", StringComparison.Ordinal));
+        deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.False(deployment.GetProperty("spec").TryGetProperty("canary", out _));
+        Assert.Equal(1, (await services.GetRequiredService<ModelRegistry>().GetByAliasAsync("adult-income", "champion", CancellationToken.None)).Version);
+    }
+
+    [Fact]
     public async Task ASchedule_AndNewVersionsOfADataset_TriggerThePolicy_OneRunAtATime()
     {
         var settings = _cairn.WriteFile("scheduled.yaml", """

@@ -96,6 +96,27 @@ internal static class PoliciesCommands
             return 0;
         }));
         command.Subcommands.Add(cancel);
+
+        foreach (var approve in new[] { true, false })
+        {
+            var decided = new Argument<string>("id") { Description = "The policy run's id" };
+            var comment = new Option<string?>("--comment") { Description = "Why, recorded with the decision" };
+            var decide = new Command(approve ? "approve" : "reject", approve
+                ? "Approve the step a policy run waits for (its canary, or its promotion); takes maintainer on the model"
+                : "Reject the step a policy run waits for: no canary, or the canary is taken out and the champion stays") { decided, comment };
+            decide.SetAction(app.Handler(async (context, ct) =>
+            {
+                var runner = context.Get<PolicyRunner>();
+                var id = context.Parse.GetValue(decided)!;
+                var run = approve
+                    ? await runner.ApproveAsync(id, context.Parse.GetValue(comment), ct)
+                    : await runner.RejectAsync(id, context.Parse.GetValue(comment), ct);
+                context.Console.Out.MarkupLineInterpolated($"Policy run {run.Id}: {run.Events[^1].Message}.");
+                return 0;
+            }));
+            command.Subcommands.Add(decide);
+        }
+
         return command;
     }
 

@@ -320,6 +320,8 @@ public sealed record MonitorSpec
 
         public double? MaxLatencyMs { get; set; }
 
+        public List<string>? ApproveBefore { get; set; }
+
         public RetrainPolicy ToPolicy(List<string> problems)
         {
             foreach (var (value, name) in new[] { (Pipeline, "pipeline"), (Model, "model"), (Holdout, "holdout") })
@@ -347,6 +349,7 @@ public sealed record MonitorSpec
                 CanaryRequests = CanaryRequests ?? 200,
                 MaxErrorRate = MaxErrorRate ?? 0.01,
                 MaxLatencyMs = MaxLatencyMs ?? 250,
+                ApproveBefore = ApproveBefore ?? [],
             };
         }
     }
@@ -455,6 +458,15 @@ public sealed record RetrainPolicy
     /// <summary>The canary's largest acceptable 99th-percentile latency, in milliseconds.</summary>
     public double MaxLatencyMs { get; init; } = 250;
 
+    /// <summary>
+    /// Steps that wait for a person: <c>canary</c> (between the gate and the canary) and <c>promotion</c> (between a
+    /// healthy canary and promotion). A maintainer of the model approves or rejects with <c>cairn policies approve|reject</c>.
+    /// </summary>
+    public IReadOnlyList<string> ApproveBefore { get; init; } = [];
+
+    /// <summary>The steps that may wait for approval.</summary>
+    public static readonly IReadOnlyList<string> ApprovalSteps = ["canary", "promotion"];
+
     internal IEnumerable<string> Problems(IReadOnlyList<AlertRule> alerts)
     {
         if (OnAlert is { } name && alerts.All(a => a.Name != name))
@@ -475,6 +487,11 @@ public sealed record RetrainPolicy
         if (CanaryRequests < 1)
         {
             yield return "policy: canary_requests must be at least 1";
+        }
+
+        foreach (var step in ApproveBefore.Where(s => !ApprovalSteps.Contains(s)))
+        {
+            yield return $"policy: approve_before names '{step}'; the steps that can wait for approval are canary and promotion";
         }
 
         if (MinImprovement < 0 || MaxSliceRegression < 0)

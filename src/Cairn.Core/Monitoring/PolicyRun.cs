@@ -22,11 +22,14 @@ public enum PolicyRunState
 
     /// <summary>A step could not be carried out (the pipeline failed, no challenger was registered, ...).</summary>
     Failed,
+
+    /// <summary>Waiting for a person to approve or reject the next step (<see cref="PolicyRun.Awaiting"/>).</summary>
+    AwaitingApproval,
 }
 
 /// <summary>One step of a policy run, as it happened.</summary>
 /// <param name="At">When (by the store's clock).</param>
-/// <param name="Step"><c>triggered</c>, <c>retrained</c>, <c>evaluated</c>, <c>gate</c>, <c>canary</c>, <c>promoted</c>, <c>rolled_back</c> or <c>failed</c>.</param>
+/// <param name="Step"><c>triggered</c>, <c>retrained</c>, <c>evaluated</c>, <c>gate</c>, <c>awaiting_approval</c>, <c>approved</c>, <c>rejected</c>, <c>canary</c>, <c>promoted</c>, <c>rolled_back</c> or <c>failed</c>.</param>
 /// <param name="Message">What happened, in words.</param>
 public sealed record PolicyEvent(DateTimeOffset At, string Step, string Message);
 
@@ -96,8 +99,11 @@ public sealed record PolicyRun
     /// <summary>Every step so far, oldest first.</summary>
     public IReadOnlyList<PolicyEvent> Events { get; init; } = [];
 
+    /// <summary>The step waiting for approval (<c>canary</c> or <c>promotion</c>) while the run is <see cref="PolicyRunState.AwaitingApproval"/>.</summary>
+    public string? Awaiting { get; init; }
+
     /// <summary>Whether the run is still going (one per deployment at a time).</summary>
-    public bool Active => State is PolicyRunState.Training or PolicyRunState.Canary;
+    public bool Active => State is PolicyRunState.Training or PolicyRunState.Canary or PolicyRunState.AwaitingApproval;
 
     /// <summary>The run one step later.</summary>
     public PolicyRun Then(DateTimeOffset at, string step, string message, PolicyRunState? state = null) =>

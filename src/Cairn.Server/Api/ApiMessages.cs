@@ -62,6 +62,9 @@ public sealed record ModelPage(IReadOnlyList<RegisteredModel> Models, string? Ne
 
 /// <summary>One page of model versions.</summary>
 public sealed record VersionPage(IReadOnlyList<ModelVersion> Versions, string? NextPageToken);
+
+/// <summary>An approval or rejection of the step a policy run waits for, with why.</summary>
+public sealed record DecisionBody(string? Comment);
 #pragma warning restore CA1812
 
 /// <summary>The native API's bodies, in Cairn's JSON conventions (snake_case, enums as lowercase names).</summary>
@@ -91,4 +94,5 @@ public sealed record VersionPage(IReadOnlyList<ModelVersion> Versions, string? N
 [JsonSerializable(typeof(AliasBody))]
 [JsonSerializable(typeof(ModelPage))]
 [JsonSerializable(typeof(VersionPage))]
+[JsonSerializable(typeof(DecisionBody))]
 internal sealed partial class ApiJson : JsonSerializerContext;
