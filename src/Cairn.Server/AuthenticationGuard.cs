@@ -2,6 +2,7 @@ using System.Text;
 using Cairn.Application;
 using Cairn.Application.Identity;
 using Cairn.Core;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 
 namespace Cairn.Server;
@@ -29,7 +30,7 @@ internal sealed class AuthenticationGuard(RequestDelegate next, Authenticator au
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        if (Anonymous.Contains(path) || (options.AnonymousMetrics && path == "/metrics"))
+        if (Anonymous.Contains(path) || (options.AnonymousMetrics && path == "/metrics") || Sessions.IsSignIn(context.Request))
         {
             await next(context);
             return;
@@ -42,6 +43,18 @@ internal sealed class AuthenticationGuard(RequestDelegate next, Authenticator au
     private async ValueTask<Core.Identity.Principal> AuthenticateAsync(HttpContext context)
     {
         var headers = context.Request.Headers.Authorization;
+        if (headers.Count == 0 && await context.AuthenticateAsync(Sessions.Scheme) is { Succeeded: true, Principal: { } session })
+        {
+            context.User = session;
+            var method = context.Request.Method;
+            if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method))
+            {
+                await Sessions.ValidateAntiforgeryAsync(context);
+            }
+
+            return await authenticator.AuthenticateSessionAsync(session.Identity?.Name ?? "", context.RequestAborted);
+        }
+
         if (headers.Count == 0)
         {
             throw CairnException.Unauthenticated("This server requires credentials: send 'Authorization: Bearer TOKEN' (a token from 'cairn tokens create'), or HTTP Basic with a user and password.");

@@ -56,6 +56,12 @@ public sealed record CairnServerOptions
     /// </summary>
     public bool Authentication { get; init; }
 
+    /// <summary>Where browser sessions' cookie keys are kept (ASP.NET Core Data Protection); null keeps them in memory, so sessions end with the process.</summary>
+    public string? SessionKeysDirectory { get; init; }
+
+    /// <summary>An OpenID Connect provider users may sign in with (at <c>/signin/oidc</c>); null for none.</summary>
+    public OidcSettings? Oidc { get; init; }
+
     /// <summary>Whether <c>/metrics</c> answers without credentials when <see cref="Authentication"/> is on (for scrapers that send none).</summary>
     public bool AnonymousMetrics { get; init; }
 
@@ -82,6 +88,22 @@ public sealed record CairnServerOptions
 
     /// <summary>The largest dataset upload accepted, in bytes; it is spooled to disk and parsed, so this bounds disk use and parse time.</summary>
     public long MaxUploadBytes { get; init; } = 1L * 1024 * 1024 * 1024;
+}
+
+/// <summary>An OpenID Connect provider for browser sign-in.</summary>
+/// <param name="Authority">The provider's issuer URL (its discovery document is under it).</param>
+/// <param name="ClientId">Cairn's client id there.</param>
+/// <param name="ClientSecret">Cairn's client secret there (from the environment, never the command line).</param>
+public sealed record OidcSettings(Uri Authority, string ClientId, string? ClientSecret)
+{
+    /// <summary>The claim whose value is the Cairn user name.</summary>
+    public string UserClaim { get; init; } = "preferred_username";
+
+    /// <summary>The claim listing the user's groups; those Cairn has become the user's memberships.</summary>
+    public string GroupsClaim { get; init; } = "groups";
+
+    /// <summary>Whether the provider's metadata must come over HTTPS (off only for a provider on loopback).</summary>
+    public bool RequireHttpsMetadata { get; init; } = true;
 }
 
 /// <summary>Builds and starts Cairn's HTTP server on Kestrel.</summary>
@@ -155,6 +177,11 @@ public static partial class CairnServer
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, options.MaxRequestBodyBytes);
         });
         addServices(builder.Services);
+        if (options.Authentication)
+        {
+            Sessions.AddSessions(builder.Services, options);
+        }
+
         builder.Services.AddSingleton(new ServingState(options.Alias, options.Deployment));
         builder.Services.AddSingleton<ServingMetrics>();
         builder.Services.AddSingleton(new RecorderOptions { FlushInterval = options.MonitorFlush });
@@ -214,6 +241,8 @@ public static partial class CairnServer
         app.UseMiddleware<RequestGuard>();
         if (options.Authentication)
         {
+            // Handles only the OpenID Connect callback; every other request is authenticated by the guard.
+            app.UseAuthentication();
             app.UseMiddleware<AuthenticationGuard>();
         }
 
@@ -236,6 +265,10 @@ public static partial class CairnServer
         app.MapRegistryApi();
         app.MapDatasetsApi();
         app.MapArtifacts();
+        if (options.Authentication)
+        {
+            app.MapSessions(options);
+        }
         app.MapOpenApi("/api/openapi.json");
         return app;
     }

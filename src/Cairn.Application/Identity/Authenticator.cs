@@ -28,6 +28,7 @@ public sealed class Authenticator(IIdentityStore store, IdentityService identiti
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, Entry> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Principal?> _sessions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _revisionCheck = new(1, 1);
     private long _revision = -1;
     private long _revisionCheckedAt = long.MinValue;
@@ -133,6 +134,29 @@ public sealed class Authenticator(IIdentityStore store, IdentityService identiti
         return await PrincipalForAsync(account, Role.Admin, null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The principal of a browser session signed in as <paramref name="user"/> (by password or OpenID Connect): a session
+    /// of an account disabled or removed since is refused within <see cref="RevisionCheckInterval"/>, as tokens are.
+    /// </summary>
+    public async ValueTask<Principal> AuthenticateSessionAsync(string user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        await RefreshRevisionAsync(cancellationToken).ConfigureAwait(false);
+        if (!_sessions.TryGetValue(user, out var principal))
+        {
+            principal = await store.GetPrincipalAsync(user, cancellationToken).ConfigureAwait(false) is { Disabled: false, Kind: not PrincipalKind.Group } account
+                ? await PrincipalForAsync(account, Role.Admin, null, cancellationToken).ConfigureAwait(false)
+                : null;
+            _sessions[user] = principal;
+        }
+
+        return principal ?? throw CairnException.Unauthenticated($"The session's user '{user}' is disabled or no longer exists; sign in again.");
+    }
+
+    /// <summary>Records a sign-in made elsewhere (an OpenID Connect provider's), as password sign-ins are recorded.</summary>
+    public Task RecordSignInAsync(string user, string how, string address, CancellationToken cancellationToken) =>
+        store.RecordEventAsync(user, "signin", user, new Dictionary<string, string> { ["address"] = address, ["via"] = how }, cancellationToken);
+
     /// <summary>The principal of an account signed in some other way (OpenID Connect), with every right its grants give.</summary>
     public async ValueTask<Principal> PrincipalForAsync(Account account, Role cap, string? token, CancellationToken cancellationToken)
     {
@@ -184,6 +208,7 @@ public sealed class Authenticator(IIdentityStore store, IdentityService identiti
             if (revision != _revision)
             {
                 _tokens.Clear();
+                _sessions.Clear();
                 _revision = revision;
             }
 

@@ -224,6 +224,36 @@ public sealed class IdentityService(IIdentityStore store, TimeProvider time, Act
         return store.ListGrantsAsync(principal, resource, cancellationToken);
     }
 
+    /// <summary>
+    /// Makes an account signed in by an OpenID Connect provider exist and mirror the provider's groups: the user is
+    /// created on first sign-in (with no role; grants come from groups or an administrator), and made a member of
+    /// exactly those Cairn groups the provider names (groups Cairn does not have are ignored). Returns the account;
+    /// a disabled one stays disabled, and the caller refuses it.
+    /// </summary>
+    public async Task<Account> ProvisionExternalAsync(string name, string? displayName, IReadOnlyCollection<string> groups, string provider,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        Names.Validate(name, "user");
+        var by = $"oidc:{provider}";
+        var account = await store.GetPrincipalAsync(name, cancellationToken).ConfigureAwait(false)
+            ?? await store.CreatePrincipalAsync(new NewPrincipal(name, PrincipalKind.User, displayName, false), by, cancellationToken).ConfigureAwait(false);
+        if (account.Kind != PrincipalKind.User)
+        {
+            throw CairnException.Unauthenticated($"'{name}' is a {(account.Kind == PrincipalKind.Group ? "group" : "service account")} in Cairn and cannot sign in.");
+        }
+
+        var wanted = new HashSet<string>(groups, StringComparer.Ordinal);
+        var known = (await store.ListPrincipalsAsync(PrincipalKind.Group, cancellationToken).ConfigureAwait(false)).Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
+        var current = (await store.GetPrincipalAsync(name, cancellationToken).ConfigureAwait(false))!.Groups.ToHashSet(StringComparer.Ordinal);
+        foreach (var group in known.Where(g => wanted.Contains(g) != current.Contains(g)))
+        {
+            await store.SetMembershipAsync(group, name, wanted.Contains(group), by, cancellationToken).ConfigureAwait(false);
+        }
+
+        return account;
+    }
+
     /// <summary>Whether <paramref name="password"/> is the user's; false for unknown users, users without one, and the disabled.</summary>
     internal async Task<Account?> VerifyPasswordAsync(string user, string password, CancellationToken cancellationToken)
     {

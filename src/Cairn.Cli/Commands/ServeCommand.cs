@@ -38,9 +38,16 @@ internal static class ServeCommand
             Description = "Require credentials on every request even on loopback with the embedded store (on by default anywhere else; also CAIRN_AUTH=on)",
         };
         var anonymousMetrics = new Option<bool>("--anonymous-metrics") { Description = "Let /metrics answer without credentials when authentication is on" };
+        var oidcAuthority = new Option<string?>("--oidc-authority")
+        {
+            Description = "An OpenID Connect provider (issuer URL) users sign in with at /signin/oidc; the client secret comes from CAIRN_OIDC_CLIENT_SECRET",
+        };
+        var oidcClient = new Option<string?>("--oidc-client-id") { Description = "Cairn's client id at the OpenID Connect provider" };
+        var oidcUserClaim = new Option<string>("--oidc-user-claim") { Description = "The claim holding the Cairn user name", DefaultValueFactory = _ => "preferred_username" };
+        var oidcGroupsClaim = new Option<string>("--oidc-groups-claim") { Description = "The claim listing the user's groups", DefaultValueFactory = _ => "groups" };
         var maxUpload = new Option<int>("--max-upload-mib") { Description = "The largest dataset upload accepted, in MiB", DefaultValueFactory = _ => 1024 };
         var maxArtifact = new Option<int>("--max-artifact-mib") { Description = "The largest artifact upload accepted, in MiB", DefaultValueFactory = _ => 8192 };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, auth, remote, anonymousMetrics, allowedHosts, corsOrigins, maxUpload, maxArtifact };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, auth, remote, anonymousMetrics, oidcAuthority, oidcClient, oidcUserClaim, oidcGroupsClaim, allowedHosts, corsOrigins, maxUpload, maxArtifact };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var open = context.Parse.GetValue(remote);
@@ -50,6 +57,10 @@ internal static class ServeCommand
             {
                 Authentication = authentication,
                 AnonymousMetrics = context.Parse.GetValue(anonymousMetrics),
+                SessionKeysDirectory = Path.Combine(context.Home.Path, "keys"),
+                Oidc = Oidc(context.Parse.GetValue(oidcAuthority), context.Parse.GetValue(oidcClient), app.Environment("CAIRN_OIDC_CLIENT_SECRET"), authentication) is { } oidc
+                    ? oidc with { UserClaim = context.Parse.GetValue(oidcUserClaim)!, GroupsClaim = context.Parse.GetValue(oidcGroupsClaim)! }
+                    : null,
                 Port = context.Parse.GetValue(port),
                 // A replica beside a full server would clash on 5001, so it serves gRPC only when asked to.
                 GrpcPort = context.Parse.GetValue(grpcPort) ?? (context.Parse.GetValue(deployment) is null ? 5001 : null),
@@ -123,6 +134,38 @@ internal static class ServeCommand
     /// </summary>
     internal static bool AuthenticationRequired(string host, bool teamStore, bool asked, string? environment, bool open) =>
         !open && (asked || environment is "on" or "true" or "1" || teamStore || !CairnServer.IsLoopback(host));
+
+    private static OidcSettings? Oidc(string? authority, string? clientId, string? secret, bool authentication)
+    {
+        if (authority is null && clientId is null)
+        {
+            return null;
+        }
+
+        if (authority is null || clientId is null)
+        {
+            throw Core.CairnException.Invalid("OpenID Connect sign-in needs both --oidc-authority and --oidc-client-id.");
+        }
+
+        if (!authentication)
+        {
+            throw Core.CairnException.Invalid("OpenID Connect sign-in needs authentication on; drop --allow-unauthenticated-remote or add --auth.");
+        }
+
+        if (!Uri.TryCreate(authority, UriKind.Absolute, out var issuer) || issuer.Scheme is not ("https" or "http"))
+        {
+            throw Core.CairnException.Invalid($"--oidc-authority '{authority}' is not an http(s) URL of an OpenID Connect provider.");
+        }
+
+        // Plain HTTP only to a provider on this machine; anything else could be impersonated on the way.
+        var loopback = issuer.IsLoopback;
+        if (issuer.Scheme == "http" && !loopback)
+        {
+            throw Core.CairnException.Invalid($"--oidc-authority '{authority}' must use https (plain http is accepted only on loopback).");
+        }
+
+        return new OidcSettings(issuer, clientId, secret) { RequireHttpsMetadata = !loopback };
+    }
 
     private static async Task<bool> NoAccountsAsync(Microsoft.AspNetCore.Builder.WebApplication server, CancellationToken cancellationToken) =>
         (await server.Services.GetRequiredService<Core.Ports.IIdentityStore>().ListPrincipalsAsync(null, cancellationToken)).Count == 0;

@@ -1,0 +1,236 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Cairn.Application;
+using Cairn.Application.Identity;
+using Cairn.Core;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cairn.Server;
+
+/// <summary>
+/// Browser sessions: a user signs in with a password (<c>POST /api/session</c>) or through an OpenID Connect provider
+/// (<c>/signin/oidc</c>) and gets an HttpOnly, SameSite=Lax session cookie. A request the cookie authenticates may change
+/// something only with the antiforgery token <c>GET /api/session</c> hands out, sent back as <c>X-CSRF-TOKEN</c>, so a
+/// page on another site cannot act with the user's cookie.
+/// </summary>
+internal static class Sessions
+{
+    /// <summary>The cookie scheme.</summary>
+    public const string Scheme = "cairn-session";
+
+    /// <summary>The OpenID Connect scheme.</summary>
+    public const string OidcScheme = "oidc";
+
+    /// <summary>The header that carries the antiforgery token.</summary>
+    public const string CsrfHeader = "X-CSRF-TOKEN";
+
+    /// <summary>How long a session lasts without use.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(8);
+
+    public static void AddSessions(IServiceCollection services, CairnServerOptions options)
+    {
+        var protection = services.AddDataProtection().SetApplicationName("cairn");
+        if (options.SessionKeysDirectory is { } keys)
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(keys));
+        }
+
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.HeaderName = CsrfHeader;
+            antiforgery.Cookie.Name = "cairn.csrf";
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        var authentication = services.AddAuthentication().AddCookie(Scheme, cookie =>
+        {
+            cookie.Cookie.Name = "cairn.session";
+            cookie.Cookie.HttpOnly = true;
+            // Lax: sent on the top-level navigation back from the identity provider, never on another site's POSTs or fetches.
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.ExpireTimeSpan = IdleTimeout;
+            cookie.SlidingExpiration = true;
+            // An API answers 401/403; it never redirects to a login page.
+            cookie.Events.OnRedirectToLogin = context => Refuse(context.Response, 401);
+            cookie.Events.OnRedirectToAccessDenied = context => Refuse(context.Response, 403);
+        });
+        if (options.Oidc is { } oidc)
+        {
+            authentication.AddOpenIdConnect(OidcScheme, o => ConfigureOidc(o, oidc));
+        }
+    }
+
+    public static void MapSessions(this IEndpointRouteBuilder app, CairnServerOptions options)
+    {
+        app.MapGet("/api/session", (HttpContext http, Actor actor, IAntiforgery antiforgery) =>
+        {
+            var principal = actor.Principal;
+            var viaSession = http.User.Identity?.AuthenticationType == Scheme;
+            return InferenceEndpoints.Json(w =>
+            {
+                w.WriteString("user", principal.Name);
+                w.WriteString("via", viaSession ? "session" : principal.Token is { } token ? $"token {token}" : "password");
+                w.WriteString("global_role", Core.Identity.Roles.Name(principal.GlobalRole));
+                if (viaSession)
+                {
+                    w.WriteString("csrf_token", antiforgery.GetAndStoreTokens(http).RequestToken);
+                }
+            });
+        });
+        app.MapPost("/api/session", async (HttpContext http, Authenticator authenticator, IAntiforgery antiforgery) =>
+        {
+            var (user, password) = await ReadSignInAsync(http);
+            var principal = await authenticator.SignInAsync(user, password, Address(http), http.RequestAborted);
+            var session = SessionPrincipal(principal.Name);
+            await http.SignInAsync(Scheme, session);
+            // The antiforgery token is bound to the signed-in user, so it is made for the new session, not for the anonymous request.
+            http.User = session;
+            var csrf = antiforgery.GetAndStoreTokens(http).RequestToken;
+            return InferenceEndpoints.Json(w =>
+            {
+                w.WriteString("user", principal.Name);
+                w.WriteString("csrf_token", csrf);
+            });
+        });
+        app.MapDelete("/api/session", async (HttpContext http) =>
+        {
+            await http.SignOutAsync(Scheme);
+            return Results.NoContent();
+        });
+        if (options.Oidc is not null)
+        {
+            app.MapGet("/signin/oidc", (string? returnUrl) =>
+                Results.Challenge(new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OidcScheme]));
+        }
+    }
+
+    /// <summary>Paths a request may reach without credentials: signing in.</summary>
+    public static bool IsSignIn(HttpRequest request) =>
+        (HttpMethods.IsPost(request.Method) && request.Path == "/api/session") || (HttpMethods.IsGet(request.Method) && request.Path == "/signin/oidc");
+
+    /// <summary>Checks the antiforgery token of a state-changing request the session cookie authenticated.</summary>
+    public static async Task ValidateAntiforgeryAsync(HttpContext context)
+    {
+        try
+        {
+            await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            throw CairnException.Denied($"A request signed in by the session cookie must carry the {CsrfHeader} header from GET /api/session to change anything.");
+        }
+    }
+
+    private static void ConfigureOidc(OpenIdConnectOptions o, OidcSettings oidc)
+    {
+        o.Authority = oidc.Authority.AbsoluteUri;
+        o.ClientId = oidc.ClientId;
+        o.ClientSecret = oidc.ClientSecret;
+        o.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
+        o.ResponseType = "code";
+        // The code comes back on a top-level GET (with PKCE), so SameSite=Lax cookies — correlation, nonce — come with it.
+        o.ResponseMode = "query";
+        o.UsePkce = true;
+        o.SignInScheme = Scheme;
+        o.MapInboundClaims = false;
+        o.Scope.Clear();
+        o.Scope.Add("openid");
+        o.Scope.Add("profile");
+        o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+        o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        o.NonceCookie.SameSite = SameSiteMode.Lax;
+        o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        o.Events.OnTokenValidated = async context =>
+        {
+            var claims = context.Principal!;
+            var name = claims.FindFirst(oidc.UserClaim)?.Value;
+            if (!Names.IsValid(name))
+            {
+                context.Fail($"The provider's '{oidc.UserClaim}' claim ('{name}') is not a Cairn user name.");
+                return;
+            }
+
+            var services = context.HttpContext.RequestServices;
+            var groups = claims.FindAll(oidc.GroupsClaim).SelectMany(c => GroupsOf(c.Value)).ToList();
+            var account = await services.GetRequiredService<IdentityService>()
+                .ProvisionExternalAsync(name!, claims.FindFirst("name")?.Value, groups, oidc.Authority.Host, context.HttpContext.RequestAborted);
+            if (account.Disabled)
+            {
+                context.Fail($"{name} is disabled in Cairn.");
+                return;
+            }
+
+            await services.GetRequiredService<Authenticator>().RecordSignInAsync(name!, "oidc", Address(context.HttpContext), context.HttpContext.RequestAborted);
+            context.Principal = SessionPrincipal(name!);
+        };
+        o.Events.OnRemoteFailure = async context =>
+        {
+            context.HandleResponse();
+            await CairnServer.WriteErrorAsync(context.HttpContext, 401, "unauthenticated", $"Signing in with the identity provider failed: {context.Failure?.Message}");
+        };
+    }
+
+    // A groups claim is one value per group, or (from some providers) one JSON array.
+    private static IEnumerable<string> GroupsOf(string value)
+    {
+        if (!value.StartsWith('['))
+        {
+            return [value];
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(value, Core.CairnJson.Compact.IReadOnlyListString) ?? [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
+    // The session carries only the user's name; roles and grants are read from the store, so changes apply at once.
+    private static ClaimsPrincipal SessionPrincipal(string name) =>
+        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], Scheme));
+
+    private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    // Only a path on this server: an absolute or protocol-relative URL would make sign-in an open redirect.
+    private static string LocalUrl(string? url) =>
+        url is { Length: > 0 } && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
+
+    private static async Task<(string User, string Password)> ReadSignInAsync(HttpContext http)
+    {
+        if (!http.Request.HasJsonContentType())
+        {
+            throw Mlflow.MlflowEndpoints.JsonRequired(http.Request);
+        }
+
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = 4 }, http.RequestAborted);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("username", out var user) && user.ValueKind == JsonValueKind.String
+                && root.TryGetProperty("password", out var password) && password.ValueKind == JsonValueKind.String
+                ? (user.GetString()!, password.GetString()!)
+                : throw CairnException.Invalid("Send {\"username\": \"...\", \"password\": \"...\"}.");
+        }
+        catch (JsonException e)
+        {
+            throw CairnException.Invalid($"The sign-in body is not JSON: {e.Message}");
+        }
+    }
+
+    private static Task Refuse(HttpResponse response, int status)
+    {
+        response.StatusCode = status;
+        return Task.CompletedTask;
+    }
+}
