@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # What authentication and authorization cost on the scoring path: single-row JSON requests through one deployment,
-# against a server without authentication and one with it (a service account's predict-scoped token), same home,
-# measured alternately in one run so the two see the same machine. Reports each rate and the ratio.
-# Usage: bench/auth.sh [seconds per measurement, default 15] [connections, default 32] [rounds, default 3]
+# against a server without authentication and one with it (a service account's predict-scoped token), same home.
+# Measured as server CPU time per request at a fixed offered rate, both servers running, in alternating order.
+# Usage: bench/auth.sh [seconds per measurement, default 15] [unused, default 32] [rounds, default 6]; RATE=per-worker req/s (250)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 duration="${1:-15}"
 connections="${2:-32}"
-rounds="${3:-3}"
+rounds="${3:-6}"
 
-if ! command -v wrk >/dev/null; then
-  echo "Installing wrk..." >&2
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+if ! command -v hey >/dev/null; then
+  echo "Installing hey..." >&2
+  (apt-get update -qq && apt-get install -y -qq hey) >/dev/null
 fi
 
 build src/Cairn.Cli/Cairn.Cli.csproj
@@ -20,30 +20,46 @@ dotnet "$cli" --home "$home" deploy adult --model adult-income@champion >/dev/nu
 dotnet "$cli" --home "$home" users create scorer --service --role none --no-token >/dev/null
 dotnet "$cli" --home "$home" grants set scorer predict --on deployment:adult >/dev/null
 token="$(dotnet "$cli" --home "$home" tokens create --user scorer --name bench --scope predict --json | sed -n 's/.*"secret": "\(cairn_[A-Za-z0-9]*\)".*/\1/p')"
+body="$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$root/bench/row.lua")"
+printf '%s' "$body" > "$home/row.json"
 
-dotnet "$cli" --home "$home" serve --port 5111 --grpc-port 5113 --no-monitoring >/dev/null 2>&1 & pids+=($!)
-dotnet "$cli" --home "$home" serve --port 5112 --grpc-port 5114 --no-monitoring --auth >/dev/null 2>&1 & pids+=($!)
+dotnet "$cli" --home "$home" serve --port 5111 --grpc-port 5113 --no-monitoring >/dev/null 2>&1 & open_pid=$!; pids+=($open_pid)
+dotnet "$cli" --home "$home" serve --port 5112 --grpc-port 5114 --no-monitoring --auth >/dev/null 2>&1 & auth_pid=$!; pids+=($auth_pid)
 for port in 5111 5112; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/health/ready" && break; sleep 0.2; done
 done
-
-sed "s/^wrk.headers\[\"Content-Type\"\] = \"application\/json\"$/&\nwrk.headers[\"Authorization\"] = \"Bearer $token\"/" "$root/bench/row.lua" > "$home/row-auth.lua"
-status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -H "Authorization: Bearer $token" \
-  --data "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$root/bench/row.lua")" http://127.0.0.1:5112/api/deployments/adult/predict)"
+status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -H "Authorization: Bearer $token" --data "$body" \
+  http://127.0.0.1:5112/api/deployments/adult/predict)"
 [ "$status" = 200 ] || { echo "the authenticated server answered $status to the predict token" >&2; exit 1; }
 
-rate() { # url script
-  wrk -t2 -c"$connections" -d"${duration}s" -s "$2" "$1" | awk '/Requests\/sec/ {print $2}'
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system time, in clock ticks
+ticks="$(getconf CLK_TCK)"
+
+# Server CPU per request at a fixed offered rate (hey, 16 workers): a server is CPU-bound at saturation, so its
+# throughput cost is its CPU cost; unlike req/s at saturation, CPU time does not depend on how the scheduler shares
+# two cores between the load generator and two servers (side by side, identical servers differed by up to 20% in req/s).
+per_request() { # pid port [header]
+  local before; before="$(cpu "$1")"
+  local out; out="$(hey -z "${duration}s" -c 16 -q "$rate_per_worker" -m POST -T application/json -D "$home/row.json" ${3:+-H "$3"} \
+    "http://127.0.0.1:$2/api/deployments/adult/predict")"
+  local after; after="$(cpu "$1")"
+  local done_; done_="$(awk '/\[200\]/ { print $2 }' <<<"$out")"
+  awk -v b="$before" -v a="$after" -v n="${done_:-0}" -v t="$ticks" 'BEGIN { if (n == 0) { print "nan"; exit } printf "%.2f", (a - b) / t / n * 1e6 }'
 }
 
-echo "wrk: 2 threads, $connections connections, ${duration}s each, $rounds rounds, on $(nproc) cores shared by client and server"
-for url in 5111 5112; do wrk -t2 -c"$connections" -d5s -s "$home/row-auth.lua" "http://127.0.0.1:$url/api/deployments/adult/predict" >/dev/null; done
-open_total=0; auth_total=0
+rate_per_worker="${RATE:-250}"
+echo "hey: 16 workers at ${rate_per_worker} req/s each, ${duration}s per measurement, $rounds rounds, on $(nproc) cores shared by client and servers"
+for port in 5111 5112; do hey -z 5s -c 16 -m POST -T application/json -D "$home/row.json" -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/deployments/adult/predict" >/dev/null; done
+ratios=()
 for round in $(seq "$rounds"); do
-  open="$(rate http://127.0.0.1:5111/api/deployments/adult/predict "$root/bench/row.lua")"
-  auth="$(rate http://127.0.0.1:5112/api/deployments/adult/predict "$home/row-auth.lua")"
-  printf 'round %s: no auth %10s req/s   predict token %10s req/s   ratio %s\n' "$round" "$open" "$auth" "$(awk -v a="$auth" -v o="$open" 'BEGIN { printf "%.3f", a / o }')"
-  open_total="$(awk -v t="$open_total" -v x="$open" 'BEGIN { print t + x }')"
-  auth_total="$(awk -v t="$auth_total" -v x="$auth" 'BEGIN { print t + x }')"
+  if [ $((round % 2)) -eq 1 ]; then
+    open="$(per_request "$open_pid" 5111)"; auth="$(per_request "$auth_pid" 5112 "Authorization: Bearer $token")"
+  else
+    auth="$(per_request "$auth_pid" 5112 "Authorization: Bearer $token")"; open="$(per_request "$open_pid" 5111)"
+  fi
+  ratio="$(awk -v a="$auth" -v o="$open" 'BEGIN { printf "%.3f", o / a }')"
+  ratios+=("$ratio")
+  printf 'round %s: server CPU per request: no auth %7s us   predict token %7s us   throughput ratio %s\n' "$round" "$open" "$auth" "$ratio"
 done
-printf 'mean ratio (authenticated / open): %s\n' "$(awk -v a="$auth_total" -v o="$open_total" 'BEGIN { printf "%.3f", a / o }')"
+printf 'median throughput ratio (authenticated / open, from CPU per request): %s\n' \
+  "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"

@@ -172,9 +172,17 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
             }
         }
 
-        return await Paging.SearchAsync(filter, orderBy, FilterVocabulary.Runs, maxResults, MaxPageSize, pageToken, q =>
-            store.SearchRunsAsync(new RunQuery(experimentIds, q.Filter, lifecycle, q.OrderBy, q.Limit, q.Offset) { VisibleTo = actor.VisibleTo(ResourceKind.Experiment) },
-                cancellationToken)).ConfigureAwait(false);
+        // The experiments searched are named, so the permission filter is the list itself: only those the caller may
+        // read stay in the query's IN list (the principal holds its grants), and the query is the same as unfiltered.
+        if (actor.VisibleTo(ResourceKind.Experiment) is not null)
+        {
+            var readable = actor.Principal.IdsWith(ResourceKind.Experiment, Role.Viewer).ToHashSet(StringComparer.Ordinal);
+            experimentIds = [.. experimentIds.Where(readable.Contains)];
+        }
+
+        return await Paging.SearchAsync(filter, orderBy, FilterVocabulary.Runs, maxResults, MaxPageSize, pageToken, q => experimentIds.Count == 0
+            ? Task.FromResult<IReadOnlyList<Run>>([])
+            : store.SearchRunsAsync(new RunQuery(experimentIds, q.Filter, lifecycle, q.OrderBy, q.Limit, q.Offset), cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Logs metrics, params and tags in one transaction, within MLflow's limits.</summary>

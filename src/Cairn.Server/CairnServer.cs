@@ -241,8 +241,12 @@ public static partial class CairnServer
         app.UseMiddleware<RequestGuard>();
         if (options.Authentication)
         {
-            // Handles only the OpenID Connect callback; every other request is authenticated by the guard.
-            app.UseAuthentication();
+            if (options.Oidc is not null)
+            {
+                // Handles only the OpenID Connect callback; every other request is authenticated by the guard.
+                app.UseAuthentication();
+            }
+
             app.UseMiddleware<AuthenticationGuard>();
         }
 

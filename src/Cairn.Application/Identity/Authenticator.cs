@@ -53,19 +53,19 @@ public sealed class Authenticator(IIdentityStore store, IdentityService identiti
     public async ValueTask<Principal> AuthenticateTokenAsync(string secret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        if (!TokenSecret.IsWellFormed(secret))
-        {
-            throw CairnException.Unauthenticated(secret.StartsWith(TokenSecret.Prefix, StringComparison.Ordinal)
-                ? "The token is malformed: its checksum does not match (was it cut or mistyped?)."
-                : $"The credential is not a Cairn token (they start with '{TokenSecret.Prefix}').");
-        }
-
         await RefreshRevisionAsync(cancellationToken).ConfigureAwait(false);
-        var hash = TokenSecret.Hash(secret);
-        if (!_tokens.TryGetValue(hash, out var entry))
+        // Keyed by the secret itself, so a token seen before costs one lookup: no checksum, no hash, no read.
+        if (!_tokens.TryGetValue(secret, out var entry))
         {
-            entry = await LoadAsync(hash, cancellationToken).ConfigureAwait(false);
-            _tokens[hash] = entry;
+            if (!TokenSecret.IsWellFormed(secret))
+            {
+                throw CairnException.Unauthenticated(secret.StartsWith(TokenSecret.Prefix, StringComparison.Ordinal)
+                    ? "The token is malformed: its checksum does not match (was it cut or mistyped?)."
+                    : $"The credential is not a Cairn token (they start with '{TokenSecret.Prefix}').");
+            }
+
+            entry = await LoadAsync(TokenSecret.Hash(secret), cancellationToken).ConfigureAwait(false);
+            _tokens[secret] = entry;
         }
 
         var now = time.GetUtcNow();

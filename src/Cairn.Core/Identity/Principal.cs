@@ -115,6 +115,10 @@ public sealed class Principal
         return own > global ? own : global;
     }
 
+    /// <summary>The ids of resources of a kind on which this principal holds at least <paramref name="least"/> by its own or its groups' grants.</summary>
+    public IReadOnlyList<string> IdsWith(ResourceKind kind, Role least) =>
+        [.. _grants.Where(g => g.Key.Kind == kind && Min(g.Value, Cap) >= least).Select(g => g.Key.Id)];
+
     /// <summary>
     /// Records that this principal now maintains a resource it just created (the store granted it in the same
     /// transaction), so its next calls see it without waiting for cached credentials to be reloaded.
