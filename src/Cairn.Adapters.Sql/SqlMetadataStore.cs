@@ -121,6 +121,10 @@ public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, 
     private static bool IsOutage(DbException e) =>
         e.IsTransient || e.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException;
 
+    // Database errors never leave the store as such: an outage is Unavailable, anything else Internal (a bug or a damaged database).
+    private static CairnException Translate(DbException e) =>
+        IsOutage(e) ? Unavailable(e) : new CairnException(ErrorCode.Internal, $"The metadata database failed: {e.Message}", e);
+
     private static CairnException Unavailable(DbException e) =>
         new(ErrorCode.Unavailable, $"The metadata database is unavailable: {e.Message.TrimEnd('.')}. Retry shortly.", e);
 
@@ -154,9 +158,9 @@ public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return result;
         }
-        catch (DbException e) when (IsOutage(e))
+        catch (DbException e)
         {
-            throw Unavailable(e);
+            throw Translate(e);
         }
         finally
         {
@@ -174,9 +178,9 @@ public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, 
             await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             return await work(connection).ConfigureAwait(false);
         }
-        catch (DbException e) when (IsOutage(e))
+        catch (DbException e)
         {
-            throw Unavailable(e);
+            throw Translate(e);
         }
     }
 

@@ -224,7 +224,7 @@ public sealed class MonitorService(
                 await EvaluateAsync(monitor.Deployment, includeOpen: false, cancellationToken).ConfigureAwait(false);
                 await store.DeletePredictionsBeforeAsync(monitor.Deployment, time.GetUtcNow() - monitor.Spec.Retention, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is CairnException or System.Data.Common.DbException or IOException or JsonException)
+            catch (Exception e) when (e is CairnException or IOException or JsonException)
             {
                 failures.Add($"{monitor.Deployment}: {e.Message}");
             }

@@ -119,7 +119,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
                         nextLog = now + (long)(LogInterval.TotalSeconds * Stopwatch.Frequency);
                     }
                 }
-                catch (Exception e) when (e is CairnException or System.Data.Common.DbException or IOException or TimeoutException)
+                catch (Exception e) when (e is CairnException or IOException or TimeoutException)
                 {
                     // The store is unreachable: what was recorded stays in memory (bounded) and the next flush tries again.
                     nextFlush = now + (long)(options.FlushInterval.TotalSeconds * Stopwatch.Frequency);
@@ -251,7 +251,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
             var monitors = await store.ListMonitorsAsync(null, cancellationToken).ConfigureAwait(false);
             _monitors = monitors.ToDictionary(m => m.Deployment, m => m.Spec, StringComparer.Ordinal);
         }
-        catch (Exception e) when (e is CairnException or System.Data.Common.DbException)
+        catch (CairnException)
         {
             // The previous settings stay; the next flush tries again.
         }

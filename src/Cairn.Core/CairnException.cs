@@ -35,6 +35,9 @@ public enum ErrorCode
 
     /// <summary>Too many failed sign-ins; retrying after a pause may succeed.</summary>
     Throttled,
+
+    /// <summary>Something failed that is not the caller's doing (a store error other than an outage); reported without detail to remote callers.</summary>
+    Internal,
 }
 
 /// <summary>The one exception family of Cairn: an expected failure with a machine-readable code and a message for people.</summary>

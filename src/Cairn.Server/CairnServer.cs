@@ -409,6 +409,12 @@ public static partial class CairnServer
         {
             await next(context);
         }
+        catch (CairnException e) when (!context.Response.HasStarted && e.Code == ErrorCode.Internal)
+        {
+            // A store failure that is not an outage: its detail (SQL, schema) is for the log, not for the caller.
+            Log.RequestFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Cairn.Server"), context.Request.Path, e);
+            await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, "internal", "The server failed to handle the request; see its log.");
+        }
         catch (CairnException e) when (!context.Response.HasStarted)
         {
             if (e.Code == ErrorCode.Unauthenticated)

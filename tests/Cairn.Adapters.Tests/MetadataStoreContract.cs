@@ -1,6 +1,7 @@
 using Cairn.Adapters.Sql;
 using Cairn.Core;
 using Cairn.Core.Data;
+using Cairn.Core.Identity;
 using Cairn.Core.Models;
 using Cairn.Core.Monitoring;
 using Cairn.Core.Ports;
@@ -43,6 +44,56 @@ public abstract class MetadataStoreContract
         Assert.Equal("x", (await store.GetDatasetVersionAsync("d", 1, CancellationToken.None))!.Schema.Columns[0].Name);
         var summary = Assert.Single(await store.ListDatasetsAsync(null, CancellationToken.None));
         Assert.Equal((2, 2), (summary.LatestVersion, summary.VersionCount));
+    }
+
+    [Fact]
+    public async Task Identity_TokensAreFoundByHash_GrantsFollowGroups_AndListsAreFilteredInTheQuery()
+    {
+        var store = await OpenAsync();
+        var alice = await store.CreatePrincipalAsync(new NewPrincipal("alice", PrincipalKind.User, "Alice", false), "root", CancellationToken.None);
+        await store.CreatePrincipalAsync(new NewPrincipal("team", PrincipalKind.Group, null, false), "root", CancellationToken.None);
+        var taken = await Assert.ThrowsAsync<CairnException>(() => store.CreatePrincipalAsync(new NewPrincipal("team", PrincipalKind.User, null, false), "root", CancellationToken.None));
+        Assert.Equal(ErrorCode.AlreadyExists, taken.Code);
+        await store.SetMembershipAsync("team", "alice", true, "root", CancellationToken.None);
+        Assert.Equal(["team"], (await store.GetPrincipalAsync("alice", CancellationToken.None))!.Groups);
+
+        // A token is stored under its secret's hash, found by it, and revoked once.
+        var revision = await store.GetRevisionAsync(CancellationToken.None);
+        var token = new ApiToken("0123456789ab", "alice", "ci", Role.Viewer, Clock.GetUtcNow(), "root", Clock.GetUtcNow().AddDays(1));
+        await store.CreateTokenAsync(token, "hash-of-secret", "root", CancellationToken.None);
+        Assert.True(await store.GetRevisionAsync(CancellationToken.None) > revision);
+        var (found, owner) = (await store.FindTokenAsync("hash-of-secret", CancellationToken.None))!.Value;
+        Assert.Equal(("ci", Role.Viewer, "alice"), (found.Name, found.Scope, owner.Name));
+        Assert.Null(await store.FindTokenAsync("another-hash", CancellationToken.None));
+        Assert.Equal(ErrorCode.AlreadyExists, (await Assert.ThrowsAsync<CairnException>(() =>
+            store.CreateTokenAsync(token with { Id = "ba9876543210" }, "other", "root", CancellationToken.None))).Code);
+        var revoked = await store.RevokeTokenAsync("alice", "ci", "root", CancellationToken.None);
+        Assert.NotNull(revoked.RevokedAt);
+        Assert.NotNull((await store.FindTokenAsync("hash-of-secret", CancellationToken.None))!.Value.Token.RevokedAt);
+
+        // Grants to the group reach alice; lists filtered by visibility keep only what she may see, in the query.
+        await store.AddDatasetVersionAsync(Dataset("open", 1), "root", CancellationToken.None);
+        await store.AddDatasetVersionAsync(Dataset("closed", 2), "root", CancellationToken.None);
+        var visibleExperiment = await store.CreateExperimentAsync("seen", null, new Dictionary<string, string>(), "root", CancellationToken.None);
+        await store.CreateExperimentAsync("unseen", null, new Dictionary<string, string>(), "root", CancellationToken.None);
+        await store.SetGrantAsync("team", ResourceRef.Dataset("open"), Role.Viewer, "root", CancellationToken.None);
+        await store.SetGrantAsync("team", ResourceRef.Experiment(visibleExperiment.Id), Role.Editor, "root", CancellationToken.None);
+        await store.SetGrantAsync("alice", ResourceRef.Dataset("closed"), Role.Predict, "root", CancellationToken.None);
+        var access = await store.LoadAccessAsync(alice.Id, CancellationToken.None);
+        var visibility = new Visibility([alice.Id, .. access.GroupIds]);
+        Assert.Equal(["open"], (await store.ListDatasetsAsync(visibility, CancellationToken.None)).Select(d => d.Name));
+        Assert.Equal(["open", "closed"], (await store.ListDatasetsAsync(visibility with { Least = Role.Predict }, CancellationToken.None)).Select(d => d.Name).Order().Reverse());
+        Assert.Equal(["seen"], (await store.SearchExperimentsAsync(null, new SearchQuery(null, [], 100, 0) { VisibleTo = visibility }, CancellationToken.None))
+            .Select(e => e.Name));
+        Assert.Empty(await store.ListDatasetsAsync(new Visibility([]), CancellationToken.None));
+
+        // Whoever creates a resource maintains it; the audit log can be read per user, tokens included.
+        await store.CreateModelAsync("m", null, new Dictionary<string, string>(), "alice/ci", CancellationToken.None);
+        Assert.Contains(await store.ListGrantsAsync("alice", ResourceRef.Model("m"), CancellationToken.None), g => g.Role == Role.Maintainer);
+        await store.RenameModelAsync("m", "m2", "alice", CancellationToken.None);
+        Assert.Contains(await store.ListGrantsAsync("alice", ResourceRef.Model("m2"), CancellationToken.None), g => g.Role == Role.Maintainer);
+        Assert.All(await store.ListEventsAsync(100, "alice", CancellationToken.None), e => Assert.StartsWith("alice", e.Actor, StringComparison.Ordinal));
+        Assert.Equal(2, (await store.ListEventsAsync(100, "alice", CancellationToken.None)).Count);
     }
 
     [Fact]

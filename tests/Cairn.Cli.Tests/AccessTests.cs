@@ -156,6 +156,31 @@ public sealed class AccessTests(AdultModelFixture fixture) : IClassFixture<Adult
     }
 
     [Fact]
+    public async Task Datasets_AreReadByViewers_AndUploadsAreRefusedBeforeTheBodyIsRead()
+    {
+        var reader = await AccountAsync($"dr-{Guid.NewGuid():N}"[..11], "--role", "none");
+        await Cairn.RunOkAsync("grants", "set", await NameOfAsync(reader), "viewer", "--on", "dataset:adult");
+
+        Assert.Equal(200, (await CallAsync(HttpMethod.Get, "/api/datasets/adult/versions/1", null, reader)).Status);
+        var (status, body) = await CallAsync(HttpMethod.Get, "/api/datasets/", null, reader);
+        Assert.Equal(["adult"], Json(body).EnumerateArray().Select(d => d.GetProperty("name").GetString()));
+        Assert.Equal(403, (await CallAsync(HttpMethod.Get, "/api/datasets/nothing-granted/versions", null, reader)).Status);
+
+        // A viewer's upload is refused from its headers: a declared gigabyte is never read.
+        using var upload = new HttpRequestMessage(HttpMethod.Post, "/api/datasets/adult/versions?file=more.csv")
+        {
+            Content = new StreamContent(new MemoryStream(new byte[16])),
+        };
+        upload.Content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        upload.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader);
+        using var refused = await _server.SendAsync(upload);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("add versions", await refused.Content.ReadAsStringAsync());
+        (status, body) = await CallAsync(HttpMethod.Get, "/api/datasets/adult/versions", null, reader);
+        Assert.Equal(1, Json(body).GetArrayLength());
+    }
+
+    [Fact]
     public async Task WhoeverCreatesAnExperiment_MaintainsIt_AndOtherEditorsCannotDeleteIt()
     {
         var owner = await AccountAsync($"own-{Guid.NewGuid():N}"[..12], "--role", "editor");
