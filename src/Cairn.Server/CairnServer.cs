@@ -77,6 +77,13 @@ public sealed record CairnServerOptions
     /// </summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 
+    /// <summary>
+    /// Reverse proxies (by IP address) whose X-Forwarded-For, -Proto and -Host headers are believed: the client's
+    /// address (sign-in throttling, the audit log), https (Secure cookies, OpenID Connect redirects) and the host
+    /// name. None by default: from anyone else those headers are ignored, since any client can send them.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+
     /// <summary>Origins (such as <c>https://notebooks.example.com</c>) whose pages may call the server from a browser; none by default.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
@@ -154,6 +161,23 @@ public static partial class CairnServer
                     }));
         }
 
+        var proxies = options.TrustedProxies.Select(p => IPAddress.TryParse(p.Trim('[', ']'), out var ip) ? ip
+            : throw CairnException.Invalid($"--trusted-proxy '{p}' is not an IP address.")).ToList();
+        if (proxies.Count > 0)
+        {
+            builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(forwarded =>
+            {
+                forwarded.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor
+                    | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedHost;
+                forwarded.KnownProxies.Clear();
+                forwarded.KnownIPNetworks.Clear();
+                foreach (var proxy in proxies)
+                {
+                    forwarded.KnownProxies.Add(proxy);
+                }
+            });
+        }
+
         var allowedHosts = AllowedHosts(options, address);
         if (allowedHosts is not ["*"])
         {
@@ -227,6 +251,12 @@ public static partial class CairnServer
         }));
 
         var app = builder.Build();
+        if (proxies.Count > 0)
+        {
+            // First, so host filtering, origins, throttling and cookies all see the client's view of the request.
+            app.UseForwardedHeaders();
+        }
+
         if (allowedHosts is not ["*"])
         {
             app.UseHostFiltering();

@@ -106,6 +106,40 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(2, events.Count(k => k == "signin"));
     }
 
+    [Fact]
+    public async Task BehindATrustedProxy_TheClientsAddressAndHttpsCount_AndFromAnyoneElseTheHeadersAreIgnored()
+    {
+        await _cairn.RunOkAsync("users", "create", "pat", "--no-token");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(_server, HttpMethod.Patch, "/api/2.0/mlflow/users/update-password",
+            """{"username": "pat", "password": "pat's long password"}""", bearer: _admin)).StatusCode);
+        using var proxied = await _cairn.StartServerAsync(options: new CairnServerOptions { Authentication = true, GrpcPort = null, TrustedProxies = ["127.0.0.1"] });
+        async Task<HttpResponseMessage> SignInAsync(HttpClient client, string password)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/session")
+            {
+                Content = new StringContent($$"""{"username": "pat", "password": "{{password}}"}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            var response = await client.SendAsync(request);
+            await response.Content.LoadIntoBufferAsync();
+            return response;
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync(proxied, "wrong one")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync(_server, "wrong two")).StatusCode);
+        var signedIn = await SignInAsync(proxied, "pat's long password");
+        Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        Assert.Contains("secure", signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("cairn.session=", StringComparison.Ordinal)),
+            StringComparison.OrdinalIgnoreCase);
+
+        var failed = (await _cairn.RunOkAsync("events", "--json")).Json.EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "signin.failed" && e.GetProperty("subject").GetString() == "pat")
+            .Select(e => JsonDocument.Parse(e.GetProperty("detail").GetString()!).RootElement.GetProperty("address").GetString())
+            .ToList();
+        Assert.Equal(["127.0.0.1", "203.0.113.9"], failed.Order());
+    }
+
     private HttpClient Browser() =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = true, MaxAutomaticRedirections = 10 })
         {

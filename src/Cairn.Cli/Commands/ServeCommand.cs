@@ -23,6 +23,10 @@ internal static class ServeCommand
             Description = "A host name clients may address the server by (repeatable; default: loopback names when bound to loopback, any otherwise)",
             AllowMultipleArgumentsPerToken = false,
         };
+        var trustedProxies = new Option<string[]>("--trusted-proxy")
+        {
+            Description = "The IP address of a reverse proxy in front of the server whose X-Forwarded-For/-Proto/-Host headers are believed (repeatable)",
+        };
         var corsOrigins = new Option<string[]>("--cors-origin")
         {
             Description = "An origin, such as https://notebooks.example.com, whose web pages may call the server (repeatable; none by default)",
@@ -47,7 +51,7 @@ internal static class ServeCommand
         var oidcGroupsClaim = new Option<string>("--oidc-groups-claim") { Description = "The claim listing the user's groups", DefaultValueFactory = _ => "groups" };
         var maxUpload = new Option<int>("--max-upload-mib") { Description = "The largest dataset upload accepted, in MiB", DefaultValueFactory = _ => 1024 };
         var maxArtifact = new Option<int>("--max-artifact-mib") { Description = "The largest artifact upload accepted, in MiB", DefaultValueFactory = _ => 8192 };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, auth, remote, anonymousMetrics, oidcAuthority, oidcClient, oidcUserClaim, oidcGroupsClaim, allowedHosts, corsOrigins, maxUpload, maxArtifact };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, auth, remote, anonymousMetrics, oidcAuthority, oidcClient, oidcUserClaim, oidcGroupsClaim, allowedHosts, trustedProxies, corsOrigins, maxUpload, maxArtifact };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var open = context.Parse.GetValue(remote);
@@ -66,6 +70,7 @@ internal static class ServeCommand
                 GrpcPort = context.Parse.GetValue(grpcPort) ?? (context.Parse.GetValue(deployment) is null ? 5001 : null),
                 AllowedHosts = context.Parse.GetValue(allowedHosts) ?? [],
                 CorsOrigins = context.Parse.GetValue(corsOrigins) ?? [],
+                TrustedProxies = context.Parse.GetValue(trustedProxies) ?? [],
                 MaxUploadBytes = Mebibytes(context.Parse.GetValue(maxUpload), "--max-upload-mib"),
                 MaxArtifactBytes = Mebibytes(context.Parse.GetValue(maxArtifact), "--max-artifact-mib"),
                 Host = context.Parse.GetValue(host)!,
