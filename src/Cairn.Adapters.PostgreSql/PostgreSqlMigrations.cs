@@ -402,5 +402,13 @@ internal static class PostgreSqlMigrations
             );
             INSERT INTO identity_revision (id, revision) VALUES (1, 0);
             """),
+        (17, "protection keys", """
+            -- ASP.NET Core Data Protection's key ring (what session cookies are sealed with), shared by every server of the store.
+            CREATE TABLE protection_keys (
+                name TEXT PRIMARY KEY,
+                xml TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            """),
     ];
 }

@@ -293,6 +293,17 @@ public abstract partial class SqlMetadataStore : IIdentityStore
             CultureInfo.InvariantCulture), cancellationToken);
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ListProtectionKeysAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<string>>(async connection => await QueryAsync(connection, null, "SELECT xml FROM protection_keys ORDER BY created_at, name", [],
+            r => r.GetString(0), cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task AddProtectionKeyAsync(string name, string xml, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => ExecuteAsync(connection, transaction,
+            "INSERT INTO protection_keys (name, xml, created_at) VALUES (@name, @xml, @now) ON CONFLICT (name) DO NOTHING",
+            [("@name", name), ("@xml", xml), ("@now", Now())], cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
     public Task RecordEventAsync(string actor, string kind, string subject, IReadOnlyDictionary<string, string> detail, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {

@@ -56,9 +56,6 @@ public sealed record CairnServerOptions
     /// </summary>
     public bool Authentication { get; init; }
 
-    /// <summary>Where browser sessions' cookie keys are kept (ASP.NET Core Data Protection); null keeps them in memory, so sessions end with the process.</summary>
-    public string? SessionKeysDirectory { get; init; }
-
     /// <summary>An OpenID Connect provider users may sign in with (at <c>/signin/oidc</c>); null for none.</summary>
     public OidcSettings? Oidc { get; init; }
 
@@ -134,6 +131,8 @@ public static partial class CairnServer
         // Kestrel and the host log a failed start (a port in use) with its stack trace; StartAsync reports it in one line instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        // Session keys are kept in the metadata store unencrypted on purpose (see StoreKeyRepository); the warning says only that.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

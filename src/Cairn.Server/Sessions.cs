@@ -8,9 +8,11 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Cairn.Server;
 
@@ -36,11 +38,10 @@ internal static class Sessions
 
     public static void AddSessions(IServiceCollection services, CairnServerOptions options)
     {
-        var protection = services.AddDataProtection().SetApplicationName("cairn");
-        if (options.SessionKeysDirectory is { } keys)
-        {
-            protection.PersistKeysToFileSystem(new DirectoryInfo(keys));
-        }
+        // The key ring lives in the store, shared by every server of it, so a session survives restarts and load balancing.
+        services.AddDataProtection().SetApplicationName("cairn");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(keys =>
+            keys.XmlRepository = new StoreKeyRepository(provider.GetRequiredService<Core.Ports.IIdentityStore>())));
 
         services.AddAntiforgery(antiforgery =>
         {

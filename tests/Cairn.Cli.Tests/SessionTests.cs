@@ -40,7 +40,8 @@ public sealed class SessionTests : IAsyncLifetime
         await _cairn.RunOkAsync("users", "create", "sam", "--role", "editor", "--no-token");
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(_server, HttpMethod.Patch, "/api/2.0/mlflow/users/update-password",
             """{"username": "sam", "password": "sam's long password"}""", bearer: _admin)).StatusCode);
-        using var browser = Browser();
+        var cookies = new CookieContainer();
+        using var browser = Browser(cookies);
 
         var wrong = await SendAsync(browser, HttpMethod.Post, "/api/session", """{"username": "sam", "password": "not it at all"}""");
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
@@ -54,6 +55,13 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(browser, HttpMethod.Get, "/api/experiments")).StatusCode);
         var session = Json(await (await SendAsync(browser, HttpMethod.Get, "/api/session")).Content.ReadAsStringAsync());
         Assert.Equal(("sam", "session"), (session.GetProperty("user").GetString(), session.GetProperty("via").GetString()));
+
+        // Another server of the same store (a replica behind a load balancer) accepts the session: the key ring is in the store.
+        using var replica = await _cairn.StartServerAsync(options: new CairnServerOptions { Authentication = true, GrpcPort = null });
+        using var sameBrowser = Browser(cookies, replica.BaseAddress);
+        var there = await SendAsync(sameBrowser, HttpMethod.Get, "/api/session");
+        Assert.Equal(HttpStatusCode.OK, there.StatusCode);
+        Assert.Equal("sam", Json(await there.Content.ReadAsStringAsync()).GetProperty("user").GetString());
 
         // What a page on another site could make the browser send — the cookie, but no token — changes nothing.
         var create = """{"name": "from-the-browser"}""";
@@ -140,10 +148,10 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(["127.0.0.1", "203.0.113.9"], failed.Order());
     }
 
-    private HttpClient Browser() =>
-        new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = true, MaxAutomaticRedirections = 10 })
+    private HttpClient Browser(CookieContainer? cookies = null, Uri? server = null) =>
+        new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), AllowAutoRedirect = true, MaxAutomaticRedirections = 10 })
         {
-            BaseAddress = _server.BaseAddress,
+            BaseAddress = server ?? _server.BaseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
 

@@ -61,7 +61,6 @@ internal static class ServeCommand
             {
                 Authentication = authentication,
                 AnonymousMetrics = context.Parse.GetValue(anonymousMetrics),
-                SessionKeysDirectory = Path.Combine(context.Home.Path, "keys"),
                 Oidc = Oidc(context.Parse.GetValue(oidcAuthority), context.Parse.GetValue(oidcClient), app.Environment("CAIRN_OIDC_CLIENT_SECRET"), authentication) is { } oidc
                     ? oidc with { UserClaim = context.Parse.GetValue(oidcUserClaim)!, GroupsClaim = context.Parse.GetValue(oidcGroupsClaim)! }
                     : null,

@@ -66,6 +66,12 @@ public interface IIdentityStore
     /// <summary>A number that grows with every identity change (principals, memberships, tokens, grants).</summary>
     Task<long> GetRevisionAsync(CancellationToken cancellationToken);
 
+    /// <summary>Every stored key of the servers' key ring (session cookies are sealed with them), as XML.</summary>
+    Task<IReadOnlyList<string>> ListProtectionKeysAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a new key of the servers' key ring under its name; a name already stored is left as it is.</summary>
+    Task AddProtectionKeyAsync(string name, string xml, CancellationToken cancellationToken);
+
     /// <summary>Records an event that changes nothing else, such as a sign-in or a refused one.</summary>
     Task RecordEventAsync(string actor, string kind, string subject, IReadOnlyDictionary<string, string> detail, CancellationToken cancellationToken);
 }
