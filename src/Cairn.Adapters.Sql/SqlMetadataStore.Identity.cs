@@ -8,7 +8,7 @@ namespace Cairn.Adapters.Sql;
 
 public abstract partial class SqlMetadataStore : IIdentityStore
 {
-    private const string PrincipalColumns = "id, name, kind, display_name, is_admin, disabled, password_hash IS NOT NULL, created_at, created_by";
+    private static readonly string PrincipalColumns = PrincipalColumnsOf("");
     private const string TokenColumns = "t.id, p.name, t.name, t.scope, t.created_at, t.created_by, t.expires_at, t.last_used_at, t.revoked_at";
 
     /// <inheritdoc />
@@ -199,7 +199,7 @@ public abstract partial class SqlMetadataStore : IIdentityStore
         ReadAsync(async connection =>
         {
             var found = await QueryAsync(connection, null,
-                $"SELECT {TokenColumns}, {Prefixed(PrincipalColumns, "p.")} FROM api_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.secret_sha256 = @hash",
+                $"SELECT {TokenColumns}, {PrincipalColumnsOf("p.")} FROM api_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.secret_sha256 = @hash",
                 [("@hash", secretHash)], r => (ReadToken(r), ReadPrincipal(r, 9)), cancellationToken).ConfigureAwait(false);
             return found is [var (token, owner)] ? ((ApiToken, Account)?)(token, owner) : null;
         }, cancellationToken);
@@ -387,8 +387,9 @@ public abstract partial class SqlMetadataStore : IIdentityStore
             RevokedAt = r.IsDBNull(8) ? null : Time(r.GetInt64(8)),
         };
 
-    private static string Prefixed(string columns, string prefix) =>
-        string.Join(", ", columns.Split(", ").Select(c => prefix + c.Replace(" IS NOT NULL", "", StringComparison.Ordinal) + (c.EndsWith(" IS NOT NULL", StringComparison.Ordinal) ? " IS NOT NULL" : "")));
+    // The columns ReadPrincipal reads, of the principals table under an alias ("p.") or none.
+    private static string PrincipalColumnsOf(string p) =>
+        $"{p}id, {p}name, {p}kind, {p}display_name, {p}is_admin, {p}disabled, {p}password_hash IS NOT NULL, {p}created_at, {p}created_by";
 
     private static string KindName(PrincipalKind kind) => kind switch
     {

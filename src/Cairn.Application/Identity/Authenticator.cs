@@ -165,9 +165,6 @@ public sealed class Authenticator(IIdentityStore store, IdentityService identiti
         return Principal.For(account, access.GroupIds, access.Grants, cap, token);
     }
 
-    /// <summary>Forgets every cached credential now (after a change made in this process).</summary>
-    public void Invalidate() => _tokens.Clear();
-
     private bool Exhausted(string key) => _failures.GetStatistics(key) is { CurrentAvailablePermits: <= 0 };
 
     private Task RecordAsync(string actor, string kind, string subject, string address, CancellationToken cancellationToken) =>
