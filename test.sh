@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs and starts what the tests need, builds with warnings as errors, runs every test.
-# Later capabilities (Chromium) add their set-up here.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -14,6 +13,12 @@ postgres_dir="$(mktemp -d)"
 trap 'tools/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
 CAIRN_TEST_POSTGRES="$(tools/postgres.sh start "$postgres_dir")"
 export CAIRN_TEST_POSTGRES
+
+# Chromium for the web UI's end-to-end tests: Playwright drives Debian's build (its own browser download cannot work here).
+if [ ! -x /usr/bin/chromium ]; then
+  command -v apt-get >/dev/null || { echo "test.sh: Chromium (/usr/bin/chromium) is required for the UI tests" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 # An S3-compatible server (moto, from the machine's Python) on 127.0.0.1 for the S3 artifact store's tests; each test makes its own bucket.
 command -v moto_server >/dev/null || { echo "test.sh: moto_server (Python package moto) is required for the S3 tests" >&2; exit 1; }

@@ -258,7 +258,8 @@ public abstract partial class SqlMetadataStore
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<MetricBucket>> GetMetricBucketsAsync(string runId, string key, int buckets, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<MetricBucket>> GetMetricBucketsAsync(string runId, string key, int buckets, long? fromStep, long? toStep,
+        CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<MetricBucket>>(async connection =>
         {
             // A long series is bucketed from its 1024-step rollups, which it has ~1000x fewer of than points; a short one from its points.
@@ -270,7 +271,11 @@ public abstract partial class SqlMetadataStore
             {
                 while (reader.Read())
                 {
-                    blocks.Add(new MetricBucket(reader.GetInt64(0), reader.GetInt64(1), Real(reader, 2), Real(reader, 3), Real(reader, 4), reader.GetInt64(5)));
+                    var block = new MetricBucket(reader.GetInt64(0), reader.GetInt64(1), Real(reader, 2), Real(reader, 3), Real(reader, 4), reader.GetInt64(5));
+                    if (block.LastStep >= (fromStep ?? long.MinValue) && block.FirstStep <= (toStep ?? long.MaxValue))
+                    {
+                        blocks.Add(block);
+                    }
                 }
             }
 
@@ -280,8 +285,11 @@ public abstract partial class SqlMetadataStore
                 return [];
             }
 
-            var summary = new MetricSummary(blocks[0].FirstStep, blocks[^1].LastStep, buckets);
-            // Rollups serve when there are enough of them to fill at least half the requested buckets.
+            var first = Math.Max(blocks[0].FirstStep, fromStep ?? long.MinValue);
+            var last = Math.Min(blocks[^1].LastStep, toStep ?? long.MaxValue);
+            var summary = new MetricSummary(first, last, buckets);
+            // Rollups serve when there are enough of them to fill at least half the requested buckets; a zoomed window
+            // narrow enough to need fewer than that is read point by point, so zooming in shows every point.
             if (blocks.Count >= buckets / 2 && total > buckets)
             {
                 foreach (var block in blocks)
@@ -294,7 +302,10 @@ public abstract partial class SqlMetadataStore
 
             foreach (var point in await ReadSeriesAsync(connection, runId, key, cancellationToken).ConfigureAwait(false))
             {
-                summary.Add(new MetricBucket(point.Step, point.Step, point.Value, point.Value, point.Value, 1));
+                if (point.Step >= first && point.Step <= last)
+                {
+                    summary.Add(new MetricBucket(point.Step, point.Step, point.Value, point.Value, point.Value, 1));
+                }
             }
 
             return summary.Buckets;

@@ -300,8 +300,18 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
     public const int MaxBuckets = 100_000;
 
     /// <summary>One metric's history kept to at most <paramref name="maxPoints"/> buckets (min, max and last of each), for charts of long series.</summary>
-    public async Task<IReadOnlyList<MetricBucket>> GetMetricSummaryAsync(string? runId, string? key, int maxPoints, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<MetricBucket>> GetMetricSummaryAsync(string? runId, string? key, int maxPoints, CancellationToken cancellationToken) =>
+        GetMetricSummaryAsync(runId, key, maxPoints, null, null, cancellationToken);
+
+    /// <summary>The steps from <paramref name="fromStep"/> to <paramref name="toStep"/> of one metric's history in at most <paramref name="maxPoints"/> buckets: a chart's zoomed window.</summary>
+    public async Task<IReadOnlyList<MetricBucket>> GetMetricSummaryAsync(string? runId, string? key, int maxPoints, long? fromStep, long? toStep,
+        CancellationToken cancellationToken)
     {
+        if (fromStep > toStep)
+        {
+            throw CairnException.Invalid($"from_step ({fromStep}) is after to_step ({toStep}).");
+        }
+
         TrackingLimits.ValidateKey(key, "metric");
         if (maxPoints is < 1 or > MaxBuckets)
         {
@@ -309,7 +319,7 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
         }
 
         await GetAsync(runId, cancellationToken).ConfigureAwait(false);
-        return await store.GetMetricBucketsAsync(runId!, key!, maxPoints, cancellationToken).ConfigureAwait(false);
+        return await store.GetMetricBucketsAsync(runId!, key!, maxPoints, fromStep, toStep, cancellationToken).ConfigureAwait(false);
     }
 
     private static void ValidateId(string? runId)

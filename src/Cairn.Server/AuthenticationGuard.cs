@@ -2,6 +2,7 @@ using System.Text;
 using Cairn.Application;
 using Cairn.Application.Identity;
 using Cairn.Core;
+using Cairn.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 
@@ -30,13 +31,27 @@ internal sealed class AuthenticationGuard(RequestDelegate next, Authenticator au
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        if (Anonymous.Contains(path) || (options.AnonymousMetrics && path == "/metrics") || Sessions.IsSignIn(context.Request))
+        if (Anonymous.Contains(path) || (options.AnonymousMetrics && path == "/metrics") || Sessions.IsSignIn(context.Request)
+            || (options.Ui && CairnUi.IsPublic(context.Request)))
         {
             await next(context);
             return;
         }
 
-        actor.Become(await AuthenticateAsync(context));
+        Core.Identity.Principal principal;
+        try
+        {
+            principal = await AuthenticateAsync(context);
+        }
+        catch (CairnException e) when (e.Code == ErrorCode.Unauthenticated && options.Ui && CairnUi.IsPage(context.Request)
+            && context.Request.Headers.Authorization.Count == 0)
+        {
+            // A browser opening a page without a session is sent to sign in, and comes back to the page afterwards.
+            context.Response.Redirect($"/signin?returnUrl={Uri.EscapeDataString(context.Request.Path + context.Request.QueryString)}");
+            return;
+        }
+
+        actor.Become(principal);
         await next(context);
     }
 
@@ -47,7 +62,9 @@ internal sealed class AuthenticationGuard(RequestDelegate next, Authenticator au
         {
             context.User = session;
             var method = context.Request.Method;
-            if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method))
+            // The UI's live pages negotiate their SignalR connection with a POST that changes nothing; the circuit it opens
+            // is bound to the page the server rendered for this session.
+            if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method) && !CairnUi.IsCircuit(context.Request))
             {
                 await Sessions.ValidateAntiforgeryAsync(context);
             }

@@ -4,6 +4,7 @@ using Cairn.Application;
 using Cairn.Core;
 using Cairn.Server.Api;
 using Cairn.Server.Mlflow;
+using Cairn.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -84,6 +85,9 @@ public sealed record CairnServerOptions
     /// <summary>Origins (such as <c>https://notebooks.example.com</c>) whose pages may call the server from a browser; none by default.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary>Whether the web UI is served at <c>/</c>; serving replicas turn it off.</summary>
+    public bool Ui { get; init; } = true;
+
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
 
@@ -124,7 +128,20 @@ public static partial class CairnServer
         ArgumentNullException.ThrowIfNull(addServices);
         var address = ParseBindAddress(options);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "cairn", EnvironmentName = "Production" });
+        // The UI's files are under wwwroot beside the program once published; a build serves them from where they lie,
+        // as the static web assets manifest beside the program lists.
+        var webRoot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "cairn",
+            EnvironmentName = "Production",
+            WebRootPath = Directory.Exists(webRoot) ? webRoot : null,
+        });
+        if (options.Ui)
+        {
+            Microsoft.AspNetCore.Hosting.StaticWebAssets.StaticWebAssetsLoader.UseStaticWebAssets(builder.Environment, builder.Configuration);
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(options.LogLevel);
@@ -205,6 +222,11 @@ public static partial class CairnServer
             Sessions.AddSessions(builder.Services, options);
         }
 
+        if (options.Ui)
+        {
+            builder.Services.AddCairnUi(new CairnUiOptions(options.Authentication, options.Oidc is not null));
+        }
+
         builder.Services.AddSingleton(new ServingState(options.Alias, options.Deployment));
         builder.Services.AddSingleton<ServingMetrics>();
         builder.Services.AddSingleton(new RecorderOptions { FlushInterval = options.MonitorFlush });
@@ -280,6 +302,12 @@ public static partial class CairnServer
         }
 
         app.UseRouting();
+        if (options.Ui)
+        {
+            // The UI's forms carry antiforgery tokens; this checks them (only endpoints that take forms ask for it).
+            app.UseAntiforgery();
+        }
+
         // Requests, status codes and latency per endpoint (the duration histogram counts requests too); with the
         // scoring metrics, scraped at /metrics. .NET's own meters (Kestrel, routing) are not bridged: listening to
         // them cost more per request than all of Cairn's scoring bookkeeping.
@@ -303,6 +331,11 @@ public static partial class CairnServer
             app.MapSessions(options);
         }
         app.MapOpenApi("/api/openapi.json");
+        if (options.Ui)
+        {
+            app.MapCairnUi();
+        }
+
         return app;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
+using Cairn.Web;
 
 namespace Cairn.Server;
 
@@ -31,7 +32,10 @@ internal sealed class RequestGuard(RequestDelegate next, CairnServerOptions opti
                 $"Requests from the page at {origin} are refused: it is another site. Start the server with --cors-origin {origin} to allow it.");
         }
 
-        if (HttpMethods.IsPost(request.Method) && HasBody(context) && IsSafelisted(request.ContentType))
+        // The web UI's own forms are the exception: same-origin (the Origin header, which browsers send on every form post,
+        // was just checked) and each carries an antiforgery token that its endpoint verifies.
+        var uiForm = options.Ui && request.Headers.Origin.Count == 1 && CairnUi.TakesForms(request);
+        if (HttpMethods.IsPost(request.Method) && HasBody(context) && IsSafelisted(request.ContentType) && !uiForm)
         {
             return CairnServer.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
                 $"A POST with a body needs a Content-Type such as application/json, not '{request.ContentType ?? "none"}'; " +

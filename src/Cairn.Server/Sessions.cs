@@ -87,6 +87,11 @@ internal static class Sessions
         });
         app.MapPost("/api/session", async (HttpContext http, Authenticator authenticator, IAntiforgery antiforgery) =>
         {
+            if (http.Request.HasFormContentType)
+            {
+                return await SignInFromPageAsync(http, authenticator);
+            }
+
             var (user, password) = await ReadSignInAsync(http);
             var principal = await authenticator.SignInAsync(user, password, Address(http), http.RequestAborted);
             var session = SessionPrincipal(principal.Name);
@@ -105,6 +110,12 @@ internal static class Sessions
             await http.SignOutAsync(Scheme);
             return Results.NoContent();
         });
+        // The web UI's sign-out button: a form post, so the guard has checked its antiforgery token.
+        app.MapPost("/signout", async (HttpContext http) =>
+        {
+            await http.SignOutAsync(Scheme);
+            return Results.Redirect("/signin", permanent: false, preserveMethod: false);
+        }).ExcludeFromDescription();
         if (options.Oidc is not null)
         {
             app.MapGet("/signin/oidc", (string? returnUrl) =>
@@ -205,6 +216,25 @@ internal static class Sessions
     // Only a path on this server: an absolute or protocol-relative URL would make sign-in an open redirect.
     private static string LocalUrl(string? url) =>
         url is { Length: > 0 } && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
+
+    // The web UI's sign-in form. Its antiforgery token is checked, so no other site can sign a browser into an account of
+    // its choosing; a failure goes back to the form with the reason, never echoing the password.
+    private static async Task<IResult> SignInFromPageAsync(HttpContext http, Authenticator authenticator)
+    {
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var returnUrl = LocalUrl(form["returnUrl"]);
+        try
+        {
+            await ValidateAntiforgeryAsync(http);
+            var principal = await authenticator.SignInAsync(form["user"].ToString(), form["password"].ToString(), Address(http), http.RequestAborted);
+            await http.SignInAsync(Scheme, SessionPrincipal(principal.Name));
+            return Results.Redirect(returnUrl);
+        }
+        catch (CairnException e) when (e.Code is ErrorCode.Unauthenticated or ErrorCode.Throttled or ErrorCode.PermissionDenied or ErrorCode.InvalidArgument)
+        {
+            return Results.Redirect($"/signin?error={Uri.EscapeDataString(e.Message)}&returnUrl={Uri.EscapeDataString(returnUrl)}");
+        }
+    }
 
     private static async Task<(string User, string Password)> ReadSignInAsync(HttpContext http)
     {

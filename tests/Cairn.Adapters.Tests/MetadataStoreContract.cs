@@ -285,7 +285,7 @@ public abstract class MetadataStoreContract
             await store.LogBatchAsync(run.Id, batch, [], [], null, "t", CancellationToken.None);
         }
 
-        var buckets = await store.GetMetricBucketsAsync(run.Id, "loss", 4, CancellationToken.None);
+        var buckets = await store.GetMetricBucketsAsync(run.Id, "loss", 4, null, null, CancellationToken.None);
 
         Assert.Equal(4, buckets.Count);
         foreach (var (bucket, i) in buckets.Select((b, i) => (b, i)))
@@ -293,6 +293,11 @@ public abstract class MetadataStoreContract
             var expected = points.Skip(i * 2048).Take(2048).ToList();
             Assert.Equal(new MetricBucket(i * 2048, (i * 2048) + 2047, expected.Min(p => p.Value), expected.Max(p => p.Value), expected[^1].Value, 2048), bucket);
         }
+
+        // A zoomed window narrower than the rollups holds its points one by one, and nothing outside it.
+        var window = await store.GetMetricBucketsAsync(run.Id, "loss", 1000, 5000, 5099, CancellationToken.None);
+        Assert.Equal(100, window.Count);
+        Assert.Equal(points.Skip(5000).Take(100).Select(p => new MetricBucket(p.Step, p.Step, p.Value, p.Value, p.Value, 1)), window);
     }
 
     [Fact]

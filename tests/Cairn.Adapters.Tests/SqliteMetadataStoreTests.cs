@@ -62,7 +62,7 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract, IDisposabl
         Assert.Equal((Experiment.DefaultId, LifecycleStage.Active), (run.ExperimentId, run.Lifecycle));
         Assert.Equal(0.8, Assert.Single(run.Metrics).Value);
         Assert.Equal([0.7, 0.8], (await store.GetMetricHistoryAsync(run.Id, "auc", CancellationToken.None)).Select(m => m.Value));
-        var bucket = Assert.Single(await store.GetMetricBucketsAsync(run.Id, "auc", 1, CancellationToken.None));
+        var bucket = Assert.Single(await store.GetMetricBucketsAsync(run.Id, "auc", 1, null, null, CancellationToken.None));
         Assert.Equal(new MetricBucket(0, 1, 0.7, 0.8, 0.8, 2), bucket);
         Assert.Equal("Default", (await store.GetExperimentAsync("0", CancellationToken.None))!.Name);
         var version = (await store.GetModelVersionAsync("old-model", 1, CancellationToken.None))!;

@@ -118,12 +118,7 @@ internal static class DeploymentsCommands
             {
                 if (context.Parse.GetValue(promote))
                 {
-                    spec = spec with
-                    {
-                        Model = spec.Canary ?? throw CairnException.Invalid("The deployment has no canary to promote."),
-                        Canary = null,
-                        CanaryPercent = 0,
-                    };
+                    spec = spec.PromoteCanary();
                 }
 
                 if (context.Parse.GetValue(model) is { } reference)

@@ -41,6 +41,7 @@ internal static class ServeCommand
         {
             Description = "Require credentials on every request even on loopback with the embedded store (on by default anywhere else; also CAIRN_AUTH=on)",
         };
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (replicas serving one deployment never do)" };
         var anonymousMetrics = new Option<bool>("--anonymous-metrics") { Description = "Let /metrics answer without credentials when authentication is on" };
         var oidcAuthority = new Option<string?>("--oidc-authority")
         {
@@ -51,7 +52,7 @@ internal static class ServeCommand
         var oidcGroupsClaim = new Option<string>("--oidc-groups-claim") { Description = "The claim listing the user's groups", DefaultValueFactory = _ => "groups" };
         var maxUpload = new Option<int>("--max-upload-mib") { Description = "The largest dataset upload accepted, in MiB", DefaultValueFactory = _ => 1024 };
         var maxArtifact = new Option<int>("--max-artifact-mib") { Description = "The largest artifact upload accepted, in MiB", DefaultValueFactory = _ => 8192 };
-        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, auth, remote, anonymousMetrics, oidcAuthority, oidcClient, oidcUserClaim, oidcGroupsClaim, allowedHosts, trustedProxies, corsOrigins, maxUpload, maxArtifact };
+        var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, noUi, auth, remote, anonymousMetrics, oidcAuthority, oidcClient, oidcUserClaim, oidcGroupsClaim, allowedHosts, trustedProxies, corsOrigins, maxUpload, maxArtifact };
         command.SetAction(app.Handler(async (context, ct) =>
         {
             var open = context.Parse.GetValue(remote);
@@ -77,6 +78,7 @@ internal static class ServeCommand
                 AllowUnauthenticatedRemote = open,
                 Deployment = context.Parse.GetValue(deployment),
                 Monitoring = !context.Parse.GetValue(noMonitoring),
+                Ui = !context.Parse.GetValue(noUi) && context.Parse.GetValue(deployment) is null,
                 TracesEndpoint = TracesEndpoint(app.Environment("OTEL_EXPORTER_OTLP_ENDPOINT")),
             };
             await using var server = Build(context, options);
@@ -98,6 +100,11 @@ internal static class ServeCommand
             }
 
             console.MarkupLineInterpolated($"  GET  {address}metrics                      Prometheus metrics");
+            if (options.Ui)
+            {
+                console.MarkupLineInterpolated($"  GET  {address}                             the web UI (experiments, runs, models, datasets, deployments)");
+            }
+
             if (CairnServer.GrpcAddress(server)?.ToString() is { } grpc)
             {
                 console.MarkupLineInterpolated($"  gRPC {grpc}  inference.GRPCInferenceService (Open Inference Protocol v2)");

@@ -37,6 +37,14 @@ public sealed record DeploymentSpec
     /// <summary>How much work is admitted before requests are turned away.</summary>
     public ServingLimits Limits { get; init; } = new();
 
+    /// <summary>The spec with the canary made the model, answering every request.</summary>
+    public DeploymentSpec PromoteCanary() => this with
+    {
+        Model = Canary ?? throw CairnException.Invalid("The deployment has no canary to promote."),
+        Canary = null,
+        CanaryPercent = 0,
+    };
+
     /// <summary>Throws, naming every problem at once, unless the spec is coherent.</summary>
     public DeploymentSpec Validate()
     {

@@ -60,8 +60,11 @@ public interface ITrackingStore
     Task<IReadOnlyList<Run>> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken);
 
 
-    /// <summary>One metric's series cut into at most <paramref name="buckets"/> equal step ranges, each summarized; empty ranges are left out.</summary>
-    Task<IReadOnlyList<MetricBucket>> GetMetricBucketsAsync(string runId, string key, int buckets, CancellationToken cancellationToken);
+    /// <summary>
+    /// One metric's series — all of it, or the steps from <paramref name="fromStep"/> to <paramref name="toStep"/> (a chart's
+    /// zoomed window) — cut into at most <paramref name="buckets"/> equal step ranges, each summarized; empty ranges are left out.
+    /// </summary>
+    Task<IReadOnlyList<MetricBucket>> GetMetricBucketsAsync(string runId, string key, int buckets, long? fromStep, long? toStep, CancellationToken cancellationToken);
 
 
     /// <summary>Every value of one metric of a run, by step and time.</summary>

@@ -72,8 +72,10 @@ internal static class TrackingApi
         }).WithSummary("Searches runs with a filter such as \"metrics.auc > 0.9 and params.trainer = 'lightgbm'\".");
         runs.MapGet("/{id}/metrics/{key}", (string id, string key, RunService service, CancellationToken ct) => service.GetMetricHistoryAsync(id, key, ct))
             .WithSummary("Every point of one metric of a run, by step and time.");
-        runs.MapGet("/{id}/metrics/{key}/summary", (string id, string key, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "max_points")] int? maxPoints, RunService service, CancellationToken ct) =>
-            service.GetMetricSummaryAsync(id, key, maxPoints ?? 1000, ct))
-            .WithSummary("One metric's history in at most max_points step ranges (default 1000), each with its min, max, last value and count.");
+        runs.MapGet("/{id}/metrics/{key}/summary", (string id, string key, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "max_points")] int? maxPoints,
+            [Microsoft.AspNetCore.Mvc.FromQuery(Name = "from_step")] long? fromStep, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "to_step")] long? toStep,
+            RunService service, CancellationToken ct) =>
+            service.GetMetricSummaryAsync(id, key, maxPoints ?? 1000, fromStep, toStep, ct))
+            .WithSummary("One metric's history (or the steps from from_step to to_step) in at most max_points step ranges (default 1000), each with its min, max, last value and count.");
     }
 }

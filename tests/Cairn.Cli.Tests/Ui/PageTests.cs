@@ -1,0 +1,172 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace Cairn.Cli.Tests.Ui;
+
+/// <summary>Every page of the web UI opened in Chromium against a real server with real data: its content, its actions, checked in the store.</summary>
+public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixture>
+{
+    private CairnHarness Cairn => fixture.Cairn;
+
+    [Fact]
+    public async Task TheRunsPage_ListsRuns_FiltersAndSortsOnTheServer_AndPointsAtAFilterError()
+    {
+        var page = await OpenAsync("experiments");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Default" }).ClickAsync();
+        await page.WaitForURLAsync("**/experiments/0");
+        var rows = page.Locator("table[aria-label=Runs] tbody tr");
+        await Assertions.Expect(page.Locator($"input[name=run][value='{fixture.RunId}']")).ToHaveCountAsync(1);
+        Assert.Contains("auc", await page.Locator("table[aria-label=Runs] thead").InnerTextAsync(), StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(page, "runs");
+
+        await page.Locator("#filter").FillAsync("params.seed = '2' OR metrics.auc > 2");
+        await page.Locator("#filter").PressAsync("Enter");
+        await Assertions.Expect(rows).ToHaveCountAsync(1);
+        Assert.Contains("seed", page.Url, StringComparison.Ordinal);
+
+        await page.GotoAsync("experiments/0?filter=" + Uri.EscapeDataString("metrics.auc >> 1"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("position");
+        await Chromium.ScreenshotAsync(page, "runs-filter-error");
+        fixture.Chromium.Errors[page].Clear(); // the browser logs the page's 400, which is the point here
+
+        await page.GotoAsync("experiments/0?cols=params.seed&sort=" + Uri.EscapeDataString("params.seed DESC"));
+        await Assertions.Expect(rows.First.Locator("td").Last).ToHaveTextAsync(new Regex("^[2-9]$"));
+        await Assertions.Expect(rows.Last.Locator("td").Last).ToHaveTextAsync("1");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
+    public async Task BulkTaggingAndDeleting_FromTheRunsPage_ChangeTheStore()
+    {
+        var other = (await Cairn.RunOkAsync("train", "--config", Cairn.WriteFile("bulk.yaml", AdultModelFixture.Spec.Replace("seed: 1", "seed: 9", StringComparison.Ordinal)), "--json"))
+            .Json.GetProperty("id").GetString()!;
+        var page = await OpenAsync("experiments/0?filter=" + Uri.EscapeDataString("params.seed = '9'"));
+        await page.Locator($"input[name=run][value='{other}']").CheckAsync();
+        await page.Locator("#tag").FillAsync("review=done");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Tag selected" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Tagged 1 run");
+        var shown = await Cairn.RunOkAsync("runs", "show", other, "--json");
+        Assert.Equal("done", shown.Json.GetProperty("tags").GetProperty("review").GetString());
+
+        await page.Locator($"input[name=run][value='{other}']").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete selected" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Deleted 1 run");
+        Assert.Equal("deleted", (await Cairn.RunOkAsync("runs", "show", other, "--json")).Json.GetProperty("lifecycle").GetString());
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
+    public async Task ARunPage_ShowsParamsMetricsInputsAndArtifacts_WithPreviewsAndTheEvaluation()
+    {
+        var page = await OpenAsync($"runs/{fixture.RunId}");
+        Assert.Contains("auc", await page.Locator("#metrics + table").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("num_iterations", await page.Locator("#params + table").InnerTextAsync(), StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Link, new() { Name = "adult@1" }).First.WaitForAsync();
+        Assert.Equal(1, await page.Locator("iframe[title='Evaluation report']").CountAsync());
+        await Chromium.ScreenshotAsync(page, "run");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "train.yaml" }).ClickAsync();
+        await Assertions.Expect(page.Locator("pre.preview")).ToContainTextAsync("label: income");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "adult@1" }).First.ClickAsync();
+        await Assertions.Expect(page.Locator("#profile + .scroll table")).ToContainTextAsync("hours_per_week");
+        Assert.True(await page.Locator("svg[aria-label=histogram]").CountAsync() > 3);
+        await Chromium.ScreenshotAsync(page, "dataset-version");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
+    public async Task AMetricHistory_IsChartedFromItsSummary()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server };
+        using var created = await http.PostAsync("api/runs", Json("""{"name": "curve"}"""));
+        var run = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        foreach (var chunk in Enumerable.Range(0, 5000).Chunk(1000))
+        {
+            var points = string.Join(",", chunk.Select(i => $"{{\"key\":\"loss\",\"value\":{1.0 / (i + 1)},\"step\":{i}}}"));
+            using var logged = await http.PostAsync($"api/runs/{run}/log", Json($"{{\"metrics\":[{points}]}}"));
+            Assert.True(logged.IsSuccessStatusCode, await logged.Content.ReadAsStringAsync());
+        }
+
+        var page = await OpenAsync($"runs/{run}");
+        await page.Locator("[data-chart='metric-loss'] canvas").WaitForAsync();
+        await Chromium.ScreenshotAsync(page, "run-metric-chart");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
+    public async Task TheModelPages_ShowVersionsAndACard_AndMoveAnAlias()
+    {
+        var page = await OpenAsync("models");
+        await page.GetByRole(AriaRole.Link, new() { Name = AdultModelFixture.Model }).ClickAsync();
+        await Assertions.Expect(page.Locator("table.data tbody tr")).ToHaveCountAsync(2);
+        await Chromium.ScreenshotAsync(page, "model");
+
+        await page.Locator("input[name=Alias]").FillAsync("staging");
+        await page.Locator("select[name=Version]").SelectOptionAsync("2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Move" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("staging now points at v2");
+        var versions = (await Cairn.RunOkAsync("models", "show", AdultModelFixture.Model, "--json")).Json.EnumerateArray();
+        Assert.Contains(versions, v => v.GetProperty("version").GetInt32() == 2 && v.GetProperty("aliases").EnumerateArray().Any(a => a.GetString() == "staging"));
+
+        await page.GotoAsync($"models/{AdultModelFixture.Model}/versions/1");
+        var card = await page.Locator("main").InnerTextAsync();
+        Assert.Contains("Signature", card, StringComparison.Ordinal);
+        Assert.Contains("Trivial baseline", card, StringComparison.Ordinal);
+        Assert.Contains("ONNX parity", card, StringComparison.Ordinal);
+        Assert.Contains("adult (model)", card, StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(page, "model-card");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
+    public async Task TheDeploymentsDatasetsAndAuditPages_ShowWhatTheStoreHolds()
+    {
+        var page = await OpenAsync("deployments");
+        Assert.Contains($"{AdultModelFixture.Model}@champion", await page.Locator("table.data").InnerTextAsync(), StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(page, "deployments");
+
+        await page.GotoAsync("datasets");
+        await page.GetByRole(AriaRole.Link, new() { Name = "adult", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("table.data")).ToContainTextAsync("adult.csv");
+        await Chromium.ScreenshotAsync(page, "dataset");
+
+        await page.GotoAsync("audit?kind=deployment");
+        var audit = await page.Locator("table.data").InnerTextAsync();
+        Assert.Contains("deployment.created", audit, StringComparison.Ordinal);
+        Assert.DoesNotContain("dataset.", audit, StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(page, "audit");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
+    public async Task EveryPage_RendersInTheDarkTheme()
+    {
+        var page = await fixture.Chromium.NewPageAsync(fixture.Server, ColorScheme.Dark);
+        foreach (var (path, name) in new[] { ("experiments/0", "runs-dark"), ($"runs/{fixture.RunId}", "run-dark"), ($"models/{AdultModelFixture.Model}/versions/1", "model-card-dark") })
+        {
+            await page.GotoAsync(path);
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await Chromium.ScreenshotAsync(page, name);
+        }
+
+        var background = await page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
+        Assert.NotEqual("rgb(255, 255, 255)", background);
+        AssertNoScriptErrors(page);
+    }
+
+    private Chromium Chromium => fixture.Chromium;
+
+    private async Task<IPage> OpenAsync(string path)
+    {
+        var page = await fixture.Chromium.NewPageAsync(fixture.Server);
+        var response = await page.GotoAsync(path);
+        Assert.Equal(200, response!.Status);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        return page;
+    }
+
+    private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    private void AssertNoScriptErrors(IPage page) => Assert.Empty(fixture.Chromium.Errors[page]);
+}
