@@ -231,9 +231,13 @@ public static partial class CairnServer
         builder.Services.AddSingleton<ServingMetrics>();
         builder.Services.AddSingleton(new RecorderOptions { FlushInterval = options.MonitorFlush });
         builder.Services.AddSingleton<PredictionRecorder>();
-        builder.Services.AddSingleton<IServingObserver>(services => options.Monitoring
-            ? new ServingObservers(services.GetRequiredService<ServingMetrics>(), services.GetRequiredService<PredictionRecorder>())
-            : services.GetRequiredService<ServingMetrics>());
+        builder.Services.AddSingleton<ServingStatistics>();
+        builder.Services.AddSingleton<IServingObserver>(services => new ServingObservers(
+        [
+            services.GetRequiredService<ServingMetrics>(),
+            services.GetRequiredService<ServingStatistics>(),
+            .. options.Monitoring ? [services.GetRequiredService<PredictionRecorder>()] : Array.Empty<IServingObserver>(),
+        ]));
         if (options.Monitoring)
         {
             builder.Services.AddHostedService<MonitoringHost>();
@@ -336,6 +340,10 @@ public static partial class CairnServer
             app.MapCairnUi();
         }
 
+        // Any other path is a 404 in Cairn's error shape, whatever the method (the UI's catch-all GET route would
+        // otherwise turn a PUT or POST to an unknown path into a 405).
+        app.MapFallback("{**path}", (HttpContext http) => WriteErrorAsync(http, StatusCodes.Status404NotFound, "not_found", $"There is nothing at {http.Request.Path}."))
+            .ExcludeFromDescription();
         return app;
     }
 

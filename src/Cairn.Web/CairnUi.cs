@@ -15,6 +15,7 @@ public static class CairnUi
         services.AddSingleton(options);
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddFluentUIComponents();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitPrincipal>();
         return services;
     }
 

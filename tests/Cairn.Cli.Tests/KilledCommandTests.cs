@@ -54,7 +54,7 @@ public sealed class KilledCommandTests : IAsyncLifetime
     {
         var run = (await _cairn.RunOkAsync("experiments", "list", "--json")).Json;
         Assert.True(run.GetArrayLength() > 0);
-        using var server = Start("serve", "--port", "0", "--no-monitoring");
+        using var server = Start("serve", "--port", "0", "--grpc-port", "0", "--no-monitoring");
         var address = await ReadAddressAsync(server);
         using var client = new HttpClient { BaseAddress = address };
         var (_, created) = await client.PostJsonAsync("/api/runs", "{}");

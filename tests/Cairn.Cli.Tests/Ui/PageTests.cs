@@ -36,6 +36,26 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
     }
 
     [Fact]
+    public async Task ComparingRuns_ShowsTheParallelPlotTheScatterAndOnlyTheDifferences()
+    {
+        var page = await OpenAsync("experiments/0?filter=" + Uri.EscapeDataString("params.seed IN ('1', '2')"));
+        await page.Locator("input[data-select-all=run]").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Compare selected" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("compare\\?runs="));
+        await page.Locator("[data-chart='parallel-chart'] canvas").WaitForAsync();
+        await page.Locator("[data-chart='scatter-chart'] canvas").WaitForAsync();
+        var table = page.Locator("#table + .scroll table");
+        await Assertions.Expect(table).ToContainTextAsync("params.trainer");
+        await Chromium.ScreenshotAsync(page, "compare");
+
+        await page.Locator("input[name=diff]").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Assertions.Expect(table).Not.ToContainTextAsync("params.trainer");
+        await Assertions.Expect(table).ToContainTextAsync("params.seed");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
     public async Task BulkTaggingAndDeleting_FromTheRunsPage_ChangeTheStore()
     {
         var other = (await Cairn.RunOkAsync("train", "--config", Cairn.WriteFile("bulk.yaml", AdultModelFixture.Spec.Replace("seed: 1", "seed: 9", StringComparison.Ordinal)), "--json"))
@@ -136,6 +156,37 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         Assert.Contains("deployment.created", audit, StringComparison.Ordinal);
         Assert.DoesNotContain("dataset.", audit, StringComparison.Ordinal);
         await Chromium.ScreenshotAsync(page, "audit");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
+    public async Task TheDeploymentPage_IsLive_AndSetsAndRollsBackACanary()
+    {
+        var page = await OpenAsync("deployments/adult");
+        await page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('h1')");
+        using var http = new HttpClient { BaseAddress = fixture.Server };
+        for (var i = 0; i < 5; i++)
+        {
+            using var answered = await http.PostAsync("api/deployments/adult/predict", Json(AdultModelFixture.TwoRows));
+            Assert.True(answered.IsSuccessStatusCode, await answered.Content.ReadAsStringAsync());
+        }
+
+        // The page refreshes itself: the requests just made appear without reloading it.
+        var traffic = page.Locator("#traffic + table tbody tr").First;
+        await Assertions.Expect(traffic.Locator("td").Nth(2)).ToHaveTextAsync(new Regex("^([5-9]|[1-9][0-9]+)$"), new() { Timeout = 10_000 });
+        await Assertions.Expect(traffic.Locator("td").Nth(3)).ToHaveTextAsync(new Regex("^[1-9][0-9]*$"));
+
+        await page.Locator("input[placeholder^='adult-income']").FillAsync($"{AdultModelFixture.Model}@2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set canary" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("10% of requests");
+        var shown = (await Cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.Equal($"{AdultModelFixture.Model}@2", shown.GetProperty("spec").GetProperty("canary").GetString());
+        await Chromium.ScreenshotAsync(page, "deployment-live");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back (remove the canary)" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("canary is removed");
+        shown = (await Cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.False(shown.GetProperty("spec").TryGetProperty("canary", out var canary) && canary.ValueKind != System.Text.Json.JsonValueKind.Null);
         AssertNoScriptErrors(page);
     }
 
