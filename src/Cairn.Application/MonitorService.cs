@@ -199,14 +199,21 @@ public sealed class MonitorService(
         var baseline = await BaselineAsync(monitor, cancellationToken).ConfigureAwait(false);
         var windows = await ResultsAsync(deployment, null, null, cancellationToken).ConfigureAwait(false);
         var alerts = await store.ListAlertsAsync(monitor.Deployment, 500, null, cancellationToken).ConfigureAwait(false);
-        DatasetProfile? latest = null;
-        if (windows.Count > 0)
-        {
-            var stored = await store.ReadLiveWindowsAsync(monitor.Deployment, windows[^1].Start, windows[^1].End, withContent: true, cancellationToken).ConfigureAwait(false);
-            latest = stored.Count == 0 ? null : stored.Select(PredictionRecorder.Read).Aggregate(LiveWindow.Merge).Profile;
-        }
-
+        var latest = windows.Count == 0 ? null : await ProfileOfAsync(monitor.Deployment, windows[^1].Start, windows[^1].End, cancellationToken).ConfigureAwait(false);
         return new MonitorReport(monitor, baseline, windows, alerts, latest);
+    }
+
+    /// <summary>What the deployment's requests looked like in one window (every server's share merged), to set beside the reference; null when none were logged.</summary>
+    public async Task<DatasetProfile?> WindowProfileAsync(string deployment, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var monitor = await GetAsync(deployment, cancellationToken).ConfigureAwait(false);
+        return await ProfileOfAsync(monitor.Deployment, start, end, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DatasetProfile?> ProfileOfAsync(string deployment, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var stored = await store.ReadLiveWindowsAsync(deployment, start, end, withContent: true, cancellationToken).ConfigureAwait(false);
+        return stored.Count == 0 ? null : stored.Select(PredictionRecorder.Read).Aggregate(LiveWindow.Merge).Profile;
     }
 
     /// <summary>Alerts, newest first, of one deployment or all.</summary>

@@ -71,12 +71,12 @@ internal sealed class CairnHarness : IAsyncDisposable
         return runId;
     }
 
-    public async Task<HttpClient> StartServerAsync(string alias = "champion", TimeProvider? time = null, CairnServerOptions? options = null)
+    public async Task<HttpClient> StartServerAsync(string alias = "champion", TimeProvider? time = null, CairnServerOptions? options = null, string? home = null)
     {
         var server = CairnServer.Build((options ?? new CairnServerOptions()) with { Port = 0, Alias = alias }, services =>
         {
             services.AddSingleton(time ?? TimeProvider.System);
-            services.AddCairn(CairnHome.Resolve(Home, null, null, name => Environment.GetValueOrDefault(name), WorkingDirectory), new Actor("test-server"));
+            services.AddCairn(CairnHome.Resolve(home ?? Home, null, null, name => Environment.GetValueOrDefault(name), WorkingDirectory), new Actor("test-server"));
         });
         _servers.Add(server);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));

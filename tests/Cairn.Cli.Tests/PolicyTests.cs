@@ -223,20 +223,6 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Contains("every day", bad.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task TheDriftDemo_RunsEndToEnd_AndPromotesARetrainedModel()
-    {
-        var demo = await _cairn.RunOkAsync("demo", "drift");
-        Assert.Contains("is the champion (@champion)", demo.Output, StringComparison.Ordinal);
-        Assert.Contains("passed: rmse", demo.Output, StringComparison.Ordinal);
-        Assert.Contains("with the loop", demo.Output, StringComparison.Ordinal);
-
-        var home = Path.Combine(_cairn.Home, "demos", "drift");
-        var runs = (await _cairn.RunOkAsync("--home", home, "policies", "runs", "--json")).Json.EnumerateArray().ToList();
-        Assert.Contains(runs, r => r.GetProperty("state").GetString() == "promoted");
-        Assert.All(runs, r => Assert.StartsWith("alert:error:", r.GetProperty("trigger").GetString(), StringComparison.Ordinal));
-    }
-
     // The one run a tick moved on; otherwise a failure that shows every run of the deployment step by step.
     private async Task<PolicyRun> OneMovedAsync(PolicyRunner policies)
     {

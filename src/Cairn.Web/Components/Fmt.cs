@@ -41,7 +41,9 @@ public static class Fmt
         { TotalSeconds: < 1 } s => s.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms",
         { TotalMinutes: < 1 } s => s.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
         { TotalHours: < 1 } s => string.Create(CultureInfo.InvariantCulture, $"{(int)s.TotalMinutes}m {s.Seconds:00}s"),
-        { } s => string.Create(CultureInfo.InvariantCulture, $"{(int)s.TotalHours}h {s.Minutes:00}m"),
+        { TotalDays: < 2 } s => string.Create(CultureInfo.InvariantCulture, $"{(int)s.TotalHours}h {s.Minutes:00}m"),
+        { } s when s.Ticks % TimeSpan.TicksPerDay == 0 => string.Create(CultureInfo.InvariantCulture, $"{(int)s.TotalDays} days"),
+        { } s => string.Create(CultureInfo.InvariantCulture, $"{(int)s.TotalDays}d {s.Hours}h"),
     };
 
     /// <summary>A run id shortened to the 8 characters people quote.</summary>

@@ -42,8 +42,8 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         await page.Locator("input[data-select-all=run]").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Compare selected" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("compare\\?runs="));
-        await page.Locator("[data-chart='parallel-chart'] canvas").WaitForAsync();
-        await page.Locator("[data-chart='scatter-chart'] canvas").WaitForAsync();
+        await page.Locator("[data-chart='parallel-chart'] canvas").First.WaitForAsync();
+        await page.Locator("[data-chart='scatter-chart'] canvas").First.WaitForAsync();
         var table = page.Locator("#table + .scroll table");
         await Assertions.Expect(table).ToContainTextAsync("params.trainer");
         await Chromium.ScreenshotAsync(page, "compare");
@@ -109,7 +109,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         }
 
         var page = await OpenAsync($"runs/{run}");
-        await page.Locator("[data-chart='metric-loss'] canvas").WaitForAsync();
+        await page.Locator("[data-chart='metric-loss'] canvas").First.WaitForAsync();
         await Chromium.ScreenshotAsync(page, "run-metric-chart");
         AssertNoScriptErrors(page);
     }

@@ -1,0 +1,58 @@
+using Microsoft.Playwright;
+
+namespace Cairn.Cli.Tests.Ui;
+
+/// <summary>
+/// The drift demo end to end — a year of bike rentals replayed, drift, alerts, retraining, gates, canaries, promotions —
+/// and then what it left behind, seen in the browser: the monitor's pages and the closed loop's timeline.
+/// </summary>
+public sealed class ClosedLoopPagesTests : IAsyncLifetime
+{
+    private readonly CairnHarness _cairn = new();
+    private Chromium _chromium = null!;
+
+    public async Task InitializeAsync() => _chromium = await Chromium.LaunchAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _chromium.DisposeAsync();
+        await _cairn.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TheDriftDemo_PromotesARetrainedModel_AndTheMonitorAndLoopPagesShowHow()
+    {
+        var demo = await _cairn.RunOkAsync("demo", "drift");
+        Assert.Contains("is the champion (@champion)", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("passed: rmse", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("with the loop", demo.Output, StringComparison.Ordinal);
+        var home = Path.Combine(_cairn.Home, "demos", "drift");
+        var runs = (await _cairn.RunOkAsync("--home", home, "policies", "runs", "--json")).Json.EnumerateArray().ToList();
+        Assert.Contains(runs, r => r.GetProperty("state").GetString() == "promoted");
+        Assert.All(runs, r => Assert.StartsWith("alert:error:", r.GetProperty("trigger").GetString(), StringComparison.Ordinal));
+
+        using var client = await _cairn.StartServerAsync(options: new Server.CairnServerOptions { GrpcPort = null, Monitoring = false }, home: home);
+        var page = await _chromium.NewPageAsync(client.BaseAddress!);
+        await page.GotoAsync("monitors");
+        await page.GetByRole(AriaRole.Link, new() { Name = "bike", Exact = true }).ClickAsync();
+        await page.Locator("[data-chart='drift-heatmap'] canvas").First.WaitForAsync();
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("window(s) evaluated");
+        await Assertions.Expect(page.Locator("#alerts + table")).ToContainTextAsync("performance.rmse");
+        Assert.True(await page.Locator("[data-chart^='metrics-'] canvas").CountAsync() >= 1);
+        await Chromium.ScreenshotAsync(page, "monitor");
+
+        // Another feature's reference and live distributions, chosen in the form: the choice is in the URL.
+        await page.Locator("select[name=feature]").SelectOptionAsync("temp");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("feature=temp"));
+        await page.Locator("[data-chart='distribution-chart'] canvas").First.WaitForAsync();
+
+        await page.GotoAsync("loop?deployment=bike");
+        var first = page.Locator("section.loop-run").First;
+        await Assertions.Expect(first).ToContainTextAsync("triggered");
+        await Assertions.Expect(page.Locator("section.loop-run").Filter(new() { HasText = "promoted" }).First).ToContainTextAsync("gate");
+        Assert.Equal(runs.Count, await page.Locator("section.loop-run").CountAsync());
+        await Chromium.ScreenshotAsync(page, "loop");
+        Assert.Empty(_chromium.Errors[page]);
+    }
+}
