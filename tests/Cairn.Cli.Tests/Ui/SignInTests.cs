@@ -61,6 +61,31 @@ public sealed class SignInTests : IAsyncLifetime
         Assert.Equal(403, audit!.Status);
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("maintainer");
 
+        // The user menu's tokens page makes a token that works at once for the API, and revokes it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
+        await page.Locator("input[name=Name]").FillAsync("laptop");
+        await page.Locator("select[name=Scope]").SelectOptionAsync("read");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
+        var secret = (await page.Locator("#secret").InnerTextAsync()).Trim();
+        Assert.StartsWith("cairn_", secret, StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(page, "tokens");
+        using (var api = new HttpClient { BaseAddress = _server })
+        {
+            api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+            Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("api/datasets")).StatusCode);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Revoked token laptop");
+            // Servers learn of revocations through the identity revision they poll once a second.
+            var status = HttpStatusCode.OK;
+            for (var i = 0; i < 30 && status != HttpStatusCode.Unauthorized; i++)
+            {
+                await Task.Delay(100);
+                status = (await api.GetAsync("api/datasets")).StatusCode;
+            }
+
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+        }
+
         await page.GotoAsync("datasets");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync("**/signin");
