@@ -58,6 +58,11 @@ public sealed class TrainingService(
     public Task<TrainingOutcome> TrainAsync(TrainingSpec spec, IProgress<string>? progress, CancellationToken cancellationToken) =>
         TrainAsync(spec, new Dictionary<string, string>(), progress, cancellationToken);
 
+    /// <summary>Trains, recording <paramref name="tags"/> on the run as well (where its spec's code came from, say).</summary>
+    public Task<TrainingOutcome> TrainAsync(TrainingSpec spec, IEnumerable<KeyValuePair<string, string>> tags, IProgress<string>? progress,
+        CancellationToken cancellationToken) =>
+        TrainAsync(spec, new Dictionary<string, string>(tags), progress, cancellationToken);
+
     /// <summary>Trains as a child of <paramref name="parentRunId"/> (a sweep's trial), with extra tags.</summary>
     public Task<TrainingOutcome> TrainAsync(TrainingSpec spec, string parentRunId, IReadOnlyDictionary<string, string> tags, IProgress<string>? progress,
         CancellationToken cancellationToken) =>

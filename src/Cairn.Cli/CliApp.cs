@@ -69,6 +69,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(RunsCommands.Create(this));
         root.Subcommands.Add(ModelsCommands.Create(this));
         root.Subcommands.Add(EventsCommand.Create(this));
+        root.Subcommands.Add(LineageCommand.Create(this));
         root.Subcommands.Add(IdentityCommands.CreateUsers(this));
         root.Subcommands.Add(IdentityCommands.CreateGroups(this));
         root.Subcommands.Add(IdentityCommands.CreateTokens(this));

@@ -72,6 +72,7 @@ internal static class Composition
         services.TryAddSingleton<IBlobInventory>(sp => (IBlobInventory)sp.GetRequiredService<IArtifactStore>());
         services.TryAddSingleton<BlobCollector>();
         services.TryAddSingleton<MonitorService>();
+        services.TryAddSingleton<LineageService>();
         services.TryAddSingleton(AlertDeliveryOptions.Default);
         services.TryAddSingleton<AlertDispatcher>();
         services.TryAddSingleton<ICronCalendar, QuartzCronCalendar>();

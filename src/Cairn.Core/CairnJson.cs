@@ -42,6 +42,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(IReadOnlyList<DatasetVersion>))]
 [JsonSerializable(typeof(IReadOnlyList<DatasetSummary>))]
 [JsonSerializable(typeof(Run))]
+[JsonSerializable(typeof(PredictionLineage))]
 [JsonSerializable(typeof(IReadOnlyList<Run>))]
 [JsonSerializable(typeof(Experiment))]
 [JsonSerializable(typeof(IReadOnlyList<Metric>))]

@@ -249,7 +249,8 @@ internal static class PipelinesCommands
         var overrides = Parameters(parameters);
 
         var result = await context.Get<PipelineRunner>().RunAsync(spec, overrides, Path.GetDirectoryName(path)!, force,
-            context.Json ? null : new TrainCommand.Progress(context.Console.Out), cancellationToken, from, parallel);
+            context.Json ? null : new TrainCommand.Progress(context.Console.Out), cancellationToken, from, parallel,
+            await SourceControl.TagsAsync(path, cancellationToken));
         var exit = result.Status == RunStatus.Finished ? 0 : CliApp.CheckFailed;
         if (context.Json)
         {

@@ -30,10 +30,11 @@ internal static class TrainCommand
 
     private static async Task<int> RunAsync(CommandContext context, string configPath, CancellationToken cancellationToken)
     {
-        var spec = ReadSpec(context.ResolvePath(configPath));
+        var path = context.ResolvePath(configPath);
+        var spec = ReadSpec(path);
         var console = context.Console.Out;
         var progress = context.Json ? null : new Progress(console);
-        var outcome = await context.Get<TrainingService>().TrainAsync(spec, progress, cancellationToken);
+        var outcome = await context.Get<TrainingService>().TrainAsync(spec, await SourceControl.TagsAsync(path, cancellationToken), progress, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(outcome.Run, CairnJson.Readable.Run);

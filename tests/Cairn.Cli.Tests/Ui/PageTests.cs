@@ -191,6 +191,61 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
     }
 
     [Fact]
+    public async Task APrediction_IsTracedToItsDeploymentModelRunDataFilesAndGitCommit()
+    {
+        // A spec committed to a git repository: the run records the commit, the branch and that nothing was uncommitted.
+        var repository = Path.Combine(Cairn.WorkingDirectory, "repo");
+        Directory.CreateDirectory(repository);
+        await File.WriteAllTextAsync(Path.Combine(repository, "train.yaml"), AdultModelFixture.Spec);
+        foreach (var git in new[] { "init -q -b main", "add train.yaml", "-c user.email=t@example.com -c user.name=t commit -q -m spec" })
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", $"-C {repository} {git}") { RedirectStandardOutput = true })!;
+            await process.WaitForExitAsync();
+            Assert.Equal(0, process.ExitCode);
+        }
+
+        var trained = (await Cairn.RunOkAsync("train", "--config", Path.Combine(repository, "train.yaml"), "--json")).Json;
+        var tags = trained.GetProperty("tags");
+        Assert.Matches("^[0-9a-f]{40}$", tags.GetProperty("mlflow.source.git.commit").GetString());
+        Assert.Equal("main", tags.GetProperty("mlflow.source.git.branch").GetString());
+        Assert.Equal("false", tags.GetProperty("cairn.source.git.dirty").GetString());
+        await Cairn.RunOkAsync("models", "register", trained.GetProperty("id").GetString()!, "--name", "traced-model", "--alias", "champion");
+        await Cairn.RunOkAsync("deploy", "traced", "--model", "traced-model@champion");
+
+        using var http = new HttpClient { BaseAddress = fixture.Server };
+        string? id = null;
+        for (var i = 0; i < 100 && id is null; i++)
+        {
+            using var answered = await http.PostAsync("api/deployments/traced/predict", Json(AdultModelFixture.TwoRows));
+            id = answered.IsSuccessStatusCode ? answered.Headers.GetValues("Cairn-Prediction-Id").First() : null;
+            await Task.Delay(id is null ? 100 : 0);
+        }
+
+        Assert.NotNull(id);
+        // The recorder writes the prediction log every few seconds.
+        CliResult lineage = null!;
+        for (var i = 0; i < 100 && (lineage = await Cairn.RunAsync("lineage", id!, "--json")).ExitCode != 0; i++)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(0, lineage.ExitCode);
+        Assert.Equal("traced", lineage.Json.GetProperty("prediction").GetProperty("deployment").GetString());
+        Assert.Equal("adult", lineage.Json.GetProperty("data")[0].GetProperty("version").GetProperty("name").GetString());
+        Assert.Equal(tags.GetProperty("mlflow.source.git.commit").GetString(), lineage.Json.GetProperty("code").GetProperty("mlflow.source.git.commit").GetString());
+        Assert.Equal(3, (await Cairn.RunAsync("lineage", "no-such-prediction")).ExitCode);
+
+        var page = await OpenAsync($"lineage/{id}");
+        await page.Locator("[data-chart='lineage-graph'] canvas").First.WaitForAsync();
+        var text = await page.Locator("main").InnerTextAsync();
+        Assert.Contains("traced-model v1", text, StringComparison.Ordinal);
+        Assert.Contains("adult@1", text, StringComparison.Ordinal);
+        Assert.Contains(tags.GetProperty("mlflow.source.git.commit").GetString()!, text, StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(page, "lineage");
+        AssertNoScriptErrors(page);
+    }
+
+    [Fact]
     public async Task EveryPage_RendersInTheDarkTheme()
     {
         var page = await fixture.Chromium.NewPageAsync(fixture.Server, ColorScheme.Dark);
