@@ -26,6 +26,9 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
 
+    /// <summary>The tag on a pipeline run listing its graph's edges as <c>from&gt;to</c>, comma-separated.</summary>
+    public const string PipelineEdgesTag = "cairn.pipeline.edges";
+
     private static readonly string CairnVersion =
         typeof(PipelineRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
 
@@ -57,6 +60,13 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
 
         var steps = spec.Steps.ToDictionary(s => s.Name);
         var dependencies = PipelineGraph.Dependencies(spec.Steps);
+        // The graph's edges go on the pipeline run, so a page can draw the DAG from the run alone.
+        var edges = string.Join(",", dependencies.SelectMany(d => d.Value.Select(from => $"{from}>{d.Key}")));
+        if (edges.Length is > 0 and <= TrackingLimits.MaxTagValueLength)
+        {
+            await runs.LogBatchAsync(pipelineRun.Id, [], [], [new(PipelineEdgesTag, edges)], cancellationToken).ConfigureAwait(false);
+        }
+
         var results = new List<StepResult>();
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -53,6 +53,17 @@ public sealed class ClosedLoopPagesTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("section.loop-run").Filter(new() { HasText = "promoted" }).First).ToContainTextAsync("gate");
         Assert.Equal(runs.Count, await page.Locator("section.loop-run").CountAsync());
         await Chromium.ScreenshotAsync(page, "loop");
+
+        // The retraining pipeline's run: its DAG, each step's state (cached steps marked) and its log.
+        await page.Locator("section.loop-run").Filter(new() { HasText = "promoted" }).First.GetByRole(AriaRole.Link, new() { Name = "trained by" }).Or(
+            page.Locator("section.loop-run").Filter(new() { HasText = "promoted" }).First.Locator("dd a.mono")).First.ClickAsync();
+        await page.Locator("[data-chart='pipeline-dag'] canvas").First.WaitForAsync();
+        var steps = page.Locator("table[aria-label=Steps] tbody tr");
+        Assert.True(await steps.CountAsync() >= 2);
+        await Assertions.Expect(steps.First).ToContainTextAsync("finished");
+        await Chromium.ScreenshotAsync(page, "pipeline");
+        await page.GetByRole(AriaRole.Link, new() { Name = "step.log" }).First.ClickAsync();
+        await page.Locator("pre.preview").WaitForAsync();
         Assert.Empty(_chromium.Errors[page]);
     }
 }
