@@ -77,24 +77,48 @@ try
 
     var runsPage = await OpenAsync("experiments/0");
     var runsServer = await ServerAsync("experiments/0");
-    var filter = await MedianAsync(async () =>
+    // A round trip as the user sees it, timed inside the page: from the input event (the Enter key, the header click)
+    // to the frame after the new rows reach the DOM. Playwright's own cost of delivering the input (its actionability
+    // checks and the protocol hop, 150-250 ms on 2 busy cores) is not the page's and is reported beside it.
+    const string roundTrip = """
+        () => {
+            window.__trip = {};
+            const start = e => { if (window.__trip.input === undefined) window.__trip.input = e.timeStamp; };
+            document.addEventListener('keydown', e => { if (e.key === 'Enter') start(e); }, { capture: true });
+            document.addEventListener('click', start, { capture: true });
+            new MutationObserver((_, observer) => {
+                if (window.__trip.input === undefined) return;
+                observer.disconnect();
+                requestAnimationFrame(() => window.__trip.done = performance.now());
+            }).observe(document.body, { childList: true, subtree: true, characterData: true });
+        }
+        """;
+    async Task<(double InPage, double Observed)> TripAsync(string path, Func<Task> act, string done)
     {
-        await page.GotoAsync("experiments/0");
-        var clock = Stopwatch.StartNew();
+        var inPage = new List<double>();
+        var observed = await MedianAsync(async () =>
+        {
+            await page.GotoAsync(path);
+            await page.EvaluateAsync(roundTrip);
+            var clock = Stopwatch.StartNew();
+            await act();
+            await page.WaitForFunctionAsync(done);
+            await page.WaitForFunctionAsync("() => window.__trip.done !== undefined");
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            inPage.Add(await page.EvaluateAsync<double>("() => window.__trip.done - window.__trip.input"));
+            return elapsed;
+        });
+        inPage.Sort();
+        return (inPage[inPage.Count / 2], observed);
+    }
+
+    var filter = await TripAsync("experiments/0", async () =>
+    {
         await page.Locator("#filter").FillAsync("metrics.m3 > 0.99 AND params.p7 = 'v3'");
         await page.Locator("#filter").PressAsync("Enter");
-        await page.WaitForFunctionAsync("() => location.search.includes('filter=') && document.querySelectorAll('table[aria-label=Runs] tbody tr').length < 100");
-        return clock.Elapsed.TotalMilliseconds;
-    });
-    var sort = await MedianAsync(async () =>
-    {
-        await page.GotoAsync("experiments/0?cols=metrics.m5");
-        var clock = Stopwatch.StartNew();
-        await page.Locator("th[title='metrics.m5'] a").ClickAsync();
-        await page.WaitForFunctionAsync("() => location.search.includes('sort=')");
-        await page.Locator("th[title='metrics.m5'] a.on").WaitForAsync();
-        return clock.Elapsed.TotalMilliseconds;
-    });
+    }, "() => location.search.includes('filter=') && document.querySelectorAll('table[aria-label=Runs] tbody tr').length < 100");
+    var sort = await TripAsync("experiments/0?cols=metrics.m5", () => page.Locator("th[title='metrics.m5'] a").ClickAsync(),
+        "() => location.search.includes('sort=') && document.querySelector(\"th[title='metrics.m5'] a.on\") !== null");
     var filterServer = await ServerAsync("experiments/0?filter=" + Uri.EscapeDataString("metrics.m3 > 0.99 AND params.p7 = 'v3'"));
     var sortServer = await ServerAsync("experiments/0?sort=" + Uri.EscapeDataString("metrics.m5 DESC"));
     var chart = await OpenAsync($"runs/{curve.Id}", "[data-chart='metric-loss'] canvas");
@@ -109,7 +133,8 @@ try
     var compareServer = await ServerAsync($"compare?{compared}");
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"runs page ({runCount:N0} runs, 100 a page): interactive in {runsPage:0} ms (goal <= 1000), server {runsServer:0} ms"));
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filter round trip: {filter:0} ms, sort round trip: {sort:0} ms (goal <= 200), server {filterServer:0} / {sortServer:0} ms"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"filter round trip: {filter.InPage:0} ms, sort round trip: {sort.InPage:0} ms in the page (goal <= 200); {filter.Observed:0} / {sort.Observed:0} ms as Playwright drives them; server {filterServer:0} / {sortServer:0} ms"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run page with a {points:N0}-point metric: chart drawn in {chart:0} ms (goal <= 1000), server {chartServer:0} ms"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compare 1,000 runs: parallel coordinates drawn in {compare:0} ms (goal <= 2000), longest main-thread task {longest:0} ms, server {compareServer:0} ms"));
     await server.StopAsync();

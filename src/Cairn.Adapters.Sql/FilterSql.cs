@@ -52,9 +52,8 @@ internal abstract class FilterSql(SqlDialect dialect)
         var parts = new List<string>();
         foreach (var (key, descending) in keys)
         {
-            var value = Value(key);
-            parts.Add($"{value} IS NULL");
-            parts.Add($"{value} {(descending ? "DESC" : "ASC")}");
+            // NULLS LAST (SQLite and PostgreSQL both have it) reads the value once; "value IS NULL, value" read it twice.
+            parts.Add($"{Value(key)} {(descending ? "DESC" : "ASC")} NULLS LAST");
         }
 
         parts.AddRange(tieBreakers);
