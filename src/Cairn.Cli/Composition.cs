@@ -76,8 +76,15 @@ internal static class Composition
         services.TryAddSingleton(AlertDeliveryOptions.Default);
         services.TryAddSingleton<AlertDispatcher>();
         services.TryAddSingleton<ICronCalendar, QuartzCronCalendar>();
+        services.TryAddSingleton<IScheduleStore>(sp => new QuartzScheduleStore(JobStoreOf(home), sp));
+        services.TryAddSingleton<PipelineSchedules>();
         services.TryAddSingleton<PolicyRunner>();
         services.TryAddSingleton<INotifier>(sp => new WebhookNotifier(Webhooks, Environment.GetEnvironmentVariable, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
+
+    /// <summary>Where pipeline schedules live: team mode keeps them in the shared PostgreSQL database, where every worker sees them; else a file in the home.</summary>
+    public static JobStore JobStoreOf(CairnHome home) => home.Store is { } shared
+        ? JobStore.PostgreSql(PostgreSqlConnections.ToConnectionString(shared))
+        : JobStore.Sqlite(home.SchedulerDatabase);
 }

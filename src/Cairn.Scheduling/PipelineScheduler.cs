@@ -21,17 +21,6 @@ public sealed record JobStore(string ConnectionString, bool Clustered)
     public static JobStore PostgreSql(string connectionString) => new(connectionString, Clustered: true);
 }
 
-/// <summary>A pipeline on a cron schedule.</summary>
-/// <param name="Name">The schedule's name (unique).</param>
-/// <param name="Pipeline">The pipeline file, as an absolute path.</param>
-/// <param name="Cron">The Quartz cron expression (seconds first).</param>
-/// <param name="Parameters">The pipeline parameters each run gets.</param>
-/// <param name="NextRun">When it runs next, if ever.</param>
-/// <param name="PreviousRun">When it last ran.</param>
-/// <param name="State">The trigger's state: normal, paused, blocked (running), error or complete.</param>
-public sealed record PipelineSchedule(
-    string Name, string Pipeline, string Cron, IReadOnlyDictionary<string, string> Parameters, DateTimeOffset? NextRun, DateTimeOffset? PreviousRun, string State);
-
 /// <summary>
 /// Pipeline schedules and their execution on Quartz.NET, kept in a persistent job store so that schedules survive a
 /// restart, and a job a dead worker was running is fired again (Quartz's job recovery); the re-run resumes from the

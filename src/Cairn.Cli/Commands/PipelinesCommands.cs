@@ -143,12 +143,8 @@ internal static class PipelinesCommands
 
     private static async Task<PipelineScheduler> OpenSchedulerAsync(CommandContext context, int concurrency, CancellationToken cancellationToken)
     {
-        // Team mode keeps schedules in the shared PostgreSQL store, where every worker sees them; else in the home.
         Directory.CreateDirectory(context.Home.Path);
-        var store = context.Home.Store is { } shared
-            ? JobStore.PostgreSql(Adapters.PostgreSql.PostgreSqlConnections.ToConnectionString(shared))
-            : JobStore.Sqlite(context.Home.SchedulerDatabase);
-        return await PipelineScheduler.OpenAsync(store, context.Services, concurrency, cancellationToken);
+        return await PipelineScheduler.OpenAsync(Composition.JobStoreOf(context.Home), context.Services, concurrency, cancellationToken);
     }
 
     private static Dictionary<string, string> Parameters(string[] parameters)

@@ -46,6 +46,9 @@ public static class Fmt
         { } s => string.Create(CultureInfo.InvariantCulture, $"{(int)s.TotalDays}d {s.Hours}h"),
     };
 
-    /// <summary>A run id shortened to the 8 characters people quote.</summary>
-    public static string Short(string id) => id.Length > 8 ? id[..8] : id;
+    /// <summary>
+    /// A run id shortened to a prefix the CLI resolves. Run ids are version-7 GUIDs, whose first 12 characters are the
+    /// creation time in milliseconds: 8 would be the same for every run made in the same minute.
+    /// </summary>
+    public static string Short(string id) => id.Length > 12 ? id[..12] : id;
 }

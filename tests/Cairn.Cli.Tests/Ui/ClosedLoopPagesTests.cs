@@ -64,6 +64,27 @@ public sealed class ClosedLoopPagesTests : IAsyncLifetime
         await Chromium.ScreenshotAsync(page, "pipeline");
         await page.GetByRole(AriaRole.Link, new() { Name = "step.log" }).First.ClickAsync();
         await page.Locator("pre.preview").WaitForAsync();
+
+        // The pipelines page: the retraining pipeline's runs (with their step counts) and a schedule added from the CLI.
+        var pipeline = Directory.GetFiles(_cairn.Home, "retrain.yaml", SearchOption.AllDirectories).Single();
+        await _cairn.RunOkAsync("--home", home, "pipelines", "schedule", pipeline, "--cron", "0 3 * * *", "--name", "nightly");
+        await page.GotoAsync("pipelines");
+        var schedule = page.Locator("table[aria-label=Schedules] tbody tr");
+        await Assertions.Expect(schedule).ToHaveCountAsync(1);
+        await Assertions.Expect(schedule).ToContainTextAsync("nightly");
+        await Assertions.Expect(schedule).ToContainTextAsync("retrain.yaml");
+        await Assertions.Expect(schedule).ToContainTextAsync("0 0 3 * * ?");
+        await Assertions.Expect(schedule).ToContainTextAsync("normal");
+        var pipelineRuns = page.Locator("table[aria-label='Pipeline runs'] tbody tr");
+        // Every retraining the loop started is listed (the demo's first model came from the pipeline too).
+        var table = await page.Locator("table[aria-label='Pipeline runs']").InnerHTMLAsync();
+        var retrained = runs.Select(r => r.TryGetProperty("pipeline_run", out var id) ? id.GetString() : null).OfType<string>().ToList();
+        Assert.NotEmpty(retrained);
+        Assert.All(retrained, id => Assert.Contains($"runs/{id}", table, StringComparison.Ordinal));
+        await Assertions.Expect(pipelineRuns.First).ToContainTextAsync("bike-retrain");
+        await Chromium.ScreenshotAsync(page, "pipelines");
+        await pipelineRuns.First.GetByRole(AriaRole.Link).First.ClickAsync();
+        await page.Locator("[data-chart='pipeline-dag'] canvas").First.WaitForAsync();
         Assert.Empty(_chromium.Errors[page]);
     }
 }
