@@ -85,14 +85,18 @@ internal abstract class FilterSql(SqlDialect dialect)
         // match, which an index on (key, value) answers without visiting every searched row.
         if (Matching(c.Key) is { } matching)
         {
-            return $"{matching.Id} IN (SELECT {matching.Owner} FROM {matching.Table} x WHERE x.key = {Parameter(c.Key.Name)} AND {Test("x.value", c)})";
+            var keyed = matching.Value == "x.value" ? $"x.key = {Parameter(c.Key.Name)} AND " : "";
+            return $"{matching.Id} IN (SELECT {matching.Owner} FROM {matching.Table} x WHERE {keyed}{Test(matching.Value, c)})";
         }
 
         return Test(Value(c.Key), c);
     }
 
-    /// <summary>For a key kept in a key-value table: the searched row's id, the table and its owning column; null otherwise.</summary>
-    protected virtual (string Id, string Table, string Owner)? Matching(FilterKey key) => null;
+    /// <summary>
+    /// For a key kept in a table of its own (a key-value table, whose rows are matched on <c>x.key</c> too, or a run's
+    /// dataset inputs): the searched row's id, the table, its owning column and the compared column; null otherwise.
+    /// </summary>
+    protected virtual (string Id, string Table, string Owner, string Value)? Matching(FilterKey key) => null;
 
     private string Test(string value, Filter.Comparison c) =>
         c.Operator switch
@@ -126,24 +130,39 @@ internal sealed class RunQuerySql(SqlDialect dialect) : FilterSql(dialect)
 
     public string OrderBy(RunQuery query) => OrderBy(query.OrderBy, "r.started_at DESC", "r.id");
 
-    protected override (string Id, string Table, string Owner)? Matching(FilterKey key) => key.Field switch
+    protected override (string Id, string Table, string Owner, string Value)? Matching(FilterKey key) => key.Field switch
     {
-        FilterField.Metric => ("r.id", "latest_metrics", "x.run_id"),
-        FilterField.Param => ("r.id", "run_params", "x.run_id"),
-        FilterField.Tag => ("r.id", "run_tags", "x.run_id"),
+        FilterField.Metric => ("r.id", "latest_metrics", "x.run_id", "x.value"),
+        FilterField.Param => ("r.id", "run_params", "x.run_id", "x.value"),
+        FilterField.Tag => ("r.id", "run_tags", "x.run_id", "x.value"),
+        FilterField.Dataset => ("r.id", "run_dataset_inputs", "x.run_id", DatasetColumn(key)),
         _ => null,
     };
 
-    // A metric stored as NaN is NULL in SQLite; "has no such metric" must not match it.
-    protected override string IsNull(FilterKey key, bool isNull) => key.Field == FilterField.Metric
-        ? $"{(isNull ? "NOT " : "")}EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)})"
-        : base.IsNull(key, isNull);
+    // A metric stored as NaN is NULL in SQLite; "has no such metric" must not match it. A run without inputs has no dataset.
+    protected override string IsNull(FilterKey key, bool isNull) => key.Field switch
+    {
+        FilterField.Metric => $"{(isNull ? "NOT " : "")}EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)})",
+        FilterField.Dataset => $"{(isNull ? "NOT " : "")}EXISTS (SELECT 1 FROM run_dataset_inputs d WHERE d.run_id = r.id)",
+        _ => base.IsNull(key, isNull),
+    };
+
+    // Fixed column names only: the parser accepts no other dataset key.
+    private static string DatasetColumn(FilterKey key) => key.Name switch
+    {
+        "name" => "x.name",
+        "digest" => "x.digest",
+        "context" => "x.context",
+        _ => throw new InvalidOperationException($"Unknown dataset key {key.Name}."),
+    };
 
     protected override string Value(FilterKey key) => key.Field switch
     {
         FilterField.Metric => $"(SELECT m.value FROM latest_metrics m WHERE m.run_id = r.id AND m.key = {Parameter(key.Name)})",
         FilterField.Param => $"(SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = {Parameter(key.Name)})",
         FilterField.Tag => $"(SELECT t.value FROM run_tags t WHERE t.run_id = r.id AND t.key = {Parameter(key.Name)})",
+        // Sorting on a run's inputs: the first in order, as a run may have read several.
+        FilterField.Dataset => $"(SELECT MIN({DatasetColumn(key)}) FROM run_dataset_inputs x WHERE x.run_id = r.id)",
         _ => key.Name switch
         {
             "run_id" => "r.id",

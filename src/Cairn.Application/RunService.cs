@@ -107,8 +107,8 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
         };
     }
 
-    // Runs matching a filter of Cairn's own making, in every experiment, active or deleted.
-    private async Task<IReadOnlyList<Run>> SearchEveryExperimentAsync(string filter, int limit, CancellationToken cancellationToken)
+    /// <summary>Runs matching a filter of Cairn's own making, in every experiment the caller may see, active or deleted.</summary>
+    public async Task<IReadOnlyList<Run>> SearchEveryExperimentAsync(string filter, int limit, CancellationToken cancellationToken)
     {
         var visible = actor.VisibleTo(ResourceKind.Experiment);
         var experiments = await store.SearchExperimentsAsync(null, new SearchQuery(null, [], int.MaxValue, 0) { VisibleTo = visible }, cancellationToken)

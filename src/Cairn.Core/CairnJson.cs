@@ -22,6 +22,7 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
         typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>), typeof(LowercaseEnumConverter<DatasetFormat>),
         typeof(LowercaseEnumConverter<AlertDirection>), typeof(LowercaseEnumConverter<AlertStatus>), typeof(LowercaseEnumConverter<PolicyRunState>),
+        typeof(LowercaseEnumConverter<LineageKind>),
         typeof(LowercaseEnumConverter<Identity.Role>), typeof(LowercaseEnumConverter<Identity.ResourceKind>), typeof(LowercaseEnumConverter<Identity.PrincipalKind>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -43,6 +44,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(IReadOnlyList<DatasetSummary>))]
 [JsonSerializable(typeof(Run))]
 [JsonSerializable(typeof(PredictionLineage))]
+[JsonSerializable(typeof(LineageGraph))]
 [JsonSerializable(typeof(IReadOnlyList<Run>))]
 [JsonSerializable(typeof(Experiment))]
 [JsonSerializable(typeof(IReadOnlyList<Metric>))]

@@ -397,6 +397,13 @@ public abstract class MetadataStoreContract
         var read = (await store.GetRunAsync(run.Id, CancellationToken.None))!;
         Assert.Equal([("d", (int?)1), ("other", null)], read.Inputs.Select(i => (i.Dataset, i.Version)));
         Assert.Equal(2, removed);
+        // MLflow's dataset keys: a run matches when any of its inputs does.
+        async Task<int> MatchesAsync(string filter) => (await store.SearchRunsAsync(
+            new RunQuery([Experiment.DefaultId], Filter.Parse(filter, FilterVocabulary.Runs), LifecycleStage.Active, [], 10, 0), CancellationToken.None)).Count;
+        Assert.Equal(1, await MatchesAsync("datasets.name = 'd' AND datasets.context = 'eval'"));
+        Assert.Equal(1, await MatchesAsync("dataset.digest = '12345678'"));
+        Assert.Equal(0, await MatchesAsync("datasets.name LIKE 'x%'"));
+        Assert.Equal(0, await MatchesAsync("datasets.name IS NULL"));
         Assert.Equal(["dir2.txt"], read.Artifacts.Select(a => a.Path));
     }
 

@@ -44,6 +44,7 @@ public sealed class FilterTests
     [InlineData("attributes.colour = 'red'", 1, "not a run attribute")]
     [InlineData("metrics.auc LIKE '1%'", 13, "LIKE does not apply")]
     [InlineData("params.x ~ 'y'", 10, "expected an operator")]
+    [InlineData("datasets.size = 3", 1, "not something a run's dataset inputs have")]
     public void Parse_Errors_PointAtThePosition(string filter, int position, string message)
     {
         var e = Assert.Throws<CairnException>(() => Filter.Parse(filter, FilterVocabulary.Runs));

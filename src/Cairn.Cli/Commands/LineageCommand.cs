@@ -5,16 +5,29 @@ using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn lineage PREDICTION_ID</c>: where one prediction came from, back to the files and the code.</summary>
+/// <summary>
+/// <c>cairn lineage PREDICTION_ID</c>: where one prediction came from, back to the files and the code; <c>cairn lineage
+/// KIND:ID</c> (dataset:adult@2, run:ID, model:adult/3, deployment:NAME, file:SHA256, code:COMMIT): the graph around any node.
+/// </summary>
 internal static class LineageCommand
 {
     public static Command Create(CliApp app)
     {
-        var id = new Argument<string>("prediction-id") { Description = "The prediction's id (the Cairn-Prediction-Id header of its response)" };
-        var command = new Command("lineage", "Trace one logged prediction to the deployment, model version, run, dataset versions, file hashes and git commit behind it") { id };
+        var id = new Argument<string>("prediction-id")
+        {
+            Description = "The prediction's id (the Cairn-Prediction-Id header of its response), or any node as KIND:ID: dataset:NAME@VERSION, run:ID, model:NAME/VERSION, deployment:NAME, file:SHA256, code:COMMIT",
+        };
+        var command = new Command("lineage",
+            "Trace one logged prediction to the deployment, model version, run, dataset versions, file hashes and git commit behind it; or show what any node came from and what was made from it") { id };
         command.SetAction(app.Handler(async (context, ct) =>
         {
-            var lineage = await context.Get<LineageService>().OfPredictionAsync(context.Parse.GetValue(id), ct);
+            var text = context.Parse.GetValue(id);
+            if (text?.Contains(':', StringComparison.Ordinal) == true)
+            {
+                return WriteGraph(context, await context.Get<LineageService>().GraphAsync(text, ct));
+            }
+
+            var lineage = await context.Get<LineageService>().OfPredictionAsync(text, ct);
             if (context.Json)
             {
                 context.Console.WriteJson(lineage, CairnJson.Readable.PredictionLineage);
@@ -52,5 +65,31 @@ internal static class LineageCommand
             return 0;
         }));
         return command;
+    }
+
+    private static int WriteGraph(CommandContext context, Core.Runs.LineageGraph graph)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(graph, CairnJson.Readable.LineageGraph);
+            return 0;
+        }
+
+        var labels = graph.Nodes.ToDictionary(n => n.Key, n => n.Label, StringComparer.Ordinal);
+        var table = new Table().AddColumns("kind", "node", "id", "upstream", "downstream");
+        foreach (var node in graph.Nodes.OrderBy(n => n.Kind))
+        {
+            table.AddRow(node.Kind.ToString().ToLowerInvariant(), Markup.Escape(node.Label), Markup.Escape(node.Id),
+                Markup.Escape(string.Join(", ", graph.Edges.Where(e => e.To == node.Key).Select(e => labels[e.From]))),
+                Markup.Escape(string.Join(", ", graph.Edges.Where(e => e.From == node.Key).Select(e => labels[e.To]))));
+        }
+
+        context.Console.Out.Write(table);
+        if (graph.Truncated)
+        {
+            context.Console.Out.MarkupLine($"The graph stops at {LineageService.MaxGraphNodes} nodes; start from a node further along to see past it.");
+        }
+
+        return 0;
     }
 }

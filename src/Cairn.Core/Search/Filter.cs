@@ -17,6 +17,9 @@ public enum FilterField
 
     /// <summary>An attribute of the entity, such as a run's status or a model's name.</summary>
     Attribute,
+
+    /// <summary>One of a run's dataset inputs (MLflow's <c>datasets.name</c>, <c>datasets.digest</c>, <c>datasets.context</c>): matches when any input does.</summary>
+    Dataset,
 }
 
 /// <summary>A key in a filter or ordering: <c>metrics.auc</c>, <c>params.trainer</c>, <c>tags.team</c>, <c>attributes.status</c>.</summary>
@@ -27,6 +30,9 @@ public sealed record FilterKey(FilterField Field, string Name, bool IsNumeric)
 {
     /// <inheritdoc />
     public override string ToString() => $"{Field.ToString().ToLowerInvariant()}s.{Name}";
+
+    /// <summary>What a run's dataset inputs can be matched on.</summary>
+    public static readonly IReadOnlyList<string> DatasetFields = ["name", "digest", "context"];
 }
 
 /// <summary>
@@ -38,6 +44,9 @@ public sealed record FilterKey(FilterField Field, string Name, bool IsNumeric)
 /// <param name="HasMetricsAndParams">Whether <c>metrics.</c> and <c>params.</c> keys apply.</param>
 public sealed record FilterVocabulary(string Subject, IReadOnlyDictionary<string, bool> Attributes, bool HasMetricsAndParams)
 {
+    /// <summary>Whether <c>datasets.</c> keys (the inputs a run read) apply.</summary>
+    public bool HasDatasets { get; init; }
+
     /// <summary>Runs: metrics, params, tags and run attributes.</summary>
     public static readonly FilterVocabulary Runs = new("run", new Dictionary<string, bool>(StringComparer.Ordinal)
     {
@@ -48,7 +57,7 @@ public sealed record FilterVocabulary(string Subject, IReadOnlyDictionary<string
         ["parent_run_id"] = false,
         ["start_time"] = true,
         ["end_time"] = true,
-    }, HasMetricsAndParams: true);
+    }, HasMetricsAndParams: true) { HasDatasets = true };
 
     /// <summary>Experiments: tags and experiment attributes.</summary>
     public static readonly FilterVocabulary Experiments = new("experiment", new Dictionary<string, bool>(StringComparer.Ordinal)
@@ -262,7 +271,8 @@ internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
         SkipSpace();
         var start = _position;
         var word = ReadWord();
-        var prefixes = vocabulary.HasMetricsAndParams ? "metrics., params., tags. or attributes." : "tags. or attributes.";
+        var prefixes = vocabulary.HasDatasets ? "metrics., params., tags., datasets. or attributes."
+            : vocabulary.HasMetricsAndParams ? "metrics., params., tags. or attributes." : "tags. or attributes.";
         if (word.Length == 0)
         {
             throw Error($"expected a key: {prefixes} followed by a name, or one of the {vocabulary.Subject} attributes {AttributeNames}");
@@ -289,6 +299,7 @@ internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
             "params" or "param" or "parameters" or "parameter" when vocabulary.HasMetricsAndParams => FilterField.Param,
             "tags" or "tag" => FilterField.Tag,
             "attributes" or "attribute" or "attr" or "run" => FilterField.Attribute,
+            "datasets" or "dataset" when vocabulary.HasDatasets => FilterField.Dataset,
             _ => null,
         };
         if (field is null)
@@ -306,6 +317,11 @@ internal sealed class FilterParser(string text, FilterVocabulary vocabulary)
             return vocabulary.Attributes.ContainsKey(name)
                 ? vocabulary.Attribute(name)
                 : throw Error($"'{name}' is not {Subject} attribute; use one of {AttributeNames}", start);
+        }
+
+        if (field == FilterField.Dataset && !FilterKey.DatasetFields.Contains(name))
+        {
+            throw Error($"'{name}' is not something a run's dataset inputs have; use datasets.{string.Join(", datasets.", FilterKey.DatasetFields)}", start);
         }
 
         return new FilterKey(field.Value, name, field == FilterField.Metric);

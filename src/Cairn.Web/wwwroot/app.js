@@ -17,6 +17,11 @@
             chart.setOption(option);
             el._cairnChart = chart;
             if (el.dataset.zoom) bindZoom(el, chart, option);
+            // A node or point that names a page (lineage nodes) opens it when clicked.
+            chart.on('click', p => {
+                const href = p.data && p.data.href;
+                if (href) window.Blazor?.navigateTo ? Blazor.navigateTo(href) : location.assign(href);
+            });
         });
     }
 

@@ -237,11 +237,37 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
 
         var page = await OpenAsync($"lineage/{id}");
         await page.Locator("[data-chart='lineage-graph'] canvas").First.WaitForAsync();
+        await Assertions.Expect(page.Locator("table[aria-label='Lineage nodes']")).ToContainTextAsync($"commit {tags.GetProperty("mlflow.source.git.commit").GetString()![..7]}");
         var text = await page.Locator("main").InnerTextAsync();
         Assert.Contains("traced-model v1", text, StringComparison.Ordinal);
         Assert.Contains("adult@1", text, StringComparison.Ordinal);
         Assert.Contains(tags.GetProperty("mlflow.source.git.commit").GetString()!, text, StringComparison.Ordinal);
         await Chromium.ScreenshotAsync(page, "lineage");
+
+        // From the dataset version: its file upstream; downstream the runs that read it, their models, deployments and predictions.
+        await page.GotoAsync("datasets/adult/1");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Lineage graph" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("from=dataset"));
+        var nodes = page.Locator("table[aria-label='Lineage nodes']");
+        await Assertions.Expect(nodes).ToContainTextAsync("traced-model v1");
+        await Assertions.Expect(nodes).ToContainTextAsync("deployment traced");
+        await Assertions.Expect(nodes).ToContainTextAsync(id![..12]);
+        await page.Locator("[data-chart='lineage-graph'] canvas").First.WaitForAsync();
+        await Chromium.ScreenshotAsync(page, "lineage-dataset");
+
+        // Any node is a new root: the file's graph leads back down through the same dataset version.
+        await nodes.Locator("tr").Filter(new() { HasText = "adult.csv" }).GetByRole(AriaRole.Link, new() { Name = "lineage from here" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("from=file"));
+        await Assertions.Expect(page.Locator("table[aria-label='Lineage nodes']")).ToContainTextAsync("adult@1");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync("lineage?from=nonsense")).StatusCode);
+        // The same graph from the CLI: the run that trained traced-model, upstream to its commit, downstream to its deployment.
+        var graph = (await Cairn.RunOkAsync("lineage", $"run:{trained.GetProperty("id").GetString()}", "--json")).Json;
+        var keys = graph.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("kind").GetString() + ":" + n.GetProperty("id").GetString()).ToList();
+        Assert.Contains($"code:{tags.GetProperty("mlflow.source.git.commit").GetString()}", keys);
+        Assert.Contains("model:traced-model/1", keys);
+        Assert.Contains("deployment:traced", keys);
+        Assert.Contains("dataset:adult@1", keys);
+        Assert.Equal(2, (await Cairn.RunAsync("lineage", "colour:red")).ExitCode);
         AssertNoScriptErrors(page);
     }
 
