@@ -3,8 +3,14 @@ using Microsoft.Playwright;
 
 namespace Cairn.Cli.Tests.Ui;
 
+/// <summary>Every page of the web UI opened in Chromium against a real server with real data on the embedded stores (SQLite and local files).</summary>
+public sealed class PageTests(UiFixture fixture) : PageTestsBase(fixture), IClassFixture<UiFixture>;
+
+/// <summary>The same pages in team mode: the server's store is PostgreSQL and its artifacts live in an S3-compatible bucket.</summary>
+public sealed class TeamModePageTests(TeamUiFixture fixture) : PageTestsBase(fixture), IClassFixture<TeamUiFixture>;
+
 /// <summary>Every page of the web UI opened in Chromium against a real server with real data: its content, its actions, checked in the store.</summary>
-public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixture>
+public abstract class PageTestsBase(UiFixture fixture)
 {
     private CairnHarness Cairn => fixture.Cairn;
 
@@ -17,7 +23,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         var rows = page.Locator("table[aria-label=Runs] tbody tr");
         await Assertions.Expect(page.Locator($"input[name=run][value='{fixture.RunId}']")).ToHaveCountAsync(1);
         Assert.Contains("auc", await page.Locator("table[aria-label=Runs] thead").InnerTextAsync(), StringComparison.Ordinal);
-        await Chromium.ScreenshotAsync(page, "runs");
+        await ScreenshotAsync(page, "runs");
 
         await page.Locator("#filter").FillAsync("params.seed = '2' OR metrics.auc > 2");
         await page.Locator("#filter").PressAsync("Enter");
@@ -26,12 +32,17 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
 
         await page.GotoAsync("experiments/0?filter=" + Uri.EscapeDataString("metrics.auc >> 1"));
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("position");
-        await Chromium.ScreenshotAsync(page, "runs-filter-error");
+        await ScreenshotAsync(page, "runs-filter-error");
         fixture.Chromium.Errors[page].Clear(); // the browser logs the page's 400, which is the point here
 
         await page.GotoAsync("experiments/0?cols=params.seed&sort=" + Uri.EscapeDataString("params.seed DESC"));
         await Assertions.Expect(rows.First.Locator("td").Last).ToHaveTextAsync(new Regex("^[2-9]$"));
-        await Assertions.Expect(rows.Last.Locator("td").Last).ToHaveTextAsync("1");
+        // Descending, and runs without a seed (other tests add some) come last.
+        var seeds = (await rows.Locator("td:last-child").AllInnerTextsAsync()).Select(s => s.Trim()).ToList();
+        var given = seeds.TakeWhile(s => s.Length > 0).ToList();
+        Assert.Equal(given.OrderDescending(StringComparer.Ordinal), given);
+        Assert.Equal("1", given[^1]);
+        Assert.All(seeds.Skip(given.Count), s => Assert.Empty(s));
         AssertNoScriptErrors(page);
     }
 
@@ -46,7 +57,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         await page.Locator("[data-chart='scatter-chart'] canvas").First.WaitForAsync();
         var table = page.Locator("#table + .scroll table");
         await Assertions.Expect(table).ToContainTextAsync("params.trainer");
-        await Chromium.ScreenshotAsync(page, "compare");
+        await ScreenshotAsync(page, "compare");
 
         await page.Locator("input[name=diff]").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
@@ -83,7 +94,9 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         Assert.Contains("num_iterations", await page.Locator("#params + table").InnerTextAsync(), StringComparison.Ordinal);
         await page.GetByRole(AriaRole.Link, new() { Name = "adult@1" }).First.WaitForAsync();
         Assert.Equal(1, await page.Locator("iframe[title='Evaluation report']").CountAsync());
-        await Chromium.ScreenshotAsync(page, "run");
+        await Assertions.Expect(page.FrameLocator("iframe[title='Evaluation report']").Locator("body")).ToContainTextAsync("baseline");
+        await page.Locator("iframe[title='Evaluation report']").ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "run-report.png") });
+        await ScreenshotAsync(page, "run");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "train.yaml" }).ClickAsync();
         await Assertions.Expect(page.Locator("pre.preview")).ToContainTextAsync("label: income");
@@ -91,7 +104,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         await page.GetByRole(AriaRole.Link, new() { Name = "adult@1" }).First.ClickAsync();
         await Assertions.Expect(page.Locator("#profile + .scroll table")).ToContainTextAsync("hours_per_week");
         Assert.True(await page.Locator("svg[aria-label=histogram]").CountAsync() > 3);
-        await Chromium.ScreenshotAsync(page, "dataset-version");
+        await ScreenshotAsync(page, "dataset-version");
         AssertNoScriptErrors(page);
     }
 
@@ -110,7 +123,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
 
         var page = await OpenAsync($"runs/{run}");
         await page.Locator("[data-chart='metric-loss'] canvas").First.WaitForAsync();
-        await Chromium.ScreenshotAsync(page, "run-metric-chart");
+        await ScreenshotAsync(page, "run-metric-chart");
         AssertNoScriptErrors(page);
     }
 
@@ -120,7 +133,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         var page = await OpenAsync("models");
         await page.GetByRole(AriaRole.Link, new() { Name = AdultModelFixture.Model }).ClickAsync();
         await Assertions.Expect(page.Locator("table.data tbody tr")).ToHaveCountAsync(2);
-        await Chromium.ScreenshotAsync(page, "model");
+        await ScreenshotAsync(page, "model");
 
         await page.Locator("input[name=Alias]").FillAsync("staging");
         await page.Locator("select[name=Version]").SelectOptionAsync("2");
@@ -135,7 +148,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         Assert.Contains("Trivial baseline", card, StringComparison.Ordinal);
         Assert.Contains("ONNX parity", card, StringComparison.Ordinal);
         Assert.Contains("adult (model)", card, StringComparison.Ordinal);
-        await Chromium.ScreenshotAsync(page, "model-card");
+        await ScreenshotAsync(page, "model-card");
         AssertNoScriptErrors(page);
     }
 
@@ -144,18 +157,18 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
     {
         var page = await OpenAsync("deployments");
         Assert.Contains($"{AdultModelFixture.Model}@champion", await page.Locator("table.data").InnerTextAsync(), StringComparison.Ordinal);
-        await Chromium.ScreenshotAsync(page, "deployments");
+        await ScreenshotAsync(page, "deployments");
 
         await page.GotoAsync("datasets");
         await page.GetByRole(AriaRole.Link, new() { Name = "adult", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Locator("table.data")).ToContainTextAsync("adult.csv");
-        await Chromium.ScreenshotAsync(page, "dataset");
+        await ScreenshotAsync(page, "dataset");
 
         await page.GotoAsync("audit?kind=deployment");
         var audit = await page.Locator("table.data").InnerTextAsync();
         Assert.Contains("deployment.created", audit, StringComparison.Ordinal);
         Assert.DoesNotContain("dataset.", audit, StringComparison.Ordinal);
-        await Chromium.ScreenshotAsync(page, "audit");
+        await ScreenshotAsync(page, "audit");
         AssertNoScriptErrors(page);
     }
 
@@ -181,7 +194,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("10% of requests");
         var shown = (await Cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
         Assert.Equal($"{AdultModelFixture.Model}@2", shown.GetProperty("spec").GetProperty("canary").GetString());
-        await Chromium.ScreenshotAsync(page, "deployment-live");
+        await ScreenshotAsync(page, "deployment-live");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Roll back (remove the canary)" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("canary is removed");
@@ -242,7 +255,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         Assert.Contains("traced-model v1", text, StringComparison.Ordinal);
         Assert.Contains("adult@1", text, StringComparison.Ordinal);
         Assert.Contains(tags.GetProperty("mlflow.source.git.commit").GetString()!, text, StringComparison.Ordinal);
-        await Chromium.ScreenshotAsync(page, "lineage");
+        await ScreenshotAsync(page, "lineage");
 
         // From the dataset version: its file upstream; downstream the runs that read it, their models, deployments and predictions.
         await page.GotoAsync("datasets/adult/1");
@@ -253,7 +266,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         await Assertions.Expect(nodes).ToContainTextAsync("deployment traced");
         await Assertions.Expect(nodes).ToContainTextAsync(id![..12]);
         await page.Locator("[data-chart='lineage-graph'] canvas").First.WaitForAsync();
-        await Chromium.ScreenshotAsync(page, "lineage-dataset");
+        await ScreenshotAsync(page, "lineage-dataset");
 
         // Any node is a new root: the file's graph leads back down through the same dataset version.
         await nodes.Locator("tr").Filter(new() { HasText = "adult.csv" }).GetByRole(AriaRole.Link, new() { Name = "lineage from here" }).ClickAsync();
@@ -279,7 +292,7 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         {
             await page.GotoAsync(path);
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-            await Chromium.ScreenshotAsync(page, name);
+            await ScreenshotAsync(page, name);
         }
 
         var background = await page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
@@ -287,7 +300,8 @@ public sealed partial class PageTests(UiFixture fixture) : IClassFixture<UiFixtu
         AssertNoScriptErrors(page);
     }
 
-    private Chromium Chromium => fixture.Chromium;
+    // Team mode's screenshots are kept beside the embedded ones, not over them.
+    private Task ScreenshotAsync(IPage page, string name) => Chromium.ScreenshotAsync(page, fixture is TeamUiFixture ? "team-" + name : name);
 
     private async Task<IPage> OpenAsync(string path)
     {

@@ -1,4 +1,5 @@
 using Cairn.Server;
+using Cairn.Testing;
 
 namespace Cairn.Cli.Tests.Ui;
 
@@ -6,7 +7,7 @@ namespace Cairn.Cli.Tests.Ui;
 /// Real data behind the UI: the Adult dataset, a trained and registered model with its evaluation, a second version, a
 /// deployment; a real server (Kestrel on a free port, SQLite store) with the UI; and Chromium.
 /// </summary>
-public sealed class UiFixture : IAsyncLifetime
+public class UiFixture : IAsyncLifetime
 {
     internal CairnHarness Cairn { get; } = new();
 
@@ -18,6 +19,7 @@ public sealed class UiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await UseStoresAsync(Cairn);
         RunId = await Cairn.TrainAndRegisterAsync("adult.csv", "adult", AdultModelFixture.Spec, AdultModelFixture.Model);
         var second = await Cairn.RunOkAsync("train", "--config", Cairn.WriteFile("second.yaml", AdultModelFixture.Spec.Replace("seed: 1", "seed: 2", StringComparison.Ordinal)), "--json");
         await Cairn.RunOkAsync("models", "register", second.Json.GetProperty("id").GetString()!, "--name", AdultModelFixture.Model);
@@ -27,9 +29,37 @@ public sealed class UiFixture : IAsyncLifetime
         Chromium = await Chromium.LaunchAsync();
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Points the home at the stores the pages are tested on; the embedded default needs nothing.</summary>
+    private protected virtual Task UseStoresAsync(CairnHarness home) => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
     {
         await Chromium.DisposeAsync();
         await Cairn.DisposeAsync();
+    }
+}
+
+/// <summary>The same data in team mode: a PostgreSQL metadata store and an S3-compatible artifact bucket, both real and on loopback.</summary>
+public sealed class TeamUiFixture : UiFixture
+{
+    private readonly PostgreSqlServer _postgres = new();
+    private readonly S3Server _s3 = new();
+
+    private protected override async Task UseStoresAsync(CairnHarness home)
+    {
+        await _postgres.InitializeAsync();
+        await _s3.InitializeAsync();
+        home.Environment[CairnHome.StoreEnvironmentVariable] = await _postgres.CreateDatabaseAsync();
+        home.Environment[CairnHome.ArtifactsEnvironmentVariable] = $"s3://{await _s3.CreateBucketAsync()}/cairn";
+        home.Environment["CAIRN_S3_ENDPOINT"] = _s3.Endpoint.ToString();
+        home.Environment["AWS_ACCESS_KEY_ID"] = S3Server.Credentials.GetCredentials().AccessKey;
+        home.Environment["AWS_SECRET_ACCESS_KEY"] = S3Server.Credentials.GetCredentials().SecretKey;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _s3.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 }
