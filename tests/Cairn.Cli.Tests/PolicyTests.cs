@@ -3,6 +3,7 @@ using Cairn.Core.Monitoring;
 using Cairn.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Playwright;
 
 namespace Cairn.Cli.Tests;
 
@@ -166,6 +167,41 @@ public sealed class PolicyTests : IAsyncLifetime
         deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
         Assert.False(deployment.GetProperty("spec").TryGetProperty("canary", out _));
         Assert.Equal(1, (await services.GetRequiredService<ModelRegistry>().GetByAliasAsync("adult-income", "champion", CancellationToken.None)).Version);
+    }
+
+    [Fact]
+    public async Task ARunAwaitingApproval_IsRejectedAndApproved_FromTheLoopPage()
+    {
+        var settings = File.ReadAllText(Settings("retrain.yaml", minImprovement: 0, maxLatencyMs: 1000)) + "\n  approve_before: [canary]\n";
+        await _cairn.RunOkAsync("monitors", "create", "adult", "--reference", "adult@1", "--config", _cairn.WriteFile("approvals.yaml", settings));
+        var first = (await _cairn.RunOkAsync("policies", "run", "adult", "--json")).Json.GetProperty("id").GetString()!;
+        var client = await _cairn.StartServerAsync(time: _time, options: Manual);
+        await using var chromium = await Ui.Chromium.LaunchAsync();
+        var page = await chromium.NewPageAsync(client.BaseAddress!);
+        await page.GotoAsync("loop?deployment=adult");
+
+        var run = page.Locator($"section[aria-label='Policy run {first}']");
+        await Assertions.Expect(run).ToContainTextAsync("Waiting for approval before the canary");
+        await run.Locator("input[name=Comment]").FillAsync("not this one");
+        await run.GetByRole(AriaRole.Button, new() { Name = "Reject" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Rejected: the run is now rejected");
+        var shown = (await _cairn.RunOkAsync("policies", "show", first, "--json")).Json;
+        Assert.Equal("rejected", shown.GetProperty("state").GetString());
+        Assert.Contains(shown.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString()!.Contains("not this one", StringComparison.Ordinal));
+        Assert.False((await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json.GetProperty("spec").TryGetProperty("canary", out _));
+
+        var second = (await _cairn.RunOkAsync("policies", "run", "adult", "--json")).Json.GetProperty("id").GetString()!;
+        await page.ReloadAsync();
+        run = page.Locator($"section[aria-label='Policy run {second}']");
+        await run.Locator("input[name=Comment]").FillAsync("go ahead");
+        await run.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Approved: the run is now canary");
+        await Assertions.Expect(run).Not.ToContainTextAsync("Waiting for approval");
+        await Ui.Chromium.ScreenshotAsync(page, "loop-approved");
+        var challenger = (await _cairn.RunOkAsync("policies", "show", second, "--json")).Json.GetProperty("challenger").GetInt32();
+        var deployment = (await _cairn.RunOkAsync("deployments", "show", "adult", "--json")).Json;
+        Assert.Equal($"adult-income@{challenger}", deployment.GetProperty("spec").GetProperty("canary").GetString());
+        Assert.Empty(chromium.Errors[page]);
     }
 
     [Fact]

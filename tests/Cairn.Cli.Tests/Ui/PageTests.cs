@@ -124,6 +124,18 @@ public abstract class PageTestsBase(UiFixture fixture)
         var page = await OpenAsync($"runs/{run}");
         await page.Locator("[data-chart='metric-loss'] canvas").First.WaitForAsync();
         await ScreenshotAsync(page, "run-metric-chart");
+        const string series = "echarts.getInstanceByDom(document.querySelector(\"[data-chart='metric-loss']\")).getOption().series";
+        Assert.True(await page.EvaluateAsync<int>($"{series}[0].data.length") < 5000);
+        Assert.Equal(3, await page.EvaluateAsync<int>($"{series}.length")); // the last values, and the min-max band of each bucket
+
+        // Zooming in asks the server for the visible steps at full resolution: every point, no band.
+        var requery = page.WaitForResponseAsync(r => r.Url.Contains("/metrics/loss/summary?", StringComparison.Ordinal));
+        await page.EvaluateAsync("echarts.getInstanceByDom(document.querySelector(\"[data-chart='metric-loss']\")).dispatchAction({type: 'dataZoom', startValue: 1000, endValue: 1500})");
+        var response = await requery;
+        Assert.Contains("from_step=1000&to_step=1500", response.Url, StringComparison.Ordinal);
+        await page.WaitForFunctionAsync($"() => {series}.length === 1");
+        Assert.Equal(501, await page.EvaluateAsync<int>($"{series}[0].data.length"));
+        Assert.Equal(1000, await page.EvaluateAsync<int>($"{series}[0].data[0][0]"));
         AssertNoScriptErrors(page);
     }
 
