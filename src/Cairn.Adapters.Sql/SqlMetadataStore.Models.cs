@@ -283,12 +283,17 @@ public abstract partial class SqlMetadataStore
         ReadAsync(connection => LoadVersionAsync(connection, null, model, version, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<AuditEvent>> ListEventsAsync(int limit, string? user, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<AuditEvent>> ListEventsAsync(AuditQuery query, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<AuditEvent>>(async connection => await QueryAsync(connection, null, """
             SELECT id, at, actor, kind, subject, detail FROM events
-            WHERE CAST(@user AS TEXT) IS NULL OR actor = @user OR SUBSTR(actor, 1, @length) = @prefix
+            WHERE (CAST(@user AS TEXT) IS NULL OR actor = @user OR SUBSTR(actor, 1, @length) = @prefix)
+              AND (CAST(@kind AS TEXT) IS NULL OR SUBSTR(kind, 1, @kindLength) = @kind)
+              AND (CAST(@since AS BIGINT) IS NULL OR at >= @since)
+              AND (CAST(@until AS BIGINT) IS NULL OR at < @until)
             ORDER BY id DESC LIMIT @limit
-            """, [("@limit", limit), ("@user", user), ("@prefix", user + "/"), ("@length", (user?.Length ?? 0) + 1)],
+            """, [("@limit", query.Limit), ("@user", query.User), ("@prefix", query.User + "/"), ("@length", (query.User?.Length ?? 0) + 1),
+                ("@kind", query.Kind), ("@kindLength", query.Kind?.Length ?? 0),
+                ("@since", query.Since?.ToUnixTimeMilliseconds()), ("@until", query.Until?.ToUnixTimeMilliseconds())],
             r => new AuditEvent(r.GetInt64(0), Time(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)),
             cancellationToken).ConfigureAwait(false), cancellationToken);
 

@@ -92,8 +92,15 @@ public abstract class MetadataStoreContract
         Assert.Contains(await store.ListGrantsAsync("alice", ResourceRef.Model("m"), CancellationToken.None), g => g.Role == Role.Maintainer);
         await store.RenameModelAsync("m", "m2", "alice", CancellationToken.None);
         Assert.Contains(await store.ListGrantsAsync("alice", ResourceRef.Model("m2"), CancellationToken.None), g => g.Role == Role.Maintainer);
-        Assert.All(await store.ListEventsAsync(100, "alice", CancellationToken.None), e => Assert.StartsWith("alice", e.Actor, StringComparison.Ordinal));
-        Assert.Equal(2, (await store.ListEventsAsync(100, "alice", CancellationToken.None)).Count);
+        Assert.All(await store.ListEventsAsync(new AuditQuery(100, "alice"), CancellationToken.None), e => Assert.StartsWith("alice", e.Actor, StringComparison.Ordinal));
+        Assert.Equal(2, (await store.ListEventsAsync(new AuditQuery(100, "alice"), CancellationToken.None)).Count);
+        // By kind (a prefix) and by time, in the query rather than after it.
+        Assert.Equal(["model.renamed", "model.created"], (await store.ListEventsAsync(new AuditQuery(100, Kind: "model."), CancellationToken.None)).Select(e => e.Kind));
+        Assert.Equal(["model.renamed"], (await store.ListEventsAsync(new AuditQuery(100, Kind: "model.renamed"), CancellationToken.None)).Select(e => e.Kind));
+        var newest = (await store.ListEventsAsync(new AuditQuery(1), CancellationToken.None))[0];
+        Assert.Equal(newest.Id, (await store.ListEventsAsync(new AuditQuery(100, Since: newest.At), CancellationToken.None))[0].Id);
+        Assert.Empty(await store.ListEventsAsync(new AuditQuery(100, Since: newest.At.AddMilliseconds(1)), CancellationToken.None));
+        Assert.DoesNotContain(await store.ListEventsAsync(new AuditQuery(100, Until: newest.At), CancellationToken.None), e => e.Id == newest.Id);
     }
 
     [Fact]
@@ -189,7 +196,7 @@ public abstract class MetadataStoreContract
         var versions = await store.ListModelVersionsAsync("m", CancellationToken.None);
         Assert.Equal(["champion"], versions.Single(v => v.Version == 2).Aliases);
         Assert.Equal(Signature.Classes, versions[0].Package!.Signature.Classes);
-        var events = await store.ListEventsAsync(10, null, CancellationToken.None);
+        var events = await store.ListEventsAsync(new AuditQuery(10), CancellationToken.None);
         var moved = events.First(e => e.Kind == "model.alias_set");
         Assert.Contains("\"previous_version\":\"1\"", moved.Detail);
         Assert.Equal("tester", moved.Actor);
@@ -231,7 +238,7 @@ public abstract class MetadataStoreContract
 
         await store.DeleteModelAsync("fraud-detector", "bo", CancellationToken.None);
         Assert.Empty(await store.SearchModelsAsync(new SearchQuery(null, [], 10, 0), CancellationToken.None));
-        var kinds = (await store.ListEventsAsync(50, null, CancellationToken.None)).Select(e => e.Kind).ToList();
+        var kinds = (await store.ListEventsAsync(new AuditQuery(50), CancellationToken.None)).Select(e => e.Kind).ToList();
         Assert.Contains("model.renamed", kinds);
         Assert.Contains("model.version_stage_changed", kinds);
         Assert.Contains("model.version_deleted", kinds);
@@ -516,7 +523,7 @@ public abstract class MetadataStoreContract
         Assert.Null(await store.GetDeploymentAsync("web", CancellationToken.None));
         Assert.Equal(ErrorCode.NotFound, (await Assert.ThrowsAsync<CairnException>(() => store.DeleteDeploymentAsync("web", "carol", CancellationToken.None))).Code);
         Assert.Equal(["deployment.deleted", "deployment.updated", "deployment.created"],
-            (await store.ListEventsAsync(3, null, CancellationToken.None)).Select(e => e.Kind));
+            (await store.ListEventsAsync(new AuditQuery(3), CancellationToken.None)).Select(e => e.Kind));
     }
 
     [Fact]
@@ -596,6 +603,6 @@ public abstract class MetadataStoreContract
         Assert.Equal(["run-2", "run-1"], (await store.ListPolicyRunsAsync(null, activeOnly: false, 10, null, CancellationToken.None)).Select(r => r.Id));
         Assert.Equal(PolicyRunState.RolledBack, (await store.GetPolicyRunAsync("run-1", CancellationToken.None))!.State);
         Assert.Equal(["policy.triggered", "policy.rolled_back", "policy.canary", "policy.triggered"],
-            (await store.ListEventsAsync(4, null, CancellationToken.None)).Select(e => e.Kind));
+            (await store.ListEventsAsync(new AuditQuery(4), CancellationToken.None)).Select(e => e.Kind));
     }
 }

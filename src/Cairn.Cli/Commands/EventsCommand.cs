@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cairn.Application;
 using Cairn.Core;
+using Cairn.Core.Ports;
 using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
@@ -12,10 +13,15 @@ internal static class EventsCommand
     {
         var limit = new Option<int>("--limit") { Description = "How many events to show", DefaultValueFactory = _ => 50 };
         var user = new Option<string?>("--user") { Description = "Only what this user or service account did (through any of its tokens)" };
-        var command = new Command("events", "Show the audit log: who changed which dataset, run, experiment, model or grant, and when") { limit, user };
+        var kind = new Option<string?>("--kind") { Description = "Only events whose kind starts with this (model., deployment., policy.approved)" };
+        var since = new Option<string?>("--since") { Description = "Only events at or after this date or ISO 8601 time (UTC unless it says otherwise)" };
+        var until = new Option<string?>("--until") { Description = "Only events before this time; a bare date includes its whole day" };
+        var command = new Command("events", "Show the audit log: who changed which dataset, run, experiment, model or grant, and when") { limit, user, kind, since, until };
         command.SetAction(app.Handler(async (context, ct) =>
         {
-            var events = await context.Get<AuditLog>().ListAsync(context.Parse.GetValue(limit), context.Parse.GetValue(user), ct);
+            var query = new AuditQuery(context.Parse.GetValue(limit), context.Parse.GetValue(user), context.Parse.GetValue(kind),
+                AuditQuery.ParseTime(context.Parse.GetValue(since), "--since"), AuditQuery.ParseTime(context.Parse.GetValue(until), "--until", upper: true));
+            var events = await context.Get<AuditLog>().ListAsync(query, ct);
             if (context.Json)
             {
                 context.Console.WriteJson(events, CairnJson.Readable.IReadOnlyListAuditEvent);

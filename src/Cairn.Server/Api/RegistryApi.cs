@@ -1,5 +1,6 @@
 using Cairn.Application;
 using Cairn.Core;
+using Cairn.Core.Ports;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -123,7 +124,9 @@ internal static class RegistryApi
             return new VersionPage(page, next);
         }).WithTags("Models").WithSummary("Searches versions of every model with a filter such as \"name = 'fraud' AND tags.validated = 'yes'\".");
 
-        app.MapGet("/api/events", (AuditLog log, [FromQuery] int? limit, [FromQuery] string? user, CancellationToken ct) => log.ListAsync(limit ?? 100, user, ct))
-            .WithTags("Events").WithSummary("The newest audit events first: who changed what, and when (?user= for one user's).");
+        app.MapGet("/api/events", (AuditLog log, [FromQuery] int? limit, [FromQuery] string? user, [FromQuery] string? kind, [FromQuery] string? since,
+                [FromQuery] string? until, CancellationToken ct) =>
+            log.ListAsync(new AuditQuery(limit ?? 100, user, kind, AuditQuery.ParseTime(since, "since"), AuditQuery.ParseTime(until, "until", upper: true)), ct))
+            .WithTags("Events").WithSummary("The newest audit events first: who changed what, and when (?user=, ?kind= prefix such as model., ?since= and ?until= dates or timestamps).");
     }
 }

@@ -181,6 +181,17 @@ public abstract class PageTestsBase(UiFixture fixture)
         Assert.Contains("deployment.created", audit, StringComparison.Ordinal);
         Assert.DoesNotContain("dataset.", audit, StringComparison.Ordinal);
         await ScreenshotAsync(page, "audit");
+        await page.GotoAsync($"audit?kind=deployment.&since={DateTimeOffset.UtcNow.AddDays(-1):yyyy-MM-dd}&until={DateTimeOffset.UtcNow:yyyy-MM-dd}");
+        await Assertions.Expect(page.Locator("table.data")).ToContainTextAsync("deployment.created");
+        await page.GotoAsync("audit?until=2001-01-01");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("0 event(s)");
+        await page.GotoAsync("audit?since=yesterday");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("'yesterday' is not a date");
+        fixture.Chromium.Errors[page].Clear(); // the 400 of the bad date
+        var events = (await Cairn.RunOkAsync("events", "--kind", "deployment.", "--since", DateTimeOffset.UtcNow.AddHours(-1).ToString("O"), "--json")).Json;
+        Assert.All(events.EnumerateArray(), e => Assert.StartsWith("deployment.", e.GetProperty("kind").GetString(), StringComparison.Ordinal));
+        Assert.NotEqual(0, events.GetArrayLength());
+        Assert.Equal(2, (await Cairn.RunAsync("events", "--since", "2026-13-01")).ExitCode);
         AssertNoScriptErrors(page);
     }
 
