@@ -129,6 +129,29 @@ public sealed class RunService(ITrackingStore store, IDatasetStore datasets, Tim
     }
 
     /// <summary>
+    /// Runs by id or id prefix, in the order asked, read in one query (the compare page names up to hundreds). A run the
+    /// caller may not see is reported missing, as a search would leave it out.
+    /// </summary>
+    public async Task<IReadOnlyList<Run>> GetManyAsync(IReadOnlyList<string> idsOrPrefixes, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>(idsOrPrefixes.Count);
+        foreach (var text in idsOrPrefixes)
+        {
+            ids.Add(await ResolveIdAsync(text, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        // Resolved ids are 32 lowercase hex characters, so they are safe inside the filter's quotes.
+        var found = (await SearchEveryExperimentAsync($"attributes.run_id IN ({string.Join(", ", ids.Distinct(StringComparer.Ordinal).Select(id => $"'{id}'"))})",
+            ids.Count, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
+        return [.. ids.Select(id => found.GetValueOrDefault(id) ?? throw CairnException.NotFound($"There is no run '{id}'."))];
+    }
+
+    /// <summary>
     /// Throws unless the current principal holds <paramref name="role"/> on the run's experiment. A global role settles
     /// it without a read; otherwise one indexed lookup finds the experiment.
     /// </summary>

@@ -36,12 +36,24 @@ public abstract class CairnPage : ComponentBase
         {
             Error = e.Message;
             ErrorKind = e.Code;
-            if (Http is { Response.HasStarted: false } http)
-            {
-                http.Response.StatusCode = e.Code.HttpStatus();
-            }
-
+            AnswerWith(Http, e.Code);
             return false;
+        }
+    }
+
+    /// <summary>Gives a server-rendered page's response the status of the error it shows (nothing in a live circuit).</summary>
+    internal static void AnswerWith(HttpContext? http, ErrorCode code)
+    {
+        if (http is { Response.HasStarted: false })
+        {
+            // Set as the response starts, not now: the component endpoint drops the whole body of a page whose status is
+            // 404 when rendering ends (it expects a not-found page to re-execute), and this page is its own message.
+            var status = code.HttpStatus();
+            http.Response.OnStarting(() =>
+            {
+                http.Response.StatusCode = status;
+                return Task.CompletedTask;
+            });
         }
     }
 

@@ -64,6 +64,13 @@ public abstract class PageTestsBase(UiFixture fixture)
         await Assertions.Expect(table).Not.ToContainTextAsync("params.trainer");
         await Assertions.Expect(table).ToContainTextAsync("params.seed");
         AssertNoScriptErrors(page);
+
+        // Runs named by id or prefix are read together; one that does not exist is named.
+        // A page about something missing answers 404 and still says what is missing (the component endpoint would send no body).
+        var missing = await page.GotoAsync($"compare?runs={fixture.RunId[..20]},0123456789abcdef0123456789abcdef");
+        Assert.Equal(404, missing!.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("There is no run '0123456789abcdef0123456789abcdef'");
+        fixture.Chromium.Errors[page].Clear(); // the browser logs the 404
     }
 
     [Fact]
