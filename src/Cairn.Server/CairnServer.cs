@@ -140,6 +140,9 @@ public static partial class CairnServer
         if (options.Ui)
         {
             Microsoft.AspNetCore.Hosting.StaticWebAssets.StaticWebAssetsLoader.UseStaticWebAssets(builder.Environment, builder.Configuration);
+            // A build's manifest would otherwise turn on ASP.NET's development handling: files re-read and re-compressed
+            // (uncompressed, in gzip framing) per request, no caching headers. Cairn runs from its build like a release.
+            builder.Configuration["ReloadStaticAssetsAtRuntime"] = "false";
         }
 
         builder.Logging.ClearProviders();
