@@ -15,7 +15,8 @@ public static class CairnUi
         services.AddSingleton(options);
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddFluentUIComponents();
-        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitPrincipal>();
+        services.AddScoped<CircuitPrincipal>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(provider => provider.GetRequiredService<CircuitPrincipal>());
         return services;
     }
 

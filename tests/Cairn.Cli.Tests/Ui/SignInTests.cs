@@ -94,6 +94,27 @@ public sealed class SignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ALivePage_StopsShowingItsFigures_WhenItsUserLosesTheRightToSeeThem()
+    {
+        await _cairn.TrainAndRegisterAsync("iris.csv", "iris",
+            "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2, num_iterations: 5}\n", "iris-live");
+        await _cairn.RunOkAsync("deploy", "iris", "--model", "iris-live@champion");
+        var page = await _chromium.NewPageAsync(_server);
+        await page.GotoAsync("signin?returnUrl=%2Fdeployments%2Firis");
+        await page.Locator("#user").FillAsync("vera");
+        await page.Locator("#password").FillAsync("vera's long password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/deployments/iris");
+        await page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('h1')");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("What it serves");
+
+        // The circuit opened as vera; her viewer role goes, and the next refresh runs as the vera of now.
+        await _cairn.RunOkAsync("grants", "remove", "vera", "--on", "global");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("viewer", new() { Timeout = 15_000 });
+        await Assertions.Expect(page.Locator("main")).Not.ToContainTextAsync("What it serves");
+    }
+
+    [Fact]
     public async Task APostWithoutTheFormsAntiforgeryToken_IsRefused()
     {
         // What a page on another site could send with the user's cookie: a form post with no token (and a foreign origin).
