@@ -103,9 +103,10 @@ internal sealed class OnnxModelRuntime : IModelRuntime
             using var outputs = _session.Run(_runOptions, _inputNames, values, _outputNames);
             return Signature.Task switch
             {
-                TaskKind.Binary => Binary(outputs, rows),
-                TaskKind.Multiclass => Multiclass(outputs[0], rows),
-                _ => [new OutputTensor(ModelSignature.Prediction, TensorType.Fp32, rows, 1, outputs[0].GetTensorDataAsSpan<float>().ToArray(), null)],
+                TaskKind.Binary => ModelOutputs.Binary(Signature, outputs[0].GetTensorDataAsSpan<bool>(),
+                    outputs[1].GetTensorDataAsSpan<float>().ToArray(), outputs[2].GetTensorDataAsSpan<float>().ToArray()),
+                TaskKind.Multiclass => ModelOutputs.Multiclass(Signature, outputs[0].GetTensorDataAsSpan<float>().ToArray(), rows),
+                _ => ModelOutputs.Regression(outputs[0].GetTensorDataAsSpan<float>().ToArray()),
             };
         }
         finally
@@ -166,37 +167,8 @@ internal sealed class OnnxModelRuntime : IModelRuntime
             }
 
             using var outputs = _session.Run(_runOptions, _inputNames, values, _outputNames);
-            var scores = Floats(outputs[0]);
-            var width2 = scores.Length / Math.Max(1, rows);
             var labels = outputs.Count > 1 ? Labels(outputs[1], rows) : null;
-            var classes = Signature.Classes;
-            switch (Signature.Task)
-            {
-                case TaskKind.Binary:
-                {
-                    // [rows, 2] holds both class probabilities; [rows] or [rows, 1] the positive one.
-                    var positive = new float[rows];
-                    for (var r = 0; r < rows; r++)
-                    {
-                        positive[r] = scores[(r * width2) + width2 - 1];
-                    }
-
-                    var predicted = labels ?? [.. positive.Select(p => p >= 0.5f ? classes![1] : classes![0])];
-                    return
-                    [
-                        new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, predicted),
-                        new(ModelSignature.Probability, TensorType.Fp32, rows, 1, positive, null),
-                        new(ModelSignature.Score, TensorType.Fp32, rows, 1, positive, null),
-                    ];
-                }
-
-                case TaskKind.Multiclass:
-                    return labels is null
-                        ? Multiclass(scores, rows)
-                        : [new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, labels), new(ModelSignature.Probabilities, TensorType.Fp32, rows, width2, scores, null)];
-                default:
-                    return [new OutputTensor(ModelSignature.Prediction, TensorType.Fp32, rows, 1, scores, null)];
-            }
+            return ModelOutputs.Imported(Signature, Floats(outputs[0]), rows, labels);
         }
         finally
         {
@@ -215,8 +187,7 @@ internal sealed class OnnxModelRuntime : IModelRuntime
     // A predicted-label output holds class indexes (int64/int32) or class names (string).
     private string[] Labels(OrtValue value, int rows)
     {
-        var classes = Signature.Classes ?? [];
-        string Name(long index) => index >= 0 && index < classes.Count ? classes[(int)index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string Name(long index) => ModelOutputs.ClassName(Signature, index);
         return value.GetTensorTypeAndShape().ElementDataType switch
         {
             TensorElementType.Int64 => [.. value.GetTensorDataAsSpan<long>().ToArray().Take(rows).Select(Name)],
@@ -241,44 +212,6 @@ internal sealed class OnnxModelRuntime : IModelRuntime
         }
 
         return tensor;
-    }
-
-    private OutputTensor[] Binary(IReadOnlyList<OrtValue> outputs, int rows)
-    {
-        var classes = Signature.Classes!;
-        var predicted = outputs[0].GetTensorDataAsSpan<bool>();
-        var labels = new string[rows];
-        for (var i = 0; i < rows; i++)
-        {
-            labels[i] = predicted[i] ? classes[1] : classes[0];
-        }
-
-        return
-        [
-            new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, labels),
-            new(ModelSignature.Probability, TensorType.Fp32, rows, 1, outputs[1].GetTensorDataAsSpan<float>().ToArray(), null),
-            new(ModelSignature.Score, TensorType.Fp32, rows, 1, outputs[2].GetTensorDataAsSpan<float>().ToArray(), null),
-        ];
-    }
-
-    // The multiclass score is a probability per class, in the signature's class order; the prediction is its argmax.
-    private OutputTensor[] Multiclass(OrtValue scores, int rows) => Multiclass(scores.GetTensorDataAsSpan<float>().ToArray(), rows);
-
-    private OutputTensor[] Multiclass(float[] probabilities, int rows)
-    {
-        var classes = Signature.Classes!;
-        var labels = new string[rows];
-        for (var row = 0; row < rows; row++)
-        {
-            var slice = probabilities.AsSpan(row * classes.Count, classes.Count);
-            labels[row] = classes[slice.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(slice))];
-        }
-
-        return
-        [
-            new(ModelSignature.PredictedLabel, TensorType.Bytes, rows, 1, null, labels),
-            new(ModelSignature.Probabilities, TensorType.Fp32, rows, classes.Count, probabilities, null),
-        ];
     }
 }
 

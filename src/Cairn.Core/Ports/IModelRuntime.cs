@@ -46,3 +46,10 @@ public interface IMLNetRuntimeFactory
     /// <summary>Loads a saved ML.NET model (the zip ML.NET writes).</summary>
     IModelRuntime Load(byte[] model, ModelSignature signature);
 }
+
+/// <summary>Compiles a model's graph into code that scores rows directly, where every part of the graph is one it knows.</summary>
+public interface IModelCompiler
+{
+    /// <summary>A runtime for the ONNX graph; null, with the reason, when the graph holds something the compiler leaves to ONNX Runtime.</summary>
+    IModelRuntime? TryCompile(byte[] onnxModel, ModelSignature signature, out string? reason);
+}

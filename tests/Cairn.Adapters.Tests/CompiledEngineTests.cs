@@ -1,0 +1,141 @@
+using Cairn.Adapters.CompiledEngine;
+using Cairn.Adapters.MLNet;
+using Cairn.Adapters.OnnxRuntime;
+using Cairn.Core.Data;
+using Cairn.Core.Models;
+using Cairn.Core.Ports;
+using Cairn.Core.Training;
+
+namespace Cairn.Adapters.Tests;
+
+/// <summary>The compiled engine against ONNX Runtime, value by value, on each kind of model Cairn trains and on imported graphs.</summary>
+public sealed class CompiledEngineTests
+{
+    private static (TrainedModel Model, Table Test) Train(string file, string yaml)
+    {
+        var dataset = TestData.Describe(file);
+        var table = TestData.Load(file, dataset.Schema);
+        var spec = TrainingSpec.Parse(yaml);
+        var plan = TrainingPlan.Create(spec, dataset, table);
+        var test = table.Take(plan.TestRows);
+        return (new MLNetTrainer().Train(new TrainingRequest(spec, plan, table.Take(plan.TrainRows), test), CancellationToken.None), test);
+    }
+
+    private static IModelRuntime Compile(byte[] onnx, ModelSignature signature)
+    {
+        var runtime = new CompiledModelCompiler().TryCompile(onnx, signature, out var reason);
+        Assert.True(runtime is not null, $"not compiled: {reason}");
+        Assert.Equal("compiled", runtime.Engine);
+        return runtime;
+    }
+
+    // Every test row, then each input in turn missing, infinite, signed zero, huge or an unseen category.
+    private static void AssertAgrees(byte[] onnx, ModelSignature signature, Table sample)
+    {
+        using var compiled = Compile(onnx, signature);
+        using var reference = new OnnxModelRuntimeFactory().Load(onnx, signature);
+        var rows = EngineParity.WithEdgeCases(sample, signature);
+        Assert.True(rows.RowCount > Math.Min(2000, sample.RowCount));
+        IReadOnlyList<OutputTensor>? expected;
+        try
+        {
+            expected = reference.Predict(rows);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            // ONNX Runtime refuses some rows (a linear model's NaN score); the compiled engine must refuse the same ones.
+            expected = null;
+        }
+
+        if (expected is not null)
+        {
+            Assert.Null(EngineParity.Compare(expected, compiled.Predict(rows)));
+        }
+
+        // One row at a time answers as a batch does, and where ONNX Runtime refuses a row, so does the compiled engine.
+        for (var row = expected is null ? 0 : Math.Max(0, rows.RowCount - 60); row < rows.RowCount; row++)
+        {
+            var one = rows.Take([row]);
+            IReadOnlyList<OutputTensor> answer;
+            try
+            {
+                answer = reference.Predict(one);
+            }
+            catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+            {
+                Assert.Throws<Cairn.Core.CairnException>(() => compiled.Predict(one));
+                continue;
+            }
+
+            Assert.Null(EngineParity.Compare(answer, compiled.Predict(one)));
+        }
+    }
+
+    [Theory]
+    [InlineData("lightgbm", "binary", "adult.csv", "income")]
+    [InlineData("fasttree", "binary", "adult.csv", "income")]
+    [InlineData("fastforest", "binary", "adult.csv", "income")]
+    [InlineData("lightgbm", "regression", "diabetes.csv", "target")]
+    [InlineData("fasttree", "regression", "bike_sharing_hour.csv", "cnt")]
+    [InlineData("fastforest", "regression", "diabetes.csv", "target")]
+    [InlineData("lightgbm", "multiclass", "iris.csv", "target")]
+    [InlineData("lbfgs_logistic", "binary", "breast_cancer.csv", "target")]
+    public void TheCompiledEngine_AnswersAsOnnxRuntimeDoes_ValueByValue(string trainer, string task, string file, string label)
+    {
+        var ignore = file.StartsWith("bike", StringComparison.Ordinal) ? "ignore: [instant, casual, registered, dteday]\n" : "";
+        var size = trainer switch { "lightgbm" => "hyperparameters: {num_iterations: 40}\n", "lbfgs_logistic" => "", _ => "hyperparameters: {num_trees: 40}\n" };
+        var (model, test) = Train(file, $"dataset: d\nlabel: {label}\ntask: {task}\ntrainer: {trainer}\n{ignore}{size}seed: 3\n");
+
+        AssertAgrees(model.OnnxModel, model.Signature, test);
+    }
+
+    [Fact]
+    public void HashedCategoricals_AndMeanVarianceScaling_Compile_OrSayWhyNot()
+    {
+        var (model, test) = Train("adult.csv", "dataset: adult\nlabel: income\ntask: binary\ntrainer: lightgbm\nfeaturize: {categorical: hash, normalize: min_max}\nhyperparameters: {num_iterations: 20}\n");
+
+        var runtime = new CompiledModelCompiler().TryCompile(model.OnnxModel, model.Signature, out var reason);
+        if (runtime is null)
+        {
+            Assert.Contains("MurmurHash3", reason, StringComparison.Ordinal);
+        }
+        else
+        {
+            runtime.Dispose();
+            AssertAgrees(model.OnnxModel, model.Signature, test);
+        }
+    }
+
+    [Fact]
+    public void TextModels_StayOnOnnxRuntime_WithTheReason()
+    {
+        var signature = new ModelSignature(TaskKind.Binary, "label", ["0", "1"], [new SignatureInput("text", ColumnType.Text)], ModelSignature.OutputsFor(TaskKind.Binary, 2));
+
+        Assert.Null(new CompiledModelCompiler().TryCompile([], signature, out var reason));
+        Assert.Contains("text", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ImportedLinearGraphs_Compile_AndAgree()
+    {
+        var iris = TestData.Load("iris.csv", TestData.Describe("iris.csv").Schema);
+        var onnx = File.ReadAllBytes(TestData.PathOf("onnx/iris_logistic.onnx"));
+        var signature = ModelImport.Signature(new OnnxModelRuntimeFactory().Describe(onnx), new ImportOptions(Label: "target", Classes: ["setosa", "versicolor", "virginica"]));
+        var renamed = new Table([.. iris.Columns.Take(4).Select((c, i) => new NumericColumn($"f{i}", ((NumericColumn)c).Values))], iris.RowCount);
+
+        AssertAgrees(onnx, signature, renamed);
+    }
+
+    [Fact]
+    public void AGraphWithAnUnknownNode_IsLeftToOnnxRuntime_NamingTheNode()
+    {
+        var onnx = File.ReadAllBytes(TestData.PathOf("onnx/iris_zipmap.onnx"));
+        var signature = new ModelSignature(TaskKind.Multiclass, "target", ["0", "1", "2"], [.. Enumerable.Range(0, 4).Select(i => new SignatureInput($"f{i}", ColumnType.Numeric))], ModelSignature.OutputsFor(TaskKind.Multiclass, 3))
+        {
+            Graph = new GraphBinding("float_input", "output_probability", "label"),
+        };
+
+        Assert.Null(new CompiledModelCompiler().TryCompile(onnx, signature, out var reason));
+        Assert.Contains("ZipMap", reason, StringComparison.Ordinal);
+    }
+}
