@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
+using Cairn.Core.Data;
 using Cairn.Core.Identity;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
@@ -314,6 +315,27 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
     {
         ArgumentNullException.ThrowIfNull(package);
         return ReadArtifactAsync(package.OnnxArtifact, cancellationToken);
+    }
+
+    /// <summary>
+    /// The rows engines are compared on for a model: the held-out rows its training run kept, or synthetic ones when
+    /// it kept none (an imported model, a run trained before Cairn kept them, a run this caller may not read).
+    /// </summary>
+    public async Task<Table> ParityRowsAsync(string? runId, ModelSignature signature, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        try
+        {
+            if (runId is not null && (await runs.GetAsync(runId, cancellationToken).ConfigureAwait(false)).Artifact(TrainingService.TestRowsPath) is { } rows)
+            {
+                return EngineParity.FromCsv(await ReadArtifactAsync(rows.ContentHash, cancellationToken).ConfigureAwait(false), signature);
+            }
+        }
+        catch (CairnException e) when (e.Code is ErrorCode.NotFound or ErrorCode.PermissionDenied)
+        {
+        }
+
+        return EngineParity.Synthetic(signature);
     }
 
     /// <summary>The bytes of a stored artifact, verified against its hash.</summary>

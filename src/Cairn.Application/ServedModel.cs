@@ -74,6 +74,9 @@ public sealed class ServedModel : IAsyncDisposable
     /// <summary>The loaded model.</summary>
     public IModelRuntime Runtime { get; }
 
+    /// <summary>Why the compiled engine does not answer for this version, when it does not.</summary>
+    public string? NotCompiled { get; private init; }
+
     /// <summary>How it batches.</summary>
     public BatchingOptions Batching { get; }
 
@@ -98,7 +101,7 @@ public sealed class ServedModel : IAsyncDisposable
         }
 
         observer.Loaded(deployment, version, Stopwatch.GetElapsedTime(started));
-        return new ServedModel(deployment, version, loaded.Runtime, batching, limits, observer);
+        return new ServedModel(deployment, version, loaded.Runtime, batching, limits, observer) { NotCompiled = loaded.NotCompiled };
     }
 
     /// <summary>Takes a lease; false once the model is being retired, and the caller should look up the current one.</summary>

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Identity;
+using Cairn.Core.Models;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;
 using Cairn.Core.Ports;
@@ -50,6 +51,9 @@ public sealed class TrainingService(
 
     /// <summary>The run artifact holding the model's signature.</summary>
     public const string SignaturePath = "model/signature.json";
+
+    /// <summary>Where a run keeps up to 1,000 of its held-out rows (the model's inputs only), on which engines are compared before one serves the model.</summary>
+    public const string TestRowsPath = "model/test_rows.csv";
 
     /// <summary>
     /// Validates the spec against the data before recording anything, then trains. A failure after the run
@@ -136,6 +140,7 @@ public sealed class TrainingService(
                 await EvaluationService.PutAsync(artifacts, MlNetModelPath, model.MlNetModel, cancellationToken).ConfigureAwait(false),
                 await EvaluationService.PutAsync(artifacts, OnnxModelPath, model.OnnxModel, cancellationToken).ConfigureAwait(false),
                 await EvaluationService.PutAsync(artifacts, SignaturePath, signatureJson, cancellationToken).ConfigureAwait(false),
+                await EvaluationService.PutAsync(artifacts, TestRowsPath, EngineParity.ToCsv(test, model.Signature), cancellationToken).ConfigureAwait(false),
                 // The dataset reference resolved to the exact version read, so a reproduction reads the same rows.
                 await EvaluationService.PutAsync(artifacts, SpecPath,
                     Encoding.UTF8.GetBytes((spec with { Dataset = new DatasetRef(dataset.Name, dataset.Version) }).ToYaml()), cancellationToken).ConfigureAwait(false),

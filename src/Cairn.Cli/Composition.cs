@@ -1,3 +1,4 @@
+using Cairn.Adapters.CompiledEngine;
 using Cairn.Adapters.FileSystem;
 using Cairn.Adapters.MLNet;
 using Cairn.Adapters.OnnxRuntime;
@@ -40,6 +41,7 @@ internal static class Composition
         services.TryAddSingleton<IModelTrainer, MLNetTrainer>();
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
         services.TryAddSingleton<IMLNetRuntimeFactory, MLNetModelRuntimeFactory>();
+        services.TryAddSingleton<IModelCompiler, CompiledModelCompiler>();
         services.TryAddSingleton<IParquetFiles, ParquetFiles>();
         services.TryAddSingleton<DatasetService>();
         services.TryAddSingleton<DatasetAnalysis>();

@@ -120,6 +120,11 @@ internal static class InferenceEndpoints
             w.WriteString("reference", reference!.ToString());
             w.WriteString("version", $"{model.Version.Model}@{model.Version.Version}");
             w.WriteString("engine", model.Runtime.Engine);
+            if (model.NotCompiled is { } why)
+            {
+                w.WriteString("not_compiled", why);
+            }
+
             w.WriteNumber("queue_depth", model.QueueDepth);
             if (role == "canary")
             {

@@ -72,6 +72,46 @@ public static class EngineParity
         return new Table(columns, rows);
     }
 
+    /// <summary>Up to <paramref name="maxRows"/> rows of <paramref name="rows"/>'s signature inputs as CSV, stored beside a trained model so engines can be compared on them later.</summary>
+    public static byte[] ToCsv(Table rows, ModelSignature signature, int maxRows = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(signature);
+        var columns = signature.Inputs.Select(i => rows[i.Name]).ToList();
+        var text = new System.Text.StringBuilder(CsvWriter.Record(signature.Inputs.Select(i => i.Name)));
+        for (var r = 0; r < Math.Min(maxRows, rows.RowCount); r++)
+        {
+            text.Append(CsvWriter.Record(columns.Select(c => c switch
+            {
+                NumericColumn n => float.IsNaN(n.Values[r]) ? "" : n.Values[r].ToString("R", CultureInfo.InvariantCulture),
+                _ => ((StringColumn)c).Values[r] ?? "",
+            })));
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    /// <summary>Rows written by <see cref="ToCsv"/>, typed by the signature.</summary>
+    public static Table FromCsv(byte[] csv, ModelSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        using var reader = CsvReader.Open(new MemoryStream(csv));
+        return Table.Load(reader, new TableSchema([.. signature.Inputs.Select(i => new ColumnSchema(i.Name, i.TensorType == TensorType.Fp32 ? ColumnType.Numeric : ColumnType.Categorical, true, 0, 0))]));
+    }
+
+    /// <summary>
+    /// Rows for a model with no stored test rows (an imported one): numbers spread over many scales, each text input's
+    /// known categories, drawn with a fixed seed so a check is repeatable.
+    /// </summary>
+    public static Table Synthetic(ModelSignature signature, int rows = 500)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        var random = new Random(17);
+        return new Table([.. signature.Inputs.Select(TableColumn (i) => i.TensorType == TensorType.Fp32
+            ? new NumericColumn(i.Name, [.. Enumerable.Range(0, rows).Select(_ => (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-2, 5))))])
+            : new StringColumn(i.Name, [.. Enumerable.Range(0, rows).Select(_ => i.Categories is { Count: > 0 } known ? known[random.Next(known.Count)] : "x")]))], rows);
+    }
+
     /// <summary>The first way <paramref name="actual"/> differs from <paramref name="expected"/> beyond the tolerance, or null when they agree.</summary>
     public static string? Compare(IReadOnlyList<OutputTensor> expected, IReadOnlyList<OutputTensor> actual)
     {
