@@ -10,9 +10,12 @@ namespace Cairn.Adapters.CompiledEngine;
 /// <summary>Scores with a compiled graph: each row's values are written into one buffer and the kernels run over it in order. Stateless between calls, so one instance serves all requests.</summary>
 internal sealed class CompiledModelRuntime(CompiledGraph graph, ModelSignature signature) : IModelRuntime
 {
-    // A row buffer per thread, grown to the widest graph seen: a request allocates only its answers.
+    // Row buffers per thread, grown to the widest graph seen: a request allocates only its answers.
     [ThreadStatic]
-    private static float[]? t_row;
+    private static float[]? t_block;
+
+    [ThreadStatic]
+    private static string?[][]? t_texts;
 
     public ModelSignature Signature { get; } = signature;
 
@@ -47,30 +50,41 @@ internal sealed class CompiledModelRuntime(CompiledGraph graph, ModelSignature s
             outputs[o] = new float[rows * graph.Outputs[o].Width];
         }
 
-        var row = t_row is { } cached && cached.Length >= graph.Width ? cached : t_row = new float[Math.Max(graph.Width, 64)];
-        var texts = text.Length == 0 ? [] : new string?[text.Length];
+        // Rows go through in blocks: featurizers run row by row, tree ensembles walk each tree with the whole block.
+        var width = graph.Width;
+        const int Block = TreeEnsemble.MaxBlock;
+        var block = t_block is { } cached && cached.Length >= Block * width ? cached : t_block = new float[Block * Math.Max(width, 64)];
+        var texts = t_texts is { } known && known[0].Length == text.Length ? known : t_texts = [.. Enumerable.Range(0, Block).Select(_ => new string?[text.Length])];
         var kernels = graph.Kernels;
-        for (var r = 0; r < rows; r++)
+        for (var first = 0; first < rows; first += Block)
         {
-            for (var i = 0; i < numeric.Length; i++)
+            var count = Math.Min(Block, rows - first);
+            for (var r = 0; r < count; r++)
             {
-                row[graph.NumericInputs[i].Offset] = numeric[i][r];
-            }
+                var at = r * width;
+                for (var i = 0; i < numeric.Length; i++)
+                {
+                    block[at + graph.NumericInputs[i].Offset] = numeric[i][first + r];
+                }
 
-            for (var i = 0; i < text.Length; i++)
-            {
-                texts[i] = text[i][r];
+                for (var i = 0; i < text.Length; i++)
+                {
+                    texts[r][i] = text[i][first + r];
+                }
             }
 
             foreach (var kernel in kernels)
             {
-                kernel.Run(row, texts);
+                kernel.RunBlock(block, width, count, texts);
             }
 
             for (var o = 0; o < outputs.Length; o++)
             {
                 var slot = graph.Outputs[o];
-                row.AsSpan(slot.Offset, slot.Width).CopyTo(outputs[o].AsSpan(r * slot.Width, slot.Width));
+                for (var r = 0; r < count; r++)
+                {
+                    block.AsSpan((r * width) + slot.Offset, slot.Width).CopyTo(outputs[o].AsSpan((first + r) * slot.Width, slot.Width));
+                }
             }
         }
 

@@ -8,6 +8,15 @@ namespace Cairn.Adapters.CompiledEngine;
 internal abstract class Kernel
 {
     public abstract void Run(Span<float> row, string?[] texts);
+
+    /// <summary>Runs over <paramref name="rows"/> row buffers laid out <paramref name="width"/> floats apart; row by row unless a kernel does better on a block.</summary>
+    public virtual void RunBlock(float[] block, int width, int rows, string?[][] texts)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            Run(block.AsSpan(r * width, width), texts[r]);
+        }
+    }
 }
 
 /// <summary>A float range of the row's value buffer.</summary>
@@ -296,6 +305,21 @@ internal sealed class Trees(TreeEnsemble ensemble, Slot input, Slot scores, Slot
     public override void Run(Span<float> row, string?[] texts)
     {
         ensemble.Score(input.Of(row), scores.Of(row));
+        Label(row);
+    }
+
+    // The block's rows walk each tree together (see TreeEnsemble); the compiler checked the input is wide enough.
+    public override void RunBlock(float[] block, int width, int rows, string?[][] texts)
+    {
+        ensemble.ScoreBlock(ref block[input.Offset], width, ref block[scores.Offset], width, rows);
+        for (var r = 0; r < rows; r++)
+        {
+            Label(block.AsSpan(r * width, width));
+        }
+    }
+
+    private void Label(Span<float> row)
+    {
         if (label is { } l)
         {
             row[l.Offset] = Cairn.Core.Models.ModelOutputs.ArgMax(scores.Of(row));

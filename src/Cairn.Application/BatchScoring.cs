@@ -14,7 +14,7 @@ public sealed record BatchScoringOutcome(string Model, string Input, long Rows, 
 /// followed by the model's outputs. Rows are read in chunks and the chunks scored on all cores, so memory stays flat
 /// however large the input; the output file appears only when complete.
 /// </summary>
-public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets, IModelRuntimeFactory runtimes, IParquetFiles parquet)
+public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets, ModelLoader loader, IParquetFiles parquet)
 {
     /// <summary>Rows read and scored at a time.</summary>
     public const int ChunkRows = 8192;
@@ -23,12 +23,12 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
     public async Task<BatchScoringOutcome> ScoreAsync(string model, DatasetRef dataset, string output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var (package, described) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
+        var (package, described, runId) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
         var version = await datasets.GetAsync(dataset, cancellationToken).ConfigureAwait(false);
         EvaluationService.CheckColumns(package.Signature, version.Schema.Columns.ToDictionary(c => c.Name, c => c.Type is ColumnType.Numeric or ColumnType.Boolean),
             version.Reference, [], requireLabel: false);
-        var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
-        var rows = await Task.Run(() => Score(onnx, package.Signature, () => datasets.OpenRecords(version), version.Schema, output, cancellationToken), cancellationToken)
+        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken).ConfigureAwait(false);
+        var rows = await Task.Run(() => Score(loaded.Runtime, package.Signature, () => datasets.OpenRecords(version), version.Schema, output, cancellationToken), cancellationToken)
             .ConfigureAwait(false);
         return new BatchScoringOutcome(described, version.Reference, rows, output);
     }
@@ -41,7 +41,7 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var (package, described) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
+        var (package, described, runId) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
         if (!File.Exists(input))
         {
             throw CairnException.NotFound($"Input file '{input}' does not exist.");
@@ -61,12 +61,13 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
 
         EvaluationService.CheckColumns(package.Signature, schema.Columns.ToDictionary(c => c.Name, c => c.Type is ColumnType.Numeric or ColumnType.Boolean),
             Path.GetFileName(input), [], requireLabel: false);
-        var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
-        var rows = await Task.Run(() => Score(onnx, package.Signature, Open, schema, output, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken).ConfigureAwait(false);
+        var rows = await Task.Run(() => Score(loaded.Runtime, package.Signature, Open, schema, output, cancellationToken), cancellationToken).ConfigureAwait(false);
         return new BatchScoringOutcome(described, input, rows, output);
     }
 
-    private long Score(byte[] onnx, ModelSignature signature, Func<IRecordReader> open, TableSchema schema, string output, CancellationToken cancellationToken)
+    // Takes ownership of the runtime, disposing it when done.
+    private long Score(IModelRuntime loaded, ModelSignature signature, Func<IRecordReader> open, TableSchema schema, string output, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(output))!;
         Directory.CreateDirectory(directory);
@@ -75,7 +76,7 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
         long rows = 0;
         try
         {
-            using (var runtime = runtimes.Load(onnx, signature))
+            using (var runtime = loaded)
             using (var reader = open())
             using (var parquetSink = output.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
                 ? new ParquetSink(parquet.Create(File.Create(partial), [

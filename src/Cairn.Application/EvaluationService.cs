@@ -19,7 +19,7 @@ public sealed record EvaluationOutcome(Run Run, EvaluationReport Report);
 /// records the result as a run of its own (metrics, the dataset as input, the JSON and HTML report as artifacts).
 /// </summary>
 public sealed class EvaluationService(
-    ITrackingStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, DatasetService datasets, ModelRegistry registry, RunService runs,
+    ITrackingStore store, IArtifactStore artifacts, ModelLoader loader, DatasetService datasets, ModelRegistry registry, RunService runs,
     TimeProvider time, Actor actor)
 {
     /// <summary>The run artifact holding an evaluation as JSON.</summary>
@@ -37,11 +37,11 @@ public sealed class EvaluationService(
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(options);
-        var (package, described) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
+        var (package, described, runId) = await registry.ResolvePackageAsync(model, cancellationToken).ConfigureAwait(false);
         var version = await datasets.GetAsync(dataset, cancellationToken).ConfigureAwait(false);
         var table = await datasets.LoadAsync(version, cancellationToken).ConfigureAwait(false);
         CheckColumns(package.Signature, table.Columns.ToDictionary(c => c.Name, c => c is NumericColumn), version.Reference, options.Slices, requireLabel: true);
-        var onnx = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
+        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken).ConfigureAwait(false);
 
         var run = LocalProcess.Owns(Run.Start(Ids.NewRunId(), $"evaluate-{described.Replace('@', '-')}-on-{version.Name}", time.GetUtcNow()));
         actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Editor, "start runs");
@@ -50,7 +50,7 @@ public sealed class EvaluationService(
         {
             var report = await Task.Run(() =>
             {
-                using var runtime = runtimes.Load(onnx, package.Signature);
+                using var runtime = loaded.Runtime;
                 return ModelEvaluator.Evaluate(package.Signature, table, runtime.Predict(table), runtime.Predict, options);
             }, cancellationToken).ConfigureAwait(false);
             var stored = await StoreReportAsync(artifacts, report, $"Evaluation of {described} on {version.Reference}",

@@ -293,9 +293,9 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
 
     /// <summary>
     /// The package of <paramref name="model"/>, a training run's id or a model reference (<c>NAME</c>, <c>NAME@alias</c>,
-    /// <c>NAME@N</c>), and how to name it in reports (<c>run ID</c> or <c>NAME@N</c>).
+    /// <c>NAME@N</c>), how to name it in reports (<c>run ID</c> or <c>NAME@N</c>), and the run that trained it when known.
     /// </summary>
-    public async Task<(ModelPackage Package, string Described)> ResolvePackageAsync(string model, CancellationToken cancellationToken)
+    public async Task<(ModelPackage Package, string Described, string? RunId)> ResolvePackageAsync(string model, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (Ids.IsRunId(model))
@@ -303,11 +303,11 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
             var run = await runs.GetAsync(model, cancellationToken).ConfigureAwait(false);
             var package = await PackageOfAsync(run, cancellationToken).ConfigureAwait(false)
                 ?? throw CairnException.Invalid($"Run {run.Id} has no model Cairn can score (it needs {TrainingService.OnnxModelPath} and {TrainingService.SignaturePath}).");
-            return (package, $"run {run.Id}");
+            return (package, $"run {run.Id}", run.Id);
         }
 
         var version = await ResolveAsync(ModelRef.Parse(model), cancellationToken).ConfigureAwait(false);
-        return (version.RequirePackage(), $"{version.Model}@{version.Version}");
+        return (version.RequirePackage(), $"{version.Model}@{version.Version}", version.RunId);
     }
 
     /// <summary>The bytes of a package's ONNX graph, verified against its hash.</summary>
