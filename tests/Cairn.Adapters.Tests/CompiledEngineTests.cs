@@ -126,6 +126,21 @@ public sealed class CompiledEngineTests
         AssertAgrees(onnx, signature, renamed);
     }
 
+    [Theory]
+    [InlineData("iris_forest.onnx", "iris.csv", "target", 4)]
+    [InlineData("diabetes_boosting.onnx", "diabetes.csv", "target", 10)]
+    public void ImportedTreeEnsembles_FromScikitLearn_Compile_AndAgree(string file, string data, string label, int features)
+    {
+        // Written by tests/data/onnx/make_trees.py: a random forest classifier and a gradient boosting regressor.
+        var table = TestData.Load(data, TestData.Describe(data).Schema);
+        var onnx = File.ReadAllBytes(TestData.PathOf($"onnx/{file}"));
+        var signature = ModelImport.Signature(new OnnxModelRuntimeFactory().Describe(onnx), new ImportOptions(Label: label));
+        var renamed = new Table([.. table.Columns.Take(features).Select((c, i) => new NumericColumn($"f{i}", ((NumericColumn)c).Values))], table.RowCount);
+
+        AssertAgrees(onnx, signature, renamed);
+        AssertAgrees(onnx, signature, EngineParity.Synthetic(signature));
+    }
+
     [Fact]
     public void AGraphWithAnUnknownNode_IsLeftToOnnxRuntime_NamingTheNode()
     {
