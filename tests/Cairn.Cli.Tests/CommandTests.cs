@@ -389,7 +389,7 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Equal("30", run.GetProperty("params").GetProperty("rows.test").GetString());
         Assert.Contains(run.GetProperty("metrics").EnumerateArray(), m => m.GetProperty("key").GetString() == "macro_accuracy");
         Assert.Equal("training", run.GetProperty("inputs")[0].GetProperty("context").GetString());
-        Assert.Equal(["evaluation/evaluation.json", "evaluation/report.html", "model/model.onnx", "model/model.zip", "model/signature.json", "spec/train.yaml"],
+        Assert.Equal(["evaluation/evaluation.json", "evaluation/report.html", "model/model.onnx", "model/model.zip", "model/signature.json", "model/test_rows.csv", "spec/train.yaml"],
             run.GetProperty("artifacts").EnumerateArray().Select(a => a.GetProperty("path").GetString()));
         Assert.Contains(run.GetProperty("metrics").EnumerateArray(), m => m.GetProperty("key").GetString() == "macro_f1");
         Assert.InRange(run.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "onnx_max_abs_diff").GetProperty("value").GetDouble(), 0, 1e-4);
