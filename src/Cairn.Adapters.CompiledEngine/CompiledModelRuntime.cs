@@ -50,9 +50,9 @@ internal sealed class CompiledModelRuntime(CompiledGraph graph, ModelSignature s
             outputs[o] = new float[rows * graph.Outputs[o].Width];
         }
 
-        // Rows go through in blocks: featurizers run row by row, tree ensembles walk each tree with the whole block.
+        // Rows go through in blocks of 64, each kernel over the block in turn, so its data stays in cache between rows.
         var width = graph.Width;
-        const int Block = TreeEnsemble.MaxBlock;
+        const int Block = 64;
         var block = t_block is { } cached && cached.Length >= Block * width ? cached : t_block = new float[Block * Math.Max(width, 64)];
         var texts = t_texts is { } known && known[0].Length == text.Length ? known : t_texts = [.. Enumerable.Range(0, Block).Select(_ => new string?[text.Length])];
         var kernels = graph.Kernels;

@@ -308,16 +308,6 @@ internal sealed class Trees(TreeEnsemble ensemble, Slot input, Slot scores, Slot
         Label(row);
     }
 
-    // The block's rows walk each tree together (see TreeEnsemble); the compiler checked the input is wide enough.
-    public override void RunBlock(float[] block, int width, int rows, string?[][] texts)
-    {
-        ensemble.ScoreBlock(ref block[input.Offset], width, ref block[scores.Offset], width, rows);
-        for (var r = 0; r < rows; r++)
-        {
-            Label(block.AsSpan(r * width, width));
-        }
-    }
-
     private void Label(Span<float> row)
     {
         if (label is { } l)

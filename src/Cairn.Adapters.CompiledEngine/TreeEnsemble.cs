@@ -14,12 +14,9 @@ internal enum PostTransform
 
 /// <summary>
 /// A tree ensemble laid out flat: every tree's nodes in one array of 16-byte records, each tree in depth-first order so
-/// the path a row takes stays in few cache lines. A leaf is a node whose both links point at itself, so a row walks
-/// each tree for exactly the tree's height with no branch to mispredict: each step picks the next node by the
-/// comparison's outcome, and a row that reached its leaf early stays there. A block of rows walks one tree together,
-/// which keeps that tree in the first-level cache and gives the processor independent walks to overlap.
-/// Scores follow ONNX Runtime's arithmetic where it matters: float comparisons, trees summed in graph order in float,
-/// then the base values, then the transform.
+/// the path a row takes stays in few cache lines, and leaves folded into the child links (a negative link is a leaf).
+/// Scores follow ONNX Runtime's arithmetic exactly where it matters: float comparisons, trees summed in graph order in
+/// float, then the base values, then the transform.
 /// </summary>
 internal sealed class TreeEnsemble
 {
@@ -35,25 +32,21 @@ internal sealed class TreeEnsemble
 
     private readonly Node[] _nodes;
     private readonly int[] _roots;
-    private readonly int[] _heights;
     private readonly Branch _branch;
 
-    // The leaf each node is (-1 for a branch). With one target and one weight per leaf, _nodeValues holds each leaf
-    // node's value; otherwise leaf i adds _weights[k] to target _targets[k] for k in [_leafStart[i], _leafStart[i + 1]).
-    private readonly int[] _leafOf;
-    private readonly float[]? _nodeValues;
+    // With one target and one weight per leaf, a leaf's value; otherwise leaf i adds _weights[k] to target _targets[k]
+    // for k in [_leafStart[i], _leafStart[i + 1]).
+    private readonly float[]? _leafValues;
     private readonly int[] _leafStart;
     private readonly int[] _targets;
     private readonly float[] _weights;
     private readonly float[] _baseValues;
     private readonly bool _average;
 
-    private TreeEnsemble(Node[] nodes, int[] roots, int[] heights, int[] leafOf, Branch branch, int[] leafStart, int[] targets, float[] weights, int targetCount, float[] baseValues, bool average, PostTransform transform)
+    private TreeEnsemble(Node[] nodes, int[] roots, Branch branch, int[] leafStart, int[] targets, float[] weights, int targetCount, float[] baseValues, bool average, PostTransform transform)
     {
         _nodes = nodes;
         _roots = roots;
-        _heights = heights;
-        _leafOf = leafOf;
         _branch = branch;
         _leafStart = leafStart;
         _targets = targets;
@@ -64,7 +57,7 @@ internal sealed class TreeEnsemble
         Transform = transform;
         if (targetCount == 1 && leafStart.Zip(leafStart.Skip(1)).All(p => p.Second - p.First == 1))
         {
-            _nodeValues = [.. leafOf.Select(leaf => leaf < 0 ? 0f : weights[leaf])];
+            _leafValues = weights;
         }
     }
 
@@ -199,8 +192,6 @@ internal sealed class TreeEnsemble
         }
 
         var maxFeature = 0;
-        var leafOf = new List<int>(count);
-        var height = 0;
         string? problem = null;
         int Place(int at, int depth)
         {
@@ -210,7 +201,6 @@ internal sealed class TreeEnsemble
                 return 0;
             }
 
-            var index = nodes.Count;
             if (modes[at] == "LEAF")
             {
                 var leaf = leafStart.Count - 1;
@@ -228,10 +218,7 @@ internal sealed class TreeEnsemble
                 }
 
                 leafStart.Add(targets.Count);
-                nodes.Add(new Node { True = index, False = index });
-                leafOf.Add(leaf);
-                height = Math.Max(height, depth);
-                return index;
+                return ~leaf;
             }
 
             if (!position.TryGetValue((treeIds[at], trueIds[at]), out var trueAt) || !position.TryGetValue((treeIds[at], falseIds[at]), out var falseAt))
@@ -242,8 +229,8 @@ internal sealed class TreeEnsemble
 
             var feature = (int)features[at];
             maxFeature = Math.Max(maxFeature, feature);
+            var index = nodes.Count;
             nodes.Add(default);
-            leafOf.Add(-1);
             var whenTrue = Place(trueAt, depth + 1);
             var whenFalse = Place(falseAt, depth + 1);
             nodes[index] = new Node
@@ -256,7 +243,6 @@ internal sealed class TreeEnsemble
             return index;
         }
 
-        var heights = new List<int>();
         var rootOf = new Dictionary<long, int>();
         for (var i = 0; i < count; i++)
         {
@@ -274,9 +260,7 @@ internal sealed class TreeEnsemble
                 return null;
             }
 
-            height = 0;
             roots.Add(Place(root, 0));
-            heights.Add(height);
             if (problem is not null)
             {
                 reason = $"{node.OpType}: {problem}";
@@ -292,7 +276,7 @@ internal sealed class TreeEnsemble
 
         reason = null;
         return new TreeEnsemble(
-            [.. nodes], [.. roots], [.. heights], [.. leafOf], branchModes.Count == 0 ? Branch.Leq : ParseBranch(branchModes[0])!.Value,
+            [.. nodes], [.. roots], branchModes.Count == 0 ? Branch.Leq : ParseBranch(branchModes[0])!.Value,
             [.. leafStart], [.. targets], [.. weights], targetCount, baseValues, aggregate == "AVERAGE", transform.Value)
         {
             FeatureCount = maxFeature + 1,
@@ -318,95 +302,62 @@ internal sealed class TreeEnsemble
             throw new ArgumentException("The row is narrower than the ensemble reads.", nameof(features));
         }
 
-        ref var x = ref MemoryMarshal.GetReference(features);
-        ref var outputs = ref MemoryMarshal.GetReference(output);
-        ScoreBlock(ref x, 0, ref outputs, 0, 1);
-    }
-
-    /// <summary>
-    /// Scores <paramref name="rows"/> rows laid out <paramref name="stride"/> floats apart (at most <see cref="MaxBlock"/>):
-    /// row r's features start at <paramref name="input"/> + r × stride and its targets are written at
-    /// <paramref name="output"/> + r × stride. The caller has checked every row is as wide as <see cref="FeatureCount"/>.
-    /// </summary>
-    public void ScoreBlock(ref float input, int stride, ref float output, int stride2, int rows)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, MaxBlock);
-        Span<int> at = stackalloc int[rows];
-        for (var r = 0; r < rows; r++)
-        {
-            for (var t = 0; t < TargetCount; t++)
-            {
-                Unsafe.Add(ref output, (r * stride2) + t) = 0f;
-            }
-        }
-
         switch (_branch)
         {
-            case Branch.Leq: Sum<LessOrEqual>(ref input, stride, ref output, stride2, at); break;
-            case Branch.Lt: Sum<Less>(ref input, stride, ref output, stride2, at); break;
-            case Branch.Gte: Sum<GreaterOrEqual>(ref input, stride, ref output, stride2, at); break;
-            case Branch.Gt: Sum<Greater>(ref input, stride, ref output, stride2, at); break;
-            case Branch.Eq: Sum<Equal>(ref input, stride, ref output, stride2, at); break;
-            default: Sum<NotEqual>(ref input, stride, ref output, stride2, at); break;
+            case Branch.Leq: Sum<LessOrEqual>(features, output); break;
+            case Branch.Lt: Sum<Less>(features, output); break;
+            case Branch.Gte: Sum<GreaterOrEqual>(features, output); break;
+            case Branch.Gt: Sum<Greater>(features, output); break;
+            case Branch.Eq: Sum<Equal>(features, output); break;
+            default: Sum<NotEqual>(features, output); break;
         }
 
-        for (var r = 0; r < rows; r++)
-        {
-            Finish(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref output, r * stride2), TargetCount));
-        }
+        Finish(output[..TargetCount]);
     }
 
-    /// <summary>The most rows <see cref="ScoreBlock"/> takes at once.</summary>
-    public const int MaxBlock = 64;
-
-    private void Sum<TBranch>(ref float input, int stride, ref float output, int stride2, Span<int> at)
+    private void Sum<TBranch>(ReadOnlySpan<float> features, Span<float> output)
         where TBranch : struct, IBranch
     {
         ref var nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
-        var rows = at.Length;
-        for (var tree = 0; tree < _roots.Length; tree++)
+        ref var x = ref MemoryMarshal.GetReference(features);
+        if (_leafValues is { } leafValues)
         {
-            at.Fill(_roots[tree]);
-            for (var step = _heights[tree]; step > 0; step--)
+            var sum = 0f;
+            foreach (var root in _roots)
             {
-                for (var r = 0; r < rows; r++)
-                {
-                    at[r] = Step<TBranch>(ref nodes, ref Unsafe.Add(ref input, r * stride), at[r]);
-                }
+                sum += leafValues[Leaf<TBranch>(ref nodes, ref x, root)];
             }
 
-            if (_nodeValues is { } values)
-            {
-                for (var r = 0; r < rows; r++)
-                {
-                    Unsafe.Add(ref output, r * stride2) += values[at[r]];
-                }
+            output[0] = sum;
+            return;
+        }
 
-                continue;
-            }
-
-            for (var r = 0; r < rows; r++)
+        output[..TargetCount].Clear();
+        foreach (var root in _roots)
+        {
+            var leaf = Leaf<TBranch>(ref nodes, ref x, root);
+            for (var k = _leafStart[leaf]; k < _leafStart[leaf + 1]; k++)
             {
-                var leaf = _leafOf[at[r]];
-                for (var k = _leafStart[leaf]; k < _leafStart[leaf + 1]; k++)
-                {
-                    Unsafe.Add(ref output, (r * stride2) + _targets[k]) += _weights[k];
-                }
+                output[_targets[k]] += _weights[k];
             }
         }
     }
 
-    // One step down a tree, without a branch: the comparison's outcome picks the True or the False link, which lie
-    // side by side; a leaf links to itself. Feature indexes were checked against the row's width at compile time.
+    // The leaf a row reaches from node `at`; feature indexes were checked against the row's width before the walk.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Step<TBranch>(ref Node nodes, ref float x, int at)
+    private static int Leaf<TBranch>(ref Node nodes, ref float x, int at)
         where TBranch : struct, IBranch
     {
-        ref var node = ref Unsafe.Add(ref nodes, at);
-        var feature = node.Feature;
-        var value = Unsafe.Add(ref x, feature & int.MaxValue);
-        var goTrue = TBranch.True(value, node.Threshold) | ((feature < 0) & float.IsNaN(value));
-        return Unsafe.Add(ref node.True, 1 - Unsafe.As<bool, byte>(ref goTrue));
+        while (at >= 0)
+        {
+            ref var node = ref Unsafe.Add(ref nodes, at);
+            var feature = node.Feature;
+            var value = Unsafe.Add(ref x, feature & int.MaxValue);
+            var goTrue = TBranch.True(value, node.Threshold) | (feature < 0 && float.IsNaN(value));
+            at = goTrue ? node.True : node.False;
+        }
+
+        return ~at;
     }
 
     private void Finish(Span<float> output)
