@@ -91,6 +91,13 @@ internal sealed class TreeEnsemble
             "SOFTMAX" => PostTransform.Softmax,
             var other => (PostTransform?)null,
         };
+        if (!classifier && transform == PostTransform.Logistic && node.Int("n_targets", 1) == 1)
+        {
+            // ONNX Runtime leaves a single target untransformed here; rather than copy that quirk, leave the graph to it.
+            reason = "a single-target TreeEnsembleRegressor with post_transform LOGISTIC";
+            return null;
+        }
+
         var aggregate = node.Text("aggregate_function", "SUM");
         if (transform is null || aggregate is not ("SUM" or "AVERAGE"))
         {

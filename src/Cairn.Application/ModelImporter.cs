@@ -10,12 +10,17 @@ using Cairn.Core.Runs;
 namespace Cairn.Application;
 
 /// <summary>
-/// Registers ONNX models trained elsewhere (scikit-learn, PyTorch, …): the signature is read from the graph, the model
-/// must score a probe batch, and an import run records the file so the version has lineage like any other.
+/// Registers models trained elsewhere: ONNX graphs (scikit-learn, PyTorch, …) and tree models other libraries save
+/// (XGBoost's JSON), which a converter turns into an ONNX graph first. The signature is read from the graph, the
+/// model must score a probe batch, and an import run records the file so the version has lineage like any other.
 /// </summary>
-public sealed class ModelImporter(ITrackingStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, ModelRegistry registry, TimeProvider time, Actor actor)
+public sealed class ModelImporter(ITrackingStore store, IArtifactStore artifacts, IModelRuntimeFactory runtimes, ModelRegistry registry, TimeProvider time, Actor actor,
+    IEnumerable<ITreeModelConverter> converters)
 {
-    /// <summary>Imports the ONNX file at <paramref name="path"/> as the next version of <paramref name="model"/>.</summary>
+    /// <summary>Where an import run keeps the file it converted, beside the graph made from it.</summary>
+    public const string SourceModelPath = "model/source";
+
+    /// <summary>Imports the model file at <paramref name="path"/> as the next version of <paramref name="model"/>.</summary>
     public async Task<ModelVersion> ImportAsync(string path, string model, string? alias, ImportOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -23,10 +28,18 @@ public sealed class ModelImporter(ITrackingStore store, IArtifactStore artifacts
         Names.Validate(model, "model");
         if (!File.Exists(path))
         {
-            throw CairnException.NotFound($"ONNX file '{path}' does not exist.");
+            throw CairnException.NotFound($"Model file '{path}' does not exist.");
         }
 
-        var onnx = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var file = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var converted = converters.Select(c => c.TryConvert(file)).FirstOrDefault(c => c is not null);
+        var onnx = converted?.Onnx ?? file;
+        if (converted is not null)
+        {
+            // What the file says of itself, unless the command says otherwise.
+            options = options with { Task = options.Task ?? converted.Task, Features = options.Features ?? converted.Features };
+        }
+
         var signature = ModelImport.Signature(runtimes.Describe(onnx), options);
         Probe(onnx, signature);
 
@@ -40,10 +53,12 @@ public sealed class ModelImporter(ITrackingStore store, IArtifactStore artifacts
                 await EvaluationService.PutAsync(artifacts, TrainingService.OnnxModelPath, onnx, cancellationToken).ConfigureAwait(false),
                 await EvaluationService.PutAsync(artifacts, TrainingService.SignaturePath,
                     JsonSerializer.SerializeToUtf8Bytes(signature, CairnJson.Readable.ModelSignature), cancellationToken).ConfigureAwait(false),
+                .. converted is null ? [] : new[] { await EvaluationService.PutAsync(artifacts, SourceModelPath, file, cancellationToken).ConfigureAwait(false) },
             ];
             var parameters = new Dictionary<string, string>
             {
                 ["source_file"] = Path.GetFileName(path),
+                ["source_format"] = converted?.Format ?? "onnx",
                 ["task"] = signature.Task.ToString().ToLowerInvariant(),
                 ["features"] = string.Join(",", signature.Inputs.Select(i => i.Name)),
                 ["inputs"] = signature.Inputs.Count.ToString(CultureInfo.InvariantCulture),

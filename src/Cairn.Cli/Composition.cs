@@ -42,6 +42,7 @@ internal static class Composition
         services.TryAddSingleton<IModelRuntimeFactory, OnnxModelRuntimeFactory>();
         services.TryAddSingleton<IMLNetRuntimeFactory, MLNetModelRuntimeFactory>();
         services.TryAddSingleton<IModelCompiler, CompiledModelCompiler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITreeModelConverter, XGBoostConverter>());
         services.TryAddSingleton<IParquetFiles, ParquetFiles>();
         services.TryAddSingleton<DatasetService>();
         services.TryAddSingleton<DatasetAnalysis>();

@@ -141,6 +141,46 @@ public sealed class CompiledEngineTests
         AssertAgrees(onnx, signature, EngineParity.Synthetic(signature));
     }
 
+    [Theory]
+    [InlineData("breast_cancer_xgb", TaskKind.Binary)]
+    [InlineData("diabetes_xgb", TaskKind.Regression)]
+    [InlineData("iris_xgb", TaskKind.Multiclass)]
+    public void XGBoostModels_Convert_AndScoreAsXGBoostDid(string name, TaskKind task)
+    {
+        // Written by tests/data/xgboost/make_models.py with XGBoost 1.7: the model, and its rows (with gaps) and predictions.
+        var converted = new XGBoostConverter().TryConvert(File.ReadAllBytes(TestData.PathOf($"xgboost/{name}.json")));
+        Assert.NotNull(converted);
+        Assert.Equal(task, converted.Task);
+        var signature = ModelImport.Signature(new OnnxModelRuntimeFactory().Describe(converted.Onnx), new ImportOptions(Task: converted.Task, Features: converted.Features));
+        var reference = TestData.Load($"xgboost/{name}.predictions.csv", TestData.Describe($"xgboost/{name}.predictions.csv").Schema);
+        var rows = new Table([.. converted.Features.Select(f => reference[f])], reference.RowCount);
+
+        using var compiled = Compile(converted.Onnx, signature);
+        var outputs = compiled.Predict(rows);
+        var expected = task == TaskKind.Multiclass
+            ? [.. Enumerable.Range(0, rows.RowCount).SelectMany(r => Enumerable.Range(0, 3).Select(k => ((NumericColumn)reference[$"p{k}"]).Values[r]))]
+            : ((NumericColumn)reference["prediction"]).Values;
+        var actual = outputs.Single(o => o.Name is ModelSignature.Probability or ModelSignature.Probabilities or ModelSignature.Prediction).Floats!;
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            // XGBoost adds the base margin first and ONNX last, so float rounding may differ in the last place.
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"value {i}: xgboost {expected[i]:R}, Cairn {actual[i]:R}");
+        }
+
+        AssertAgrees(converted.Onnx, signature, rows);
+    }
+
+    [Fact]
+    public void FilesThatAreNotXGBoostModels_AreNotConverted_AndBrokenOnesAreRefusedByName()
+    {
+        var converter = new XGBoostConverter();
+        Assert.Null(converter.TryConvert(File.ReadAllBytes(TestData.PathOf("onnx/iris_logistic.onnx"))));
+        Assert.Null(converter.TryConvert("{\"rows\": []}"u8.ToArray()));
+        var broken = Assert.Throws<Cairn.Core.CairnException>(() => converter.TryConvert("{\"learner\": {\"objective\": {\"name\": \"rank:pairwise\"}, \"learner_model_param\": {}, \"gradient_booster\": {\"name\": \"gbtree\"}}}"u8.ToArray()));
+        Assert.Contains("XGBoost", broken.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AGraphWithAnUnknownNode_IsLeftToOnnxRuntime_NamingTheNode()
     {

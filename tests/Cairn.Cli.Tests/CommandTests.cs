@@ -137,6 +137,33 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelsImport_TakesAnXGBoostModel_AndServesItOnTheCompiledEngine_AsXGBoostPredicted()
+    {
+        // tests/data/xgboost/make_models.py trained it with XGBoost 1.7 and wrote its predictions for these rows.
+        var directory = Path.Combine(AppContext.BaseDirectory, "data", "xgboost");
+        var version = (await _cairn.RunOkAsync("models", "import", Path.Combine(directory, "breast_cancer_xgb.json"), "--name", "cancer-xgb", "--alias", "champion",
+            "--label", "target", "--json")).Json;
+        var signature = version.GetProperty("package").GetProperty("signature");
+        Assert.Equal("binary", signature.GetProperty("task").GetString());
+        Assert.Equal("mean_radius", signature.GetProperty("inputs")[0].GetProperty("name").GetString());
+
+        var lines = File.ReadAllLines(Path.Combine(directory, "breast_cancer_xgb.predictions.csv"));
+        var header = lines[0].Split(',');
+        var values = lines[1].Split(',');
+        var row = string.Join(", ", header[..^1].Select((name, i) => $"\"{name}\": {(values[i].Length == 0 ? "null" : values[i])}"));
+        using var client = await _cairn.StartServerAsync("champion");
+        var (status, body) = await client.PostJsonAsync("/api/models/cancer-xgb@champion/predict", $"{{\"rows\": [{{{row}}}]}}");
+        Assert.Equal(200, status);
+        var probability = body.GetProperty("predictions")[0].GetProperty("probability").GetDouble();
+        Assert.Equal(double.Parse(values[^1], System.Globalization.CultureInfo.InvariantCulture), probability, 5);
+        var (_, metadata) = await client.GetJsonAsync("/v2/models/cancer-xgb@champion");
+        Assert.Equal("compiled", metadata.GetProperty("platform").GetString());
+
+        var run = (await _cairn.RunOkAsync("runs", "show", version.GetProperty("run_id").GetString()!, "--json")).Json;
+        Assert.Contains(run.GetProperty("artifacts").EnumerateArray(), a => a.GetProperty("path").GetString() == "model/source");
+    }
+
+    [Fact]
     public async Task Predict_ScoresAFileOrADatasetVersion_IntoACsv_AndBadInputWritesNothing()
     {
         await _cairn.TrainAndRegisterAsync("iris.csv", "iris", "dataset: iris\nlabel: target\ntask: multiclass\ntrainer: sdca\n", "iris-species");

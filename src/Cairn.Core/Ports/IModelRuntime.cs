@@ -53,3 +53,17 @@ public interface IModelCompiler
     /// <summary>A runtime for the ONNX graph; null, with the reason, when the graph holds something the compiler leaves to ONNX Runtime.</summary>
     IModelRuntime? TryCompile(byte[] onnxModel, ModelSignature signature, out string? reason);
 }
+
+/// <summary>A tree model saved by another library, turned into an ONNX graph Cairn serves like any imported graph.</summary>
+/// <param name="Onnx">The graph: one [rows, features] float input, one float output (the value, the positive-class probability, or one probability per class).</param>
+/// <param name="Format">What the file was, such as <c>xgboost-json</c>.</param>
+/// <param name="Task">The task its objective implies.</param>
+/// <param name="Features">The feature names the file records, in input order.</param>
+public sealed record ConvertedTreeModel(byte[] Onnx, string Format, TaskKind Task, IReadOnlyList<string> Features);
+
+/// <summary>Reads tree models other libraries save (XGBoost's JSON) into ONNX graphs.</summary>
+public interface ITreeModelConverter
+{
+    /// <summary>The converted model, or null when <paramref name="file"/> is not in a format this converter reads; a file in such a format that cannot be converted is an error naming why.</summary>
+    ConvertedTreeModel? TryConvert(byte[] file);
+}
