@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Cairn.Adapters.CompiledEngine.Onnx;
 
@@ -13,12 +12,12 @@ internal enum PostTransform
 }
 
 /// <summary>
-/// A tree ensemble laid out flat: every tree's nodes in one array of 16-byte records, each tree in depth-first order so
-/// the path a row takes stays in few cache lines, and leaves folded into the child links (a negative link is a leaf).
-/// Scores follow ONNX Runtime's arithmetic exactly where it matters: float comparisons, trees summed in graph order in
-/// float, then the base values, then the transform.
+/// A tree ensemble read from ONNX-ML's attributes: every tree's nodes in one array, depth first, leaves folded into
+/// the child links (a negative link is a leaf), then emitted as code (see <see cref="TreeCode"/>). Scores follow ONNX
+/// Runtime's arithmetic where it matters: float comparisons, trees summed in graph order in float, then the base
+/// values, then the transform.
 /// </summary>
-internal sealed class TreeEnsemble
+internal sealed class TreeEnsemble : TreeCode.INodes
 {
     [StructLayout(LayoutKind.Sequential)]
     private struct Node
@@ -34,14 +33,15 @@ internal sealed class TreeEnsemble
     private readonly int[] _roots;
     private readonly Branch _branch;
 
-    // With one target and one weight per leaf, a leaf's value; otherwise leaf i adds _weights[k] to target _targets[k]
-    // for k in [_leafStart[i], _leafStart[i + 1]).
-    private readonly float[]? _leafValues;
+    // Leaf i adds _weights[k] to target _targets[k] for k in [_leafStart[i], _leafStart[i + 1]).
     private readonly int[] _leafStart;
     private readonly int[] _targets;
     private readonly float[] _weights;
     private readonly float[] _baseValues;
     private readonly bool _average;
+
+    // The trees as code (see TreeCode); the arrays above are what it is emitted from.
+    private readonly TreeGroup[] _code;
 
     private TreeEnsemble(Node[] nodes, int[] roots, Branch branch, int[] leafStart, int[] targets, float[] weights, int targetCount, float[] baseValues, bool average, PostTransform transform)
     {
@@ -55,10 +55,7 @@ internal sealed class TreeEnsemble
         _baseValues = baseValues;
         _average = average;
         Transform = transform;
-        if (targetCount == 1 && leafStart.Zip(leafStart.Skip(1)).All(p => p.Second - p.First == 1))
-        {
-            _leafValues = weights;
-        }
+        _code = TreeCode.Emit(roots, this, branch.ToString(), targetCount == 1);
     }
 
     /// <summary>The number of values a row scores to: one per target or class.</summary>
@@ -302,69 +299,50 @@ internal sealed class TreeEnsemble
     };
 
     /// <summary>Scores one row: <paramref name="output"/> gets the summed, based and transformed value of each target.</summary>
-    public void Score(ReadOnlySpan<float> features, Span<float> output)
+    public unsafe void Score(ReadOnlySpan<float> features, Span<float> output)
     {
         if (features.Length < FeatureCount || output.Length < TargetCount)
         {
             throw new ArgumentException("The row is narrower than the ensemble reads.", nameof(features));
         }
 
-        switch (_branch)
+        output[..TargetCount].Clear();
+        fixed (float* x = features)
+        fixed (float* sums = output)
         {
-            case Branch.Leq: Sum<LessOrEqual>(features, output); break;
-            case Branch.Lt: Sum<Less>(features, output); break;
-            case Branch.Gte: Sum<GreaterOrEqual>(features, output); break;
-            case Branch.Gt: Sum<Greater>(features, output); break;
-            case Branch.Eq: Sum<Equal>(features, output); break;
-            default: Sum<NotEqual>(features, output); break;
+            foreach (var group in _code)
+            {
+                group(x, sums);
+            }
         }
 
         Finish(output[..TargetCount]);
     }
 
-    private void Sum<TBranch>(ReadOnlySpan<float> features, Span<float> output)
-        where TBranch : struct, IBranch
+    int TreeCode.INodes.Feature(int node) => _nodes[node].Feature & int.MaxValue;
+
+    bool TreeCode.INodes.MissingGoesTrue(int node) => _nodes[node].Feature < 0;
+
+    float TreeCode.INodes.Threshold(int node) => _nodes[node].Threshold;
+
+    int TreeCode.INodes.True(int node) => _nodes[node].True;
+
+    int TreeCode.INodes.False(int node) => _nodes[node].False;
+
+    IEnumerable<(int Target, float Weight)> TreeCode.INodes.Leaf(int leaf)
     {
-        ref var nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
-        ref var x = ref MemoryMarshal.GetReference(features);
-        if (_leafValues is { } leafValues)
+        for (var k = _leafStart[leaf]; k < _leafStart[leaf + 1]; k++)
         {
-            var sum = 0f;
-            foreach (var root in _roots)
-            {
-                sum += leafValues[Leaf<TBranch>(ref nodes, ref x, root)];
-            }
-
-            output[0] = sum;
-            return;
-        }
-
-        output[..TargetCount].Clear();
-        foreach (var root in _roots)
-        {
-            var leaf = Leaf<TBranch>(ref nodes, ref x, root);
-            for (var k = _leafStart[leaf]; k < _leafStart[leaf + 1]; k++)
-            {
-                output[_targets[k]] += _weights[k];
-            }
+            yield return (_targets[k], _weights[k]);
         }
     }
 
-    // The leaf a row reaches from node `at`; feature indexes were checked against the row's width before the walk.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Leaf<TBranch>(ref Node nodes, ref float x, int at)
-        where TBranch : struct, IBranch
+    // A tree's branches lie from its root to the next tree's root; it has one more leaf than branches.
+    int TreeCode.INodes.Size(int root)
     {
-        while (at >= 0)
-        {
-            ref var node = ref Unsafe.Add(ref nodes, at);
-            var feature = node.Feature;
-            var value = Unsafe.Add(ref x, feature & int.MaxValue);
-            var goTrue = TBranch.True(value, node.Threshold) | (feature < 0 && float.IsNaN(value));
-            at = goTrue ? node.True : node.False;
-        }
-
-        return ~at;
+        var next = Array.IndexOf(_roots, root) + 1;
+        var end = next < _roots.Length && _roots[next] >= 0 ? _roots[next] : _nodes.Length;
+        return root < 0 ? 1 : (2 * (end - root)) + 1;
     }
 
     private void Finish(Span<float> output)
@@ -386,41 +364,6 @@ internal sealed class TreeEnsemble
         Gt,
         Eq,
         Neq,
-    }
-
-    private interface IBranch
-    {
-        static abstract bool True(float value, float threshold);
-    }
-
-    private readonly struct LessOrEqual : IBranch
-    {
-        public static bool True(float value, float threshold) => value <= threshold;
-    }
-
-    private readonly struct Less : IBranch
-    {
-        public static bool True(float value, float threshold) => value < threshold;
-    }
-
-    private readonly struct GreaterOrEqual : IBranch
-    {
-        public static bool True(float value, float threshold) => value >= threshold;
-    }
-
-    private readonly struct Greater : IBranch
-    {
-        public static bool True(float value, float threshold) => value > threshold;
-    }
-
-    private readonly struct Equal : IBranch
-    {
-        public static bool True(float value, float threshold) => value == threshold;
-    }
-
-    private readonly struct NotEqual : IBranch
-    {
-        public static bool True(float value, float threshold) => value != threshold;
     }
 }
 

@@ -27,7 +27,7 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
         var version = await datasets.GetAsync(dataset, cancellationToken).ConfigureAwait(false);
         EvaluationService.CheckColumns(package.Signature, version.Schema.Columns.ToDictionary(c => c.Name, c => c.Type is ColumnType.Numeric or ColumnType.Boolean),
             version.Reference, [], requireLabel: false);
-        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken, batches: true).ConfigureAwait(false);
+        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken).ConfigureAwait(false);
         var rows = await Task.Run(() => Score(loaded.Runtime, package.Signature, () => datasets.OpenRecords(version), version.Schema, output, cancellationToken), cancellationToken)
             .ConfigureAwait(false);
         return new BatchScoringOutcome(described, version.Reference, rows, output);
@@ -61,7 +61,7 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
 
         EvaluationService.CheckColumns(package.Signature, schema.Columns.ToDictionary(c => c.Name, c => c.Type is ColumnType.Numeric or ColumnType.Boolean),
             Path.GetFileName(input), [], requireLabel: false);
-        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken, batches: true).ConfigureAwait(false);
+        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken).ConfigureAwait(false);
         var rows = await Task.Run(() => Score(loaded.Runtime, package.Signature, Open, schema, output, cancellationToken), cancellationToken).ConfigureAwait(false);
         return new BatchScoringOutcome(described, input, rows, output);
     }

@@ -41,7 +41,7 @@ public sealed class EvaluationService(
         var version = await datasets.GetAsync(dataset, cancellationToken).ConfigureAwait(false);
         var table = await datasets.LoadAsync(version, cancellationToken).ConfigureAwait(false);
         CheckColumns(package.Signature, table.Columns.ToDictionary(c => c.Name, c => c is NumericColumn), version.Reference, options.Slices, requireLabel: true);
-        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken, batches: true).ConfigureAwait(false);
+        var loaded = await loader.LoadAsync(package, runId, described, cancellationToken).ConfigureAwait(false);
 
         var run = LocalProcess.Owns(Run.Start(Ids.NewRunId(), $"evaluate-{described.Replace('@', '-')}-on-{version.Name}", time.GetUtcNow()));
         actor.Demand(ResourceRef.Experiment(run.ExperimentId), Role.Editor, "start runs");

@@ -44,20 +44,15 @@ public sealed class ModelLoader(ModelRegistry registry, IModelRuntimeFactory onn
         }
     }
 
-    /// <summary>
-    /// Loads a package on the compiled engine or ONNX Runtime (no ML.NET fallback), comparing them on the test rows of
-    /// run <paramref name="runId"/>. For <paramref name="batches"/> (batch scoring, evaluation) ONNX Runtime answers:
-    /// on batches of thousands of rows it measured as fast as the compiled engine on the Adult model and twice as fast
-    /// on the bike-sharing one, while the compiled engine wins on the single rows serving sees.
-    /// </summary>
-    public async Task<Loaded> LoadAsync(ModelPackage package, string? runId, string described, CancellationToken cancellationToken, bool batches = false)
+    /// <summary>Loads a package on the compiled engine or ONNX Runtime (no ML.NET fallback), comparing them on the test rows of run <paramref name="runId"/>.</summary>
+    public async Task<Loaded> LoadAsync(ModelPackage package, string? runId, string described, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(package);
         var bytes = await registry.ReadOnnxAsync(package, cancellationToken).ConfigureAwait(false);
         var reference = Warm(onnx.Load(bytes, package.Signature), described);
-        if (compiler is null || batches)
+        if (compiler is null)
         {
-            return new Loaded(reference, null, compiler is null ? "the compiled engine is not configured" : "batches are scored by ONNX Runtime");
+            return new Loaded(reference, null, "the compiled engine is not configured");
         }
 
         var compiled = compiler.TryCompile(bytes, package.Signature, out var reason);
