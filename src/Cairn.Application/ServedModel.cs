@@ -65,6 +65,9 @@ public sealed class ServedModel : IAsyncDisposable
         _dispatcher = Task.Run(DispatchAsync);
     }
 
+    /// <summary>The most rows a request may have to be scored on its own thread when the model is idle.</summary>
+    public const int InlineRows = 64;
+
     /// <summary>The deployment it serves, or null when it is served by model name.</summary>
     public string? Deployment { get; }
 
@@ -156,6 +159,28 @@ public sealed class ServedModel : IAsyncDisposable
             _observer.Rejected(Deployment, Version, "queue_full");
             throw new CairnException(ErrorCode.Overloaded,
                 $"{Version.Model} version {Version.Version} has {Limits.MaxQueuedRequests} requests waiting already; retry shortly.");
+        }
+
+        // A small request, nothing waiting and a scoring slot free: score right here, on the request's own thread.
+        // The queue, and the two hand-offs between threads it costs, are for requests that arrive while the slots are
+        // busy, and for large ones, whose waiting it bounds.
+        if (inputs.RowCount <= InlineRows && Batching.MaxDelay == TimeSpan.Zero && Volatile.Read(ref _queued) == 1 && _slots.Wait(0))
+        {
+            Interlocked.Decrement(ref _queued);
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var trace = Activity.Current?.Context ?? default;
+                return Task.FromResult(ScoreNow(inputs, 1, trace == default ? [] : [new ActivityLink(trace)]));
+            }
+            catch (Exception e)
+            {
+                return Task.FromException<IReadOnlyList<OutputTensor>>(e);
+            }
+            finally
+            {
+                _slots.Release();
+            }
         }
 
         var pending = new Pending(inputs, Stopwatch.GetTimestamp() + (long)(Limits.Timeout.TotalSeconds * Stopwatch.Frequency), cancellationToken)
@@ -258,24 +283,12 @@ public sealed class ServedModel : IAsyncDisposable
 
     private void Score(Pending[] work)
     {
-        using var activity = ServingTelemetry.Source.HasListeners()
-            ? ServingTelemetry.Source.StartActivity("cairn.batch", ActivityKind.Internal, default(ActivityContext),
-                links: [.. work.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace))])
-            : null;
-        activity?.SetTag("cairn.deployment", Deployment);
-        activity?.SetTag("cairn.model", Version.Model);
-        activity?.SetTag("cairn.version", Version.Version);
-        activity?.SetTag("cairn.engine", Runtime.Engine);
-        activity?.SetTag("cairn.batch.requests", work.Length);
         IReadOnlyList<OutputTensor>[]? answers = null;
         Exception? failure = null;
         try
         {
-            var started = Stopwatch.GetTimestamp();
             var inputs = Table.Concat([.. work.Select(p => p.Inputs)]);
-            var outputs = Runtime.Predict(inputs);
-            _observer.Scored(Deployment, Version, work.Length, inputs.RowCount, Stopwatch.GetElapsedTime(started));
-            activity?.SetTag("cairn.batch.rows", inputs.RowCount);
+            var outputs = ScoreNow(inputs, work.Length, [.. work.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace))]);
             answers = new IReadOnlyList<OutputTensor>[work.Length];
             var from = 0;
             for (var i = 0; i < work.Length; i++)
@@ -287,8 +300,6 @@ public sealed class ServedModel : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _observer.Failed(Deployment, Version, work.Length);
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             failure = e;
         }
         finally
@@ -307,6 +318,33 @@ public sealed class ServedModel : IAsyncDisposable
             {
                 work[i].TrySetException(failure);
             }
+        }
+    }
+
+    // Scores one batch (of one request or several) on the caller's thread, within a "cairn.batch" span linked to the requests' spans.
+    private IReadOnlyList<OutputTensor> ScoreNow(Table inputs, int requests, ActivityLink[] links)
+    {
+        using var activity = ServingTelemetry.Source.HasListeners()
+            ? ServingTelemetry.Source.StartActivity("cairn.batch", ActivityKind.Internal, default(ActivityContext), links: links)
+            : null;
+        activity?.SetTag("cairn.deployment", Deployment);
+        activity?.SetTag("cairn.model", Version.Model);
+        activity?.SetTag("cairn.version", Version.Version);
+        activity?.SetTag("cairn.engine", Runtime.Engine);
+        activity?.SetTag("cairn.batch.requests", requests);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var outputs = Runtime.Predict(inputs);
+            _observer.Scored(Deployment, Version, requests, inputs.RowCount, Stopwatch.GetElapsedTime(started));
+            activity?.SetTag("cairn.batch.rows", inputs.RowCount);
+            return outputs;
+        }
+        catch (Exception e)
+        {
+            _observer.Failed(Deployment, Version, requests);
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
         }
     }
 
