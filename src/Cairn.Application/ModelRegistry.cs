@@ -14,7 +14,7 @@ namespace Cairn.Application;
 /// The model registry: registered models with descriptions and tags, their versions (from Cairn training runs or
 /// any source an MLflow client names), stages, aliases, rename and delete. Every change is an audit event.
 /// </summary>
-public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts, RunService runs, Actor actor)
+public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts, RunService runs, Actor actor, IModelRuntimeFactory? graphs = null)
 {
     /// <summary>The most models or versions one search page returns.</summary>
     public const int MaxPageSize = 200_000;
@@ -73,7 +73,8 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
 
     /// <summary>
     /// Registers a version of an existing model from any source, as MLflow's model-versions/create does. When the
-    /// run it names holds a model Cairn trained, that model becomes servable.
+    /// run it names holds a model Cairn trained, or an ONNX model an MLflow client logged (the <c>onnx</c> flavor) at
+    /// the source's path, that model becomes servable.
     /// </summary>
     public async Task<ModelVersion> CreateVersionAsync(string? name, string? source, string? runId, string? runLink, string? description,
         IReadOnlyList<KeyValuePair<string, string>> tags, CancellationToken cancellationToken)
@@ -90,7 +91,9 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
         ModelPackage? package = null;
         if (!string.IsNullOrEmpty(runId))
         {
-            package = await PackageOfAsync(await runs.GetAsync(runId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            var run = await runs.GetAsync(runId, cancellationToken).ConfigureAwait(false);
+            package = await PackageOfAsync(run, cancellationToken).ConfigureAwait(false)
+                ?? await MlflowOnnxPackageAsync(run, ArtifactPathOf(source, runId!), cancellationToken).ConfigureAwait(false);
         }
 
         var version = new NewModelVersion(name!, source, string.IsNullOrEmpty(runId) ? null : runId, package)
@@ -363,6 +366,41 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
         var signature = await JsonSerializer.DeserializeAsync(stream, CairnJson.Default.ModelSignature, cancellationToken).ConfigureAwait(false)
             ?? throw new CairnException(ErrorCode.Corrupt, $"Run {run.Id}'s signature is empty.");
         return new ModelPackage(onnx.ContentHash, mlnet?.ContentHash, signature);
+    }
+
+    // runs:/RUN_ID/PATH names PATH in the run's artifacts; any other source, the MLflow default "model".
+    private static string ArtifactPathOf(string source, string runId) =>
+        source.StartsWith($"runs:/{runId}/", StringComparison.Ordinal) ? source[$"runs:/{runId}/".Length..].Trim('/') : "model";
+
+    /// <summary>
+    /// The package of an ONNX model an MLflow client logged with <c>mlflow.onnx.log_model</c>: an <c>MLmodel</c> file
+    /// with an <c>onnx</c> flavor beside the graph. The signature is read from the graph as <c>cairn models import</c>
+    /// reads it, with the MLflow signature's column names for a single matrix input. Null when there is no such model
+    /// or Cairn cannot serve it (the version is still registered, as MLflow registers anything).
+    /// </summary>
+    private async Task<ModelPackage?> MlflowOnnxPackageAsync(Run run, string path, CancellationToken cancellationToken)
+    {
+        if (graphs is null || run.Artifact($"{path}/MLmodel") is not { } mlmodel)
+        {
+            return null;
+        }
+
+        var flavor = MlflowModel.Parse(await ReadArtifactAsync(mlmodel.ContentHash, cancellationToken).ConfigureAwait(false));
+        if (flavor is null || run.Artifact($"{path}/{flavor.OnnxFile}") is not { } onnx)
+        {
+            return null;
+        }
+
+        try
+        {
+            var description = graphs.Describe(await ReadArtifactAsync(onnx.ContentHash, cancellationToken).ConfigureAwait(false));
+            var features = description.Inputs.Count == 1 && flavor.Columns.Count > 1 ? flavor.Columns : null;
+            return new ModelPackage(onnx.ContentHash, null, ModelImport.Signature(description, new ImportOptions(Features: features)));
+        }
+        catch (CairnException e) when (e.Code == ErrorCode.InvalidArgument)
+        {
+            return null;
+        }
     }
 
     private static Dictionary<string, string> ValidTags(IReadOnlyList<KeyValuePair<string, string>> tags)

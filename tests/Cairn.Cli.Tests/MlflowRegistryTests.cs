@@ -78,6 +78,51 @@ public sealed class MlflowRegistryTests : ServerTest
     }
 
     [Fact]
+    public async Task AnOnnxModelLoggedByAnMlflowClient_IsServableOnceRegistered_WithItsSignaturesColumnNames()
+    {
+        // What mlflow.onnx.log_model(model, "model", signature=...) uploads: the graph and an MLmodel file beside it.
+        var runId = await CreateRunAsync();
+        var uri = (await GetOkAsync($"/runs/get?run_id={runId}")).GetProperty("run").GetProperty("info").GetProperty("artifact_uri").GetString()!;
+        var proxy = "/api/2.0/mlflow-artifacts/artifacts/" + uri["mlflow-artifacts:/".Length..];
+        const string MLmodel = """
+            artifact_path: model
+            flavors:
+              onnx:
+                code: null
+                data: model.onnx
+                onnx_version: 1.15.0
+              python_function:
+                data: model.onnx
+                loader_module: mlflow.onnx
+            mlflow_version: 2.14.1
+            signature:
+              inputs: '[{"type": "double", "name": "sepal_length_cm", "required": true}, {"type": "double", "name": "sepal_width_cm", "required": true}, {"type": "double", "name": "petal_length_cm", "required": true}, {"type": "double", "name": "petal_width_cm", "required": true}]'
+              outputs: '[{"type": "long", "required": true}]'
+            """;
+        foreach (var (path, content) in new[] { ("model/MLmodel", System.Text.Encoding.UTF8.GetBytes(MLmodel)), ("model/model.onnx", File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", "onnx", "iris_logistic.onnx"))) })
+        {
+            using var body = new ByteArrayContent(content);
+            using var response = await Server.PutAsync($"{proxy}/{path}", body);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        await PostOkAsync("/registered-models/create", """{"name": "iris-mlflow"}""");
+        await PostOkAsync("/model-versions/create", $$"""{"name": "iris-mlflow", "source": "runs:/{{runId}}/model", "run_id": "{{runId}}"}""");
+        await PostOkAsync("/registered-models/alias", """{"name": "iris-mlflow", "alias": "champion", "version": "1"}""");
+
+        var (status, answer) = await Server.PostJsonAsync("/api/models/iris-mlflow@champion/predict",
+            """{"rows": [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}]}""");
+        Assert.True(status == 200, answer.ToString());
+        Assert.Equal("0", answer.GetProperty("predictions")[0].GetProperty("predicted_label").GetString());
+        var (_, metadata) = await Server.GetJsonAsync("/v2/models/iris-mlflow@champion");
+        Assert.Equal("compiled", metadata.GetProperty("platform").GetString());
+
+        // A version whose run holds no servable model still registers, as MLflow registers anything.
+        var other = await CreateRunAsync();
+        await PostOkAsync("/model-versions/create", $$"""{"name": "iris-mlflow", "source": "runs:/{{other}}/model", "run_id": "{{other}}"}""");
+    }
+
+    [Fact]
     public async Task ModelVersions_CreateStageTagAliasSearchDelete_MatchMlflowShapes()
     {
         var runId = await CreateRunAsync();
