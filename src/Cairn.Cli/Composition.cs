@@ -43,6 +43,7 @@ internal static class Composition
         services.TryAddSingleton<IMLNetRuntimeFactory, MLNetModelRuntimeFactory>();
         services.TryAddSingleton<IModelCompiler, CompiledModelCompiler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITreeModelConverter, XGBoostConverter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITreeModelConverter, LightGbmConverter>());
         services.TryAddSingleton<IParquetFiles, ParquetFiles>();
         services.TryAddSingleton<DatasetService>();
         services.TryAddSingleton<DatasetAnalysis>();

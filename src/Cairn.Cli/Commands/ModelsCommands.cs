@@ -22,14 +22,14 @@ internal static class ModelsCommands
             RegisterAsync(context, context.Parse.GetValue(run)!, context.Parse.GetValue(name)!, context.Parse.GetValue(alias), ct)));
         command.Subcommands.Add(register);
 
-        var file = new Argument<string>("file") { Description = "An ONNX model file (from scikit-learn with zipmap disabled, PyTorch, …) or an XGBoost JSON model" };
+        var file = new Argument<string>("file") { Description = "An ONNX model file (from scikit-learn with zipmap disabled, PyTorch, …) an XGBoost JSON model or a LightGBM text model" };
         var importName = new Option<string>("--name") { Description = "The registered model to add a version to", Required = true };
         var importAlias = new Option<string?>("--alias") { Description = "Point this alias at the new version" };
         var task = new Option<string?>("--task") { Description = "binary, multiclass or regression (default: read from the outputs)" };
         var label = new Option<string>("--label") { Description = "The name of the column the model predicts", DefaultValueFactory = _ => "label" };
         var classes = new Option<string?>("--classes") { Description = "Class names in output order, comma-separated (default: 0, 1, …)" };
         var features = new Option<string?>("--features") { Description = "Names for the columns of a single [rows, features] input, comma-separated (default: f0, f1, …)" };
-        var import = new Command("import", "Register a model trained elsewhere (ONNX, or XGBoost's JSON); its signature is read from the graph or the model")
+        var import = new Command("import", "Register a model trained elsewhere (ONNX, XGBoost JSON, LightGBM text); its signature is read from the graph or the model")
         {
             file, importName, importAlias, task, label, classes, features,
         };

@@ -61,7 +61,7 @@ public interface IModelCompiler
 /// <param name="Features">The feature names the file records, in input order.</param>
 public sealed record ConvertedTreeModel(byte[] Onnx, string Format, TaskKind Task, IReadOnlyList<string> Features);
 
-/// <summary>Reads tree models other libraries save (XGBoost's JSON) into ONNX graphs.</summary>
+/// <summary>Reads tree models other libraries save (XGBoost's JSON, LightGBM's text) into ONNX graphs.</summary>
 public interface ITreeModelConverter
 {
     /// <summary>The converted model, or null when <paramref name="file"/> is not in a format this converter reads; a file in such a format that cannot be converted is an error naming why.</summary>
