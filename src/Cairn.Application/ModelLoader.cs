@@ -20,6 +20,48 @@ public sealed class ModelLoader(ModelRegistry registry, IModelRuntimeFactory onn
     /// </summary>
     public sealed record Loaded(IModelRuntime Runtime, string? Fallback, string? NotCompiled = null);
 
+    /// <summary>The version tag naming the engine that answers for a version, recorded when it is registered.</summary>
+    public const string EngineTag = "cairn.engine";
+
+    /// <summary>The version tag saying why the compiled engine does not answer for it, when it does not.</summary>
+    public const string NotCompiledTag = "cairn.engine.not_compiled";
+
+    /// <summary>
+    /// Loads a newly registered version as serving will, and records on it which engine answers (<see cref="EngineTag"/>)
+    /// and, when the compiled engine does not, why (<see cref="NotCompiledTag"/>): a difference from ONNX Runtime is
+    /// then visible in the registry before anything serves the version. Returns the version with its tags.
+    /// </summary>
+    public async Task<ModelVersion> RecordEngineAsync(ModelVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (version.Package is null)
+        {
+            return version;
+        }
+
+        string engine;
+        string? notCompiled;
+        try
+        {
+            var loaded = await LoadAsync(version, cancellationToken).ConfigureAwait(false);
+            (engine, notCompiled) = (loaded.Runtime.Engine, loaded.NotCompiled);
+            loaded.Runtime.Dispose();
+        }
+        catch (CairnException e)
+        {
+            (engine, notCompiled) = ("none", e.Message);
+        }
+
+        await registry.SetTagAsync(version.Model, version.Version, EngineTag, engine, cancellationToken).ConfigureAwait(false);
+        if (notCompiled is not null)
+        {
+            await registry.SetTagAsync(version.Model, version.Version, NotCompiledTag, notCompiled.Length > 1000 ? notCompiled[..1000] : notCompiled, cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        return await registry.GetVersionAsync(version.Model, version.Version, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Loads <paramref name="version"/>.</summary>
     public async Task<Loaded> LoadAsync(ModelVersion version, CancellationToken cancellationToken)
     {

@@ -146,6 +146,7 @@ public sealed class CommandTests : IAsyncLifetime
         var signature = version.GetProperty("package").GetProperty("signature");
         Assert.Equal("binary", signature.GetProperty("task").GetString());
         Assert.Equal("mean_radius", signature.GetProperty("inputs")[0].GetProperty("name").GetString());
+        Assert.Equal("compiled", version.GetProperty("tags").GetProperty("cairn.engine").GetString());
 
         var lines = File.ReadAllLines(Path.Combine(directory, "breast_cancer_xgb.predictions.csv"));
         var header = lines[0].Split(',');

@@ -22,7 +22,7 @@ internal static class ModelsCommands
             RegisterAsync(context, context.Parse.GetValue(run)!, context.Parse.GetValue(name)!, context.Parse.GetValue(alias), ct)));
         command.Subcommands.Add(register);
 
-        var file = new Argument<string>("file") { Description = "An ONNX model file (from scikit-learn with zipmap disabled, PyTorch, …) an XGBoost JSON model or a LightGBM text model" };
+        var file = new Argument<string>("file") { Description = "An ONNX model file (from scikit-learn with zipmap disabled, PyTorch, …), an XGBoost JSON model or a LightGBM text model" };
         var importName = new Option<string>("--name") { Description = "The registered model to add a version to", Required = true };
         var importAlias = new Option<string?>("--alias") { Description = "Point this alias at the new version" };
         var task = new Option<string?>("--task") { Description = "binary, multiclass or regression (default: read from the outputs)" };
@@ -43,6 +43,7 @@ internal static class ModelsCommands
             var options = new Core.Models.ImportOptions(kind, context.Parse.GetValue(label)!, List(context.Parse.GetValue(classes)), List(context.Parse.GetValue(features)));
             var version = await context.Get<ModelImporter>().ImportAsync(context.ResolvePath(context.Parse.GetValue(file)!), context.Parse.GetValue(importName)!,
                 context.Parse.GetValue(importAlias), options, ct);
+            version = await context.Get<ModelLoader>().RecordEngineAsync(version, ct);
             if (context.Json)
             {
                 context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);
@@ -52,6 +53,7 @@ internal static class ModelsCommands
             var signature = version.RequirePackage().Signature;
             context.Console.Out.MarkupLineInterpolated(
                 $"Imported {version.Model} version {version.Version}: {signature.Task.ToString().ToLowerInvariant()}, inputs {string.Join(", ", signature.Inputs.Select(i => i.Name))}");
+            WriteEngine(context, version);
             return 0;
         }));
         command.Subcommands.Add(import);
@@ -217,9 +219,21 @@ internal static class ModelsCommands
         return 0;
     }
 
+    // Which engine will answer for the version, and why not the compiled one when it is not.
+    private static void WriteEngine(CommandContext context, Core.Models.ModelVersion version)
+    {
+        var engine = version.Tags.GetValueOrDefault(ModelLoader.EngineTag);
+        var why = version.Tags.GetValueOrDefault(ModelLoader.NotCompiledTag);
+        if (engine is not null)
+        {
+            context.Console.Out.MarkupLineInterpolated($"Scored by: {engine}{(why is null ? "" : $" ({why})")}");
+        }
+    }
+
     private static async Task<int> RegisterAsync(CommandContext context, string runId, string name, string? alias, CancellationToken cancellationToken)
     {
         var version = await context.Get<ModelRegistry>().RegisterAsync(await context.Get<RunService>().ResolveIdAsync(runId, cancellationToken), name, alias, cancellationToken);
+        version = await context.Get<ModelLoader>().RecordEngineAsync(version, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);
@@ -228,6 +242,7 @@ internal static class ModelsCommands
 
         var aliases = version.Aliases.Count > 0 ? $" (alias {string.Join(", ", version.Aliases)})" : "";
         context.Console.Out.MarkupLineInterpolated($"[green]Registered[/] {version.Model} version {version.Version}{aliases} from run {version.RunId}");
+        WriteEngine(context, version);
         return 0;
     }
 
