@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Batch scoring: `cairn predict` on a CSV of N rows (the Adult test file repeated) with the Adult LightGBM model,
-# end to end (read, parse, score on all cores, write), beside ONNX Runtime called in process on the same rows already
+# end to end (read, parse, score on all cores, write), beside ONNX Runtime and the compiled engine called in process on the same rows already
 # loaded as a table (no reading, parsing or writing) in the same chunks on all cores.
 # Also the same scoring into Parquet.
 # Usage: bench/predict.sh [rows, default 1000000]

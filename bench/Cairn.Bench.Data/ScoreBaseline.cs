@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Cairn.Adapters.CompiledEngine;
 using Cairn.Adapters.OnnxRuntime;
 using Cairn.Core;
 using Cairn.Core.Data;
@@ -7,8 +8,8 @@ using Cairn.Core.Models;
 using Cairn.Core.Ports;
 
 /// <summary>
-/// The floor for batch scoring: ONNX Runtime called in this process on a CSV already loaded as a table, in the same
-/// 8,192-row chunks on all cores as <c>cairn predict</c> — no reading, parsing or writing.
+/// The floor for batch scoring: ONNX Runtime and the compiled engine called in this process on a CSV already loaded
+/// as a table, in the same 8,192-row chunks on all cores as <c>cairn predict</c> — no reading, parsing or writing.
 /// </summary>
 internal static class ScoreBaseline
 {
@@ -19,17 +20,27 @@ internal static class ScoreBaseline
         var schema = new TableSchema([.. reader.Header.Select(name => new ColumnSchema(name,
             signature.FindInput(name) is { TensorType: TensorType.Fp32 } input ? input.Type : ColumnType.Text, true, 0, 0))]);
         var table = Table.Load(reader, schema);
-        using var runtime = new OnnxModelRuntimeFactory().Load(File.ReadAllBytes(onnxPath), signature);
+        var onnx = File.ReadAllBytes(onnxPath);
         const int Chunk = 8192;
         var chunks = Enumerable.Range(0, (table.RowCount + Chunk - 1) / Chunk)
             .Select(c => table.Take([.. Enumerable.Range(c * Chunk, Math.Min(Chunk, table.RowCount - (c * Chunk)))])).ToList();
-        runtime.Predict(chunks[0]); // warm-up
-        for (var attempt = 0; attempt < 2; attempt++)
+        foreach (var (name, runtime) in new[]
         {
-            var clock = Stopwatch.StartNew();
-            var outputs = new IReadOnlyList<OutputTensor>[chunks.Count];
-            Parallel.For(0, chunks.Count, i => outputs[i] = runtime.Predict(chunks[i]));
-            Console.WriteLine($"ONNX Runtime in process, {table.RowCount:N0} rows in {clock.Elapsed.TotalSeconds:0.000} s: {table.RowCount / clock.Elapsed.TotalSeconds:N0} rows/s");
+            ("ONNX Runtime", new OnnxModelRuntimeFactory().Load(onnx, signature)),
+            ("Compiled engine", new CompiledModelCompiler().TryCompile(onnx, signature, out var reason) ?? throw new InvalidOperationException(reason)),
+        })
+        {
+            using (runtime)
+            {
+                runtime.Predict(chunks[0]); // warm-up
+                for (var attempt = 0; attempt < 2; attempt++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    var outputs = new IReadOnlyList<OutputTensor>[chunks.Count];
+                    Parallel.For(0, chunks.Count, i => outputs[i] = runtime.Predict(chunks[i]));
+                    Console.WriteLine($"{name} in process, {table.RowCount:N0} rows in {clock.Elapsed.TotalSeconds:0.000} s: {table.RowCount / clock.Elapsed.TotalSeconds:N0} rows/s");
+                }
+            }
         }
     }
 }
