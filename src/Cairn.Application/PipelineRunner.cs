@@ -22,7 +22,7 @@ namespace Cairn.Application;
 /// </summary>
 public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, DatasetService datasets, DatasetAnalysis analysis, TrainingService training,
     EvaluationService evaluation, SweepService sweeps, BatchScoring scoring, IStepHost? stepHost,
-    ModelRegistry registry, TimeProvider time)
+    ModelRegistry registry, ModelLoader loader, TimeProvider time)
 {
     private const string CacheKeyTag = "cairn.step.cache_key";
 
@@ -491,7 +491,8 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
                 // 'run' names a train step of this pipeline (whose run it registers) or a run id.
                 var trainedRun = upstreamOutputs.GetValueOrDefault($"run:{with["run"]}") ?? with["run"];
                 var version = await registry.RegisterAsync(trainedRun, with["model"], with.GetValueOrDefault("alias"), cancellationToken).ConfigureAwait(false);
-                log.AppendLine(CultureInfo.InvariantCulture, $"registered {version.Model} version {version.Version}");
+                version = await loader.RecordEngineAsync(version, cancellationToken).ConfigureAwait(false);
+                log.AppendLine(CultureInfo.InvariantCulture, $"registered {version.Model} version {version.Version}, scored by {version.Tags.GetValueOrDefault(ModelLoader.EngineTag)}");
                 outputs[$"model:{with["model"]}"] = version.Version.ToString(CultureInfo.InvariantCulture);
                 break;
             }
