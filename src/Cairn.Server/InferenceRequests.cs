@@ -53,11 +53,19 @@ internal static class InferenceRequests
 
             rows = tensorRows;
             var datatype = tensor.GetProperty("datatype").GetString()!;
-            columns[name] = input.TensorType == TensorType.Bytes
-                ? new StringColumn(name, datatype == "BYTES" ? [.. data.Select(v => ReadString(v, name))] : throw WrongDatatype(input, datatype))
-                : new NumericColumn(name, NumericRanges.TryGetValue(datatype, out var range)
-                    ? [.. data.Select((v, i) => ReadTyped(v, datatype, range, name, i))]
-                    : throw WrongDatatype(input, datatype));
+            if (input.TensorType == TensorType.Bytes)
+            {
+                var texts = datatype == "BYTES" ? new string?[tensorRows] : throw WrongDatatype(input, datatype);
+                Fill(data, 0, (item, at) => texts[at] = ReadString(item, name));
+                columns[name] = new StringColumn(name, texts);
+            }
+            else
+            {
+                var range = NumericRanges.TryGetValue(datatype, out var known) ? known : throw WrongDatatype(input, datatype);
+                var numbers = new float[tensorRows];
+                Fill(data, 0, (item, at) => numbers[at] = ReadTyped(item, datatype, range, name, at));
+                columns[name] = new NumericColumn(name, numbers);
+            }
         }
 
         var missing = signature.Inputs.Where(i => !columns.ContainsKey(i.Name)).Select(i => i.Name).ToList();
@@ -224,7 +232,7 @@ internal static class InferenceRequests
             : new StringColumn(input.Name, text[c]!))], count);
     }
 
-    private static (int Rows, List<JsonElement> Data) ReadTensor(JsonElement tensor, string name)
+    private static (int Rows, JsonElement Data) ReadTensor(JsonElement tensor, string name)
     {
         if (!tensor.TryGetProperty("datatype", out var datatype) || datatype.ValueKind != JsonValueKind.String)
         {
@@ -236,7 +244,7 @@ internal static class InferenceRequests
             throw CairnException.Invalid($"Input '{name}' needs a 'shape' of [rows] or [rows, 1].");
         }
 
-        var dims = new List<long>();
+        var dims = new List<long>(2);
         foreach (var dim in shape.EnumerateArray())
         {
             dims.Add(dim.ValueKind == JsonValueKind.Number && dim.TryGetInt64(out var d)
@@ -250,30 +258,44 @@ internal static class InferenceRequests
             throw CairnException.Invalid($"Input '{name}' needs a 'data' array.");
         }
 
-        // The protocol allows the data nested by shape or flattened in row-major order.
-        var flat = new List<JsonElement>(rows);
-        Flatten(data, flat);
-        if (flat.Count != rows)
+        // The protocol allows the data nested by shape or flattened in row-major order; counted before anything is read.
+        var count = Count(data);
+        if (count != rows)
         {
-            throw CairnException.Invalid($"Input '{name}' has {flat.Count} values, but its shape [{string.Join(", ", dims)}] needs {rows}.");
+            throw CairnException.Invalid($"Input '{name}' has {count} values, but its shape [{string.Join(", ", dims)}] needs {rows}.");
         }
 
-        return (rows, flat);
+        return (rows, data);
     }
 
-    private static void Flatten(JsonElement element, List<JsonElement> into)
+    // The values in a nested array, in row-major order.
+    private static int Count(JsonElement array)
     {
-        foreach (var item in element.EnumerateArray())
+        var count = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            count += item.ValueKind == JsonValueKind.Array ? Count(item) : 1;
+        }
+
+        return count;
+    }
+
+    // Hands each value of a nested array to `read` with its row-major index; returns the next index.
+    private static int Fill(JsonElement array, int at, Action<JsonElement, int> read)
+    {
+        foreach (var item in array.EnumerateArray())
         {
             if (item.ValueKind == JsonValueKind.Array)
             {
-                Flatten(item, into);
+                at = Fill(item, at, read);
             }
             else
             {
-                into.Add(item);
+                read(item, at++);
             }
         }
+
+        return at;
     }
 
     private static IReadOnlyList<string>? ReadRequestedOutputs(JsonElement body, ModelSignature signature)

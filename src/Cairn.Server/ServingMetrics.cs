@@ -43,6 +43,11 @@ internal sealed partial class ServingMetrics(ILogger<ServingMetrics> logger) : I
 
     private readonly Dictionary<string, string> _lastFailure = [];
 
+    // Each version's labelled series, looked up once: a scored request then costs no allocation here.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string? Deployment, string Model, int Version), ScoredSeries> _series = new();
+
+    private sealed record ScoredSeries(Histogram.Child Latency, Counter.Child Requests, Counter.Child Rows, Histogram.Child BatchRows, Histogram.Child BatchRequests);
+
     /// <summary>Reports every served deployment's queue depth just before each scrape.</summary>
     public static void Register(DeploymentHost deployments) => Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
     {
@@ -59,12 +64,19 @@ internal sealed partial class ServingMetrics(ILogger<ServingMetrics> logger) : I
 
     public void Scored(string? deployment, ModelVersion version, int requests, int rows, TimeSpan took)
     {
-        var labels = LabelsOf(deployment, version);
-        Latency.WithLabels(labels).Observe(took.TotalSeconds);
-        Requests.WithLabels(labels).Inc(requests);
-        Rows.WithLabels(labels).Inc(rows);
-        BatchRows.WithLabels(labels).Observe(rows);
-        BatchRequests.WithLabels(labels).Observe(requests);
+        var key = (deployment, version.Model, version.Version);
+        if (!_series.TryGetValue(key, out var series))
+        {
+            var labels = LabelsOf(deployment, version);
+            series = _series.GetOrAdd(key, new ScoredSeries(
+                Latency.WithLabels(labels), Requests.WithLabels(labels), Rows.WithLabels(labels), BatchRows.WithLabels(labels), BatchRequests.WithLabels(labels)));
+        }
+
+        series.Latency.Observe(took.TotalSeconds);
+        series.Requests.Inc(requests);
+        series.Rows.Inc(rows);
+        series.BatchRows.Observe(rows);
+        series.BatchRequests.Observe(requests);
     }
 
     public void Failed(string? deployment, ModelVersion version, int requests) => Failures.WithLabels(LabelsOf(deployment, version)).Inc(requests);
