@@ -40,7 +40,7 @@ for _ in 1 2; do
 done
 awk -v on="$(paste -sd+ "$results/monitoring-on.rps" | bc -l)" -v off="$(paste -sd+ "$results/monitoring-off.rps" | bc -l)" \
   'BEGIN { printf "%-22s %.3f of the throughput without monitoring\n", "monitoring on", on / off }'
-logged="$(sqlite3 "$home/metadata.db" 'SELECT COUNT(*) FROM predictions' 2>/dev/null || echo '?')"
+logged="$(sqlite3 "$home/metadata.db" "SELECT SUM(rows_logged) || ' in ' || COUNT(*) || ' segments, ' || (SUM(bytes) / 1024) || ' KiB compressed, ' || (SELECT COUNT(*) FROM prediction_requests) || ' index entries' FROM prediction_segments" 2>/dev/null || echo '?')"
 echo "predictions logged while on: $logged"
 
 dotnet "$root/bench/Cairn.Bench.Data/bin/Release/net10.0/Cairn.Bench.Data.dll" monitor-drift 1000000

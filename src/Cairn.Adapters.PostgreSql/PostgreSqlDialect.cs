@@ -52,25 +52,27 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
 
     public override object ListValue(IReadOnlyList<string> values) => values.ToArray();
 
-    // A round trip costs far more than a row here: the whole batch is one statement over arrays.
-    public override async Task AppendPredictionsAsync(DbConnection connection, DbTransaction transaction, PredictionLogBatch batch, CancellationToken cancellationToken)
+    // A round trip costs far more than a row here: the segment and its index entries are one statement.
+    public override async Task AppendSegmentAsync(DbConnection connection, DbTransaction transaction, string deployment, PredictionSegment segment,
+        CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        var rows = batch.Rows;
+        ArgumentNullException.ThrowIfNull(segment);
         await using var insert = new NpgsqlCommand("""
-            INSERT INTO predictions (id, role, deployment, at, model, version, predicted, score, inputs_json)
-            SELECT i, r, @d, a, m, v, p, s, j FROM unnest(@ids, @roles, @ats, @models, @versions, @predicted, @scores, @inputs) AS t(i, r, a, m, v, p, s, j)
-            ON CONFLICT (id, role) DO NOTHING
+            WITH s AS (
+                INSERT INTO prediction_segments (deployment, first_at, last_at, rows_logged, bytes, first_request, last_request, fields, inputs)
+                VALUES (@d, @first, @last, @rows, @bytes, @firstRequest, @lastRequest, @fields, @inputs) RETURNING id)
+            INSERT INTO prediction_requests (id, segment) SELECT r, s.id FROM s, unnest(@ids) AS r ON CONFLICT (id) DO NOTHING
             """, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
-        insert.Parameters.Add(new NpgsqlParameter<string>("d", batch.Deployment));
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. rows.Select(r => r.Id)]));
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("roles", [.. rows.Select(r => r.Role)]));
-        insert.Parameters.Add(new NpgsqlParameter<long[]>("ats", [.. rows.Select(r => r.At.ToUnixTimeMilliseconds())]));
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("models", [.. rows.Select(r => r.Model)]));
-        insert.Parameters.Add(new NpgsqlParameter<long[]>("versions", [.. rows.Select(r => (long)r.Version)]));
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("predicted", [.. rows.Select(r => r.Predicted)]));
-        insert.Parameters.Add(new NpgsqlParameter<double?[]>("scores", [.. rows.Select(r => double.IsFinite(r.Score) ? r.Score : (double?)null)]));
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("inputs", [.. Enumerable.Range(0, batch.Count).Select(batch.InputsJson)]));
+        insert.Parameters.Add(new NpgsqlParameter<string>("d", deployment));
+        insert.Parameters.Add(new NpgsqlParameter<long>("first", segment.FirstAt.ToUnixTimeMilliseconds()));
+        insert.Parameters.Add(new NpgsqlParameter<long>("last", segment.LastAt.ToUnixTimeMilliseconds()));
+        insert.Parameters.Add(new NpgsqlParameter<long>("rows", segment.Rows));
+        insert.Parameters.Add(new NpgsqlParameter<long>("bytes", segment.Bytes));
+        insert.Parameters.Add(new NpgsqlParameter<string>("firstRequest", segment.RequestIds.Count > 0 ? segment.RequestIds[0] : ""));
+        insert.Parameters.Add(new NpgsqlParameter<string>("lastRequest", segment.RequestIds.Count > 0 ? segment.RequestIds[^1] : ""));
+        insert.Parameters.Add(new NpgsqlParameter<byte[]>("fields", segment.Fields));
+        insert.Parameters.Add(new NpgsqlParameter<byte[]>("inputs", segment.Inputs));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. segment.RequestIds]));
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -410,5 +410,32 @@ internal static class PostgreSqlMigrations
                 created_at BIGINT NOT NULL
             );
             """),
+        (18, "prediction log segments", """
+            -- The prediction log as compressed segments, one per deployment and flush, instead of an indexed row per
+            -- prediction; the rows of the table before move into segments (code, not SQL) and it goes.
+            ALTER TABLE predictions RENAME TO predictions_rows;
+            CREATE TABLE prediction_segments (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                deployment TEXT NOT NULL,
+                first_at BIGINT NOT NULL,
+                last_at BIGINT NOT NULL,
+                rows_logged BIGINT NOT NULL,
+                bytes BIGINT NOT NULL,
+                -- The first and last request id it indexes: deleting the segment deletes that range of the index.
+                first_request TEXT NOT NULL,
+                last_request TEXT NOT NULL,
+                fields BYTEA NOT NULL,
+                inputs BYTEA NOT NULL
+            );
+            CREATE INDEX prediction_segments_by_time ON prediction_segments (deployment, first_at);
+            -- The slim id index: one entry per answered request (row i of a request is ID/i), pointing at its segment.
+            CREATE TABLE prediction_requests (
+                id TEXT PRIMARY KEY,
+                segment BIGINT NOT NULL
+            );
+            -- A label keeps its prediction's segment and time, so performance and label arrivals need no look-up.
+            ALTER TABLE prediction_labels ADD COLUMN segment BIGINT, ADD COLUMN at BIGINT;
+            CREATE INDEX prediction_labels_by_time ON prediction_labels (deployment, at);
+            """),
     ];
 }

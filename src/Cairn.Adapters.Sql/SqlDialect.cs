@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Globalization;
 using Cairn.Core.Ports;
 using Cairn.Core.Runs;
 
@@ -43,33 +44,45 @@ public abstract class SqlDialect
     public abstract object ListValue(IReadOnlyList<string> values);
 
     /// <summary>
-    /// Appends a batch of predictions to the log, leaving an id and role already there as they are. This default
-    /// sends one prepared statement per row, which is cheapest where the database is in-process; a dialect may batch.
+    /// Stores a segment of a deployment's prediction log and indexes its request ids (an id already indexed keeps its
+    /// first segment). This default sends one prepared statement per id, which is cheapest where the database is
+    /// in-process; a dialect may batch.
     /// </summary>
-    public virtual Task AppendPredictionsAsync(DbConnection connection, DbTransaction transaction, PredictionLogBatch batch, CancellationToken cancellationToken)
+    public virtual async Task AppendSegmentAsync(DbConnection connection, DbTransaction transaction, string deployment, PredictionSegment segment,
+        CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO predictions (id, role, deployment, at, model, version, predicted, score, inputs_json)
-            VALUES (@id, @role, @d, @at, @model, @version, @predicted, @score, @inputs)
-            ON CONFLICT (id, role) DO NOTHING
-            """;
-        var (id, role) = (AddParameter(insert, "@id", DbType.String), AddParameter(insert, "@role", DbType.String));
-        AddParameter(insert, "@d", DbType.String).Value = batch.Deployment;
-        var (at, model, version) = (AddParameter(insert, "@at", DbType.Int64), AddParameter(insert, "@model", DbType.String), AddParameter(insert, "@version", DbType.Int64));
-        var (predicted, score, inputs) = (AddParameter(insert, "@predicted", DbType.String), AddParameter(insert, "@score", DbType.Double), AddParameter(insert, "@inputs", DbType.String));
-        insert.Prepare();
-        for (var i = 0; i < batch.Count; i++)
+        ArgumentNullException.ThrowIfNull(segment);
+        long id;
+        using (var store = connection.CreateCommand())
         {
-            var row = batch.Rows[i];
-            (id.Value, role.Value, at.Value, model.Value, version.Value) = (row.Id, row.Role, row.At.ToUnixTimeMilliseconds(), row.Model, (long)row.Version);
-            (predicted.Value, score.Value, inputs.Value) = (row.Predicted, double.IsFinite(row.Score) ? row.Score : DBNull.Value, batch.InputsJson(i));
-            insert.ExecuteNonQuery();
+            store.Transaction = transaction;
+            store.CommandText = """
+                INSERT INTO prediction_segments (deployment, first_at, last_at, rows_logged, bytes, first_request, last_request, fields, inputs)
+                VALUES (@d, @first, @last, @rows, @bytes, @firstRequest, @lastRequest, @fields, @inputs) RETURNING id
+                """;
+            AddParameter(store, "@d", DbType.String).Value = deployment;
+            AddParameter(store, "@first", DbType.Int64).Value = segment.FirstAt.ToUnixTimeMilliseconds();
+            AddParameter(store, "@last", DbType.Int64).Value = segment.LastAt.ToUnixTimeMilliseconds();
+            AddParameter(store, "@rows", DbType.Int64).Value = (long)segment.Rows;
+            AddParameter(store, "@bytes", DbType.Int64).Value = segment.Bytes;
+            AddParameter(store, "@firstRequest", DbType.String).Value = segment.RequestIds.Count > 0 ? segment.RequestIds[0] : "";
+            AddParameter(store, "@lastRequest", DbType.String).Value = segment.RequestIds.Count > 0 ? segment.RequestIds[^1] : "";
+            AddParameter(store, "@fields", DbType.Binary).Value = segment.Fields;
+            AddParameter(store, "@inputs", DbType.Binary).Value = segment.Inputs;
+            id = Convert.ToInt64(await store.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
 
-        return Task.CompletedTask;
+        using var index = connection.CreateCommand();
+        index.Transaction = transaction;
+        index.CommandText = "INSERT INTO prediction_requests (id, segment) VALUES (@id, @s) ON CONFLICT (id) DO NOTHING";
+        var request = AddParameter(index, "@id", DbType.String);
+        AddParameter(index, "@s", DbType.Int64).Value = id;
+        index.Prepare();
+        foreach (var requestId in segment.RequestIds)
+        {
+            request.Value = requestId;
+            index.ExecuteNonQuery();
+        }
     }
 
     /// <summary>

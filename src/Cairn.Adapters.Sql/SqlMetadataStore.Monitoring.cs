@@ -10,7 +10,6 @@ namespace Cairn.Adapters.Sql;
 public abstract partial class SqlMetadataStore : IMonitoringStore
 {
     private const string MonitorColumns = "deployment, spec_json, baseline_hash, revision, created_at, created_by, updated_at";
-    private const string PredictionColumns = "p.id, p.role, p.deployment, p.at, p.model, p.version, p.predicted, p.score, p.inputs_json, l.label";
     private const string AlertColumns = "id, deployment, rule, metric, window_start, fired_at, value, threshold, message, status, attempts, next_attempt_at, last_error";
 
     /// <inheritdoc />
@@ -108,93 +107,6 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
             [("@d", deployment), ("@from", from.ToUnixTimeMilliseconds()), ("@to", to.ToUnixTimeMilliseconds())],
             r => new StoredLiveWindow(r.GetString(0), Time(r.GetInt64(1)), Time(r.GetInt64(2)), r.GetInt64(3), r.IsDBNull(4) ? [] : (byte[])r.GetValue(4), Time(r.GetInt64(5))),
             cancellationToken).ConfigureAwait(false), cancellationToken);
-
-    /// <inheritdoc />
-    public Task AppendPredictionsAsync(PredictionLogBatch batch, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        return batch.Count == 0 ? Task.CompletedTask : WriteAsync(MonitoringScope(batch.Deployment), async (connection, transaction) =>
-        {
-            await _dialect.AppendPredictionsAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<LoggedPrediction>> FindPredictionsAsync(string deployment, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<LoggedPrediction>>(async connection => await QueryPredictionsAsync(connection, null,
-            $"WHERE p.deployment = @d AND p.role <> 'shadow' AND {_dialect.InList("p.id", "@ids")}",
-            [("@d", deployment), ("@ids", _dialect.ListValue(ids))], cancellationToken).ConfigureAwait(false), cancellationToken);
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<LoggedPrediction>> ListPredictionsAsync(string deployment, DateTimeOffset from, DateTimeOffset to, bool labeledOnly, int limit,
-        CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<LoggedPrediction>>(async connection => await QueryPredictionsAsync(connection, null,
-            $"WHERE p.deployment = @d AND p.at >= @from AND p.at < @to{(labeledOnly ? " AND l.label IS NOT NULL AND p.role <> 'shadow'" : "")} ORDER BY p.at, p.id, p.role LIMIT @limit",
-            [("@d", deployment), ("@from", from.ToUnixTimeMilliseconds()), ("@to", to.ToUnixTimeMilliseconds()), ("@limit", (long)limit)], cancellationToken)
-            .ConfigureAwait(false), cancellationToken);
-
-    /// <inheritdoc />
-    public Task AddLabelsAsync(string deployment, IReadOnlyList<(string Id, string Label)> labels, string actor, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(labels);
-        return WriteAsync(MonitoringScope(deployment), async (connection, transaction) =>
-        {
-            var ids = labels.Select(l => l.Id).ToList();
-            var logged = (await QueryPredictionsAsync(connection, transaction, $"WHERE p.deployment = @d AND p.role <> 'shadow' AND {_dialect.InList("p.id", "@ids")}",
-                [("@d", deployment), ("@ids", _dialect.ListValue(ids))], cancellationToken).ConfigureAwait(false)).ToLookup(p => p.Id, StringComparer.Ordinal);
-            var unknown = ids.Where(id => !logged.Contains(id)).ToList();
-            if (unknown.Count > 0)
-            {
-                throw CairnException.NotFound(
-                    $"{unknown.Count} prediction id(s) are not in {deployment}'s prediction log (never answered, not sampled, or past retention): {Listed(unknown)}; no label was recorded.");
-            }
-
-            var labeled = ids.Where(id => logged[id].Any(p => p.Label is not null)).ToList();
-            if (labeled.Count > 0)
-            {
-                throw new CairnException(ErrorCode.Conflict, $"{labeled.Count} prediction(s) already have a label: {Listed(labeled)}; no label was recorded.");
-            }
-
-            var now = Now();
-            await using var command = Command(connection, transaction,
-                "INSERT INTO prediction_labels (id, deployment, label, received_at, received_by) VALUES (@id, @d, @label, @now, @actor)",
-                [("@id", ""), ("@d", deployment), ("@label", ""), ("@now", now), ("@actor", actor)]);
-            foreach (var (id, label) in labels)
-            {
-                command.Parameters[0].Value = id;
-                command.Parameters[2].Value = label;
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return true;
-        }, cancellationToken);
-
-        static string Listed(List<string> ids) => string.Join(", ", ids.Take(10)) + (ids.Count > 10 ? $" and {ids.Count - 10} more" : "");
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyDictionary<DateTimeOffset, DateTimeOffset>> LabelArrivalsAsync(string deployment, TimeSpan window, DateTimeOffset since,
-        CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyDictionary<DateTimeOffset, DateTimeOffset>>(async connection => (await QueryAsync(connection, null, """
-            SELECT p.at - (p.at % @w) AS window_start, MAX(l.received_at) FROM prediction_labels l JOIN predictions p ON p.id = l.id AND p.role <> 'shadow'
-            WHERE l.deployment = @d AND l.received_at > @since
-            GROUP BY p.at - (p.at % @w)
-            """, [("@d", deployment), ("@w", (long)window.TotalMilliseconds), ("@since", since.ToUnixTimeMilliseconds())],
-            r => (Start: Time(r.GetInt64(0)), Latest: Time(r.GetInt64(1))), cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Start, p => p.Latest),
-            cancellationToken);
-
-    /// <inheritdoc />
-    public Task<int> DeletePredictionsBeforeAsync(string deployment, DateTimeOffset before, CancellationToken cancellationToken) =>
-        WriteAsync(MonitoringScope(deployment), async (connection, transaction) =>
-        {
-            var parameters = new (string, object?)[] { ("@d", deployment), ("@before", before.ToUnixTimeMilliseconds()) };
-            await ExecuteAsync(connection, transaction,
-                "DELETE FROM prediction_labels WHERE deployment = @d AND id IN (SELECT id FROM predictions WHERE deployment = @d AND at < @before)",
-                parameters, cancellationToken).ConfigureAwait(false);
-            return await ExecuteAsync(connection, transaction, "DELETE FROM predictions WHERE deployment = @d AND at < @before", parameters, cancellationToken)
-                .ConfigureAwait(false);
-        }, cancellationToken);
 
     /// <inheritdoc />
     public Task SaveWindowResultAsync(WindowResult result, CancellationToken cancellationToken)
@@ -355,16 +267,6 @@ public abstract partial class SqlMetadataStore : IMonitoringStore
         QueryAsync(connection, transaction, $"SELECT {MonitorColumns} FROM monitors {where}", parameters,
             r => new DeploymentMonitor(r.GetString(0), JsonSerializer.Deserialize(r.GetString(1), CairnJson.Compact.MonitorSpec)!, ContentHash.Parse(r.GetString(2)), Int(r, 3),
                 Time(r.GetInt64(4)), r.GetString(5), Time(r.GetInt64(6))),
-            cancellationToken);
-
-    private static Task<List<LoggedPrediction>> QueryPredictionsAsync(DbConnection connection, DbTransaction? transaction, string where,
-        IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken) =>
-        QueryAsync(connection, transaction, $"SELECT {PredictionColumns} FROM predictions p LEFT JOIN prediction_labels l ON l.id = p.id {where}", parameters,
-            r => new LoggedPrediction(r.GetString(0), r.GetString(1), r.GetString(2), Time(r.GetInt64(3)), r.GetString(4), Int(r, 5), r.GetString(6),
-                r.IsDBNull(7) ? double.NaN : r.GetDouble(7), r.GetString(8))
-            {
-                Label = r.IsDBNull(9) ? null : r.GetString(9),
-            },
             cancellationToken);
 
     private static Task<List<Alert>> QueryAlertsAsync(DbConnection connection, DbTransaction? transaction, string where,

@@ -68,6 +68,10 @@ public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, 
                 {
                     await MoveMetricRowsToChunksAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
                 }
+                else if (version == PredictionSegmentsStep)
+                {
+                    await MovePredictionRowsToSegmentsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                }
 
                 await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)",
                     [("@v", version), ("@n", name), ("@t", Now())], cancellationToken).ConfigureAwait(false);

@@ -485,5 +485,33 @@ internal static class Migrations
                 created_at BIGINT NOT NULL
             );
             """),
+        (18, "prediction log segments", """
+            -- The prediction log as compressed segments, one per deployment and flush, instead of an indexed row per
+            -- prediction; the rows of the table before move into segments (code, not SQL) and it goes.
+            ALTER TABLE predictions RENAME TO predictions_rows;
+            CREATE TABLE prediction_segments (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                deployment TEXT NOT NULL,
+                first_at BIGINT NOT NULL,
+                last_at BIGINT NOT NULL,
+                rows_logged BIGINT NOT NULL,
+                bytes BIGINT NOT NULL,
+                -- The first and last request id it indexes: deleting the segment deletes that range of the index.
+                first_request TEXT NOT NULL,
+                last_request TEXT NOT NULL,
+                fields BLOB NOT NULL,
+                inputs BLOB NOT NULL
+            );
+            CREATE INDEX prediction_segments_by_time ON prediction_segments (deployment, first_at);
+            -- The slim id index: one entry per answered request (row i of a request is ID/i), pointing at its segment.
+            CREATE TABLE prediction_requests (
+                id TEXT PRIMARY KEY,
+                segment BIGINT NOT NULL
+            ) WITHOUT ROWID;
+            -- A label keeps its prediction's segment and time, so performance and label arrivals need no look-up.
+            ALTER TABLE prediction_labels ADD COLUMN segment BIGINT;
+            ALTER TABLE prediction_labels ADD COLUMN at BIGINT;
+            CREATE INDEX prediction_labels_by_time ON prediction_labels (deployment, at);
+            """),
     ];
 }

@@ -572,8 +572,53 @@ public abstract class MetadataStoreContract
         Assert.Empty(await store.DueAlertsAsync(at + hour, 10, CancellationToken.None));
         Assert.Equal(Core.Monitoring.AlertStatus.Delivered, Assert.Single(await store.ListAlertsAsync("web", 10, null, CancellationToken.None)).Status);
 
-        Assert.Equal(3, await store.DeletePredictionsBeforeAsync("web", at + hour, CancellationToken.None));
+        var trimmed = await store.TrimPredictionLogAsync("web", at + hour, long.MaxValue, CancellationToken.None);
+        Assert.Equal((3L, 1, 0L), (trimmed.Rows, trimmed.Segments, trimmed.BytesLeft));
         Assert.Empty(await store.FindPredictionsAsync("web", ["a", "b"], CancellationToken.None));
+        Assert.Equal(ErrorCode.NotFound, (await Assert.ThrowsAsync<CairnException>(() => store.AddLabelsAsync("web", [("b", "no")], "bob", CancellationToken.None))).Code);
+    }
+
+    [Fact]
+    public async Task PredictionLog_FindsRowsOfMultiRowRequests_ListsInTimeOrderAcrossSegments_AndTrimsOldestSegmentsBySize()
+    {
+        var store = await OpenAsync();
+        var at = Clock.GetUtcNow();
+        // Three flushes, each a segment: a three-row request, a sampled request whose row 1 was left out, and one more.
+        await store.AppendPredictionsAsync(PredictionLogBatch.Of("web",
+            [.. Enumerable.Range(0, 3).Select(i => new LoggedPrediction($"r1/{i}", "model", "web", at, "m", 1, "yes", 0.5 + i / 10.0, $"{{\"i\":{i}}}"))]),
+            CancellationToken.None);
+        await store.AppendPredictionsAsync(PredictionLogBatch.Of("web",
+        [
+            new("r2/0", "model", "web", at.AddSeconds(1), "m", 1, "no", 0.1, "{}"),
+            new("r2/2", "model", "web", at.AddSeconds(1), "m", 1, "no", 0.2, "{}"),
+        ]), CancellationToken.None);
+        await store.AppendPredictionsAsync(PredictionLogBatch.Of("web", [new LoggedPrediction("r3", "model", "web", at.AddSeconds(2), "m", 1, "no", 0.3, "{}")]),
+            CancellationToken.None);
+        await store.AppendPredictionsAsync(PredictionLogBatch.Of("other", [new LoggedPrediction("r4", "model", "other", at, "m", 1, "no", 0.3, "{}")]),
+            CancellationToken.None);
+
+        var found = await store.FindPredictionsAsync("web", ["r1/2", "r2/2", "r2/1", "r4"], CancellationToken.None);
+        Assert.Equal([("r1/2", "{\"i\":2}"), ("r2/2", "{}")], found.OrderBy(p => p.Id).Select(p => (p.Id, p.InputsJson)));
+        var missing = await Assert.ThrowsAsync<CairnException>(() => store.AddLabelsAsync("web", [("r2/0", "no"), ("r2/1", "no")], "bob", CancellationToken.None));
+        Assert.Contains("r2/1", missing.Message, StringComparison.Ordinal);
+        await store.AddLabelsAsync("web", [("r1/1", "yes"), ("r3", "no")], "bob", CancellationToken.None);
+
+        var listed = await store.ListPredictionsAsync("web", at, at.AddMinutes(1), labeledOnly: false, 4, CancellationToken.None);
+        Assert.Equal(["r1/0", "r1/1", "r1/2", "r2/0"], listed.Select(p => p.Id));
+        Assert.Equal([null, "yes", null, null], listed.Select(p => p.Label));
+        var labeled = await store.ListPredictionsAsync("web", at, at.AddMinutes(1), labeledOnly: true, 10, CancellationToken.None);
+        Assert.Equal([("r1/1", "yes"), ("r3", "no")], labeled.Select(p => (p.Id, p.Label)));
+        Assert.Equal(["r2/0", "r2/2"], (await store.ListPredictionsAsync("web", at.AddSeconds(1), at.AddSeconds(2), false, 10, CancellationToken.None)).Select(p => p.Id));
+
+        // Nothing is old enough to go, but the log is over its size: the oldest segments go, labels with them.
+        var before = await store.TrimPredictionLogAsync("web", at.AddDays(-1), long.MaxValue, CancellationToken.None);
+        Assert.Equal(0, before.Segments);
+        var trimmed = await store.TrimPredictionLogAsync("web", at.AddDays(-1), before.BytesLeft - 1, CancellationToken.None);
+        Assert.Equal((3L, 1), (trimmed.Rows, trimmed.Segments));
+        Assert.Equal(["r2/0", "r2/2", "r3"], (await store.ListPredictionsAsync("web", at, at.AddMinutes(1), false, 10, CancellationToken.None)).Select(p => p.Id));
+        Assert.Equal(["r3"], (await store.ListPredictionsAsync("web", at, at.AddMinutes(1), true, 10, CancellationToken.None)).Select(p => p.Id));
+        Assert.Empty(await store.FindPredictionsAsync("web", ["r1/0"], CancellationToken.None));
+        Assert.Single(await store.FindPredictionsAsync("other", ["r4"], CancellationToken.None));
     }
 
     [Fact]

@@ -74,4 +74,32 @@ public sealed class SqliteMetadataStoreTests : MetadataStoreContract, IDisposabl
         Assert.Equal(1, (await store.GetModelAsync("renamed", CancellationToken.None))!.Aliases["champion"]);
     }
 
+    [Fact]
+    public async Task Open_MovesPredictionsLoggedOnePerRowIntoSegments_KeepingTheirLabels()
+    {
+        // A home at schema 17, whose prediction log held a row per prediction; one label's prediction had left the log.
+        await using (var connection = new SqliteConnection($"Data Source={DatabasePath}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = string.Concat(Migrations.All.Where(m => m.Version <= 17).Select(m => m.Sql)) + """
+                CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+                INSERT INTO predictions VALUES ('p1', 'model', 'web', 1000, 'm', 1, 'yes', 0.9, '{"x":1}'), ('p1', 'shadow', 'web', 1000, 'm', 2, 'no', 0.2, '{"x":1}'),
+                    ('p2/0', 'canary', 'web', 2000, 'm', 3, 'no', NULL, '{}'), ('q', 'model', 'api', 500, 'n', 1, '7.5', 7.5, '{}');
+                INSERT INTO prediction_labels VALUES ('p1', 'web', 'yes', 3000, 'bob'), ('gone', 'web', 'no', 3000, 'bob');
+                """ + string.Concat(Migrations.All.Where(m => m.Version <= 17).Select(m => $"INSERT INTO schema_migrations VALUES ({m.Version}, 'step', 0);"));
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var store = await OpenAsync();
+
+        var found = (await store.FindPredictionsAsync("web", ["p1", "p2/0"], CancellationToken.None)).OrderBy(p => p.Id).ToList();
+        Assert.Equal([("p1", "model", "yes", "{\"x\":1}"), ("p2/0", "canary", null, "{}")], found.Select(p => (p.Id, p.Role, p.Label, p.InputsJson)));
+        Assert.Equal(3, (await store.ListPredictionsAsync("web", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1), false, 10, CancellationToken.None)).Count);
+        Assert.Equal("p1", Assert.Single(await store.ListPredictionsAsync("web", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1), true, 10, CancellationToken.None)).Id);
+        var arrivals = await store.LabelArrivalsAsync("web", TimeSpan.FromHours(1), DateTimeOffset.UnixEpoch, CancellationToken.None);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(3000), Assert.Single(arrivals).Value);
+        Assert.Equal("7.5", Assert.Single(await store.FindPredictionsAsync("api", ["q"], CancellationToken.None)).Predicted);
+    }
+
 }

@@ -60,13 +60,13 @@ public sealed class MonitoringTests
             window: 0s
             drift_share: 2
             columns: {age: {method: magic}}
-            log: {sample_rate: 1.5}
+            log: {sample_rate: 1.5, max_size: lots}
             alerts: [{name: a, metric: performance.rmse, above: 1}, {name: a, metric: rows, below: 1}]
             webhooks: [{url: "ftp://x"}]
             policy: {on_alert: nope, model: m}
             """, "d@1", null, null));
 
-        foreach (var part in new[] { "window '0s'", "drift_share", "unknown drift method 'magic'", "sample_rate", "alert 'a' is defined 2 times", "ftp://x", "pipeline is required", "on_alert names 'nope'" })
+        foreach (var part in new[] { "window '0s'", "drift_share", "unknown drift method 'magic'", "sample_rate", "max_size 'lots'", "alert 'a' is defined 2 times", "ftp://x", "pipeline is required", "on_alert names 'nope'" })
         {
             Assert.Contains(part, error.Message, StringComparison.Ordinal);
         }

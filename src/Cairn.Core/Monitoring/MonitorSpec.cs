@@ -40,6 +40,9 @@ public sealed record MonitorSpec
     /// <summary>How long logged predictions and their labels are kept.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>The most the prediction log may store (compressed); its oldest segments go first beyond it.</summary>
+    public long MaxLogBytes { get; init; } = 1L << 30;
+
     /// <summary>Conditions on each window's results that raise an alert.</summary>
     public IReadOnlyList<AlertRule> Alerts { get; init; } = [];
 
@@ -85,6 +88,11 @@ public sealed record MonitorSpec
         if (Retention < TimeSpan.FromMinutes(1))
         {
             problems.Add($"retention must be at least 1m, not {Durations.Format(Retention)}");
+        }
+
+        if (MaxLogBytes < 1L << 20)
+        {
+            problems.Add($"the log's max_size must be at least 1MB, not {ByteSizes.Format(MaxLogBytes)}");
         }
 
         foreach (var (column, setting) in Columns)
@@ -164,6 +172,17 @@ public sealed record MonitorSpec
         public MonitorSpec ToSpec(string? reference, string? window, string? segment)
         {
             var problems = new List<string>();
+            long Size(string? text)
+            {
+                if (text is null || ByteSizes.TryParse(text, out var size))
+                {
+                    return text is null ? 1L << 30 : size;
+                }
+
+                problems.Add($"log max_size '{text}' is not a size such as 512MB, 2GB or 1GiB");
+                return 1L << 30;
+            }
+
             TimeSpan Duration(string? text, string what, TimeSpan fallback)
             {
                 if (text is null)
@@ -219,6 +238,7 @@ public sealed record MonitorSpec
                 Columns = columns,
                 SampleRate = Log?.SampleRate ?? 1.0,
                 Retention = Duration(Log?.Retention, "log retention", TimeSpan.FromDays(7)),
+                MaxLogBytes = Size(Log?.MaxSize),
                 Alerts = alerts,
                 Webhooks = webhooks,
                 Cooldown = Duration(Cooldown, "cooldown", TimeSpan.FromHours(1)),
@@ -252,6 +272,8 @@ public sealed record MonitorSpec
         public double? SampleRate { get; set; }
 
         public string? Retention { get; set; }
+
+        public string? MaxSize { get; set; }
     }
 
     private sealed class AlertDocument

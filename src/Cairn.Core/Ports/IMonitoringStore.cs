@@ -19,6 +19,13 @@ public sealed record LoggedPrediction(string Id, string Role, string Deployment,
     public string? Label { get; init; }
 }
 
+/// <summary>What trimming a prediction log removed and left.</summary>
+/// <param name="Rows">Predictions deleted.</param>
+/// <param name="Bytes">Stored bytes deleted.</param>
+/// <param name="Segments">Segments deleted.</param>
+/// <param name="BytesLeft">Stored bytes of the log left.</param>
+public sealed record PredictionLogTrim(long Rows, long Bytes, int Segments, long BytesLeft);
+
 /// <summary>A window's live profile as one server stored it.</summary>
 /// <param name="Replica">The server that observed it.</param>
 /// <param name="Start">The window's start.</param>
@@ -56,7 +63,10 @@ public interface IMonitoringStore
     Task<IReadOnlyList<StoredLiveWindow>> ReadLiveWindowsAsync(string deployment, DateTimeOffset from, DateTimeOffset to, bool withContent,
         CancellationToken cancellationToken);
 
-    /// <summary>Appends a batch of predictions to a deployment's log; an id and role already logged is left as it is.</summary>
+    /// <summary>
+    /// Appends a batch of predictions to a deployment's log as one compressed segment, indexed by request id; a
+    /// prediction id and role already logged is read back once.
+    /// </summary>
     Task AppendPredictionsAsync(PredictionLogBatch batch, CancellationToken cancellationToken);
 
     /// <summary>The logged predictions (model or canary, not shadow) of a deployment with these ids, with labels where given.</summary>
@@ -79,8 +89,11 @@ public interface IMonitoringStore
     Task<IReadOnlyDictionary<DateTimeOffset, DateTimeOffset>> LabelArrivalsAsync(string deployment, TimeSpan window, DateTimeOffset since,
         CancellationToken cancellationToken);
 
-    /// <summary>Deletes logged predictions (and their labels) answered before <paramref name="before"/>; returns how many.</summary>
-    Task<int> DeletePredictionsBeforeAsync(string deployment, DateTimeOffset before, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes the oldest segments of a deployment's prediction log (with their labels) whose every prediction was
+    /// answered before <paramref name="before"/>, and further oldest ones while the log is over <paramref name="maxBytes"/>.
+    /// </summary>
+    Task<PredictionLogTrim> TrimPredictionLogAsync(string deployment, DateTimeOffset before, long maxBytes, CancellationToken cancellationToken);
 
     /// <summary>Stores a window's results, replacing earlier results for the same window.</summary>
     Task SaveWindowResultAsync(WindowResult result, CancellationToken cancellationToken);

@@ -75,7 +75,10 @@ public sealed class PredictionLogBatch
     }
 
     /// <summary>Row <paramref name="row"/>'s inputs as a JSON object.</summary>
-    public string InputsJson(int row) => Encoding.UTF8.GetString(_inputs.WrittenSpan[(row == 0 ? 0 : _ends[row - 1]).._ends[row]]);
+    public string InputsJson(int row) => Encoding.UTF8.GetString(InputsUtf8(row));
+
+    /// <summary>Row <paramref name="row"/>'s inputs as a JSON object in UTF-8, valid until the batch changes.</summary>
+    public ReadOnlySpan<byte> InputsUtf8(int row) => _inputs.WrittenSpan[(row == 0 ? 0 : _ends[row - 1]).._ends[row]];
 
     /// <summary>Empties the batch for reuse; its buffers are kept.</summary>
     public void Clear()
