@@ -174,9 +174,14 @@ public sealed record MonitorSpec
             var problems = new List<string>();
             long Size(string? text)
             {
-                if (text is null || ByteSizes.TryParse(text, out var size))
+                if (text is null)
                 {
-                    return text is null ? 1L << 30 : size;
+                    return 1L << 30;
+                }
+
+                if (ByteSizes.TryParse(text, out var size))
+                {
+                    return size;
                 }
 
                 problems.Add($"log max_size '{text}' is not a size such as 512MB, 2GB or 1GiB");
