@@ -414,6 +414,7 @@ internal static class PostgreSqlMigrations
             -- The prediction log as compressed segments, one per deployment and flush, instead of an indexed row per
             -- prediction; the rows of the table before move into segments (code, not SQL) and it goes.
             ALTER TABLE predictions RENAME TO predictions_rows;
+            CREATE INDEX predictions_rows_in_order ON predictions_rows (deployment, at, id, role);
             CREATE TABLE prediction_segments (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 deployment TEXT NOT NULL,

@@ -199,12 +199,16 @@ public abstract partial class SqlMetadataStore
             .ConfigureAwait(false);
         foreach (var deployment in deployments)
         {
-            for (var offset = 0L; ; offset += SegmentRows)
+            var labeled = (await QueryAsync(connection, transaction, "SELECT id FROM prediction_labels WHERE deployment = @d", [("@d", deployment)],
+                r => r.GetString(0), cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+            // Pages follow the index on (deployment, at, id, role), each starting after the last row of the one before.
+            var after = (At: long.MinValue, Id: "", Role: "");
+            while (true)
             {
                 var rows = await QueryAsync(connection, transaction, """
                     SELECT id, role, at, model, version, predicted, score, inputs_json FROM predictions_rows
-                    WHERE deployment = @d ORDER BY at, id, role LIMIT @n OFFSET @o
-                    """, [("@d", deployment), ("@n", (long)SegmentRows), ("@o", offset)],
+                    WHERE deployment = @d AND (at, id, role) > (@at, @id, @role) ORDER BY at, id, role LIMIT @n
+                    """, [("@d", deployment), ("@at", after.At), ("@id", after.Id), ("@role", after.Role), ("@n", (long)SegmentRows)],
                     r => new LoggedPrediction(r.GetString(0), r.GetString(1), deployment, Time(r.GetInt64(2)), r.GetString(3), Int(r, 4), r.GetString(5),
                         r.IsDBNull(6) ? double.NaN : r.GetDouble(6), r.GetString(7)), cancellationToken).ConfigureAwait(false);
                 if (rows.Count == 0)
@@ -212,13 +216,14 @@ public abstract partial class SqlMetadataStore
                     break;
                 }
 
+                after = (rows[^1].At.ToUnixTimeMilliseconds(), rows[^1].Id, rows[^1].Role);
                 var segment = PredictionSegment.Encode(PredictionLogBatch.Of(deployment, rows));
                 await _dialect.AppendSegmentAsync(connection, transaction, deployment, segment, cancellationToken).ConfigureAwait(false);
                 var id = await ScalarAsync(connection, transaction, "SELECT MAX(id) FROM prediction_segments WHERE deployment = @d", [("@d", deployment)], cancellationToken)
                     .ConfigureAwait(false);
                 await using var label = Command(connection, transaction, "UPDATE prediction_labels SET segment = @s, at = @at WHERE id = @id AND deployment = @d",
                     [("@s", id), ("@at", 0L), ("@id", ""), ("@d", deployment)]);
-                foreach (var row in rows.Where(r => r.Role != "shadow"))
+                foreach (var row in rows.Where(r => r.Role != "shadow" && labeled.Contains(r.Id)))
                 {
                     (label.Parameters[1].Value, label.Parameters[2].Value) = (row.At.ToUnixTimeMilliseconds(), row.Id);
                     await label.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

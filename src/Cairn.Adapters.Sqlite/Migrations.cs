@@ -489,6 +489,7 @@ internal static class Migrations
             -- The prediction log as compressed segments, one per deployment and flush, instead of an indexed row per
             -- prediction; the rows of the table before move into segments (code, not SQL) and it goes.
             ALTER TABLE predictions RENAME TO predictions_rows;
+            CREATE INDEX predictions_rows_in_order ON predictions_rows (deployment, at, id, role);
             CREATE TABLE prediction_segments (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 deployment TEXT NOT NULL,

@@ -229,7 +229,7 @@ public sealed class MonitorService(
             try
             {
                 await EvaluateAsync(monitor.Deployment, includeOpen: false, cancellationToken).ConfigureAwait(false);
-                await store.TrimPredictionLogAsync(monitor.Deployment, time.GetUtcNow() - monitor.Spec.Retention, monitor.Spec.MaxLogBytes, cancellationToken).ConfigureAwait(false);
+                await store.TrimPredictionLogAsync(monitor.Deployment, time.GetUtcNow() - monitor.Spec.Retention, monitor.Spec.LogLimit, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is CairnException or IOException or JsonException)
             {

@@ -54,6 +54,17 @@ public sealed class MonitoringTests
     }
 
     [Fact]
+    public void LogSize_IsReadFromSettings_AndAMonitorStoredBeforeTheSettingKeepsTheDefault()
+    {
+        Assert.Equal(512L << 20, MonitorSpec.Parse("log: {max_size: 512MB}", "d@1", null, null).LogLimit);
+        Assert.Equal(MonitorSpec.DefaultMaxLogBytes, MonitorSpec.Parse(null, "d@1", null, null).LogLimit);
+        // Stored before log.max_size existed: no such field, and the log must not be trimmed to nothing.
+        var stored = System.Text.Json.JsonSerializer.Deserialize("""{"reference":"adult@1","window":"01:00:00","retention":"7.00:00:00"}""",
+            CairnJson.Compact.MonitorSpec)!;
+        Assert.Equal(MonitorSpec.DefaultMaxLogBytes, stored.LogLimit);
+    }
+
+    [Fact]
     public void Settings_NameEveryProblemAtOnce()
     {
         var error = Assert.Throws<CairnException>(() => MonitorSpec.Parse("""

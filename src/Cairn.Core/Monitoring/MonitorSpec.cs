@@ -40,8 +40,18 @@ public sealed record MonitorSpec
     /// <summary>How long logged predictions and their labels are kept.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(7);
 
-    /// <summary>The most the prediction log may store (compressed); its oldest segments go first beyond it.</summary>
-    public long MaxLogBytes { get; init; } = 1L << 30;
+    /// <summary>The prediction log's size when the settings name none: 1 GiB.</summary>
+    public const long DefaultMaxLogBytes = 1L << 30;
+
+    /// <summary>
+    /// The most the prediction log may store (compressed); its oldest segments go first beyond it. Null (as in
+    /// monitors stored before the setting existed) means <see cref="DefaultMaxLogBytes"/>.
+    /// </summary>
+    public long? MaxLogBytes { get; init; }
+
+    /// <summary>The prediction log's size limit in effect.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long LogLimit => MaxLogBytes ?? DefaultMaxLogBytes;
 
     /// <summary>Conditions on each window's results that raise an alert.</summary>
     public IReadOnlyList<AlertRule> Alerts { get; init; } = [];
@@ -90,9 +100,9 @@ public sealed record MonitorSpec
             problems.Add($"retention must be at least 1m, not {Durations.Format(Retention)}");
         }
 
-        if (MaxLogBytes < 1L << 20)
+        if (LogLimit < 1L << 20)
         {
-            problems.Add($"the log's max_size must be at least 1MB, not {ByteSizes.Format(MaxLogBytes)}");
+            problems.Add($"the log's max_size must be at least 1MB, not {ByteSizes.Format(LogLimit)}");
         }
 
         foreach (var (column, setting) in Columns)
@@ -172,11 +182,11 @@ public sealed record MonitorSpec
         public MonitorSpec ToSpec(string? reference, string? window, string? segment)
         {
             var problems = new List<string>();
-            long Size(string? text)
+            long? Size(string? text)
             {
                 if (text is null)
                 {
-                    return 1L << 30;
+                    return null;
                 }
 
                 if (ByteSizes.TryParse(text, out var size))
@@ -185,7 +195,7 @@ public sealed record MonitorSpec
                 }
 
                 problems.Add($"log max_size '{text}' is not a size such as 512MB, 2GB or 1GiB");
-                return 1L << 30;
+                return null;
             }
 
             TimeSpan Duration(string? text, string what, TimeSpan fallback)
