@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 
 namespace Cairn.Core.Ports;
@@ -73,9 +72,6 @@ public sealed class PredictionLogBatch
         _rows.Add(_pending);
         _ends.Add(_inputs.WrittenCount);
     }
-
-    /// <summary>Row <paramref name="row"/>'s inputs as a JSON object.</summary>
-    public string InputsJson(int row) => Encoding.UTF8.GetString(InputsUtf8(row));
 
     /// <summary>Row <paramref name="row"/>'s inputs as a JSON object in UTF-8, valid until the batch changes.</summary>
     public ReadOnlySpan<byte> InputsUtf8(int row) => _inputs.WrittenSpan[(row == 0 ? 0 : _ends[row - 1]).._ends[row]];
