@@ -171,14 +171,13 @@ internal static class InferenceEndpoints
         Table inputs;
         if (http.Request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true)
         {
-            using var buffer = new MemoryStream();
-            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-            inputs = InferenceRequests.ReadCsv(buffer.ToArray(), signature);
+            using var body = await RequestBody.ReadAsync(http);
+            inputs = InferenceRequests.ReadCsv(body.AsStream(), signature);
         }
         else
         {
             using var body = await ReadJsonAsync(http);
-            inputs = InferenceRequests.ReadMlflow(body.RootElement, signature);
+            inputs = InferenceRequests.ReadMlflow(body.Span, signature);
         }
 
         return Predictions(target, inputs, await target.PredictAsync(inputs, http));
@@ -189,7 +188,7 @@ internal static class InferenceEndpoints
         using var target = await ScoringTarget.AcquireAsync(name, version, TargetScope.Any, http);
         target.Admit(http);
         using var body = await ReadJsonAsync(http);
-        var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.RootElement, target.Model.Runtime.Signature);
+        var (inputs, id, requested) = InferenceRequests.ReadOpenInference(body.Span, target.Model.Runtime.Signature);
         var outputs = await target.PredictAsync(inputs, http);
         var answered = target.Model.Version;
         return Json(w =>
@@ -230,7 +229,7 @@ internal static class InferenceEndpoints
         using var target = await ScoringTarget.AcquireAsync(name, null, scope, http);
         target.Admit(http);
         using var body = await ReadJsonAsync(http);
-        var inputs = InferenceRequests.ReadRows(body.RootElement, target.Model.Runtime.Signature);
+        var inputs = InferenceRequests.ReadRows(body.Span, target.Model.Runtime.Signature);
         return Predictions(target, inputs, await target.PredictAsync(inputs, http));
     }
 
@@ -348,22 +347,8 @@ internal static class InferenceEndpoints
         w.WriteEndObject();
     }
 
-    private static async Task<JsonDocument> ReadJsonAsync(HttpContext http)
-    {
-        if (!http.Request.HasJsonContentType())
-        {
-            throw Mlflow.MlflowEndpoints.JsonRequired(http.Request);
-        }
-
-        try
-        {
-            return await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw CairnException.Invalid($"The request body is not valid JSON: {e.Message}");
-        }
-    }
+    private static ValueTask<RequestBody> ReadJsonAsync(HttpContext http) =>
+        http.Request.HasJsonContentType() ? RequestBody.ReadAsync(http) : throw Mlflow.MlflowEndpoints.JsonRequired(http.Request);
 
     /// <summary>A JSON object written straight to the response, without an intermediate object graph.</summary>
     internal static IResult Json(Action<Utf8JsonWriter> writeProperties, int status = StatusCodes.Status200OK) => new JsonObjectResult(writeProperties, status);
@@ -373,21 +358,45 @@ internal static class InferenceEndpoints
         // Labels such as ">50K" stay readable; the body is served as application/json, never embedded in HTML.
         private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-        public async Task ExecuteAsync(HttpContext httpContext)
+        // One buffer and writer per thread, reused: the answer is written and handed to the response before any await.
+        [ThreadStatic]
+        private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_writer;
+
+        public Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             response.StatusCode = status;
             response.ContentType = "application/json";
-            var buffer = new ArrayBufferWriter<byte>(512);
-            await using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            var (buffer, writer) = t_writer ??= NewWriter();
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            try
             {
                 writer.WriteStartObject();
                 writeProperties(writer);
                 writer.WriteEndObject();
+                writer.Flush();
+
+                // The length is known before the first byte, so the answer goes out in one piece, not chunked.
+                response.ContentLength = buffer.WrittenCount;
+                response.BodyWriter.Write(buffer.WrittenSpan);
+            }
+            finally
+            {
+                if (buffer.Capacity > 1 << 20)
+                {
+                    // A rare large answer does not pin its buffer to the thread.
+                    t_writer = null;
+                }
             }
 
-            response.ContentLength = buffer.WrittenCount;
-            await response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted);
+            return response.BodyWriter.FlushAsync(httpContext.RequestAborted).AsTask();
+        }
+
+        private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewWriter()
+        {
+            var buffer = new ArrayBufferWriter<byte>(4096);
+            return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
         }
     }
 }

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Data;
@@ -6,317 +9,634 @@ using Cairn.Core.Models;
 
 namespace Cairn.Server;
 
-/// <summary>Turns request bodies into a <see cref="Table"/> that matches a model's signature; every error names the input at fault.</summary>
+/// <summary>
+/// Turns request bodies into a <see cref="Table"/> that matches a model's signature. JSON is read once, token by token
+/// (<see cref="Utf8JsonReader"/>), straight into the model's input columns: no document, no object per cell, and a
+/// category the model knows becomes the model's own string instead of a new one. Every error names the input at fault.
+/// </summary>
 internal static class InferenceRequests
 {
     /// <summary>The most rows one request may carry.</summary>
     public const int MaxRows = 10_000;
 
-    /// <summary>Reads an Open Inference Protocol v2 request: one tensor per input column, all with the same first dimension.</summary>
-    public static (Table Inputs, string? Id, IReadOnlyList<string>? Outputs) ReadOpenInference(JsonElement body, ModelSignature signature)
-    {
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            throw CairnException.Invalid("The request body must be a JSON object with an 'inputs' array.");
-        }
-
-        string? id = null;
-        if (body.TryGetProperty("id", out var idElement))
-        {
-            id = idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : throw CairnException.Invalid("'id' must be a string.");
-        }
-
-        if (!body.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() == 0)
-        {
-            throw CairnException.Invalid("The request needs a non-empty 'inputs' array of tensors.");
-        }
-
-        var columns = new Dictionary<string, TableColumn>(StringComparer.Ordinal);
-        int? rows = null;
-        foreach (var tensor in inputs.EnumerateArray())
-        {
-            var name = tensor.ValueKind == JsonValueKind.Object && tensor.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
-                ? n.GetString()!
-                : throw CairnException.Invalid("Every input tensor needs a string 'name'.");
-            var input = signature.FindInput(name)
-                ?? throw CairnException.Invalid($"Input '{name}' is not an input of this model; its inputs are: {string.Join(", ", signature.Inputs.Select(i => i.Name))}.");
-            if (columns.ContainsKey(name))
-            {
-                throw CairnException.Invalid($"Input '{name}' appears more than once.");
-            }
-
-            var (tensorRows, data) = ReadTensor(tensor, name);
-            if (rows is { } expected && expected != tensorRows)
-            {
-                throw CairnException.Invalid($"Input '{name}' has {tensorRows} rows, but earlier inputs have {expected}; every input needs the same first dimension.");
-            }
-
-            rows = tensorRows;
-            var datatype = tensor.GetProperty("datatype").GetString()!;
-            if (input.TensorType == TensorType.Bytes)
-            {
-                var texts = datatype == "BYTES" ? new string?[tensorRows] : throw WrongDatatype(input, datatype);
-                Fill(data, 0, (item, at) => texts[at] = ReadString(item, name));
-                columns[name] = new StringColumn(name, texts);
-            }
-            else
-            {
-                var range = NumericRanges.TryGetValue(datatype, out var known) ? known : throw WrongDatatype(input, datatype);
-                var numbers = new float[tensorRows];
-                Fill(data, 0, (item, at) => numbers[at] = ReadTyped(item, datatype, range, name, at));
-                columns[name] = new NumericColumn(name, numbers);
-            }
-        }
-
-        var missing = signature.Inputs.Where(i => !columns.ContainsKey(i.Name)).Select(i => i.Name).ToList();
-        if (missing.Count > 0)
-        {
-            throw CairnException.Invalid($"The request lacks input(s): {string.Join(", ", missing)}.");
-        }
-
-        return (new Table([.. signature.Inputs.Select(i => columns[i.Name])], rows!.Value), id, ReadRequestedOutputs(body, signature));
-    }
-
     /// <summary>Reads JSON rows keyed by column name: <c>{"rows": [{...}]}</c> or a bare array of objects. Extra keys are ignored.</summary>
-    public static Table ReadRows(JsonElement body, ModelSignature signature)
+    public static Table ReadRows(ReadOnlySpan<byte> body, ModelSignature signature)
     {
-        var rows = body.ValueKind switch
+        const string Shape = "The request body must be {\"rows\": [{column: value, ...}, ...]} or an array of such objects.";
+        try
         {
-            JsonValueKind.Array => body,
-            JsonValueKind.Object when body.TryGetProperty("rows", out var r) && r.ValueKind == JsonValueKind.Array => r,
-            _ => throw CairnException.Invalid("The request body must be {\"rows\": [{column: value, ...}, ...]} or an array of such objects."),
-        };
-        return FromRecords(rows, signature);
+            var reader = new Utf8JsonReader(body);
+            var columns = new RequestColumns(InputLayout.Of(signature));
+            switch (Next(ref reader))
+            {
+                case JsonTokenType.StartArray:
+                    ReadRecords(ref reader, columns);
+                    break;
+                case JsonTokenType.StartObject:
+                {
+                    var found = false;
+                    while (Next(ref reader) == JsonTokenType.PropertyName)
+                    {
+                        if (!reader.ValueTextEquals("rows"u8))
+                        {
+                            reader.Skip();
+                            continue;
+                        }
+
+                        if (found || Next(ref reader) != JsonTokenType.StartArray)
+                        {
+                            throw CairnException.Invalid(Shape);
+                        }
+
+                        ReadRecords(ref reader, columns);
+                        found = true;
+                    }
+
+                    if (!found)
+                    {
+                        throw CairnException.Invalid(Shape);
+                    }
+
+                    break;
+                }
+
+                default:
+                    throw CairnException.Invalid(Shape);
+            }
+
+            EndOfBody(ref reader);
+            return columns.Build();
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e);
+        }
     }
 
     /// <summary>
     /// Reads MLflow's scoring protocol: <c>dataframe_split</c> (columns and rows of values), <c>dataframe_records</c> or
-    /// <c>instances</c> (objects keyed by column), or <c>inputs</c> (an object of column arrays, or records).
+    /// <c>instances</c> (objects keyed by column), or <c>inputs</c> (an object of column arrays, or records). Other keys
+    /// (such as <c>params</c>) are ignored; a body holding two of the forms is refused.
     /// </summary>
-    public static Table ReadMlflow(JsonElement body, ModelSignature signature)
+    public static Table ReadMlflow(ReadOnlySpan<byte> body, ModelSignature signature)
     {
-        if (body.ValueKind != JsonValueKind.Object)
+        const string Forms = "dataframe_split, dataframe_records, instances or inputs";
+        try
         {
-            throw CairnException.Invalid("The request body must be a JSON object with one of dataframe_split, dataframe_records, instances or inputs.");
-        }
-
-        if (body.TryGetProperty("dataframe_split", out var split))
-        {
-            if (split.ValueKind != JsonValueKind.Object
-                || !split.TryGetProperty("columns", out var columns) || columns.ValueKind != JsonValueKind.Array
-                || !split.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+            var reader = new Utf8JsonReader(body);
+            if (Next(ref reader) != JsonTokenType.StartObject)
             {
-                throw CairnException.Invalid("'dataframe_split' must be an object with 'columns' (an array of names) and 'data' (an array of rows).");
+                throw CairnException.Invalid($"The request body must be a JSON object with one of {Forms}.");
             }
 
-            var position = Positions(columns.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String
-                ? c.GetString()!
-                : throw CairnException.Invalid("'dataframe_split.columns' must hold column names as strings.")));
-            var rows = data.EnumerateArray().ToList();
-            return Build(rows.Count, signature, (row, column) =>
+            var columns = new RequestColumns(InputLayout.Of(signature));
+            string? form = null;
+            while (Next(ref reader) == JsonTokenType.PropertyName)
             {
-                if (rows[row].ValueKind != JsonValueKind.Array || rows[row].GetArrayLength() != position.Count)
+                var name = reader.ValueTextEquals("dataframe_split"u8) ? "dataframe_split"
+                    : reader.ValueTextEquals("dataframe_records"u8) ? "dataframe_records"
+                    : reader.ValueTextEquals("instances"u8) ? "instances"
+                    : reader.ValueTextEquals("inputs"u8) ? "inputs"
+                    : null;
+                if (name is null)
                 {
-                    throw CairnException.Invalid($"Row {row} of 'dataframe_split.data' must be an array of {position.Count} values, one per column.");
+                    reader.Skip();
+                    continue;
                 }
 
-                return position.TryGetValue(column, out var p) ? rows[row][p] : null;
-            });
-        }
-
-        foreach (var name in new[] { "dataframe_records", "instances" })
-        {
-            if (body.TryGetProperty(name, out var records))
-            {
-                return records.ValueKind == JsonValueKind.Array ? FromRecords(records, signature) : throw CairnException.Invalid($"'{name}' must be an array of objects.");
-            }
-        }
-
-        if (body.TryGetProperty("inputs", out var inputs))
-        {
-            if (inputs.ValueKind == JsonValueKind.Array)
-            {
-                return FromRecords(inputs, signature);
-            }
-
-            if (inputs.ValueKind != JsonValueKind.Object)
-            {
-                throw CairnException.Invalid("'inputs' must be an object of column arrays or an array of records.");
-            }
-
-            var lengths = inputs.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.Array ? p.Value.GetArrayLength() : -1).Distinct().ToList();
-            if (lengths.Count != 1 || lengths[0] < 0)
-            {
-                throw CairnException.Invalid("Every column of 'inputs' must be an array, all of the same length.");
-            }
-
-            return Build(lengths[0], signature, (row, column) => inputs.TryGetProperty(column, out var values) ? values[row] : null);
-        }
-
-        throw CairnException.Invalid("The request body needs one of dataframe_split, dataframe_records, instances or inputs.");
-    }
-
-    /// <summary>Reads CSV with a header row (MLflow's text/csv input); numbers for the model's numeric inputs, text for the rest.</summary>
-    public static Table ReadCsv(byte[] body, ModelSignature signature)
-    {
-        using var reader = CsvReader.Open(new MemoryStream(body, writable: false));
-        var position = Positions(reader.Header);
-        var records = new List<string[]>();
-        while (reader.TryRead(out var fields))
-        {
-            records.Add(fields);
-        }
-
-        // Cells stay text: a numeric input's text becomes a number by the rule training loads CSV with (Table.ParseNumber).
-        return Build(records.Count, signature, (row, column) =>
-            position.TryGetValue(column, out var p)
-                ? MissingValues.IsMissing(records[row][p]) ? Null : JsonSerializer.SerializeToElement(records[row][p], InferenceJson.Default.String)
-                : null);
-    }
-
-    private static readonly JsonElement Null = JsonDocument.Parse("null").RootElement;
-
-    // Each column's position; a name given twice is ambiguous, so refused.
-    private static Dictionary<string, int> Positions(IEnumerable<string> names)
-    {
-        var position = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var name in names)
-        {
-            if (!position.TryAdd(name, position.Count))
-            {
-                throw CairnException.Invalid($"Column '{name}' is given twice.");
-            }
-        }
-
-        return position;
-    }
-
-    private static Table FromRecords(JsonElement rows, ModelSignature signature)
-    {
-        var list = rows.EnumerateArray().ToList();
-        return Build(list.Count, signature, (row, column) => list[row].ValueKind == JsonValueKind.Object
-            ? list[row].TryGetProperty(column, out var value) ? value : null
-            : throw CairnException.Invalid($"Row {row} is not a JSON object of column values."));
-    }
-
-    // One table from any row layout: cell(row, column) gives a row's value of a column, or null when the row lacks it.
-    private static Table Build(int count, ModelSignature signature, Func<int, string, JsonElement?> cell)
-    {
-        if (count is 0 or > MaxRows)
-        {
-            throw CairnException.Invalid($"Send between 1 and {MaxRows} rows, not {count}.");
-        }
-
-        var numeric = signature.Inputs.Select(i => i.TensorType == TensorType.Fp32 ? new float[count] : null).ToArray();
-        var text = signature.Inputs.Select(i => i.TensorType == TensorType.Bytes ? new string?[count] : null).ToArray();
-        for (var index = 0; index < count; index++)
-        {
-            for (var c = 0; c < signature.Inputs.Count; c++)
-            {
-                var input = signature.Inputs[c];
-                var value = cell(index, input.Name)
-                    ?? throw CairnException.Invalid($"Row {index} lacks column '{input.Name}'; send null for a missing value.");
-                if (numeric[c] is { } numbers)
+                if (form is not null)
                 {
-                    numbers[index] = ReadNumber(value, input, index);
+                    throw CairnException.Invalid($"The request body holds both '{form}' and '{name}'; send one of {Forms}.");
+                }
+
+                form = name;
+                switch (Next(ref reader), name)
+                {
+                    case (_, "dataframe_split"):
+                        ReadSplit(ref reader, columns);
+                        break;
+                    case (JsonTokenType.StartArray, _):
+                        ReadRecords(ref reader, columns);
+                        break;
+                    case (JsonTokenType.StartObject, "inputs"):
+                        ReadColumnar(ref reader, columns);
+                        break;
+                    case (_, "inputs"):
+                        throw CairnException.Invalid("'inputs' must be an object of column arrays or an array of records.");
+                    default:
+                        throw CairnException.Invalid($"'{name}' must be an array of objects.");
+                }
+            }
+
+            if (form is null)
+            {
+                throw CairnException.Invalid($"The request body needs one of {Forms}.");
+            }
+
+            EndOfBody(ref reader);
+            return columns.Build();
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e);
+        }
+    }
+
+    /// <summary>Reads an Open Inference Protocol v2 request: one tensor per input column, all with the same first dimension.</summary>
+    public static (Table Inputs, string? Id, IReadOnlyList<string>? Outputs) ReadOpenInference(ReadOnlySpan<byte> body, ModelSignature signature)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (Next(ref reader) != JsonTokenType.StartObject)
+            {
+                throw CairnException.Invalid("The request body must be a JSON object with an 'inputs' array.");
+            }
+
+            var columns = new RequestColumns(InputLayout.Of(signature));
+            string? id = null;
+            List<string>? outputs = null;
+            var tensors = 0;
+            while (Next(ref reader) == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("id"u8))
+                {
+                    id = Next(ref reader) == JsonTokenType.String ? reader.GetString() : throw CairnException.Invalid("'id' must be a string.");
+                }
+                else if (reader.ValueTextEquals("inputs"u8))
+                {
+                    if (Next(ref reader) != JsonTokenType.StartArray)
+                    {
+                        throw CairnException.Invalid("The request needs a non-empty 'inputs' array of tensors.");
+                    }
+
+                    while (Next(ref reader) != JsonTokenType.EndArray)
+                    {
+                        ReadTensor(ref reader, columns);
+                        tensors++;
+                    }
+                }
+                else if (reader.ValueTextEquals("outputs"u8))
+                {
+                    outputs = ReadRequestedOutputs(ref reader, signature);
                 }
                 else
                 {
-                    text[c]![index] = ReadString(value, input.Name, index);
+                    reader.Skip();
                 }
+            }
+
+            if (tensors == 0)
+            {
+                throw CairnException.Invalid("The request needs a non-empty 'inputs' array of tensors.");
+            }
+
+            EndOfBody(ref reader);
+            var missing = columns.Missing();
+            if (missing.Count > 0)
+            {
+                throw CairnException.Invalid($"The request lacks input(s): {string.Join(", ", missing)}.");
+            }
+
+            return (columns.Build(), id, outputs);
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e);
+        }
+    }
+
+    /// <summary>Reads CSV with a header row (MLflow's text/csv input); numbers for the model's numeric inputs, text for the rest.</summary>
+    public static Table ReadCsv(Stream body, ModelSignature signature)
+    {
+        using var reader = CsvReader.Open(body);
+        var layout = InputLayout.Of(signature);
+        var positions = Positions(reader.Header);
+        var inputOf = positions.OrderBy(p => p.Value).Select(p => layout.IndexOf(p.Key)).ToArray();
+        var columns = new RequestColumns(layout);
+        while (reader.TryRead(out var fields))
+        {
+            var row = columns.BeginRow(out var tooMany);
+            if (tooMany)
+            {
+                var count = row + 1;
+                while (reader.TryRead(out _))
+                {
+                    count++;
+                }
+
+                throw RowCount(count);
+            }
+
+            for (var p = 0; p < inputOf.Length && p < fields.Length; p++)
+            {
+                if (inputOf[p] is var input and >= 0)
+                {
+                    // Cells stay text until here: a numeric input's text becomes a number by the rule training loads CSV with.
+                    var cell = fields[p];
+                    if (layout.Numeric[input])
+                    {
+                        columns.Numbers(input)[row] = MissingValues.IsMissing(cell) ? float.NaN : Table.ParseNumber(layout.Schemas[input], cell, row);
+                    }
+                    else
+                    {
+                        columns.Texts(input)[row] = MissingValues.IsMissing(cell) ? null : cell;
+                    }
+
+                    columns.Given(input);
+                }
+            }
+
+            columns.EndRow();
+        }
+
+        return columns.Build();
+    }
+
+    // Rows of objects keyed by column, the reader on the array's start; leaves it on the array's end.
+    private static void ReadRecords(ref Utf8JsonReader reader, RequestColumns columns)
+    {
+        var layout = columns.Layout;
+        while (Next(ref reader) != JsonTokenType.EndArray)
+        {
+            var row = columns.BeginRow(out var tooMany);
+            if (tooMany)
+            {
+                throw TooManyRows(ref reader, columns.Rows);
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture, $"Row {row} is not a JSON object of column values."));
+            }
+
+            var next = 0;
+            while (Next(ref reader) == JsonTokenType.PropertyName)
+            {
+                var input = layout.Find(ref reader, next);
+                Next(ref reader);
+                if (input < 0)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                ReadCell(ref reader, columns, input, row);
+                next = input + 1;
+            }
+
+            columns.EndRow();
+        }
+    }
+
+    // dataframe_split: {"columns": [names], "data": [[values], ...]} in either order (an "index" is ignored).
+    private static void ReadSplit(ref Utf8JsonReader reader, RequestColumns columns)
+    {
+        const string Shape = "'dataframe_split' must be an object with 'columns' (an array of names) and 'data' (an array of rows).";
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw CairnException.Invalid(Shape);
+        }
+
+        int[]? inputOf = null;
+        var rows = default(Utf8JsonReader);
+        var hasData = false;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("columns"u8))
+            {
+                if (Next(ref reader) != JsonTokenType.StartArray)
+                {
+                    throw CairnException.Invalid(Shape);
+                }
+
+                var names = new List<string>();
+                while (Next(ref reader) != JsonTokenType.EndArray)
+                {
+                    names.Add(reader.TokenType == JsonTokenType.String
+                        ? reader.GetString()!
+                        : throw CairnException.Invalid("'dataframe_split.columns' must hold column names as strings."));
+                }
+
+                inputOf = [.. Positions(names).OrderBy(p => p.Value).Select(p => columns.Layout.IndexOf(p.Key))];
+            }
+            else if (reader.ValueTextEquals("data"u8))
+            {
+                if (Next(ref reader) != JsonTokenType.StartArray)
+                {
+                    throw CairnException.Invalid(Shape);
+                }
+
+                // Read once the columns are known, which may come after.
+                rows = reader;
+                hasData = true;
+                reader.Skip();
+            }
+            else
+            {
+                reader.Skip();
             }
         }
 
-        return new Table([.. signature.Inputs.Select((input, c) => numeric[c] is { } n
-            ? (TableColumn)new NumericColumn(input.Name, n)
-            : new StringColumn(input.Name, text[c]!))], count);
+        if (inputOf is null || !hasData)
+        {
+            throw CairnException.Invalid(Shape);
+        }
+
+        while (Next(ref rows) != JsonTokenType.EndArray)
+        {
+            var row = columns.BeginRow(out var tooMany);
+            if (tooMany)
+            {
+                throw TooManyRows(ref rows, columns.Rows);
+            }
+
+            var position = 0;
+            if (rows.TokenType == JsonTokenType.StartArray)
+            {
+                while (Next(ref rows) != JsonTokenType.EndArray && position < inputOf.Length)
+                {
+                    if (inputOf[position++] is var input and >= 0)
+                    {
+                        ReadCell(ref rows, columns, input, row);
+                    }
+                    else
+                    {
+                        rows.Skip();
+                    }
+                }
+            }
+
+            if (rows.TokenType != JsonTokenType.EndArray || position != inputOf.Length)
+            {
+                throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
+                    $"Row {row} of 'dataframe_split.data' must be an array of {inputOf.Length} values, one per column."));
+            }
+
+            columns.EndRow();
+        }
     }
 
-    private static (int Rows, JsonElement Data) ReadTensor(JsonElement tensor, string name)
+    // MLflow's "inputs" as an object of column arrays, all of one length; the reader on the object's start, left on its end.
+    private static void ReadColumnar(ref Utf8JsonReader reader, RequestColumns columns)
     {
-        if (!tensor.TryGetProperty("datatype", out var datatype) || datatype.ValueKind != JsonValueKind.String)
+        const string Shape = "Every column of 'inputs' must be an array, all of the same length.";
+        var start = reader;
+        var length = -1;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            var count = Next(ref reader) == JsonTokenType.StartArray ? CountItems(ref reader) : -1;
+            length = count >= 0 && (length < 0 || length == count) ? count : throw CairnException.Invalid(Shape);
+        }
+
+        if (length < 0)
+        {
+            throw CairnException.Invalid(Shape);
+        }
+
+        if (length is 0 or > MaxRows)
+        {
+            throw RowCount(length);
+        }
+
+        columns.SetRows(length);
+        while (Next(ref start) == JsonTokenType.PropertyName)
+        {
+            var input = columns.Layout.Find(ref start, 0);
+            Next(ref start);
+            if (input < 0)
+            {
+                start.Skip();
+                continue;
+            }
+
+            var row = 0;
+            while (Next(ref start) != JsonTokenType.EndArray)
+            {
+                ReadCell(ref start, columns, input, row++);
+            }
+
+            columns.Given(input);
+        }
+    }
+
+    // One tensor of an Open Inference Protocol request into its input's column: its keys come in any order, so the
+    // shape and data are read once the name and datatype are known. The reader is on the tensor's start, left on its end.
+    private static void ReadTensor(ref Utf8JsonReader reader, RequestColumns columns)
+    {
+        string? name = null;
+        string? datatype = null;
+        var shape = default(Utf8JsonReader);
+        var data = default(Utf8JsonReader);
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (Next(ref reader) == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("name"u8))
+                {
+                    name = Next(ref reader) == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("datatype"u8))
+                {
+                    datatype = Next(ref reader) == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("shape"u8) || reader.ValueTextEquals("data"u8))
+                {
+                    var isShape = reader.ValueTextEquals("shape"u8);
+                    Next(ref reader);
+                    if (isShape)
+                    {
+                        shape = reader;
+                    }
+                    else
+                    {
+                        data = reader;
+                    }
+                }
+
+                reader.Skip();
+            }
+        }
+        else
+        {
+            reader.Skip();
+        }
+
+        if (name is null)
+        {
+            throw CairnException.Invalid("Every input tensor needs a string 'name'.");
+        }
+
+        var layout = columns.Layout;
+        var index = layout.IndexOf(name);
+        if (index < 0)
+        {
+            throw CairnException.Invalid($"Input '{name}' is not an input of this model; its inputs are: {string.Join(", ", layout.Inputs.Select(i => i.Name))}.");
+        }
+
+        if (columns.IsGiven(index))
+        {
+            throw CairnException.Invalid($"Input '{name}' appears more than once.");
+        }
+
+        if (datatype is null)
         {
             throw CairnException.Invalid($"Input '{name}' needs a string 'datatype' (such as FP32 or BYTES).");
         }
 
-        if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array)
+        var dimsReader = shape;
+        if (dimsReader.TokenType != JsonTokenType.StartArray)
         {
             throw CairnException.Invalid($"Input '{name}' needs a 'shape' of [rows] or [rows, 1].");
         }
 
         var dims = new List<long>(2);
-        foreach (var dim in shape.EnumerateArray())
+        while (Next(ref dimsReader) != JsonTokenType.EndArray)
         {
-            dims.Add(dim.ValueKind == JsonValueKind.Number && dim.TryGetInt64(out var d)
+            dims.Add(dimsReader.TokenType == JsonTokenType.Number && dimsReader.TryGetInt64(out var d)
                 ? d
                 : throw CairnException.Invalid($"Input '{name}' has a shape entry that is not an integer."));
         }
 
         var rows = RowsOf(dims, name);
-        if (!tensor.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+        var values = data;
+        if (values.TokenType != JsonTokenType.StartArray)
         {
             throw CairnException.Invalid($"Input '{name}' needs a 'data' array.");
         }
 
         // The protocol allows the data nested by shape or flattened in row-major order; counted before anything is read.
-        var count = Count(data);
+        var counting = values;
+        var count = CountValues(ref counting);
         if (count != rows)
         {
             throw CairnException.Invalid($"Input '{name}' has {count} values, but its shape [{string.Join(", ", dims)}] needs {rows}.");
         }
 
-        return (rows, data);
+        if (columns.Rows != 0 && columns.Rows != rows)
+        {
+            throw CairnException.Invalid($"Input '{name}' has {rows} rows, but earlier inputs have {columns.Rows}; every input needs the same first dimension.");
+        }
+
+        var input = layout.Inputs[index];
+        var range = default((double Min, double Max, bool Integer));
+        if (input.TensorType == TensorType.Bytes ? datatype != "BYTES" : !NumericRanges.TryGetValue(datatype, out range))
+        {
+            throw WrongDatatype(input, datatype);
+        }
+
+        columns.SetRows(rows);
+        var at = 0;
+        FillTensor(ref values, columns, index, datatype, range, ref at);
+        columns.Given(index);
     }
 
-    // The values in a nested array, in row-major order.
-    private static int Count(JsonElement array)
+    // The scalar values in a nested array, in row-major order; the reader on the array's start.
+    private static int CountValues(ref Utf8JsonReader reader)
     {
         var count = 0;
-        foreach (var item in array.EnumerateArray())
+        while (Next(ref reader) != JsonTokenType.EndArray)
         {
-            count += item.ValueKind == JsonValueKind.Array ? Count(item) : 1;
+            if (reader.TokenType == JsonTokenType.StartArray)
+            {
+                count += CountValues(ref reader);
+            }
+            else
+            {
+                reader.Skip();
+                count++;
+            }
         }
 
         return count;
     }
 
-    // Hands each value of a nested array to `read` with its row-major index; returns the next index.
-    private static int Fill(JsonElement array, int at, Action<JsonElement, int> read)
+    // The items of an array (whatever they are); the reader on its start, left on its end.
+    private static int CountItems(ref Utf8JsonReader reader)
     {
-        foreach (var item in array.EnumerateArray())
+        var count = 0;
+        while (Next(ref reader) != JsonTokenType.EndArray)
         {
-            if (item.ValueKind == JsonValueKind.Array)
+            reader.Skip();
+            count++;
+        }
+
+        return count;
+    }
+
+    // Reads a tensor's nested data array in row-major order into its column.
+    private static void FillTensor(ref Utf8JsonReader reader, RequestColumns columns, int input, string datatype,
+        (double Min, double Max, bool Integer) range, ref int at)
+    {
+        var name = columns.Layout.Inputs[input].Name;
+        while (Next(ref reader) != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.StartArray)
             {
-                at = Fill(item, at, read);
+                FillTensor(ref reader, columns, input, datatype, range, ref at);
+            }
+            else if (datatype == "BYTES")
+            {
+                columns.Texts(input)[at++] = ReadText(ref reader, columns.Layout, input, null);
             }
             else
             {
-                read(item, at++);
+                columns.Numbers(input)[at] = ReadTyped(ref reader, datatype, range, name, at);
+                at++;
             }
         }
-
-        return at;
     }
 
-    private static IReadOnlyList<string>? ReadRequestedOutputs(JsonElement body, ModelSignature signature)
+    private static List<string> ReadRequestedOutputs(ref Utf8JsonReader reader, ModelSignature signature)
     {
-        if (!body.TryGetProperty("outputs", out var outputs))
+        if (Next(ref reader) != JsonTokenType.StartArray)
         {
-            return null;
+            throw CairnException.Invalid("'outputs' must be an array.");
         }
 
         var names = new List<string>();
-        foreach (var output in outputs.ValueKind == JsonValueKind.Array ? outputs.EnumerateArray() : throw CairnException.Invalid("'outputs' must be an array."))
+        while (Next(ref reader) != JsonTokenType.EndArray)
         {
-            var name = output.ValueKind == JsonValueKind.Object && output.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
-                ? n.GetString()!
-                : throw CairnException.Invalid("Every requested output needs a string 'name'.");
+            string? name = null;
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (Next(ref reader) == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("name"u8) && Next(ref reader) == JsonTokenType.String)
+                    {
+                        name = reader.GetString();
+                    }
+
+                    reader.Skip();
+                }
+            }
+
+            if (name is null)
+            {
+                throw CairnException.Invalid("Every requested output needs a string 'name'.");
+            }
+
             names.Add(signature.Outputs.Any(o => o.Name == name)
                 ? name
                 : throw CairnException.Invalid($"Output '{name}' is not an output of this model; its outputs are: {string.Join(", ", signature.Outputs.Select(o => o.Name))}."));
         }
 
         return names;
+    }
+
+    // One cell of a row into its input's column.
+    private static void ReadCell(ref Utf8JsonReader reader, RequestColumns columns, int input, int row)
+    {
+        if (columns.Layout.Numeric[input])
+        {
+            columns.Numbers(input)[row] = ReadNumber(ref reader, columns.Layout, input, row);
+        }
+        else
+        {
+            columns.Texts(input)[row] = ReadText(ref reader, columns.Layout, input, row);
+        }
+
+        columns.Given(input);
     }
 
     // The protocol's numeric datatypes and the values each may hold; BOOL holds true and false only.
@@ -337,26 +657,26 @@ internal static class InferenceRequests
     };
 
     // One value of a numeric tensor, checked against its datatype; null stands for a missing value in FP tensors.
-    private static float ReadTyped(JsonElement value, string datatype, (double Min, double Max, bool Integer) range, string name, int index)
+    private static float ReadTyped(ref Utf8JsonReader value, string datatype, (double Min, double Max, bool Integer) range, string name, int index)
     {
         if (datatype == "BOOL")
         {
-            return value.ValueKind switch
+            return value.TokenType switch
             {
-                JsonValueKind.True => 1f,
-                JsonValueKind.False => 0f,
-                _ => throw CairnException.Invalid($"Input '{name}' is BOOL, but value {index} is {Describe(value)}; send true or false."),
+                JsonTokenType.True => 1f,
+                JsonTokenType.False => 0f,
+                _ => throw CairnException.Invalid($"Input '{name}' is BOOL, but value {index} is {Describe(ref value)}; send true or false."),
             };
         }
 
-        if (value.ValueKind == JsonValueKind.Null && !range.Integer)
+        if (value.TokenType == JsonTokenType.Null && !range.Integer)
         {
             return float.NaN;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
+        if (value.TokenType != JsonTokenType.Number || !value.TryGetDouble(out var number))
         {
-            throw CairnException.Invalid($"Input '{name}' is {datatype}, but value {index} is {Describe(value)}.");
+            throw CairnException.Invalid($"Input '{name}' is {datatype}, but value {index} is {Describe(ref value)}.");
         }
 
         return Checked(number, datatype, name, index);
@@ -398,38 +718,281 @@ internal static class InferenceRequests
         ? $"Input '{input.Name}' is {input.Type.ToString().ToLowerInvariant()}; send it as BYTES, not {datatype}."
         : $"Input '{input.Name}' is {input.Type.ToString().ToLowerInvariant()}; send it as FP32, FP64, an integer type or BOOL, not {datatype}.");
 
-    private static float ReadNumber(JsonElement value, SignatureInput input, int? row = null) => value.ValueKind switch
+    // A cell of a numeric input: a number, null (missing), a boolean, or text parsed as training parses CSV.
+    private static float ReadNumber(ref Utf8JsonReader value, InputLayout layout, int input, int row)
     {
-        JsonValueKind.Number => value.GetSingle(),
-        JsonValueKind.Null => float.NaN,
-        JsonValueKind.True => 1f,
-        JsonValueKind.False => 0f,
-        JsonValueKind.String when MissingValues.IsMissing(value.GetString()) => float.NaN,
-        JsonValueKind.String => Table.ParseNumber(new ColumnSchema(input.Name, input.Type, true, 0, 0), value.GetString()!, row ?? 0),
-        _ => throw CairnException.Invalid($"{Where(row)}column '{input.Name}' must be a number, not {Describe(value)}."),
-    };
+        switch (value.TokenType)
+        {
+            case JsonTokenType.Number:
+                return value.TryGetSingle(out var number)
+                    ? number
+                    : throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
+                        $"Row {row}, column '{layout.Inputs[input].Name}' must be a number a 32-bit float can hold, not {Encoding.UTF8.GetString(Raw(ref value))}."));
+            case JsonTokenType.Null:
+                return float.NaN;
+            case JsonTokenType.True:
+                return 1f;
+            case JsonTokenType.False:
+                return 0f;
+            case JsonTokenType.String:
+                var text = value.GetString()!;
+                return MissingValues.IsMissing(text) ? float.NaN : Table.ParseNumber(layout.Schemas[input], text, row);
+            default:
+                throw CairnException.Invalid($"{Where(row)}column '{layout.Inputs[input].Name}' must be a number, not {Describe(ref value)}.");
+        }
+    }
 
-    private static string? ReadString(JsonElement value, string column, int? row = null) => value.ValueKind switch
+    // A cell of a text input: a known category as the model's own string, missing as null, numbers and booleans as written.
+    private static string? ReadText(ref Utf8JsonReader value, InputLayout layout, int input, int? row)
     {
-        JsonValueKind.String => MissingValues.IsMissing(value.GetString()) ? null : value.GetString(),
-        JsonValueKind.Null => null,
-        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
-        _ => throw CairnException.Invalid($"{Where(row)}column '{column}' must be a string, not {Describe(value)}."),
-    };
+        switch (value.TokenType)
+        {
+            case JsonTokenType.String:
+                if (layout.Known(ref value, input) is { } known)
+                {
+                    return known;
+                }
+
+                var text = value.GetString();
+                return MissingValues.IsMissing(text) ? null : text;
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False:
+                return Encoding.UTF8.GetString(Raw(ref value));
+            default:
+                throw CairnException.Invalid($"{Where(row)}column '{layout.Inputs[input].Name}' must be a string, not {Describe(ref value)}.");
+        }
+    }
+
+    private static ReadOnlySpan<byte> Raw(ref Utf8JsonReader value) => value.HasValueSequence ? value.ValueSequence.ToArray() : value.ValueSpan;
 
     private static string Where(int? row) => row is { } r ? string.Create(CultureInfo.InvariantCulture, $"Row {r}, ") : string.Empty;
 
-    private static string Describe(JsonElement value) => value.ValueKind switch
+    private static string Describe(ref Utf8JsonReader value) => value.TokenType switch
     {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => $"the number {value.GetRawText()}",
-        _ => value.ValueKind.ToString().ToLowerInvariant(),
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => $"the number {Encoding.UTF8.GetString(Raw(ref value))}",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
+        _ => "null",
     };
-}
 
-/// <summary>Source-generated JSON for the scalars CSV cells become.</summary>
-[System.Text.Json.Serialization.JsonSerializable(typeof(double))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class InferenceJson : System.Text.Json.Serialization.JsonSerializerContext;
+    // Each column's position; a name given twice is ambiguous, so refused.
+    private static Dictionary<string, int> Positions(IEnumerable<string> names)
+    {
+        var position = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (!position.TryAdd(name, position.Count))
+            {
+                throw CairnException.Invalid($"Column '{name}' is given twice.");
+            }
+        }
+
+        return position;
+    }
+
+    // The next token; the body's end before the document's is malformed JSON.
+    private static JsonTokenType Next(ref Utf8JsonReader reader) =>
+        reader.Read() ? reader.TokenType : throw new JsonException("The body ends before its JSON does.");
+
+    // Anything after the root value is refused (the reader throws on it).
+    private static void EndOfBody(ref Utf8JsonReader reader)
+    {
+        if (reader.Read())
+        {
+            throw new JsonException("The body holds more than one JSON value.");
+        }
+    }
+
+    // The count of a request with too many rows, for the error: the rest are counted, not read.
+    private static CairnException TooManyRows(ref Utf8JsonReader reader, int read)
+    {
+        var count = read;
+        do
+        {
+            reader.Skip();
+            count++;
+        }
+        while (Next(ref reader) != JsonTokenType.EndArray);
+
+        return RowCount(count);
+    }
+
+    private static CairnException RowCount(int count) =>
+        CairnException.Invalid(string.Create(CultureInfo.InvariantCulture, $"Send between 1 and {MaxRows} rows, not {count}."));
+
+    private static CairnException NotJson(JsonException e) => CairnException.Invalid($"The request body is not valid JSON: {e.Message}");
+
+    /// <summary>What reading a request needs to know of a model's inputs, worked out once per signature.</summary>
+    private sealed class InputLayout
+    {
+        private static readonly ConditionalWeakTable<ModelSignature, InputLayout> Layouts = [];
+
+        private readonly byte[][] _names;
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>>?[] _categories;
+
+        private InputLayout(ModelSignature signature)
+        {
+            Inputs = [.. signature.Inputs];
+            _names = [.. Inputs.Select(i => Encoding.UTF8.GetBytes(i.Name))];
+            Numeric = [.. Inputs.Select(i => i.TensorType == TensorType.Fp32)];
+            Schemas = [.. Inputs.Select(i => new ColumnSchema(i.Name, i.Type, true, 0, 0))];
+            _categories = [.. Inputs.Select(i => i.Categories is { Count: > 0 } levels
+                ? levels.Distinct(StringComparer.Ordinal).ToDictionary(l => l, l => l, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>()
+                : (Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>>?)null)];
+        }
+
+        public SignatureInput[] Inputs { get; }
+
+        public bool[] Numeric { get; }
+
+        /// <summary>Each input as a column, for parsing numbers sent as text.</summary>
+        public ColumnSchema[] Schemas { get; }
+
+        public static InputLayout Of(ModelSignature signature) => Layouts.GetValue(signature, s => new InputLayout(s));
+
+        public int IndexOf(string name) => Array.FindIndex(Inputs, i => i.Name == name);
+
+        /// <summary>The input the reader's property names, or -1; <paramref name="hint"/> is tried first, since rows tend to list inputs in order.</summary>
+        public int Find(ref Utf8JsonReader reader, int hint)
+        {
+            if (hint < _names.Length && reader.ValueTextEquals(_names[hint]))
+            {
+                return hint;
+            }
+
+            for (var i = 0; i < _names.Length; i++)
+            {
+                if (i != hint && reader.ValueTextEquals(_names[i]))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>The model's own string for the reader's string value when it is one of the input's categories.</summary>
+        public string? Known(ref Utf8JsonReader reader, int input)
+        {
+            if (_categories[input] is not { } lookup || reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length > 128)
+            {
+                return null;
+            }
+
+            Span<char> chars = stackalloc char[128];
+            var written = Encoding.UTF8.GetChars(reader.ValueSpan, chars);
+            return lookup.TryGetValue(chars[..written], out var known) ? known : null;
+        }
+    }
+
+    /// <summary>
+    /// The model's input columns as a request is read: row by row (growing) or column by column (sized by the first),
+    /// with a note of which inputs each row gave.
+    /// </summary>
+    private sealed class RequestColumns(InputLayout layout)
+    {
+        private readonly float[]?[] _numbers = new float[]?[layout.Inputs.Length];
+        private readonly string?[]?[] _texts = new string?[]?[layout.Inputs.Length];
+        // The last row (plus one) that gave each input; column by column, 1 once given.
+        private readonly int[] _given = new int[layout.Inputs.Length];
+        private int _capacity;
+
+        public InputLayout Layout { get; } = layout;
+
+        /// <summary>Rows read so far (row by row), or every column's length (column by column).</summary>
+        public int Rows { get; private set; }
+
+        public float[] Numbers(int input) => _numbers[input]!;
+
+        public string?[] Texts(int input) => _texts[input]!;
+
+        /// <summary>Starts a row; <paramref name="tooMany"/> when it would pass <see cref="MaxRows"/>.</summary>
+        public int BeginRow(out bool tooMany)
+        {
+            tooMany = Rows == MaxRows;
+            if (!tooMany && Rows == _capacity)
+            {
+                Grow(Math.Min(MaxRows, Math.Max(1, _capacity * 2)));
+            }
+
+            return Rows;
+        }
+
+        public void Given(int input) => _given[input] = Rows + 1;
+
+        public bool IsGiven(int input) => _given[input] != 0;
+
+        /// <summary>Ends a row, which must have given every input.</summary>
+        public void EndRow()
+        {
+            for (var i = 0; i < _given.Length; i++)
+            {
+                if (_given[i] != Rows + 1)
+                {
+                    throw CairnException.Invalid(string.Create(CultureInfo.InvariantCulture,
+                        $"Row {Rows} lacks column '{Layout.Inputs[i].Name}'; send null for a missing value."));
+                }
+            }
+
+            Rows++;
+        }
+
+        /// <summary>Column by column: every column has <paramref name="rows"/> rows.</summary>
+        public void SetRows(int rows)
+        {
+            if (_capacity == 0)
+            {
+                Grow(rows);
+            }
+
+            Rows = rows;
+        }
+
+        /// <summary>Column by column: the inputs no column was given for.</summary>
+        public List<string> Missing() => [.. Layout.Inputs.Where((_, i) => _given[i] == 0).Select(i => i.Name)];
+
+        public Table Build()
+        {
+            if (Rows is 0 or > MaxRows)
+            {
+                throw RowCount(Rows);
+            }
+
+            var columns = new TableColumn[_given.Length];
+            for (var i = 0; i < columns.Length; i++)
+            {
+                if (_given[i] == 0)
+                {
+                    throw CairnException.Invalid($"Row 0 lacks column '{Layout.Inputs[i].Name}'; send null for a missing value.");
+                }
+
+                columns[i] = Layout.Numeric[i]
+                    ? new NumericColumn(Layout.Inputs[i].Name, _capacity == Rows ? _numbers[i]! : _numbers[i]![..Rows])
+                    : new StringColumn(Layout.Inputs[i].Name, _capacity == Rows ? _texts[i]! : _texts[i]![..Rows]);
+            }
+
+            return new Table(columns, Rows);
+        }
+
+        private void Grow(int capacity)
+        {
+            for (var i = 0; i < _given.Length; i++)
+            {
+                if (Layout.Numeric[i])
+                {
+                    Array.Resize(ref _numbers[i], capacity);
+                }
+                else
+                {
+                    Array.Resize(ref _texts[i], capacity);
+                }
+            }
+
+            _capacity = capacity;
+        }
+    }
+}

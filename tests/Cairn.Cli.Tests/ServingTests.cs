@@ -105,6 +105,76 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
     }
 
     [Fact]
+    public async Task RequestsAreReadWhateverTheKeyOrderAndEscapes_AndGiveTheSameAnswers()
+    {
+        var (_, expected) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", AdultModelFixture.TwoRows);
+        var rows = JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows");
+        var names = rows[0].EnumerateObject().Select(p => p.Name).ToList();
+
+        // Keys escaped (\u0061 is 'a'), rows listing their columns backwards, and an extra key before "rows".
+        var reordered = "{\"note\": {\"rows\": 1}, \"rows\": [" + string.Join(",", rows.EnumerateArray().Select(r =>
+            "{" + string.Join(",", names.AsEnumerable().Reverse().Select(n => $"\"{n.Replace("a", "\\u0061", StringComparison.Ordinal)}\": {r.GetProperty(n).GetRawText()}")) + "}")) + "]}";
+        // dataframe_split with its data before its columns; tensors with data before their name and datatype.
+        var split = "{\"dataframe_split\": {\"data\": [" + string.Join(",", rows.EnumerateArray().Select(r => "[" + string.Join(",", names.Select(n => r.GetProperty(n).GetRawText())) + "]")) +
+            "], \"index\": [0, 1], \"columns\": [" + string.Join(",", names.Select(n => $"\"{n}\"")) + "]}, \"params\": {}}";
+        var tensors = JsonDocument.Parse(AdultModelFixture.TwoRowsAsOpenInference()).RootElement.GetProperty("inputs").EnumerateArray()
+            .Select(t => $"{{\"data\": {t.GetProperty("data").GetRawText()}, \"parameters\": {{}}, \"shape\": {t.GetProperty("shape").GetRawText()}, " +
+                $"\"datatype\": {t.GetProperty("datatype").GetRawText()}, \"name\": {t.GetProperty("name").GetRawText()}}}");
+        var oip = "{\"inputs\": [" + string.Join(",", tensors) + "], \"id\": \"r1\"}";
+
+        var (rowsStatus, rowsAnswer) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", reordered);
+        var (splitStatus, splitAnswer) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/invocations", split);
+        var (oipStatus, oipAnswer) = await Client.PostJsonAsync($"/v2/models/{AdultModelFixture.Model}/infer", oip);
+
+        Assert.True(rowsStatus == 200, rowsAnswer.ToString());
+        Assert.True(splitStatus == 200, splitAnswer.ToString());
+        Assert.True(oipStatus == 200, oipAnswer.ToString());
+        Assert.Equal(expected.GetProperty("predictions").GetRawText(), rowsAnswer.GetProperty("predictions").GetRawText());
+        Assert.Equal(expected.GetProperty("predictions").GetRawText(), splitAnswer.GetProperty("predictions").GetRawText());
+        Assert.Equal("r1", oipAnswer.GetProperty("id").GetString());
+        var labels = oipAnswer.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "predicted_label").GetProperty("data");
+        Assert.Equal(expected.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("predicted_label").GetString()), labels.EnumerateArray().Select(l => l.GetString()));
+    }
+
+    [Theory]
+    [InlineData("{\"rows\": [], \"rows\": []}", "must be {\"rows\"")]
+    [InlineData("{\"rows\": [{\"age\": 1, \"workclass\": {\"x\": 1}}]}", "Row 0, column 'workclass' must be a string, not an object")]
+    public async Task RowsThatCannotBeRead_Are400WithTheReason(string request, string reason)
+    {
+        var (status, body) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", request);
+
+        Assert.Equal(400, status);
+        Assert.Contains(reason, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABodyWithTwoFormsOrTwoValues_IsRefused()
+    {
+        var rows = JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows").GetRawText();
+
+        var (status, body) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/invocations", $$"""{"instances": {{rows}}, "dataframe_records": {{rows}}}""");
+
+        var (trailing, error) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", AdultModelFixture.TwoRows + " {}");
+
+        Assert.Equal(400, status);
+        Assert.Contains("both 'instances' and 'dataframe_records'", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(400, trailing);
+        Assert.Contains("not valid JSON", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARowsRequestOverTheRowLimit_NamesItsRowCount()
+    {
+        var row = JsonDocument.Parse(AdultModelFixture.TwoRows).RootElement.GetProperty("rows")[0].GetRawText();
+        var request = "{\"rows\": [" + string.Join(",", Enumerable.Repeat(row, 10_003)) + "]}";
+
+        var (status, body) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", request);
+
+        Assert.Equal(400, status);
+        Assert.Contains("Send between 1 and 10000 rows, not 10003", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_ExposeScoringAndHttpCounters_InPrometheusTextFormat()
     {
         var (status, _) = await Client.PostJsonAsync($"/api/models/{AdultModelFixture.Model}/predict", AdultModelFixture.TwoRows);
