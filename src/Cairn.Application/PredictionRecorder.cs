@@ -325,12 +325,12 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
         }
 
         var task = prediction.Version.Package!.Signature.Task;
-        var rows = MonitoredColumns.WithOutputs(prediction.Inputs, task, prediction.Outputs);
-        builder.Observe(prediction.Version, prediction.Role, rows, prediction.Latency);
+        var (labels, scores) = MonitoredColumns.Outputs(task, prediction.Outputs);
+        builder.Observe(prediction.Version, prediction.Role, prediction.Inputs, labels, scores, prediction.Latency);
         var rate = _monitors.TryGetValue(prediction.Deployment, out var spec) ? spec.SampleRate : 1.0;
         if (rate > 0)
         {
-            Log(prediction, task, rows, rate);
+            Log(prediction, task == TaskKind.Regression ? null : labels, scores, rate);
         }
     }
 
@@ -355,10 +355,8 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     private TimeSpan WindowOf(string deployment) => _monitors.TryGetValue(deployment, out var spec) ? spec.Window : options.DefaultWindow;
 
     // Rows are sampled by a hash of their id, so every replica (and a re-sent request) makes the same choice.
-    private void Log(PredictionRecord prediction, TaskKind task, Table rows, double rate)
+    private void Log(PredictionRecord prediction, string?[]? labels, float[] score, double rate)
     {
-        var score = rows[MonitoredColumns.ScoreColumn(task)] is NumericColumn s ? s.Values : [];
-        var labels = task == TaskKind.Regression ? null : (rows[MonitoredColumns.PredictedLabel] as StringColumn)?.Values;
         if (!_log.TryGetValue(prediction.Deployment, out var batch))
         {
             batch = _log[prediction.Deployment] = new PredictionLogBatch(prediction.Deployment);

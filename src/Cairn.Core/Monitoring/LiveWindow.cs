@@ -127,7 +127,13 @@ public static class MonitoredColumns
                 var confidence = new float[probabilities.Rows];
                 for (var row = 0; row < confidence.Length; row++)
                 {
-                    confidence[row] = probabilities.Floats.AsSpan(row * probabilities.Width, probabilities.Width).ToArray().Max();
+                    var max = float.NegativeInfinity;
+                    foreach (var p in probabilities.Floats.AsSpan(row * probabilities.Width, probabilities.Width))
+                    {
+                        max = Math.Max(max, p);
+                    }
+
+                    confidence[row] = max;
                 }
 
                 return (labels, confidence);
@@ -170,7 +176,12 @@ public sealed class LiveWindowBuilder
     public const string OtherSegment = "(other)";
 
     private readonly TableSchema _schema;
-    private readonly string? _segment;
+    // The segment column's position in the schema.
+    private readonly int? _segment;
+    // Inputs come first in the schema, then the predicted label (classifiers) and the score.
+    private readonly int _inputCount;
+    // Reused for each request's columns; a builder is used by one thread at a time.
+    private readonly TableColumn?[] _bound;
     private readonly Profiler _profiler;
     private readonly Dictionary<string, Profiler> _segments = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Model, int Version, string Role), (long Requests, long Rows, long Failures, KllSketch Latency)> _traffic = [];
@@ -183,7 +194,10 @@ public sealed class LiveWindowBuilder
         Start = start;
         End = end;
         _schema = schema;
-        _segment = segment is not null && schema.Find(segment) is not null ? segment : null;
+        var position = segment is null ? -1 : schema.Columns.ToList().FindIndex(c => c.Name == segment);
+        _segment = position >= 0 ? position : null;
+        _inputCount = schema.Columns.Count - (schema.Find(MonitoredColumns.PredictedLabel) is null ? 1 : 2);
+        _bound = new TableColumn?[schema.Columns.Count];
         _profiler = new Profiler(schema);
     }
 
@@ -199,45 +213,83 @@ public sealed class LiveWindowBuilder
     /// <summary>Whether anything was observed since the last <see cref="Build"/>.</summary>
     public bool Changed { get; private set; }
 
-    /// <summary>Profiles the rows of one answered request (inputs with outputs beside them) and counts it for its version.</summary>
+    /// <summary>Profiles the rows of one answered request (inputs with outputs beside them, matched by name) and counts it for its version.</summary>
     public void Observe(ModelVersion version, string role, Table rows, TimeSpan latency)
     {
-        ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(rows);
+        var columns = new TableColumn?[_schema.Columns.Count];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            columns[i] = rows.Contains(_schema.Columns[i].Name) ? rows[_schema.Columns[i].Name] : null;
+        }
+
+        Observe(version, role, columns, rows.RowCount, latency);
+    }
+
+    /// <summary>
+    /// Profiles one answered request as serving hands it over: its inputs (in the signature's order, as requests are
+    /// read; matched by name otherwise) and the outputs as <see cref="MonitoredColumns.Outputs"/> reduces them.
+    /// </summary>
+    public void Observe(ModelVersion version, string role, Table inputs, string?[]? labels, float[] scores, TimeSpan latency)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(scores);
+        var columns = _bound;
+        var names = _schema.Columns;
+        for (var i = 0; i < _inputCount; i++)
+        {
+            columns[i] = i < inputs.Columns.Count && string.Equals(inputs.Columns[i].Name, names[i].Name, StringComparison.Ordinal) ? inputs.Columns[i]
+                : inputs.Contains(names[i].Name) ? inputs[names[i].Name]
+                : null;
+        }
+
+        if (_inputCount + 2 == columns.Length)
+        {
+            columns[_inputCount] = labels is null ? null : new StringColumn(MonitoredColumns.PredictedLabel, labels);
+        }
+
+        columns[^1] = new NumericColumn(names[^1].Name, scores);
+        Observe(version, role, columns, inputs.RowCount, latency);
+        Array.Clear(columns);
+    }
+
+    // The request's columns in the schema's order.
+    private void Observe(ModelVersion version, string role, ReadOnlySpan<TableColumn?> columns, int rowCount, TimeSpan latency)
+    {
+        ArgumentNullException.ThrowIfNull(version);
         Changed = true;
         var key = (version.Model, version.Version, role);
         var traffic = _traffic.TryGetValue(key, out var t) ? t : (0, 0, 0, new KllSketch());
         traffic.Latency.Add(latency.TotalMilliseconds);
-        _traffic[key] = (traffic.Requests + 1, traffic.Rows + rows.RowCount, traffic.Failures, traffic.Latency);
+        _traffic[key] = (traffic.Requests + 1, traffic.Rows + rowCount, traffic.Failures, traffic.Latency);
         if (role == "shadow")
         {
             return;
         }
 
         // With a segment, each row is profiled once, into its segment; the whole window is the segments merged.
-        if (_segment is null || !rows.Contains(_segment))
+        var segment = _segment is { } index ? columns[index] : null;
+        for (var row = 0; row < rowCount; row++)
         {
-            _profiler.Observe(rows);
-        }
-        else
-        {
-            var column = rows[_segment];
-            for (var row = 0; row < rows.RowCount; row++)
+            if (segment is null)
             {
-                var value = column switch
-                {
-                    StringColumn s => s.Values[row] ?? "(missing)",
-                    NumericColumn n => float.IsNaN(n.Values[row]) ? "(missing)" : n.Values[row].ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    _ => "(missing)",
-                };
-                if (!_segments.TryGetValue(value, out var profiler))
-                {
-                    value = _segments.Count < MaxSegments ? value : OtherSegment;
-                    profiler = _segments.TryGetValue(value, out var other) ? other : _segments[value] = new Profiler(_schema);
-                }
-
-                profiler.Observe(rows, row);
+                _profiler.Observe(columns, row);
+                continue;
             }
+
+            var value = segment switch
+            {
+                StringColumn s => s.Values[row] ?? "(missing)",
+                NumericColumn n => float.IsNaN(n.Values[row]) ? "(missing)" : n.Values[row].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => "(missing)",
+            };
+            if (!_segments.TryGetValue(value, out var profiler))
+            {
+                value = _segments.Count < MaxSegments ? value : OtherSegment;
+                profiler = _segments.TryGetValue(value, out var other) ? other : _segments[value] = new Profiler(_schema);
+            }
+
+            profiler.Observe(columns, row);
         }
     }
 

@@ -170,6 +170,22 @@ public sealed class Profiler
         Rows++;
     }
 
+    /// <summary>Observes one row given column by column in the profile's own order: <paramref name="columns"/>[i] is its column i (null: missing).</summary>
+    public void Observe(ReadOnlySpan<TableColumn?> columns, int row)
+    {
+        if (columns.Length != _columns.Length)
+        {
+            throw new ArgumentException($"Expected {_columns.Length} columns, one per profiled column.", nameof(columns));
+        }
+
+        for (var i = 0; i < _columns.Length; i++)
+        {
+            _columns[i].Observe(columns[i], row);
+        }
+
+        Rows++;
+    }
+
     /// <summary>The profile of everything observed so far.</summary>
     public DatasetProfile Build() => new(Rows, [.. _columns.Select(c => c.ToProfile())]);
 
