@@ -45,8 +45,7 @@ public abstract class SqlDialect
 
     /// <summary>
     /// Stores a segment of a deployment's prediction log and indexes its request ids (an id already indexed keeps its
-    /// first segment). This default sends one prepared statement per id, which is cheapest where the database is
-    /// in-process; a dialect may batch.
+    /// first segment). This default inserts the ids a few hundred per prepared statement; a dialect may do better.
     /// </summary>
     public virtual async Task AppendSegmentAsync(DbConnection connection, DbTransaction transaction, string deployment, PredictionSegment segment,
         CancellationToken cancellationToken)
@@ -72,16 +71,42 @@ public abstract class SqlDialect
             id = Convert.ToInt64(await store.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
 
-        using var index = connection.CreateCommand();
-        index.Transaction = transaction;
-        index.CommandText = "INSERT INTO prediction_requests (id, segment) VALUES (@id, @s) ON CONFLICT (id) DO NOTHING";
-        var request = AddParameter(index, "@id", DbType.String);
-        AddParameter(index, "@s", DbType.Int64).Value = id;
-        index.Prepare();
-        foreach (var requestId in segment.RequestIds)
+        // Many ids per statement: a statement's own cost (binding, stepping, resetting) then falls on hundreds of entries.
+        const int PerStatement = 256;
+        var ids = segment.RequestIds;
+        DbCommand? index = null;
+        try
         {
-            request.Value = requestId;
-            index.ExecuteNonQuery();
+            for (var from = 0; from < ids.Count; from += PerStatement)
+            {
+                var count = Math.Min(PerStatement, ids.Count - from);
+                if (index is null || index.Parameters.Count != count + 1)
+                {
+                    index?.Dispose();
+                    index = connection.CreateCommand();
+                    index.Transaction = transaction;
+                    index.CommandText = "INSERT INTO prediction_requests (id, segment) VALUES " +
+                        string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@i{i}, @s)")) + " ON CONFLICT (id) DO NOTHING";
+                    AddParameter(index, "@s", DbType.Int64).Value = id;
+                    for (var i = 0; i < count; i++)
+                    {
+                        AddParameter(index, $"@i{i}", DbType.String);
+                    }
+
+                    index.Prepare();
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    index.Parameters[i + 1].Value = ids[from + i];
+                }
+
+                await index.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            index?.Dispose();
         }
     }
 

@@ -1,10 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Models;
@@ -34,8 +34,10 @@ public sealed record RecorderOptions
 /// </summary>
 public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time, RecorderOptions options) : IServingObserver
 {
-    private readonly Channel<Observation> _queue = Channel.CreateBounded<Observation>(
-        new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    // A lock-free queue bounded by a count: a bounded channel takes a lock on every write, which request threads and
+    // the recorder then fight over.
+    private readonly ConcurrentQueue<Observation> _queue = new();
+    private int _queued;
     private readonly Dictionary<(string Deployment, DateTimeOffset Start), LiveWindowBuilder> _windows = [];
     // Rows waiting for the store, a batch per deployment; a batch that failed to be written waits to be tried again.
     private readonly Dictionary<string, PredictionLogBatch> _log = new(StringComparer.Ordinal);
@@ -60,10 +62,19 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     /// <summary>Hands an answered request to the queue; called on the scoring path, so it only enqueues.</summary>
     public void Record(PredictionRecord prediction)
     {
-        if (!_queue.Writer.TryWrite(new Observation(prediction, null, null, 0)))
+        Enqueue(new Observation(prediction, null, null, 0));
+    }
+
+    private void Enqueue(Observation observation)
+    {
+        if (Interlocked.Increment(ref _queued) > options.QueueCapacity)
         {
+            Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _dropped);
+            return;
         }
+
+        _queue.Enqueue(observation);
     }
 
     /// <summary>
@@ -285,10 +296,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     {
         if (deployment is not null)
         {
-            if (!_queue.Writer.TryWrite(new Observation(null, deployment, version, requests)))
-            {
-                Interlocked.Increment(ref _dropped);
-            }
+            Enqueue(new Observation(null, deployment, version, requests));
         }
     }
 
@@ -296,8 +304,9 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     {
         lock (_windows)
         {
-            while (_queue.Reader.TryRead(out var observation))
+            while (_queue.TryDequeue(out var observation))
             {
+                Interlocked.Decrement(ref _queued);
                 try
                 {
                     Apply(observation);
@@ -423,5 +432,5 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
             ?? throw new CairnException(ErrorCode.Corrupt, $"A stored live window from {stored.Start:u} is empty.");
     }
 
-    private sealed record Observation(PredictionRecord? Prediction, string? Deployment, ModelVersion? Version, int Failures);
+    private readonly record struct Observation(PredictionRecord? Prediction, string? Deployment, ModelVersion? Version, int Failures);
 }

@@ -76,6 +76,9 @@ public sealed class PredictionLogBatch
     /// <summary>Row <paramref name="row"/>'s inputs as a JSON object in UTF-8, valid until the batch changes.</summary>
     public ReadOnlySpan<byte> InputsUtf8(int row) => _inputs.WrittenSpan[(row == 0 ? 0 : _ends[row - 1]).._ends[row]];
 
+    /// <summary>Every row's inputs, one JSON object after another, valid until the batch changes.</summary>
+    public ReadOnlySpan<byte> AllInputsUtf8 => _inputs.WrittenSpan;
+
     /// <summary>Empties the batch for reuse; its buffers are kept.</summary>
     public void Clear()
     {

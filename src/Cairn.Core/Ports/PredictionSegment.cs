@@ -53,8 +53,9 @@ public sealed record PredictionSegment(DateTimeOffset FirstAt, DateTimeOffset La
         }
 
         using var fields = new MemoryStream(kept.Count * 64);
-        var inputs = new ArrayBufferWriter<byte>(kept.Count * 256);
-        var requests = new SortedSet<string>(StringComparer.Ordinal);
+        // Every row kept (the usual case): the batch's inputs are compressed where they lie, not copied first.
+        var inputs = kept.Count == batch.Count ? null : new ArrayBufferWriter<byte>(kept.Count * 256);
+        var requests = new List<string>(kept.Count);
         var (first, last) = (DateTimeOffset.MaxValue, DateTimeOffset.MinValue);
         using (var writer = new BinaryWriter(fields, Encoding.UTF8, leaveOpen: true))
         {
@@ -64,7 +65,7 @@ public sealed record PredictionSegment(DateTimeOffset FirstAt, DateTimeOffset La
             {
                 var row = batch.Rows[i];
                 var json = batch.InputsUtf8(i);
-                inputs.Write(json);
+                inputs?.Write(json);
                 writer.Write(row.Id);
                 writer.Write(row.Role);
                 writer.Write(row.At.ToUnixTimeMilliseconds());
@@ -81,7 +82,19 @@ public sealed record PredictionSegment(DateTimeOffset FirstAt, DateTimeOffset La
             }
         }
 
-        return new PredictionSegment(first, last, kept.Count, Compress(fields.GetBuffer().AsSpan(0, (int)fields.Length)), Compress(inputs.WrittenSpan), [.. requests]);
+        requests.Sort(StringComparer.Ordinal);
+        var distinct = 0;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (distinct == 0 || !string.Equals(requests[i], requests[distinct - 1], StringComparison.Ordinal))
+            {
+                requests[distinct++] = requests[i];
+            }
+        }
+
+        requests.RemoveRange(distinct, requests.Count - distinct);
+        return new PredictionSegment(first, last, kept.Count, Compress(fields.GetBuffer().AsSpan(0, (int)fields.Length)),
+            Compress(inputs is null ? batch.AllInputsUtf8 : inputs.WrittenSpan), requests);
     }
 
     /// <summary>The rows' fields; <paramref name="inputEnds"/> gets where each row's inputs end in the inputs block.</summary>
@@ -126,12 +139,20 @@ public sealed record PredictionSegment(DateTimeOffset FirstAt, DateTimeOffset La
     }
 
     // Brotli at its fastest level: a second's log of a busy server compresses in about a millisecond.
+    // The scratch space is pooled: a busy second's log is megabytes, and a fresh buffer each flush would be a large-object allocation.
     private static byte[] Compress(ReadOnlySpan<byte> data)
     {
-        var compressed = new byte[BrotliEncoder.GetMaxCompressedLength(data.Length)];
-        return BrotliEncoder.TryCompress(data, compressed, out var written, quality: 1, window: 22)
-            ? compressed[..written]
-            : throw new InvalidOperationException("Brotli could not compress a prediction log segment.");
+        var compressed = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(data.Length));
+        try
+        {
+            return BrotliEncoder.TryCompress(data, compressed, out var written, quality: 1, window: 22)
+                ? compressed[..written]
+                : throw new InvalidOperationException("Brotli could not compress a prediction log segment.");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(compressed);
+        }
     }
 
     private static byte[] Decompress(byte[] data)
