@@ -13,6 +13,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Seconds of load before a server is measured. On 2 cores under full load, tiered compilation (with dynamic PGO) takes
+# 20-40 s to optimize a fresh server's hot paths; measured after 5 s, its background JIT held 15% of the CPU.
+warmup="${CAIRN_BENCH_WARMUP:-30}"
+
 build() { for project in "$@"; do dotnet build "$root/$project" -c Release -v quiet -nologo -clp:ErrorsOnly; done; }
 
 # A throwaway PostgreSQL server on 127.0.0.1 (installed if missing), stopped on exit; sets postgres_uri.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Monitoring's cost to serving: single-row JSON requests through a monitored deployment with monitoring on (every
 # prediction profiled into its window and written to the prediction log) and off (`serve --no-monitoring`),
-# alternating off/on twice on one machine; then drift of a 1,000,000-prediction window with 50 features.
+# alternating off/on three times on one machine; then drift of a 1,000,000-prediction window with 50 features.
 # Usage: bench/monitoring.sh [seconds per measurement, default 15] [connections, default 32]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 duration="${1:-15}"
@@ -21,7 +21,7 @@ run() { # name [serve flags...]
   local name="$1"; shift
   dotnet "$cli" --home "$home" serve --port 5111 --grpc-port 5112 "$@" >/dev/null 2>&1 & local pid=$!
   for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:5111/v2/health/ready && break; sleep 0.2; done
-  wrk -t2 -c"$connections" -d5s -s "$root/bench/row.lua" http://127.0.0.1:5111/api/deployments/adult/predict >/dev/null
+  wrk -t2 -c"$connections" -d"${warmup}s" -s "$root/bench/row.lua" http://127.0.0.1:5111/api/deployments/adult/predict >/dev/null
   # The server's user+system CPU ticks (1/100 s) around the measurement: what each request costs it, whatever the client took.
   local before; before="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
   local out; out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$root/bench/row.lua" http://127.0.0.1:5111/api/deployments/adult/predict)"
@@ -34,7 +34,7 @@ run() { # name [serve flags...]
 }
 
 echo "wrk: 2 threads, $connections connections, ${duration}s each, on $(nproc) cores shared by client and server"
-for _ in 1 2; do
+for _ in 1 2 3; do
   run monitoring-off --no-monitoring
   run monitoring-on
 done

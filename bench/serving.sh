@@ -37,7 +37,7 @@ sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$root/bench/oip.lua" > "$home/oip.json"
 measure() { # name url script [connections]
   local c="${4:-$connections}" t=2
   [ "$c" -lt 2 ] && t=1
-  wrk -t"$t" -c"$c" -d5s -s "$3" "$2" >/dev/null # warm-up: JIT, tiered compilation, pools
+  wrk -t"$t" -c"$c" -d5s -s "$3" "$2" >/dev/null # warm-up: pools, caches, the path's own code
   local out; out="$(wrk -t"$t" -c"$c" -d"${duration}s" --latency -s "$3" "$2")"
   local rps p50 p99 errors
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
@@ -54,6 +54,11 @@ paced() { # name url body-file rate: p50/p99 at a fixed request rate (hey, 32 wo
   printf '%-34s %10.0f req/s   p50 %-9s p99 %-9s (paced at %s req/s)\n' "$1" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
     "$(awk '$1=="50%" {printf "%.2fms", $3 * 1000}' <<<"$out")" "$(awk '$1=="99%" {printf "%.2fms", $3 * 1000}' <<<"$out")" "$4"
 }
+
+# One long warm-up of the server's paths (tiered compilation), then a short one before each measurement (pools, caches).
+for path in api/deployments/adult/predict:row.lua v2/models/adult/infer:oip.lua; do
+  wrk -t2 -c"$connections" -d"$((warmup / 2))s" -s "$root/bench/${path#*:}" "http://127.0.0.1:5101/${path%%:*}" >/dev/null
+done
 
 echo "wrk: 2 threads, $connections connections, ${duration}s each, on $(nproc) cores shared by client and server"
 measure baseline-kestrel http://127.0.0.1:5102/predict "$root/bench/row.lua"

@@ -52,6 +52,8 @@ internal sealed class PostgreSqlDialect(NpgsqlDataSource dataSource) : SqlDialec
 
     public override object ListValue(IReadOnlyList<string> values) => values.ToArray();
 
+    public override string ListRows(string parameter) => $"unnest({parameter}) AS list(value)";
+
     // A round trip costs far more than a row here: the segment and its index entries are one statement.
     public override async Task AppendSegmentAsync(DbConnection connection, DbTransaction transaction, string deployment, PredictionSegment segment,
         CancellationToken cancellationToken)

@@ -40,12 +40,15 @@ public abstract class SqlDialect
     /// <summary>A condition that <paramref name="column"/> is one of the strings in the parameter <paramref name="parameter"/>, bound with <see cref="ListValue"/>.</summary>
     public abstract string InList(string column, string parameter);
 
-    /// <summary>The value to bind for an <see cref="InList"/> parameter.</summary>
+    /// <summary>The value to bind for an <see cref="InList"/> or <see cref="ListRows"/> parameter.</summary>
     public abstract object ListValue(IReadOnlyList<string> values);
+
+    /// <summary>A table of one column, <c>value</c>, holding the strings in the parameter <paramref name="parameter"/>, bound with <see cref="ListValue"/>.</summary>
+    public abstract string ListRows(string parameter);
 
     /// <summary>
     /// Stores a segment of a deployment's prediction log and indexes its request ids (an id already indexed keeps its
-    /// first segment). This default inserts the ids a few hundred per prepared statement; a dialect may do better.
+    /// first segment). This default writes the segment and then its ids with one statement each.
     /// </summary>
     public virtual async Task AppendSegmentAsync(DbConnection connection, DbTransaction transaction, string deployment, PredictionSegment segment,
         CancellationToken cancellationToken)
@@ -71,43 +74,15 @@ public abstract class SqlDialect
             id = Convert.ToInt64(await store.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
 
-        // Many ids per statement: a statement's own cost (binding, stepping, resetting) then falls on hundreds of entries.
-        const int PerStatement = 256;
-        var ids = segment.RequestIds;
-        DbCommand? index = null;
-        try
-        {
-            for (var from = 0; from < ids.Count; from += PerStatement)
-            {
-                var count = Math.Min(PerStatement, ids.Count - from);
-                if (index is null || index.Parameters.Count != count + 1)
-                {
-                    index?.Dispose();
-                    index = connection.CreateCommand();
-                    index.Transaction = transaction;
-                    index.CommandText = "INSERT INTO prediction_requests (id, segment) VALUES " +
-                        string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@i{i}, @s)")) + " ON CONFLICT (id) DO NOTHING";
-                    AddParameter(index, "@s", DbType.Int64).Value = id;
-                    for (var i = 0; i < count; i++)
-                    {
-                        AddParameter(index, $"@i{i}", DbType.String);
-                    }
-
-                    index.Prepare();
-                }
-
-                for (var i = 0; i < count; i++)
-                {
-                    index.Parameters[i + 1].Value = ids[from + i];
-                }
-
-                await index.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            index?.Dispose();
-        }
+        // All the ids in one statement, as one list parameter: bound parameters are looked up by name, so a statement
+        // of hundreds of them costs more in binding than in inserting.
+        using var index = connection.CreateCommand();
+        index.Transaction = transaction;
+        // "WHERE true" tells SQLite's parser that ON CONFLICT is the upsert clause, not a join's ON.
+        index.CommandText = $"INSERT INTO prediction_requests (id, segment) SELECT value, @s FROM {ListRows("@ids")} WHERE true ON CONFLICT (id) DO NOTHING";
+        AddParameter(index, "@s", DbType.Int64).Value = id;
+        AddParameter(index, "@ids", DbType.String).Value = ListValue(segment.RequestIds);
+        await index.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -38,6 +38,8 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     public override object ListValue(IReadOnlyList<string> values) => JsonSerializer.Serialize(values, CairnJson.Compact.IReadOnlyListString);
 
+    public override string ListRows(string parameter) => $"json_each({parameter})";
+
     // LIKE's % and _ become GLOB's * and ?; characters special to GLOB are matched literally through a one-character class.
     private static string Glob(string like)
     {
