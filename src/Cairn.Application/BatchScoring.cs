@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Models;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Identity;
 using Cairn.Core.Data;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Identity;
 using Cairn.Core.Data;

@@ -10,6 +10,7 @@ using Cairn.Adapters.Sqlite;
 using Cairn.Adapters.Webhooks;
 using Cairn.Application;
 using Cairn.Application.Identity;
+using Cairn.Application.Serving;
 using Cairn.Scheduling;
 using Cairn.Core.Ports;
 using Microsoft.Extensions.DependencyInjection;

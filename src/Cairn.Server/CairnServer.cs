@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reflection;
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Server.Api;
 using Cairn.Server.Mlflow;
@@ -235,12 +236,13 @@ public static partial class CairnServer
         builder.Services.AddSingleton(new RecorderOptions { FlushInterval = options.MonitorFlush });
         builder.Services.AddSingleton<PredictionRecorder>();
         builder.Services.AddSingleton<ServingStatistics>();
-        builder.Services.AddSingleton<IServingObserver>(services => new ServingObservers(
+        builder.Services.AddSingleton(services => new ServingObservers(
         [
             services.GetRequiredService<ServingMetrics>(),
             services.GetRequiredService<ServingStatistics>(),
             .. options.Monitoring ? [services.GetRequiredService<PredictionRecorder>()] : Array.Empty<IServingObserver>(),
         ]));
+        builder.Services.AddSingleton<IServingObserver>(services => services.GetRequiredService<ServingObservers>());
         if (options.Monitoring)
         {
             builder.Services.AddHostedService<MonitoringHost>();

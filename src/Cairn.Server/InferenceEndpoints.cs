@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Identity;
 using Cairn.Core.Data;

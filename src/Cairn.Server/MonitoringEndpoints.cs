@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,22 +1,22 @@
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Cairn.Server;
 
 /// <summary>
-/// Monitoring inside the server: hands every answered prediction to the recorder, and on a timer evaluates closed
+/// Monitoring inside the server: runs the recorder (which serving feeds as one of its observers), and on a timer evaluates closed
 /// windows of every monitor, applies log retention and delivers due alerts; beside that, on the same timer, runs
 /// retraining policies whose trigger fired and watches their canaries. Stopping flushes what was recorded.
 /// </summary>
 internal sealed partial class MonitoringHost(
-    PredictionRecorder recorder, MonitorService monitors, AlertDispatcher alerts, PolicyRunner policies, DeploymentHost deployments, CairnServerOptions options,
+    PredictionRecorder recorder, MonitorService monitors, AlertDispatcher alerts, PolicyRunner policies, CairnServerOptions options,
     ILogger<MonitoringHost> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        deployments.OnPrediction(recorder.Record);
         monitors.AlertFired += alert => Log.AlertFired(logger, alert.Deployment, alert.Rule, alert.Message);
         var recording = Task.Run(() => recorder.RunAsync(stoppingToken), CancellationToken.None);
         // Retraining takes minutes; it runs beside evaluation, never holding it up.

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Models;
@@ -15,7 +16,7 @@ namespace Cairn.Server;
 /// The Open Inference Protocol v2 over gRPC (KServe's <c>inference.GRPCInferenceService</c>): the same models,
 /// deployments, routing, batching and checks as the REST endpoints, with typed or raw tensor contents.
 /// </summary>
-internal sealed class OpenInferenceGrpc(ServingState state, Application.DeploymentHost deployments) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class OpenInferenceGrpc(ServingState state, DeploymentHost deployments) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

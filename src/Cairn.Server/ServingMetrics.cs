@@ -1,5 +1,5 @@
 using System.Globalization;
-using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core.Models;
 using Microsoft.Extensions.Logging;
 using Prometheus;

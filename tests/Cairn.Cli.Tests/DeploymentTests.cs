@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Cairn.Application.Serving;
 using Cairn.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -186,9 +187,8 @@ public sealed class DeploymentTests : IAsyncLifetime
     {
         await _cairn.RunOkAsync("deploy", "adult", "--model", "adult-income@1", "--shadow", "adult-income@2");
         using var client = await _cairn.StartServerAsync(options: FastRefresh);
-        var seen = new System.Collections.Concurrent.ConcurrentQueue<Application.PredictionRecord>();
-        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Application.DeploymentHost>(_cairn.Services!)
-            .OnPrediction(seen.Enqueue);
+        var seen = new PredictionTap();
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<ServingObservers>(_cairn.Services!).Add(seen);
 
         using var response = await PostAsync(client, "/api/deployments/adult/predict", AdultModelFixture.TwoRows);
         var id = response.Headers.GetValues(InferenceEndpoints.PredictionIdHeader).Single();
@@ -446,4 +446,10 @@ public sealed class DeploymentTests : IAsyncLifetime
         exposition.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal)) is { } line
             ? double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture)
             : 0;
+
+    // Sees what serving reports as predictions, as monitoring's recorder does.
+    private sealed class PredictionTap : System.Collections.Concurrent.ConcurrentQueue<PredictionRecord>, IServingObserver
+    {
+        public void Predicted(PredictionRecord prediction) => Enqueue(prediction);
+    }
 }

@@ -1,4 +1,5 @@
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core.Monitoring;
 using Cairn.Server;
 using Microsoft.Extensions.DependencyInjection;

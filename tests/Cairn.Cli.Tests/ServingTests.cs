@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cairn.Application.Serving;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cairn.Cli.Tests;
@@ -370,7 +371,7 @@ public sealed class ServingTests(AdultModelFixture fixture) : IClassFixture<Adul
 
         await fixture.Harness.RunOkAsync("models", "set-alias", "adult-income-2", "champion", "1");
         var (_, cached) = await client.PostJsonAsync("/api/models/adult-income-2/predict", AdultModelFixture.TwoRows);
-        time.Advance(Application.ModelServing.AliasRefresh + TimeSpan.FromSeconds(1));
+        time.Advance(ModelServing.AliasRefresh + TimeSpan.FromSeconds(1));
         var (_, after) = await client.PostJsonAsync("/api/models/adult-income-2/predict", AdultModelFixture.TwoRows);
 
         Assert.Equal(2, before.GetProperty("version").GetInt32());

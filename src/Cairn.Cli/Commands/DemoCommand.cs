@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Data;
 using Cairn.Core.Evaluation;

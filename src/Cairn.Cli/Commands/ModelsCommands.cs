@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Models;
 using Spectre.Console;

@@ -1,4 +1,5 @@
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core;
 using Cairn.Core.Ports;
 using Microsoft.AspNetCore.Builder;

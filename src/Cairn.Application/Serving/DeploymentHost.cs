@@ -6,7 +6,7 @@ using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 
-namespace Cairn.Application;
+namespace Cairn.Application.Serving;
 
 /// <summary>A deployment as one server serves it now: its spec and the loaded versions that answer for it.</summary>
 public sealed class ActiveDeployment
@@ -56,18 +56,6 @@ public sealed class ActiveDeployment
     }
 }
 
-/// <summary>One prediction a deployment answered, as the monitoring hook sees it.</summary>
-/// <param name="Id">The id returned to the caller; row <c>i</c> of a request is <c>ID/i</c>.</param>
-/// <param name="At">When it was answered.</param>
-/// <param name="Deployment">The deployment that answered.</param>
-/// <param name="Version">The version that scored it.</param>
-/// <param name="Role"><c>model</c>, <c>canary</c> or <c>shadow</c>.</param>
-/// <param name="Inputs">The request's rows.</param>
-/// <param name="Outputs">What the version answered.</param>
-/// <param name="Latency">From handing the request to the model's queue to its answer.</param>
-public sealed record PredictionRecord(string Id, DateTimeOffset At, string Deployment, ModelVersion Version, string Role, Table Inputs, IReadOnlyList<OutputTensor> Outputs,
-    TimeSpan Latency);
-
 /// <summary>
 /// Serves the stored deployments (or just one, for a replica): keeps each one's versions loaded, follows alias moves
 /// and updates by loading and warming the new version before switching to it, and retires the old one only once its
@@ -77,22 +65,16 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
     : IAsyncDisposable
 {
     private readonly TimeProvider _time = time;
+    private readonly IServingObserver _observer = observer;
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private volatile Dictionary<string, ActiveDeployment> _active = new(StringComparer.Ordinal);
     private volatile Dictionary<string, string> _failed = new(StringComparer.Ordinal);
-    private Action<PredictionRecord>? _predictions;
 
     /// <summary>The one deployment this server serves, or null for all of them.</summary>
     public string? Only { get; set; }
 
     /// <summary>The deployments served now, by name.</summary>
     public IReadOnlyCollection<ActiveDeployment> Active => _active.Values;
-
-    /// <summary>
-    /// Reads every prediction off the request path: called after the answer is ready, on the scoring thread, so it
-    /// must be quick (hand the record to a queue). Used by monitoring.
-    /// </summary>
-    public void OnPrediction(Action<PredictionRecord> observe) => _predictions += observe;
 
     /// <summary>The served deployment named <paramref name="name"/>, or null when there is none.</summary>
     public ActiveDeployment? Find(string name) => _active.GetValueOrDefault(name);
@@ -143,7 +125,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
                 }
                 catch (CairnException e)
                 {
-                    observer.LoadFailed(deployment.Name, e.Message);
+                    _observer.LoadFailed(deployment.Name, e.Message);
                     if (existing is null)
                     {
                         failed[deployment.Name] = e.Message;
@@ -182,7 +164,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                observer.LoadFailed(null, e.Message);
+                _observer.LoadFailed(null, e.Message);
             }
         }
     }
@@ -217,7 +199,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
                     ?? models.FirstOrDefault(m => m.Version.Model == version.Model && m.Version.Version == version.Version);
                 if (model is null)
                 {
-                    model = await ServedModel.LoadAsync(deployment.Name, version, loader, spec.Batching, spec.Limits, observer, cancellationToken)
+                    model = await ServedModel.LoadAsync(deployment.Name, version, loader, spec.Batching, spec.Limits, _observer, _time, cancellationToken)
                         .ConfigureAwait(false);
                     loaded.Add(model);
                 }
@@ -256,8 +238,8 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
             {
                 var started = Stopwatch.GetTimestamp();
                 var outputs = await shadow.PredictAsync(inputs, CancellationToken.None).ConfigureAwait(false);
-                observer.Shadowed(active.Deployment.Name, shadow.Version, Agreement(answer, outputs), inputs.RowCount);
-                _predictions?.Invoke(new PredictionRecord(id, _time.GetUtcNow(), active.Deployment.Name, shadow.Version, "shadow", inputs, outputs,
+                _observer.Shadowed(active.Deployment.Name, shadow.Version, Agreement(answer, outputs), inputs.RowCount);
+                _observer.Predicted(new PredictionRecord(id, _time.GetUtcNow(), active.Deployment.Name, shadow.Version, "shadow", inputs, outputs,
                     Stopwatch.GetElapsedTime(started)));
             }
             catch (Exception e) when (e is CairnException or OperationCanceledException)
@@ -321,7 +303,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
                 _host.Shadow(Active, id, inputs, outputs);
             }
 
-            _host._predictions?.Invoke(new PredictionRecord(id, _host._time.GetUtcNow(), Active.Deployment.Name, Model.Version, RoleOf(Model), inputs, outputs,
+            _host._observer.Predicted(new PredictionRecord(id, _host._time.GetUtcNow(), Active.Deployment.Name, Model.Version, RoleOf(Model), inputs, outputs,
                 Stopwatch.GetElapsedTime(started)));
             return outputs;
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Cairn.Application;
+namespace Cairn.Application.Serving;
 
 /// <summary>
 /// Serving's OpenTelemetry traces: a <c>cairn.predict</c> span per request (queue wait and scoring) and a

@@ -3,7 +3,7 @@ using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 
-namespace Cairn.Application;
+namespace Cairn.Application.Serving;
 
 /// <summary>
 /// Loads a model for scoring on the fastest engine that answers as ONNX Runtime does. The compiled engine comes

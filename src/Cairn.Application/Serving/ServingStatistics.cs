@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Cairn.Core.Models;
 
-namespace Cairn.Application;
+namespace Cairn.Application.Serving;
 
 /// <summary>
 /// What this server has answered per deployment and version since it started — requests, rows, failures, refusals,
@@ -15,11 +15,6 @@ public sealed class ServingStatistics : IServingObserver
     /// <summary>The figures of every version a deployment has served here, newest version first.</summary>
     public IReadOnlyList<VersionStatistics> Of(string deployment) =>
         [.. _versions.Where(v => v.Key.Deployment == deployment).Select(v => v.Value).OrderByDescending(v => v.Version)];
-
-    /// <inheritdoc />
-    public void Loaded(string? deployment, ModelVersion version, TimeSpan took)
-    {
-    }
 
     /// <inheritdoc />
     public void Scored(string? deployment, ModelVersion version, int requests, int rows, TimeSpan took)
@@ -46,16 +41,6 @@ public sealed class ServingStatistics : IServingObserver
         {
             Interlocked.Increment(ref For(deployment, version).RejectedCount);
         }
-    }
-
-    /// <inheritdoc />
-    public void FellBack(string? deployment, ModelVersion version, string reason)
-    {
-    }
-
-    /// <inheritdoc />
-    public void LoadFailed(string? deployment, string reason)
-    {
     }
 
     /// <inheritdoc />

@@ -11,7 +11,7 @@ using Cairn.Core.Models;
 using Cairn.Core.Monitoring;
 using Cairn.Core.Ports;
 
-namespace Cairn.Application;
+namespace Cairn.Application.Serving;
 
 /// <summary>How the prediction recorder buffers and flushes.</summary>
 public sealed record RecorderOptions
@@ -60,10 +60,7 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Hands an answered request to the queue; called on the scoring path, so it only enqueues.</summary>
-    public void Record(PredictionRecord prediction)
-    {
-        Enqueue(new Observation(prediction, null, null, 0));
-    }
+    public void Predicted(PredictionRecord prediction) => Enqueue(new Observation(prediction, null, null, 0));
 
     private void Enqueue(Observation observation)
     {
@@ -271,26 +268,6 @@ public sealed class PredictionRecorder(IMonitoringStore store, TimeProvider time
     void IServingObserver.Failed(string? deployment, ModelVersion version, int requests) => Fail(deployment, version, requests);
 
     void IServingObserver.Rejected(string? deployment, ModelVersion version, string reason) => Fail(deployment, version, 1);
-
-    void IServingObserver.Loaded(string? deployment, ModelVersion version, TimeSpan took)
-    {
-    }
-
-    void IServingObserver.Scored(string? deployment, ModelVersion version, int requests, int rows, TimeSpan took)
-    {
-    }
-
-    void IServingObserver.FellBack(string? deployment, ModelVersion version, string reason)
-    {
-    }
-
-    void IServingObserver.LoadFailed(string? deployment, string reason)
-    {
-    }
-
-    void IServingObserver.Shadowed(string deployment, ModelVersion shadow, int agreed, int rows)
-    {
-    }
 
     private void Fail(string? deployment, ModelVersion version, int requests)
     {

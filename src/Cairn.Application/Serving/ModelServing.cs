@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Cairn.Core.Models;
 
-namespace Cairn.Application;
+namespace Cairn.Application.Serving;
 
 /// <summary>
 /// Serves models by name, outside any deployment: finds the loaded version that answers for a reference such as
@@ -50,7 +50,7 @@ public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, ISe
 
         var version = resolved.Version;
         var lazy = _models.GetOrAdd((version.Model, version.Version), _ => new Lazy<Task<ServedModel>>(() =>
-            ServedModel.LoadAsync(null, version, loader, new BatchingOptions(), new ServingLimits(), observer, CancellationToken.None)));
+            ServedModel.LoadAsync(null, version, loader, new BatchingOptions(), new ServingLimits(), observer, time, CancellationToken.None)));
         try
         {
             return lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -5,32 +5,7 @@ using Cairn.Core.Data;
 using Cairn.Core.Models;
 using Cairn.Core.Ports;
 
-namespace Cairn.Application;
-
-/// <summary>What serving reports as it works; the server turns it into metrics.</summary>
-public interface IServingObserver
-{
-    /// <summary>A model version was loaded and warmed for <paramref name="deployment"/> (null: served by model name).</summary>
-    void Loaded(string? deployment, ModelVersion version, TimeSpan took);
-
-    /// <summary>One model call scored <paramref name="requests"/> requests together, <paramref name="rows"/> rows in all.</summary>
-    void Scored(string? deployment, ModelVersion version, int requests, int rows, TimeSpan took);
-
-    /// <summary>A model call failed.</summary>
-    void Failed(string? deployment, ModelVersion version, int requests);
-
-    /// <summary>A request was turned away (the queue was full) or timed out before it was scored.</summary>
-    void Rejected(string? deployment, ModelVersion version, string reason);
-
-    /// <summary>ONNX Runtime could not serve a version, so ML.NET serves it.</summary>
-    void FellBack(string? deployment, ModelVersion version, string reason);
-
-    /// <summary>A deployment's models could not be loaded (null: the deployments could not be read); what served before still serves.</summary>
-    void LoadFailed(string? deployment, string reason);
-
-    /// <summary>A shadow scored a copy of a request; <paramref name="agreed"/> of its <paramref name="rows"/> answers matched the one returned.</summary>
-    void Shadowed(string deployment, ModelVersion shadow, int agreed, int rows);
-}
+namespace Cairn.Application.Serving;
 
 /// <summary>
 /// A model version loaded for serving, with its request queue. Requests are scored in batches (dynamic batching):
@@ -47,6 +22,7 @@ public sealed class ServedModel : IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
     private readonly IServingObserver _observer;
+    private readonly TimeProvider _time;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _dispatcher;
     private int _queued;
@@ -54,14 +30,21 @@ public sealed class ServedModel : IAsyncDisposable
     private int _leases;
     private int _retired;
 
-    private ServedModel(string? deployment, ModelVersion version, IModelRuntime runtime, BatchingOptions batching, ServingLimits limits, IServingObserver observer)
+    /// <summary>Serves a loaded <paramref name="runtime"/>, which it owns from now on; deadlines and batch delays run on <paramref name="time"/>.</summary>
+    public ServedModel(string? deployment, ModelVersion version, IModelRuntime runtime, BatchingOptions batching, ServingLimits limits, IServingObserver observer,
+        TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(observer);
+        ArgumentNullException.ThrowIfNull(time);
         Deployment = deployment;
         Version = version;
         Runtime = runtime;
         Batching = batching;
         Limits = limits;
         _observer = observer;
+        _time = time;
         _dispatcher = Task.Run(DispatchAsync);
     }
 
@@ -91,11 +74,12 @@ public sealed class ServedModel : IAsyncDisposable
 
     /// <summary>Loads and warms a version (see <see cref="ModelLoader"/>) and starts its queue.</summary>
     public static async Task<ServedModel> LoadAsync(string? deployment, ModelVersion version, ModelLoader loader,
-        BatchingOptions batching, ServingLimits limits, IServingObserver observer, CancellationToken cancellationToken)
+        BatchingOptions batching, ServingLimits limits, IServingObserver observer, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentNullException.ThrowIfNull(observer);
+        ArgumentNullException.ThrowIfNull(time);
         var started = Stopwatch.GetTimestamp();
         var loaded = await loader.LoadAsync(version, cancellationToken).ConfigureAwait(false);
         if (loaded.Fallback is { } reason)
@@ -104,7 +88,7 @@ public sealed class ServedModel : IAsyncDisposable
         }
 
         observer.Loaded(deployment, version, Stopwatch.GetElapsedTime(started));
-        return new ServedModel(deployment, version, loaded.Runtime, batching, limits, observer) { NotCompiled = loaded.NotCompiled };
+        return new ServedModel(deployment, version, loaded.Runtime, batching, limits, observer, time) { NotCompiled = loaded.NotCompiled };
     }
 
     /// <summary>Takes a lease; false once the model is being retired, and the caller should look up the current one.</summary>
@@ -183,7 +167,7 @@ public sealed class ServedModel : IAsyncDisposable
             }
         }
 
-        var pending = new Pending(inputs, Stopwatch.GetTimestamp() + (long)(Limits.Timeout.TotalSeconds * Stopwatch.Frequency), cancellationToken)
+        var pending = new Pending(inputs, _time.GetTimestamp() + (long)(Limits.Timeout.TotalSeconds * _time.TimestampFrequency), cancellationToken)
         {
             Trace = Activity.Current?.Context ?? default,
         };
@@ -217,23 +201,24 @@ public sealed class ServedModel : IAsyncDisposable
         {
             await _slots.WaitAsync().ConfigureAwait(false);
             var rows = Gather(reader, batch, 0);
-            if (Batching.MaxDelay > TimeSpan.Zero && rows < Batching.MaxBatchRows)
+            if (Batching.MaxDelay > TimeSpan.Zero && batch.Count > 0 && rows < Batching.MaxBatchRows && !reader.TryPeek(out _))
             {
-                // Wait a little for more, as Triton's max_queue_delay does.
-                var deadline = Stopwatch.GetTimestamp() + (long)(Batching.MaxDelay.TotalSeconds * Stopwatch.Frequency);
-                while (rows < Batching.MaxBatchRows && Stopwatch.GetTimestamp() < deadline)
+                // Wait a little for more, as Triton's max_queue_delay does, until the batch is full or the next request
+                // would not fit in it.
+                using var wait = new CancellationTokenSource(Batching.MaxDelay, _time);
+                try
                 {
-                    using var wait = new CancellationTokenSource(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline));
-                    try
+                    while (await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
                     {
-                        await reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                        rows = Gather(reader, batch, rows);
+                        if (rows >= Batching.MaxBatchRows || reader.TryPeek(out _))
+                        {
+                            break;
+                        }
                     }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
-
-                    rows = Gather(reader, batch, rows);
+                }
+                catch (OperationCanceledException) when (wait.IsCancellationRequested)
+                {
                 }
             }
 
@@ -265,7 +250,7 @@ public sealed class ServedModel : IAsyncDisposable
             {
                 next.TrySetCanceled(next.Cancellation);
             }
-            else if (Stopwatch.GetTimestamp() > next.Deadline)
+            else if (_time.GetTimestamp() > next.Deadline)
             {
                 _observer.Rejected(Deployment, Version, "timeout");
                 next.TrySetException(new CairnException(ErrorCode.Unavailable,
@@ -334,6 +319,7 @@ public sealed class ServedModel : IAsyncDisposable
         activity?.SetTag("cairn.batch.requests", requests);
         try
         {
+            // Latencies are measured on the real clock; only deadlines and delays follow the injected one.
             var started = Stopwatch.GetTimestamp();
             var outputs = Runtime.Predict(inputs);
             _observer.Scored(Deployment, Version, requests, inputs.RowCount, Stopwatch.GetElapsedTime(started));
