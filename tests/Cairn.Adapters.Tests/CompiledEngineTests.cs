@@ -29,8 +29,25 @@ public sealed class CompiledEngineTests
         return runtime;
     }
 
-    // Every test row, then each input in turn missing, infinite, signed zero, huge or an unseen category.
+    // Every test row, then each input in turn missing, infinite, signed zero, huge or an unseen category; with the
+    // trees scored each way (emitted code, QuickScorer's tables), whichever an ensemble would pick.
     private static void AssertAgrees(byte[] onnx, ModelSignature signature, Table sample)
+    {
+        try
+        {
+            foreach (var scoring in new[] { TreeEnsemble.TreeScoring.Emitted, TreeEnsemble.TreeScoring.QuickScorer })
+            {
+                TreeEnsemble.Scoring.Value = scoring;
+                AssertAgreesOneWay(onnx, signature, sample);
+            }
+        }
+        finally
+        {
+            TreeEnsemble.Scoring.Value = TreeEnsemble.TreeScoring.Fastest;
+        }
+    }
+
+    private static void AssertAgreesOneWay(byte[] onnx, ModelSignature signature, Table sample)
     {
         using var compiled = Compile(onnx, signature);
         using var reference = new OnnxModelRuntimeFactory().Load(onnx, signature);
