@@ -490,15 +490,18 @@ internal static class InferenceRequests
             throw CairnException.Invalid($"Input '{name}' needs a 'shape' of [rows] or [rows, 1].");
         }
 
-        var dims = new List<long>(2);
+        // A shape has one or two entries; a third is read only to be refused.
+        Span<long> dims = stackalloc long[3];
+        var rank = 0;
         while (Next(ref dimsReader) != JsonTokenType.EndArray)
         {
-            dims.Add(dimsReader.TokenType == JsonTokenType.Number && dimsReader.TryGetInt64(out var d)
-                ? d
-                : throw CairnException.Invalid($"Input '{name}' has a shape entry that is not an integer."));
+            var d = dimsReader.TokenType == JsonTokenType.Number && dimsReader.TryGetInt64(out var value)
+                ? value
+                : throw CairnException.Invalid($"Input '{name}' has a shape entry that is not an integer.");
+            dims[Math.Min(rank++, 2)] = d;
         }
 
-        var rows = RowsOf(dims, name);
+        var rows = RowsOf(dims[..Math.Min(rank, 3)], name);
         var values = data;
         if (values.TokenType != JsonTokenType.StartArray)
         {
@@ -510,7 +513,7 @@ internal static class InferenceRequests
         var count = CountValues(ref counting);
         if (count != rows)
         {
-            throw CairnException.Invalid($"Input '{name}' has {count} values, but its shape [{string.Join(", ", dims)}] needs {rows}.");
+            throw CairnException.Invalid($"Input '{name}' has {count} values, but its shape [{string.Join(", ", dims[..rank].ToArray())}] needs {rows}.");
         }
 
         if (columns.Rows != 0 && columns.Rows != rows)
@@ -696,16 +699,19 @@ internal static class InferenceRequests
     }
 
     /// <summary>The rows of an input tensor's shape: [rows] or [rows, 1], with 1 to <see cref="MaxRows"/> rows.</summary>
-    internal static int RowsOf(IReadOnlyList<long> dims, string name)
+    internal static int RowsOf(IReadOnlyList<long> dims, string name) => RowsOf(dims.Take(3).ToArray().AsSpan(), name);
+
+    /// <summary>The rows of an input tensor's shape: [rows] or [rows, 1], with 1 to <see cref="MaxRows"/> rows; more than two entries are refused.</summary>
+    internal static int RowsOf(ReadOnlySpan<long> dims, string name)
     {
-        if (dims.Count is 0 or > 2 || dims.Any(d => d < 0))
+        if (dims.Length is 0 or > 2 || dims[0] < 0 || (dims.Length == 2 && dims[1] < 0))
         {
             throw CairnException.Invalid($"Input '{name}' needs a 'shape' of [rows] or [rows, 1] with non-negative sizes.");
         }
 
-        if (dims.Count == 2 && dims[1] != 1)
+        if (dims.Length == 2 && dims[1] != 1)
         {
-            throw CairnException.Invalid($"Input '{name}' has shape [{string.Join(", ", dims)}]; each input is one column, so use [rows] or [rows, 1].");
+            throw CairnException.Invalid($"Input '{name}' has shape [{dims[0]}, {dims[1]}]; each input is one column, so use [rows] or [rows, 1].");
         }
 
         return dims[0] is 0 or > MaxRows

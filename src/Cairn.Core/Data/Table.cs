@@ -33,20 +33,40 @@ public sealed class StringColumn(string name, string?[] values) : TableColumn(na
 /// <summary>A columnar, in-memory table: what trainers read and models score.</summary>
 public sealed class Table
 {
-    private readonly Dictionary<string, TableColumn> _byName;
+    // Narrow tables (a request's dozen inputs) are searched in order: cheaper than building a dictionary per request.
+    private const int SearchedInOrder = 16;
+    private readonly Dictionary<string, TableColumn>? _byName;
 
-    /// <summary>Creates a table; every column must have <paramref name="rowCount"/> rows.</summary>
+    /// <summary>Creates a table; every column must have <paramref name="rowCount"/> rows and a name of its own.</summary>
     public Table(IReadOnlyList<TableColumn> columns, int rowCount)
     {
         ArgumentNullException.ThrowIfNull(columns);
-        if (columns.Any(c => c.Length != rowCount))
+        for (var i = 0; i < columns.Count; i++)
         {
-            throw new ArgumentException("Every column must have the table's row count.", nameof(columns));
+            if (columns[i].Length != rowCount)
+            {
+                throw new ArgumentException("Every column must have the table's row count.", nameof(columns));
+            }
         }
 
         Columns = columns;
         RowCount = rowCount;
-        _byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        if (columns.Count > SearchedInOrder)
+        {
+            _byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
+            return;
+        }
+
+        for (var i = 1; i < columns.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(columns[i].Name, columns[j].Name, StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"An item with the same key has already been added. Key: {columns[i].Name}", nameof(columns));
+                }
+            }
+        }
     }
 
     /// <summary>The columns, in order.</summary>
@@ -57,10 +77,28 @@ public sealed class Table
 
     /// <summary>The column called <paramref name="name"/>.</summary>
     public TableColumn this[string name] =>
-        _byName.TryGetValue(name, out var column) ? column : throw CairnException.Invalid($"The table has no column '{name}'.");
+        Find(name) ?? throw CairnException.Invalid($"The table has no column '{name}'.");
 
     /// <summary>Whether a column called <paramref name="name"/> exists.</summary>
-    public bool Contains(string name) => _byName.ContainsKey(name);
+    public bool Contains(string name) => Find(name) is not null;
+
+    private TableColumn? Find(string name)
+    {
+        if (_byName is not null)
+        {
+            return _byName.GetValueOrDefault(name);
+        }
+
+        for (var i = 0; i < Columns.Count; i++)
+        {
+            if (string.Equals(Columns[i].Name, name, StringComparison.Ordinal))
+            {
+                return Columns[i];
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Reads CSV records into typed columns following <paramref name="schema"/>: numbers and booleans become floats, the rest strings.</summary>
     public static Table Load(IRecordReader reader, TableSchema schema) => LoadChunk(reader, schema, int.MaxValue);
