@@ -122,6 +122,7 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
                     // with the profile of the whole run (measured 20% faster than the same loop in a method per chunk).
                     for (var c = 0; c < chunks.Count; c++)
                     {
+                        var answers = Answers.Of(signature, scored[c]);
                         for (var row = 0; row < chunks[c].Table.RowCount; row++)
                         {
                             // Field by field: a row costs no joined string or array on the way out.
@@ -131,7 +132,7 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
                                 csv.Write(',');
                             }
 
-                            WriteOutputs(csv!, signature, scored[c], row);
+                            answers.Write(csv!, row);
                         }
 
                         rows += chunks[c].Table.RowCount;
@@ -155,32 +156,43 @@ public sealed class BatchScoring(ModelRegistry registry, DatasetService datasets
         _ => [ModelSignature.Prediction],
     };
 
-    private static void WriteOutputs(StreamWriter writer, ModelSignature signature, IReadOnlyList<OutputTensor> outputs, int row)
+    // A chunk's answers, found once per chunk rather than per row, and written without a string per number.
+    private readonly record struct Answers(string[]? Labels, float[] Values, int Width)
     {
-        OutputTensor Named(string name) => outputs.First(o => o.Name == name);
-        switch (signature.Task)
+        public static Answers Of(ModelSignature signature, IReadOnlyList<OutputTensor> outputs)
         {
-            case TaskKind.Binary:
-                writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
-                writer.Write(',');
-                writer.Write(Named(ModelSignature.Probability).Floats![row].ToString("R", CultureInfo.InvariantCulture));
-                break;
-            case TaskKind.Multiclass:
-                writer.Write(CsvWriter.Field(Named(ModelSignature.PredictedLabel).Strings![row]));
-                var width = signature.Classes!.Count;
-                foreach (var probability in Named(ModelSignature.Probabilities).Floats!.AsSpan(row * width, width))
-                {
-                    writer.Write(',');
-                    writer.Write(probability.ToString("R", CultureInfo.InvariantCulture));
-                }
-
-                break;
-            default:
-                writer.Write(Named(ModelSignature.Prediction).Floats![row].ToString("R", CultureInfo.InvariantCulture));
-                break;
+            OutputTensor Named(string name) => outputs.First(o => o.Name == name);
+            return signature.Task switch
+            {
+                TaskKind.Binary => new(Named(ModelSignature.PredictedLabel).Strings, Named(ModelSignature.Probability).Floats!, 1),
+                TaskKind.Multiclass => new(Named(ModelSignature.PredictedLabel).Strings, Named(ModelSignature.Probabilities).Floats!, signature.Classes!.Count),
+                _ => new(null, Named(ModelSignature.Prediction).Floats!, 1),
+            };
         }
 
-        writer.Write('\n');
+        public void Write(StreamWriter writer, int row)
+        {
+            if (Labels is not null)
+            {
+                writer.Write(CsvWriter.Field(Labels[row]));
+                writer.Write(',');
+            }
+
+            Span<char> number = stackalloc char[32];
+            for (var k = 0; k < Width; k++)
+            {
+                if (k > 0)
+                {
+                    writer.Write(',');
+                }
+
+                // "R" round-trips; 32 characters hold any float it formats.
+                Values[(row * Width) + k].TryFormat(number, out var written, "R", CultureInfo.InvariantCulture);
+                writer.Write(number[..written]);
+            }
+
+            writer.Write('\n');
+        }
     }
 
     // One row group per batch of chunks: numeric columns as doubles, the rest as strings, empty fields as nulls.
