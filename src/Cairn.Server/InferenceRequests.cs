@@ -172,7 +172,7 @@ internal static class InferenceRequests
 
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        ReadTensor(ref reader, columns);
+                        ReadTensor(ref reader, columns, hint: tensors);
                         tensors++;
                     }
                 }
@@ -422,9 +422,10 @@ internal static class InferenceRequests
 
     // One tensor of an Open Inference Protocol request into its input's column: its keys come in any order, so the
     // shape and data are read once the name and datatype are known. The reader is on the tensor's start, left on its end.
-    private static void ReadTensor(ref Utf8JsonReader reader, RequestColumns columns)
+    private static void ReadTensor(ref Utf8JsonReader reader, RequestColumns columns, int hint)
     {
         string? name = null;
+        var index = -1;
         string? datatype = null;
         var shape = default(Utf8JsonReader);
         var data = default(Utf8JsonReader);
@@ -432,13 +433,18 @@ internal static class InferenceRequests
         {
             while (Next(ref reader) == JsonTokenType.PropertyName)
             {
+                // Names and datatypes are matched as UTF-8 against the model's and the protocol's own strings: no string per request.
                 if (reader.ValueTextEquals("name"u8))
                 {
-                    name = Next(ref reader) == JsonTokenType.String ? reader.GetString() : null;
+                    if (Next(ref reader) == JsonTokenType.String)
+                    {
+                        index = columns.Layout.Find(ref reader, hint);
+                        name = index >= 0 ? columns.Layout.Inputs[index].Name : reader.GetString();
+                    }
                 }
                 else if (reader.ValueTextEquals("datatype"u8))
                 {
-                    datatype = Next(ref reader) == JsonTokenType.String ? reader.GetString() : null;
+                    datatype = Next(ref reader) == JsonTokenType.String ? KnownDatatype(ref reader) : null;
                 }
                 else if (reader.ValueTextEquals("shape"u8) || reader.ValueTextEquals("data"u8))
                 {
@@ -468,7 +474,6 @@ internal static class InferenceRequests
         }
 
         var layout = columns.Layout;
-        var index = layout.IndexOf(name);
         if (index < 0)
         {
             throw CairnException.Invalid($"Input '{name}' is not an input of this model; its inputs are: {string.Join(", ", layout.Inputs.Select(i => i.Name))}.");
@@ -643,6 +648,22 @@ internal static class InferenceRequests
     }
 
     // The protocol's numeric datatypes and the values each may hold; BOOL holds true and false only.
+    // The protocol's datatype names, matched without a string per request; an unknown one is read as a string to be named in the error.
+    private static string KnownDatatype(ref Utf8JsonReader reader)
+    {
+        foreach (var known in Datatypes)
+        {
+            if (reader.ValueTextEquals(known))
+            {
+                return known;
+            }
+        }
+
+        return reader.GetString()!;
+    }
+
+    private static readonly string[] Datatypes = ["FP32", "BYTES", "FP64", "INT64", "INT32", "BOOL", "INT8", "INT16", "UINT8", "UINT16", "UINT32", "UINT64", "FP16"];
+
     internal static readonly Dictionary<string, (double Min, double Max, bool Integer)> NumericRanges = new(StringComparer.Ordinal)
     {
         ["BOOL"] = (0, 1, true),
@@ -860,7 +881,18 @@ internal static class InferenceRequests
 
         public static InputLayout Of(ModelSignature signature) => Layouts.GetValue(signature, s => new InputLayout(s));
 
-        public int IndexOf(string name) => Array.FindIndex(Inputs, i => i.Name == name);
+        public int IndexOf(string name)
+        {
+            for (var i = 0; i < Inputs.Length; i++)
+            {
+                if (Inputs[i].Name == name)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
 
         /// <summary>The input the reader's property names, or -1; <paramref name="hint"/> is tried first, since rows tend to list inputs in order.</summary>
         public int Find(ref Utf8JsonReader reader, int hint)
