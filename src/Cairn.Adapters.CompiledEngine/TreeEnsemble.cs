@@ -62,13 +62,12 @@ internal sealed class TreeEnsemble : TreeCode.INodes
         _average = average;
         Transform = transform;
         _code = TreeCode.Emit(roots, this, branch.ToString(), targetCount == 1);
-        var quick = branch is Branch.Leq or Branch.Lt && Scoring.Value != TreeScoring.Emitted
+        _quick = branch is Branch.Leq or Branch.Lt && Scoring.Value != TreeScoring.Emitted
             ? QuickScorer.TryBuild(
                 [.. nodes.Select(n => new QuickScorer.Node(n.Feature & int.MaxValue, n.Feature < 0, n.Threshold, n.True, n.False))],
                 roots, branch == Branch.Lt, leafStart, targets, weights)
             : null;
-        _quick = quick;
-        _choice = quick is null ? Choice.Emitted : Scoring.Value == TreeScoring.QuickScorer ? Choice.Quick : Choice.Undecided;
+        _choice = _quick is null ? Choice.Emitted : Scoring.Value == TreeScoring.QuickScorer ? Choice.Quick : Choice.Undecided;
     }
 
     private const int Streak = 64;
@@ -95,8 +94,6 @@ internal sealed class TreeEnsemble : TreeCode.INodes
 
     /// <summary>Pins how ensembles built in this async flow score (tests check each way against ONNX Runtime).</summary>
     internal static AsyncLocal<TreeScoring> Scoring { get; } = new();
-
-
 
     /// <summary>The number of values a row scores to: one per target or class.</summary>
     public int TargetCount { get; }

@@ -70,12 +70,8 @@ public sealed class ServedModelTests
     [Fact]
     public async Task ARequestQueuedPastItsTimeout_IsFailedUnscored_AndCountedAsRejected()
     {
-        _runtime.Gate.Reset();
         await using var model = Serve(new BatchingOptions(), new ServingLimits { Timeout = TimeSpan.FromSeconds(2) });
-
-        // Every scoring slot is taken by a request the model holds on to; the next one waits in the queue.
-        var busy = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(() => model.PredictAsync(Rows(1), CancellationToken.None))).ToList();
-        await WaitUntilAsync(() => _runtime.Entered == Environment.ProcessorCount);
+        var busy = await HoldEverySlotAsync(model);
         var queued = model.PredictAsync(Rows(1), CancellationToken.None);
         Assert.Equal(1, model.QueueDepth);
 
@@ -93,10 +89,8 @@ public sealed class ServedModelTests
     [Fact]
     public async Task ARequestQueuedWithinItsTimeout_IsScored()
     {
-        _runtime.Gate.Reset();
         await using var model = Serve(new BatchingOptions(), new ServingLimits { Timeout = TimeSpan.FromSeconds(2) });
-        var busy = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(() => model.PredictAsync(Rows(1), CancellationToken.None))).ToList();
-        await WaitUntilAsync(() => _runtime.Entered == Environment.ProcessorCount);
+        await HoldEverySlotAsync(model);
         var queued = model.PredictAsync(Rows(1), CancellationToken.None);
 
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -109,6 +103,15 @@ public sealed class ServedModelTests
 
     private ServedModel Serve(BatchingOptions batching, ServingLimits? limits = null) =>
         new(null, new ModelVersion("m", 1, "test", null, null, _time.GetUtcNow(), []), _runtime, batching, limits ?? new ServingLimits(), _observer, _time);
+
+    // Every scoring slot taken by a request the model holds on to (its gate closed), so the next one waits in the queue.
+    private async Task<List<Task<IReadOnlyList<OutputTensor>>>> HoldEverySlotAsync(ServedModel model)
+    {
+        _runtime.Gate.Reset();
+        var busy = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(() => model.PredictAsync(Rows(1), CancellationToken.None))).ToList();
+        await WaitUntilAsync(() => _runtime.Entered == Environment.ProcessorCount);
+        return busy;
+    }
 
     private static Table Rows(int count) => new([new NumericColumn("x", [.. Enumerable.Range(0, count).Select(i => (float)i)])], count);
 
