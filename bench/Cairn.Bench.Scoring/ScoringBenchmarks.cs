@@ -12,7 +12,8 @@ namespace Cairn.Bench.Scoring;
 /// <summary>
 /// What scoring costs inside the server, without HTTP: the examples' Adult LightGBM classifier (300 trees, 13 inputs,
 /// 8 of them categorical and one-hot encoded in the graph) and bike-sharing LightGBM regression (500 trees), each
-/// trained from its example spec, scored on one row and on a batch of 100 by ONNX Runtime and by the compiled engine.
+/// trained from its example spec, and the sentiment example's linear model over word and character n-grams of one text
+/// column; each scored on one row and on a batch of 100 by ONNX Runtime and by the compiled engine.
 /// </summary>
 [MemoryDiagnoser]
 public class ScoringBenchmarks
@@ -23,7 +24,7 @@ public class ScoringBenchmarks
     private int _next;
     private int _nextBatch;
 
-    [Params("adult", "bike-sharing")]
+    [Params("adult", "bike-sharing", "sentiment")]
     public string Model { get; set; } = "adult";
 
     [Params("onnxruntime", "compiled")]
@@ -32,7 +33,12 @@ public class ScoringBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (file, spec) = Model == "adult" ? ("adult.csv", "adult/train.yaml") : ("bike_sharing_hour.csv", "bike-sharing/train.yaml");
+        var (file, spec) = Model switch
+        {
+            "adult" => ("adult.csv", "adult/train.yaml"),
+            "bike-sharing" => ("bike_sharing_hour.csv", "bike-sharing/train.yaml"),
+            _ => ("sentiment.csv", "sentiment/train.yaml"),
+        };
         var path = Path.Combine(AppContext.BaseDirectory, "data", file);
         TableSchema schema;
         long rows;

@@ -11,6 +11,9 @@ namespace Cairn.Adapters.CompiledEngine;
 internal sealed class CompiledModelRuntime(CompiledGraph graph, ModelSignature signature) : IModelRuntime
 {
     // Row buffers per thread, grown to the widest graph seen: a request allocates only its answers.
+    private const int MaxBlockRows = 64;
+    private const int BlockFloats = 64 * 1024;
+
     [ThreadStatic]
     private static float[]? t_block;
 
@@ -50,15 +53,16 @@ internal sealed class CompiledModelRuntime(CompiledGraph graph, ModelSignature s
             outputs[o] = new float[rows * graph.Outputs[o].Width];
         }
 
-        // Rows go through in blocks of 64, each kernel over the block in turn, so its data stays in cache between rows.
+        // Rows go through in blocks of up to 64, each kernel over the block in turn, so its data stays in cache between
+        // rows; a wide graph (text's n-gram counts) takes fewer rows at a time.
         var width = graph.Width;
-        const int Block = 64;
-        var block = t_block is { } cached && cached.Length >= Block * width ? cached : t_block = new float[Block * Math.Max(width, 64)];
-        var texts = t_texts is { } known && known[0].Length == text.Length ? known : t_texts = [.. Enumerable.Range(0, Block).Select(_ => new string?[text.Length])];
+        var rowsPerBlock = Math.Clamp(BlockFloats / width, 1, MaxBlockRows);
+        var block = t_block is { } cached && cached.Length >= rowsPerBlock * width ? cached : t_block = new float[Math.Max(rowsPerBlock * width, BlockFloats)];
+        var texts = t_texts is { } known && known[0].Length == text.Length ? known : t_texts = [.. Enumerable.Range(0, MaxBlockRows).Select(_ => new string?[text.Length])];
         var kernels = graph.Kernels;
-        for (var first = 0; first < rows; first += Block)
+        for (var first = 0; first < rows; first += rowsPerBlock)
         {
-            var count = Math.Min(Block, rows - first);
+            var count = Math.Min(rowsPerBlock, rows - first);
             for (var r = 0; r < count; r++)
             {
                 var at = r * width;
@@ -133,12 +137,6 @@ public sealed class CompiledModelCompiler : IModelCompiler
         catch (InvalidProtocolBufferException e)
         {
             reason = $"the file is not an ONNX model: {e.Message}";
-            return null;
-        }
-
-        if (signature.Inputs.Any(i => i.Type == ColumnType.Text))
-        {
-            reason = "text featurization (tokenizers, n-grams) is scored by ONNX Runtime";
             return null;
         }
 

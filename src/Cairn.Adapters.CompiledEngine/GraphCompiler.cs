@@ -32,6 +32,7 @@ internal sealed class GraphCompiler
     private readonly Dictionary<string, long[]> _constantShapes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _texts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TokenSequence> _sequences = new(StringComparer.Ordinal);
     private readonly List<Kernel> _kernels = [];
     private readonly List<(string Column, int Offset)> _numericInputs = [];
     private readonly List<string> _textInputs = [];
@@ -109,7 +110,7 @@ internal sealed class GraphCompiler
 
         foreach (var node in graph.Node)
         {
-            if (node.Domain is not ("" or "ai.onnx" or "ai.onnx.ml"))
+            if (node.Domain is not ("" or "ai.onnx" or "ai.onnx.ml") && (node.Domain, node.OpType) is not ("com.microsoft", "Tokenizer"))
             {
                 return $"it has a {node.Domain}:{node.OpType} node";
             }
@@ -143,6 +144,11 @@ internal sealed class GraphCompiler
     // One node; null when compiled, else why not.
     private string? Add(NodeProto node)
     {
+        if (node.Input.Count > 0 && _sequences.TryGetValue(node.Input[0], out var tokens))
+        {
+            return AddOnTokens(node, tokens);
+        }
+
         switch (node.OpType)
         {
             case "Identity" or "Flatten" or "Squeeze" or "Unsqueeze" or "Reshape":
@@ -209,6 +215,12 @@ internal sealed class GraphCompiler
                 if (widths.Length != node.Input.Count)
                 {
                     return "a FeatureVectorizer's dimensions do not match its inputs";
+                }
+
+                if (node.Input.Count == 1 && widths[0] == In(node).Width)
+                {
+                    _slots[node.Output[0]] = In(node);
+                    return null;
                 }
 
                 var output = Out(node, (int)widths.Sum());
@@ -341,9 +353,145 @@ internal sealed class GraphCompiler
 
             case "TreeEnsembleRegressor" or "TreeEnsembleClassifier":
                 return TreeEnsembleNode(node);
+            case "Tokenizer":
+                return Tokenizer(node);
             default:
                 return $"it has a {node.OpType} node";
         }
+    }
+
+    // A Tokenizer's output is a row's token list, not a fixed-width value: it is carried as a TokenSequence through the
+    // reshapes, the LabelEncoder and the casts that follow it, and becomes a kernel only at the TfIdfVectorizer.
+    private string? Tokenizer(NodeProto node)
+    {
+        if (!IsText(node))
+        {
+            return "a Tokenizer reads something other than a text input";
+        }
+
+        if (node.Find("tokenexp") is not null)
+        {
+            return "a Tokenizer splits on a regular expression";
+        }
+
+        var separators = node.Strings("separators");
+        var characters = separators is [""];
+        if (!characters && (separators.Length == 0 || separators.Any(s => s.Length != 1 || char.IsSurrogate(s[0]))))
+        {
+            return "a Tokenizer splits on separators longer than one character";
+        }
+
+        var splitter = new TextSplitter(characters, [.. separators.Where(s => s.Length == 1).Select(s => s[0])], node.Int("mark", 0) != 0, (int)node.Int("mincharnum", 1));
+        _sequences[node.Output[0]] = new TokenSequence(_texts[node.Input[0]], splitter, null, 0);
+        return null;
+    }
+
+    private string? AddOnTokens(NodeProto node, TokenSequence tokens)
+    {
+        switch (node.OpType)
+        {
+            case "Identity" or "Flatten" or "Squeeze" or "Unsqueeze" or "Reshape":
+                _sequences[node.Output[0]] = tokens;
+                return null;
+            case "LabelEncoder" when tokens.Ids is null:
+            {
+                var keys = node.Strings("keys_strings");
+                var values = node.Ints("values_int64s");
+                if (keys.Length == 0 || keys.Length != values.Length)
+                {
+                    return "a LabelEncoder on tokens does not map strings to integers";
+                }
+
+                var ids = new Dictionary<string, long>(keys.Length, StringComparer.Ordinal);
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    ids.TryAdd(keys[i], values[i]);
+                }
+
+                _sequences[node.Output[0]] = tokens with { Ids = ids, Unknown = node.Int("default_int64", -1) };
+                return null;
+            }
+
+            case "Cast" when tokens.Ids is not null && node.Int("to", 0) is var to && IntegerTypes.Contains(to):
+                // Casting every id now is casting every token later.
+                _sequences[node.Output[0]] = tokens with
+                {
+                    Ids = tokens.Ids.ToDictionary(p => p.Key, p => OnnxNodes.CastInteger(p.Value, to), StringComparer.Ordinal),
+                    Unknown = OnnxNodes.CastInteger(tokens.Unknown, to),
+                };
+                return null;
+            case "TfIdfVectorizer":
+                return NgramCounter(node, tokens);
+            default:
+                return $"a {node.OpType} node reads a Tokenizer's tokens";
+        }
+    }
+
+    private string? NgramCounter(NodeProto node, TokenSequence tokens)
+    {
+        var (min, max, skip) = ((int)node.Int("min_gram_length", 1), (int)node.Int("max_gram_length", 1), (int)node.Int("max_skip_count", 0));
+        var starts = node.Ints("ngram_counts");
+        var indexes = node.Ints("ngram_indexes");
+        var weighting = node.Text("mode", "TF") switch
+        {
+            "TF" => CountNgrams.Weighting.Tf,
+            "IDF" => CountNgrams.Weighting.Idf,
+            "TFIDF" => CountNgrams.Weighting.TfIdf,
+            _ => (CountNgrams.Weighting?)null,
+        };
+        if (weighting is null || min < 1 || max < min || max > Ngram.MaxLength || max > starts.Length || skip < 0 || indexes.Length == 0 || indexes.Any(i => i < 0))
+        {
+            return $"a TfIdfVectorizer counts n-grams the engine does not (mode {node.Text("mode", "?")}, lengths {min}-{max})";
+        }
+
+        // A pool of strings gets ids of its own; a pool of integers needs the tokens already mapped to integers.
+        var words = node.Strings("pool_strings");
+        long[] pool;
+        if (words.Length > 0)
+        {
+            if (tokens.Ids is not null)
+            {
+                return "a TfIdfVectorizer looks up strings in tokens already mapped to numbers";
+            }
+
+            var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+            pool = [.. words.Select(w => ids.TryAdd(w, ids.Count) ? ids.Count - 1 : ids[w])];
+            tokens = tokens with { Ids = ids, Unknown = -1 };
+        }
+        else if (tokens.Ids is null)
+        {
+            return "a TfIdfVectorizer looks up numbers in tokens that are strings";
+        }
+        else
+        {
+            pool = node.Ints("pool_int64s");
+        }
+
+        // The pool lists the 1-grams, then the 2-grams and so on, from the offsets in ngram_counts; an n-gram's place in
+        // that order indexes ngram_indexes, which says where its count goes.
+        var grams = new Dictionary<Ngram, int>();
+        var id = 0;
+        for (var size = 1; size <= starts.Length; size++)
+        {
+            var (from, to) = ((int)starts[size - 1], size < starts.Length ? (int)starts[size] : pool.Length);
+            if (to < from || to > pool.Length || (to - from) % size != 0)
+            {
+                return $"a TfIdfVectorizer's pool does not hold whole {size}-grams";
+            }
+
+            for (var at = from; at < to; at += size, id++)
+            {
+                if (size >= min && size <= max && (id >= indexes.Length || !grams.TryAdd(Ngram.Of(pool.AsSpan(at, size)), (int)indexes[id])))
+                {
+                    return "a TfIdfVectorizer's pool repeats an n-gram or has more n-grams than indexes";
+                }
+            }
+        }
+
+        var weights = node.Floats("weights");
+        var width = (int)indexes.Max() + 1;
+        _kernels.Add(new CountNgrams(tokens, grams, min, max, skip, weighting.Value, weights.Length >= width ? weights : null, Out(node, width)));
+        return null;
     }
 
     private string? LabelEncoder(NodeProto node)

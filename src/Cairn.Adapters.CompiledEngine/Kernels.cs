@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Cairn.Adapters.CompiledEngine;
 
 /// <summary>
@@ -117,6 +119,14 @@ internal sealed class Scale(Slot input, Slot output, float[] offset, float[] sca
     {
         var source = input.Of(row);
         var target = output.Of(row);
+        if (offset.Length == source.Length && scale.Length == source.Length)
+        {
+            // Wide inputs (text's n-gram counts) scale element by element; vectorized, with the same rounding per element.
+            TensorPrimitives.Subtract(source, offset, target);
+            TensorPrimitives.Multiply(target, scale, target);
+            return;
+        }
+
         for (var i = 0; i < source.Length; i++)
         {
             target[i] = (source[i] - offset[offset.Length == 1 ? 0 : i]) * scale[scale.Length == 1 ? 0 : i];
@@ -131,25 +141,20 @@ internal sealed class Normalize(Slot input, Slot output, Norm norm) : Kernel
     {
         var source = input.Of(row);
         var target = output.Of(row);
-        var total = 0f;
-        foreach (var v in source)
+        var total = norm switch
         {
-            total = norm switch
-            {
-                Norm.L1 => total + MathF.Abs(v),
-                Norm.L2 => total + (v * v),
-                _ => MathF.Max(total, v),
-            };
-        }
+            Norm.L1 => TensorPrimitives.SumOfMagnitudes(source),
+            Norm.L2 => MathF.Sqrt(TensorPrimitives.SumOfSquares(source)),
+            _ => source.IsEmpty ? 0f : MathF.Max(0f, TensorPrimitives.Max(source)),
+        };
 
-        if (norm == Norm.L2)
+        if (total == 0)
         {
-            total = MathF.Sqrt(total);
+            source.CopyTo(target);
         }
-
-        for (var i = 0; i < source.Length; i++)
+        else
         {
-            target[i] = total == 0 ? source[i] : source[i] / total;
+            TensorPrimitives.Divide(source, total, target);
         }
     }
 }
@@ -268,6 +273,13 @@ internal sealed class MatrixProduct(Slot input, Slot output, float[] matrix, flo
         var source = input.Of(row);
         var target = output.Of(row);
         var columns = target.Length;
+        if (columns == 1)
+        {
+            target[0] = TensorPrimitives.Dot(source, matrix) + (bias?[0] ?? 0f);
+            Transforms.Apply(transform, target);
+            return;
+        }
+
         for (var c = 0; c < columns; c++)
         {
             var sum = 0f;

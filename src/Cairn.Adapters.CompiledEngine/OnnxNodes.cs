@@ -28,6 +28,18 @@ internal static class OnnxNodes
 
     public static string Text(this NodeProto node, string name, string fallback) => node.Find(name) is { } a ? a.S.ToStringUtf8() : fallback;
 
+    /// <summary>An integer cast to element type <paramref name="to"/> and back to 64 bits, wrapping as C's casts do.</summary>
+    public static long CastInteger(long value, long to) => to switch
+    {
+        2 => (byte)value,
+        3 => (sbyte)value,
+        4 => (ushort)value,
+        5 => (short)value,
+        Int32 => (int)value,
+        12 => (uint)value,
+        _ => value,
+    };
+
     /// <summary>A numeric constant's values as floats, or null for a type the engine does not read.</summary>
     public static float[]? Values(TensorProto tensor)
     {

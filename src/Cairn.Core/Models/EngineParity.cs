@@ -15,7 +15,7 @@ public static class EngineParity
 
     /// <summary>The values that test an engine's edges: missing, infinite, signed zero, huge, and text it never saw.</summary>
     private static readonly float[] AwkwardNumbers = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1e30f, -1e30f];
-    private static readonly string?[] AwkwardTexts = [null, "", "never-seen-category", " "];
+    private static readonly string?[] AwkwardTexts = [null, "", "never-seen-category", " ", "two  spaces, naïve café 😀 \uFFFD"];
 
     /// <summary>
     /// The sample's rows, then copies of them in which one input at a time holds an awkward value, so each input meets
