@@ -36,6 +36,21 @@ internal sealed class CairnHarness : IAsyncDisposable
 
     public static string DataFile(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
 
+    /// <summary>Reads a `cairn serve` process's output until it says where it listens.</summary>
+    public static async Task<Uri> ReadServerAddressAsync(System.Diagnostics.Process server)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (System.Text.RegularExpressions.Regex.Match(line, @"at (http://[^ ]+/)") is { Success: true } match)
+            {
+                return new Uri(match.Groups[1].Value);
+            }
+        }
+
+        throw new InvalidOperationException($"The server exited: {await server.StandardError.ReadToEndAsync()}");
+    }
+
     public async Task<CliResult> RunAsync(params string[] args)
     {
         var output = new StringWriter();

@@ -55,7 +55,7 @@ public sealed class KilledCommandTests : IAsyncLifetime
         var run = (await _cairn.RunOkAsync("experiments", "list", "--json")).Json;
         Assert.True(run.GetArrayLength() > 0);
         using var server = Start("serve", "--port", "0", "--grpc-port", "0", "--no-monitoring");
-        var address = await ReadAddressAsync(server);
+        var address = await CairnHarness.ReadServerAddressAsync(server);
         using var client = new HttpClient { BaseAddress = address };
         var (_, created) = await client.PostJsonAsync("/api/runs", "{}");
         var runId = created.GetProperty("id").GetString()!;
@@ -90,20 +90,6 @@ public sealed class KilledCommandTests : IAsyncLifetime
         await _cairn.RunOkAsync("datasets", "list");
 
         Assert.Empty(Leftovers());
-    }
-
-    private static async Task<Uri> ReadAddressAsync(Process server)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (System.Text.RegularExpressions.Regex.Match(line, @"at (http://[^ ]+/)") is { Success: true } match)
-            {
-                return new Uri(match.Groups[1].Value);
-            }
-        }
-
-        throw new InvalidOperationException($"The server exited: {await server.StandardError.ReadToEndAsync()}");
     }
 
     // A body that sends 1 MiB, then waits until the test gives up on it: an upload cut off by the server's death.
