@@ -438,5 +438,23 @@ internal static class PostgreSqlMigrations
             ALTER TABLE prediction_labels ADD COLUMN segment BIGINT, ADD COLUMN at BIGINT;
             CREATE INDEX prediction_labels_by_time ON prediction_labels (deployment, at);
             """),
+        (19, "change notifications", """
+            -- Servers LISTEN on cairn_changes, so a committed change to what they serve or whom they trust reaches them
+            -- at once instead of at their next poll. NOTIFY is delivered at commit; equal payloads in one transaction merge.
+            CREATE FUNCTION cairn_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('cairn_changes', TG_ARGV[0]);
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER deployments_changed AFTER INSERT OR UPDATE OR DELETE ON deployments
+                FOR EACH STATEMENT EXECUTE FUNCTION cairn_notify_change('serving');
+            CREATE TRIGGER model_aliases_changed AFTER INSERT OR UPDATE OR DELETE ON model_aliases
+                FOR EACH STATEMENT EXECUTE FUNCTION cairn_notify_change('serving');
+            CREATE TRIGGER model_versions_changed AFTER UPDATE OR DELETE ON model_versions
+                FOR EACH STATEMENT EXECUTE FUNCTION cairn_notify_change('serving');
+            CREATE TRIGGER identity_changed AFTER UPDATE ON identity_revision
+                FOR EACH STATEMENT EXECUTE FUNCTION cairn_notify_change('identity');
+            """),
     ];
 }

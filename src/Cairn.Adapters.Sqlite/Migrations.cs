@@ -514,5 +514,9 @@ internal static class Migrations
             ALTER TABLE prediction_labels ADD COLUMN at BIGINT;
             CREATE INDEX prediction_labels_by_time ON prediction_labels (deployment, at);
             """),
+        (19, "change notifications", """
+            -- PostgreSQL's step 19 makes its servers hear changes (LISTEN/NOTIFY); on SQLite, servers poll. Nothing to change.
+            SELECT 1;
+            """),
     ];
 }

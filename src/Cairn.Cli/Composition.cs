@@ -72,6 +72,12 @@ internal static class Composition
         services.TryAddSingleton<IMonitoringStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
         services.TryAddSingleton<IBlobReferences>(sp => sp.GetRequiredService<SqlMetadataStore>());
         services.TryAddSingleton<IIdentityStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        if (home.Store is not null)
+        {
+            // Team mode: servers hear of changes through PostgreSQL's NOTIFY; the embedded store has no feed, so they poll.
+            services.TryAddSingleton<IChangeFeed>(sp => (PostgreSqlMetadataStore)sp.GetRequiredService<SqlMetadataStore>());
+        }
+
         services.TryAddSingleton<IdentityService>();
         services.TryAddSingleton<Authenticator>();
         services.TryAddSingleton<IBlobInventory>(sp => (IBlobInventory)sp.GetRequiredService<IArtifactStore>());

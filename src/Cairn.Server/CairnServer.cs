@@ -1,8 +1,10 @@
 using System.Net;
 using System.Reflection;
 using Cairn.Application;
+using Cairn.Application.Identity;
 using Cairn.Application.Serving;
 using Cairn.Core;
+using Cairn.Core.Ports;
 using Cairn.Server.Api;
 using Cairn.Server.Mlflow;
 using Cairn.Web;
@@ -42,6 +44,9 @@ public sealed record CairnServerOptions
 
     /// <summary>How often the server re-reads deployments and aliases, to pick up changes.</summary>
     public TimeSpan DeploymentRefresh { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often deployments are re-read when the store pushes changes (PostgreSQL's NOTIFY): a safety net only.</summary>
+    public TimeSpan DeploymentRefreshWhenNotified { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Whether answered predictions are profiled and logged, monitors evaluated and alerts sent.</summary>
     public bool Monitoring { get; init; } = true;
@@ -394,7 +399,28 @@ public static partial class CairnServer
         }
 
         var options = app.Services.GetRequiredService<CairnServerOptions>();
-        _ = deployments.RunAsync(options.DeploymentRefresh, app.Lifetime.ApplicationStopping);
+        var refresh = options.DeploymentRefresh;
+        if (app.Services.GetService<IChangeFeed>() is { } feed)
+        {
+            // Changes are pushed (team mode), so polling is only the net under a lost connection.
+            var models = app.Services.GetRequiredService<ModelServing>();
+            var authenticator = app.Services.GetRequiredService<Authenticator>();
+            _ = feed.ListenAsync(topic =>
+            {
+                if (topic == ChangeTopic.Identity)
+                {
+                    authenticator.Changed();
+                }
+                else
+                {
+                    deployments.Changed();
+                    models.Changed();
+                }
+            }, app.Lifetime.ApplicationStopping);
+            refresh = options.DeploymentRefreshWhenNotified;
+        }
+
+        _ = deployments.RunAsync(refresh, app.Lifetime.ApplicationStopping);
         if (state.Deployment is null)
         {
             try

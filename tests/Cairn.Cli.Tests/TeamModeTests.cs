@@ -57,6 +57,41 @@ public sealed class TeamModeTests(PostgreSqlServer postgres, S3Server s3) : ICla
     }
 
     [Fact]
+    public async Task AMovedAlias_ReachesAServer_ThroughPostgreSqlNotify_WithPollingOff()
+    {
+        const string Spec = "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2, num_iterations: 10}\n";
+        await _cairn.TrainAndRegisterAsync("iris.csv", "iris", Spec, "iris-notify");
+        await _cairn.TrainAndRegisterAsync("iris.csv", "iris", Spec, "iris-notify");
+        await _cairn.RunOkAsync("models", "set-alias", "iris-notify", "champion", "1");
+        await _cairn.RunOkAsync("deploy", "iris", "--model", "iris-notify@champion");
+        var never = TimeSpan.FromHours(1);
+        using var server = await _cairn.StartServerAsync(options: new Server.CairnServerOptions { DeploymentRefresh = never, DeploymentRefreshWhenNotified = never });
+        Assert.Equal("iris-notify@1", await ServedVersionAsync(server));
+
+        // Another process moves the alias; with polling off, only the database's notification can tell the server.
+        await using var colleague = new CairnHarness();
+        Share(colleague);
+        await colleague.RunOkAsync("models", "set-alias", "iris-notify", "champion", "2");
+
+        var served = "";
+        for (var i = 0; i < 300 && served != "iris-notify@2"; i++)
+        {
+            await Task.Delay(100);
+            served = await ServedVersionAsync(server);
+        }
+
+        Assert.Equal("iris-notify@2", served);
+    }
+
+    private static async Task<string> ServedVersionAsync(HttpClient server)
+    {
+        using var response = await server.PostAsync("/api/deployments/iris/predict", new StringContent(
+            """{"rows": [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return response.Headers.GetValues(Server.InferenceEndpoints.ModelVersionHeader).Single();
+    }
+
+    [Fact]
     public async Task ASchedule_LivesInTheSharedPostgreSqlStore_AndAWorkerOfAnotherHomeRunsIt()
     {
         _cairn.WriteFile("seed.txt", "1");

@@ -179,6 +179,9 @@ public sealed class Authenticator(IIdentityStore store, IdentityService identiti
         return new Entry(principal, token, owner.Disabled);
     }
 
+    /// <summary>Says accounts, tokens or grants changed in the store: the next request reads the revision instead of waiting out the interval.</summary>
+    public void Changed() => Interlocked.Exchange(ref _revisionCheckedAt, 0);
+
     // One caller at a time reads the revision; the others go on with what is cached, which is at most one interval old.
     private async ValueTask RefreshRevisionAsync(CancellationToken cancellationToken)
     {

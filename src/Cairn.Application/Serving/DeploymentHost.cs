@@ -67,6 +67,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
     private readonly TimeProvider _time = time;
     private readonly IServingObserver _observer = observer;
     private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private readonly SemaphoreSlim _changed = new(0, 1);
     private volatile Dictionary<string, ActiveDeployment> _active = new(StringComparer.Ordinal);
     private volatile Dictionary<string, string> _failed = new(StringComparer.Ordinal);
 
@@ -152,12 +153,27 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
         }
     }
 
-    /// <summary>Refreshes every <paramref name="interval"/> until cancelled; a failed refresh is reported and retried.</summary>
+    /// <summary>
+    /// Refreshes when <see cref="Changed"/> is called and at least every <paramref name="interval"/> until cancelled;
+    /// a failed refresh is reported and retried.
+    /// </summary>
     public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(interval, _time);
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        while (!cancellationToken.IsCancellationRequested)
         {
+            using (var due = new CancellationTokenSource(interval, _time))
+            using (var wake = CancellationTokenSource.CreateLinkedTokenSource(due.Token, cancellationToken))
+            {
+                try
+                {
+                    await _changed.WaitAsync(wake.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The interval passed with no change heard: refresh anyway.
+                }
+            }
+
             try
             {
                 await RefreshAsync(cancellationToken).ConfigureAwait(false);
@@ -166,6 +182,19 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
             {
                 _observer.LoadFailed(null, e.Message);
             }
+        }
+    }
+
+    /// <summary>Says the stored deployments or the versions they name changed: the next refresh starts now, not at its interval.</summary>
+    public void Changed()
+    {
+        try
+        {
+            _changed.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A refresh is already due; one is enough for any number of changes before it.
         }
     }
 
@@ -180,6 +209,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
         }
 
         _refreshing.Dispose();
+        _changed.Dispose();
     }
 
     private async Task<ActiveDeployment> RefreshAsync(Deployment deployment, ActiveDeployment? existing, CancellationToken cancellationToken)

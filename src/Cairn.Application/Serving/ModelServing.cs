@@ -17,6 +17,9 @@ public sealed class ModelServing(ModelRegistry registry, ModelLoader loader, ISe
     private readonly ConcurrentDictionary<ModelRef, (ModelVersion Version, DateTimeOffset ResolvedAt)> _resolved = new();
     private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<ServedModel>>> _models = new();
 
+    /// <summary>Says aliases or versions changed in the store: every alias is resolved afresh on its next request.</summary>
+    public void Changed() => _resolved.Clear();
+
     /// <summary>The model a reference names with a lease on it (release it once the request is scored), loading it on first use.</summary>
     public async ValueTask<ServedModel> AcquireAsync(ModelRef reference, CancellationToken cancellationToken)
     {
