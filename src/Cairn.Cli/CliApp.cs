@@ -6,10 +6,17 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cairn.Cli;
 
-/// <summary>What a command handler works with: its parse result, the console, the services of the chosen home.</summary>
-internal sealed record CommandContext(ParseResult Parse, CliConsole Console, IServiceProvider Services, CairnHome Home, bool Json, string WorkingDirectory)
+/// <summary>
+/// What a command handler works with: its parse result, the console, and either the services of the chosen home or,
+/// for a command run against a server, that <see cref="Server"/> (then there are no local services or home).
+/// </summary>
+internal sealed record CommandContext(ParseResult Parse, CliConsole Console, IServiceProvider Services, CairnHome Home, bool Json, string WorkingDirectory,
+    RemoteServer? Server = null)
 {
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>The server this command talks to; only remote handlers ask.</summary>
+    public RemoteServer Remote => Server ?? throw new InvalidOperationException("This command runs on the local store.");
 
     /// <summary>A path the user typed, relative to the working directory.</summary>
     public string ResolvePath(string path) => Path.GetFullPath(path, WorkingDirectory);
@@ -44,6 +51,12 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
 
     public Option<bool> JsonOption { get; } = new("--json") { Description = "Write JSON instead of tables", Recursive = true };
 
+    public Option<string?> ServerOption { get; } = new("--server")
+    {
+        Description = $"A Cairn server to work through instead of a local store, by address or profile name (default: ${RemoteServer.ServerEnvironmentVariable}, else the profile 'cairn login' chose)",
+        Recursive = true,
+    };
+
     public CliConsole Console { get; } = console;
 
     public string WorkingDirectory { get; } = workingDirectory;
@@ -60,6 +73,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Options.Add(StoreOption);
         root.Options.Add(ArtifactsOption);
         root.Options.Add(JsonOption);
+        root.Options.Add(ServerOption);
         root.Subcommands.Add(DatasetsCommands.Create(this));
         root.Subcommands.Add(TrainCommand.Create(this));
         root.Subcommands.Add(SweepCommand.Create(this));
@@ -84,6 +98,9 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(ServeCommand.Create(this));
         root.Subcommands.Add(QuickstartCommand.Create(this));
         root.Subcommands.Add(DemoCommand.Create(this));
+        root.Subcommands.Add(ProfileCommands.CreateLogin(this));
+        root.Subcommands.Add(ProfileCommands.CreateLogout(this));
+        root.Subcommands.Add(ProfileCommands.CreateProfiles(this));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -132,12 +149,62 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
     private static IEnumerable<string> CommandPath(Command command) =>
         command.Parents.OfType<Command>().SelectMany(CommandPath).Append(command is RootCommand ? "cairn" : command.Name);
 
-    /// <summary>Wraps a handler: resolves the home, builds its services, and turns failures into a message and an exit code.</summary>
-    public Func<ParseResult, CancellationToken, Task<int>> Handler(Func<CommandContext, CancellationToken, Task<int>> handler) =>
+    /// <summary>Where profiles are kept.</summary>
+    public ProfileStore Profiles => ProfileStore.For(Environment);
+
+    /// <summary>
+    /// Wraps a command's handlers: with a server chosen (<c>--server</c>, <c>CAIRN_SERVER</c>, a profile) and no
+    /// <c>--home</c> or <c>--store</c> given, runs <paramref name="remote"/> against it, refusing a command that has
+    /// none; else resolves the home, builds its services and runs <paramref name="handler"/>. Failures become a
+    /// message and an exit code either way.
+    /// </summary>
+    public Func<ParseResult, CancellationToken, Task<int>> Handler(Func<CommandContext, CancellationToken, Task<int>> handler,
+        Func<CommandContext, CancellationToken, Task<int>>? remote = null) => Handler(handler, remote, Where.StoreOrServer);
+
+    /// <summary>A handler for a command that is part of running the server (serve, workers, administration): always on the local home and store.</summary>
+    public Func<ParseResult, CancellationToken, Task<int>> ServerSideHandler(Func<CommandContext, CancellationToken, Task<int>> handler) =>
+        Handler(handler, null, Where.Store);
+
+    /// <summary>A handler that needs neither a store nor a server (profiles): it gets no services and no home.</summary>
+    public Func<ParseResult, CancellationToken, Task<int>> StorelessHandler(Func<CommandContext, CancellationToken, Task<int>> handler) =>
+        Handler(handler, null, Where.Nowhere);
+
+    private enum Where
+    {
+        StoreOrServer,
+        Store,
+        Nowhere,
+    }
+
+    private Func<ParseResult, CancellationToken, Task<int>> Handler(Func<CommandContext, CancellationToken, Task<int>> handler,
+        Func<CommandContext, CancellationToken, Task<int>>? remote, Where where) =>
         async (parse, cancellationToken) =>
         {
             try
             {
+                if (where == Where.Nowhere)
+                {
+                    return await handler(new CommandContext(parse, Console, null!, null!, parse.GetValue(JsonOption), WorkingDirectory), cancellationToken).ConfigureAwait(false);
+                }
+
+                var local = parse.GetResult(HomeOption) is { Implicit: false } || parse.GetResult(StoreOption) is { Implicit: false };
+                if (where == Where.StoreOrServer && !local && RemoteServer.Choose(parse.GetValue(ServerOption), Environment, Profiles) is { } server)
+                {
+                    using (server)
+                    {
+                        if (remote is null)
+                        {
+                            throw CairnException.Invalid(
+                                $"'{string.Join(' ', CommandPath(parse.CommandResult.Command))}' does not run through a server yet, and {server.Address} is chosen. " +
+                                "Run it where the store is, or give --home DIR to use a local one.");
+                        }
+
+                        await server.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                        return await remote(new CommandContext(parse, Console, null!, null!, parse.GetValue(JsonOption), WorkingDirectory, server), cancellationToken)
+                            .ConfigureAwait(false);
+                    }
+                }
+
                 var home = CairnHome.Resolve(parse.GetValue(HomeOption), parse.GetValue(StoreOption), parse.GetValue(ArtifactsOption), Environment, WorkingDirectory);
                 await using var services = new ServiceCollection()
                     .AddCairn(home, new Actor(System.Environment.UserName))

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Polly;
 using Polly.Retry;
 
@@ -26,10 +27,17 @@ public sealed record CairnClientOptions
 }
 
 /// <summary>A failure the server reported, or one that outlasted every retry.</summary>
-public sealed class CairnClientException(string message, int? statusCode = null, Exception? inner = null) : Exception(message, inner)
+public sealed class CairnClientException(string message, int? statusCode = null, Exception? inner = null, string? code = null, string? reason = null)
+    : Exception(message, inner)
 {
     /// <summary>The HTTP status, when the server answered.</summary>
     public int? StatusCode { get; } = statusCode;
+
+    /// <summary>The server's error code, such as <c>not_found</c> or <c>permission_denied</c>, when it sent one.</summary>
+    public string? Code { get; } = code;
+
+    /// <summary>The server's own words for what was wrong, when it sent them; else the message.</summary>
+    public string Reason { get; } = reason ?? message;
 }
 
 /// <summary>Talks to a Cairn server's tracking API. Thread-safe; one instance per server is enough.</summary>
@@ -192,6 +200,41 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
         return recorded.Recorded;
     }
 
+    /// <summary>
+    /// Reads any endpoint of the server's API (<c>api/...</c>, <c>v2</c>) as <paramref name="type"/>; retried as
+    /// every read is. For endpoints this client has no method for, with the caller's own types.
+    /// </summary>
+    public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(HttpMethod.Get, path, () => null!, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, type, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="content"/> to any endpoint and reads the answer as <paramref name="type"/>. Not retried
+    /// unless <paramref name="retry"/> says the request is safe to repeat.
+    /// </summary>
+    public async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, bool retry = false,
+        CancellationToken cancellationToken = default)
+    {
+        using var response = content is null
+            ? await SendAsync(method, path, () => null!, cancellationToken, retry).ConfigureAwait(false)
+            : await SendAsync(method, path, content, cancellationToken, retry).ConfigureAwait(false);
+        return await ReadAsync(response, type, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="content"/> to any endpoint whose answer has no body worth reading (204 and the like).</summary>
+    public async Task SendAsync(HttpMethod method, string path, HttpContent? content, bool retry = false, CancellationToken cancellationToken = default)
+    {
+        using var response = content is null
+            ? await SendAsync(method, path, () => null!, cancellationToken, retry).ConfigureAwait(false)
+            : await SendAsync(method, path, content, cancellationToken, retry).ConfigureAwait(false);
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        await response.Content.ReadFromJsonAsync(type, cancellationToken).ConfigureAwait(false)
+            ?? throw new CairnClientException($"The server answered {response.RequestMessage?.RequestUri} with an empty body.");
+
     // Sends one request, retrying connection failures, timeouts, 408, 429 and 5xx with exponential backoff.
     // The caller makes the request idempotent (log batches carry a batch id), so a retry never writes twice.
     internal async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent content, CancellationToken cancellationToken,
@@ -232,7 +275,24 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
         {
             var status = (int)response.StatusCode;
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            throw new CairnClientException($"{method} {path} answered {status}: {text}", status);
+            var (code, reason) = ErrorOf(text);
+            throw new CairnClientException($"{method} {path} answered {status}: {text}", status, null, code, reason);
+        }
+    }
+
+    // Cairn's error body, {"error": "...", "code": "not_found"}; MLflow's, {"message": "...", "error_code": "..."}.
+    private static (string? Code, string? Reason) ErrorOf(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var root = json.RootElement;
+            string? Text(string name) => root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            return (Text("code") ?? Text("error_code"), Text("error") ?? Text("message"));
+        }
+        catch (JsonException)
+        {
+            return (null, null);
         }
     }
 

@@ -24,7 +24,9 @@ internal static class DatasetsCommands
         command.Subcommands.Add(add);
 
         var list = new Command("list", "List datasets");
-        list.SetAction(app.Handler(ListAsync));
+        list.SetAction(app.Handler(
+            async (context, ct) => WriteList(context, await context.Get<DatasetService>().ListAsync(ct)),
+            async (context, ct) => WriteList(context, await context.Remote.GetAsync("api/datasets", CairnJson.Default.IReadOnlyListDatasetSummary, ct))));
         command.Subcommands.Add(list);
 
         var reference = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
@@ -329,9 +331,8 @@ internal static class DatasetsCommands
         return 0;
     }
 
-    private static async Task<int> ListAsync(CommandContext context, CancellationToken cancellationToken)
+    private static int WriteList(CommandContext context, IReadOnlyList<Core.Data.DatasetSummary> datasets)
     {
-        var datasets = await context.Get<DatasetService>().ListAsync(cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(datasets, CairnJson.Readable.IReadOnlyListDatasetSummary);

@@ -24,7 +24,7 @@ internal static class DemoCommand
         var drift = new Command("drift",
             "Train on 2011 bike rentals, replay 2012 through a monitored deployment with labels a day late, and watch drift and error rise, " +
             "the policy retrain on recent data, the gate, the canary and the promotion");
-        drift.SetAction(app.Handler((context, ct) => new DriftDemo(context).RunAsync(ct)));
+        drift.SetAction(app.ServerSideHandler((context, ct) => new DriftDemo(context).RunAsync(ct)));
         command.Subcommands.Add(drift);
         return command;
     }

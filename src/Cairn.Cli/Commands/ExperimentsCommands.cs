@@ -34,27 +34,40 @@ internal static class ExperimentsCommands
         var all = new Option<bool>("--all") { Description = "Include deleted experiments" };
         var filter = new Option<string?>("--filter") { Description = "Only experiments matching a filter, such as \"name LIKE 'fraud%' AND tags.team = 'risk'\"" };
         var list = new Command("list", "List experiments") { all, filter };
-        list.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (experiments, _) = await context.Get<ExperimentService>().SearchAsync(
-                context.Parse.GetValue(all) ? null : LifecycleStage.Active, context.Parse.GetValue(filter), null, ExperimentService.MaxPageSize, null, ct);
-            if (context.Json)
+        list.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                context.Console.WriteJson(experiments, CairnJson.Readable.IReadOnlyListExperiment);
-                return 0;
-            }
-
-            var table = new Table().AddColumns("id", "name", "stage", "created", "tags");
-            foreach (var e in experiments)
+                var (experiments, _) = await context.Get<ExperimentService>().SearchAsync(
+                    context.Parse.GetValue(all) ? null : LifecycleStage.Active, context.Parse.GetValue(filter), null, ExperimentService.MaxPageSize, null, ct);
+                return WriteList(context, experiments);
+            },
+            async (context, ct) =>
             {
-                table.AddRow(e.Id, Markup.Escape(e.Name), e.Lifecycle.ToString().ToLowerInvariant(), Format.Time(e.CreatedAt),
-                    Markup.Escape(string.Join(", ", e.Tags.Select(t => $"{t.Key}={t.Value}"))));
-            }
-
-            context.Console.Out.Write(table);
-            return 0;
-        }));
+                var query = $"api/experiments?maxResults={ExperimentService.MaxPageSize}&includeDeleted={(context.Parse.GetValue(all) ? "true" : "false")}"
+                    + (context.Parse.GetValue(filter) is { } f ? $"&filter={Uri.EscapeDataString(f)}" : "");
+                var page = await context.Remote.GetAsync(query, Server.Api.ApiJson.Default.ExperimentPage, ct);
+                return WriteList(context, page.Experiments);
+            }));
         command.Subcommands.Add(list);
         return command;
+    }
+
+    private static int WriteList(CommandContext context, IReadOnlyList<Core.Runs.Experiment> experiments)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(experiments, CairnJson.Readable.IReadOnlyListExperiment);
+            return 0;
+        }
+
+        var table = new Table().AddColumns("id", "name", "stage", "created", "tags");
+        foreach (var e in experiments)
+        {
+            table.AddRow(e.Id, Markup.Escape(e.Name), e.Lifecycle.ToString().ToLowerInvariant(), Format.Time(e.CreatedAt),
+                Markup.Escape(string.Join(", ", e.Tags.Select(t => $"{t.Key}={t.Value}"))));
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
     }
 }

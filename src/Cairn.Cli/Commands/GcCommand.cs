@@ -17,7 +17,7 @@ internal static class GcCommand
             DefaultValueFactory = _ => "1h",
         };
         var command = new Command("gc", "Remove artifacts (datasets, models, run files) that nothing references any more, locally or in S3") { dryRun, grace };
-        command.SetAction(app.Handler(async (context, ct) =>
+        command.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var result = await context.Get<BlobCollector>().CollectAsync(Durations.Parse(context.Parse.GetValue(grace)!, "--grace"), context.Parse.GetValue(dryRun), ct);
             if (context.Json)

@@ -25,7 +25,7 @@ internal static class IdentityCommands
         };
         var noToken = new Option<bool>("--no-token") { Description = "Do not issue a first token" };
         var create = new Command("create", "Create a user or service account and print its first token (shown once)") { name, admin, service, display, role, noToken };
-        create.SetAction(app.Handler(async (context, ct) =>
+        create.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var (account, secret) = await context.Get<IdentityService>().CreateAccountAsync(context.Parse.GetValue(name),
                 context.Parse.GetValue(service) ? PrincipalKind.Service : PrincipalKind.User, context.Parse.GetValue(display), context.Parse.GetValue(admin),
@@ -52,7 +52,7 @@ internal static class IdentityCommands
         command.Subcommands.Add(create);
 
         var list = new Command("list", "List users, service accounts and groups");
-        list.SetAction(app.Handler(async (context, ct) =>
+        list.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var accounts = await context.Get<IdentityService>().ListAsync(null, ct);
             if (context.Json)
@@ -81,7 +81,7 @@ internal static class IdentityCommands
 
         var shown = new Argument<string>("name") { Description = "A user, service account or group" };
         var show = new Command("show", "Show an account with its groups and grants") { shown };
-        show.SetAction(app.Handler(async (context, ct) =>
+        show.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var service = context.Get<IdentityService>();
             var account = await service.GetAsync(context.Parse.GetValue(shown), ct);
@@ -104,7 +104,7 @@ internal static class IdentityCommands
         {
             var target = new Argument<string>("name") { Description = "The user or service account" };
             var change = new Command(verb, disabled ? "Disable an account: its tokens and password stop working at once" : "Enable a disabled account again") { target };
-            change.SetAction(app.Handler(async (context, ct) =>
+            change.SetAction(app.ServerSideHandler(async (context, ct) =>
             {
                 var account = await context.Get<IdentityService>().SetDisabledAsync(context.Parse.GetValue(target), disabled, ct);
                 context.Console.Out.MarkupLineInterpolated($"{(disabled ? "Disabled" : "Enabled")} {Kind(account.Kind)} [bold]{account.Name}[/].");
@@ -115,7 +115,7 @@ internal static class IdentityCommands
 
         var user = new Argument<string>("name") { Description = "The user" };
         var passwd = new Command("passwd", "Set a user's password (for the web UI and HTTP Basic), read as one line from standard input") { user };
-        passwd.SetAction(app.Handler(async (context, ct) =>
+        passwd.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var password = System.Console.In.ReadLine() ?? throw CairnException.Invalid("No password on standard input: pipe it in, as in 'cairn users passwd alice < file'.");
             await context.Get<IdentityService>().SetPasswordAsync(context.Parse.GetValue(user), password, ct);
@@ -134,7 +134,7 @@ internal static class IdentityCommands
         var name = new Argument<string>("group") { Description = "The group" };
         var display = new Option<string?>("--display-name") { Description = "A longer name for people" };
         var create = new Command("create", "Create a group") { name, display };
-        create.SetAction(app.Handler(async (context, ct) =>
+        create.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var group = await context.Get<IdentityService>().CreateGroupAsync(context.Parse.GetValue(name), context.Parse.GetValue(display), ct);
             context.Console.Out.MarkupLineInterpolated($"Created group [bold]{group.Name}[/].");
@@ -144,7 +144,7 @@ internal static class IdentityCommands
 
         var deleted = new Argument<string>("group") { Description = "The group" };
         var delete = new Command("delete", "Delete a group with its memberships and grants") { deleted };
-        delete.SetAction(app.Handler(async (context, ct) =>
+        delete.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             await context.Get<IdentityService>().DeleteGroupAsync(context.Parse.GetValue(deleted), ct);
             context.Console.Out.MarkupLineInterpolated($"Deleted group [bold]{context.Parse.GetValue(deleted)}[/].");
@@ -153,7 +153,7 @@ internal static class IdentityCommands
         command.Subcommands.Add(delete);
 
         var list = new Command("list", "List groups");
-        list.SetAction(app.Handler(async (context, ct) =>
+        list.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var groups = await context.Get<IdentityService>().ListAsync(PrincipalKind.Group, ct);
             if (context.Json)
@@ -178,7 +178,7 @@ internal static class IdentityCommands
             var group = new Argument<string>("group") { Description = "The group" };
             var principal = new Argument<string>("member") { Description = "A user or service account" };
             var change = new Command(verb, member ? "Add a user or service account to a group" : "Remove a member from a group") { group, principal };
-            change.SetAction(app.Handler(async (context, ct) =>
+            change.SetAction(app.ServerSideHandler(async (context, ct) =>
             {
                 await context.Get<IdentityService>().SetMembershipAsync(context.Parse.GetValue(group), context.Parse.GetValue(principal), member, ct);
                 context.Console.Out.MarkupLineInterpolated($"{(member ? "Added" : "Removed")} {context.Parse.GetValue(principal)} {(member ? "to" : "from")} {context.Parse.GetValue(group)}.");
@@ -204,7 +204,7 @@ internal static class IdentityCommands
         };
         var expires = new Option<string>("--expires") { Description = "How long it lives, such as 30d or 12h", DefaultValueFactory = _ => "90d" };
         var create = new Command("create", "Create a token; its secret is shown once and only its hash is kept") { name, user, scope, expires };
-        create.SetAction(app.Handler(async (context, ct) =>
+        create.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var lifetime = Durations.Parse(context.Parse.GetValue(expires)!, "--expires");
             var (token, secret) = await context.Get<IdentityService>().CreateTokenAsync(context.Parse.GetValue(user), context.Parse.GetValue(name),
@@ -224,7 +224,7 @@ internal static class IdentityCommands
         var listUser = new Option<string?>("--user") { Description = "Whose tokens (default: yours)" };
         var all = new Option<bool>("--all") { Description = "Everyone's tokens (administrators)" };
         var list = new Command("list", "List tokens, revoked and expired ones included") { listUser, all };
-        list.SetAction(app.Handler(async (context, ct) =>
+        list.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var tokens = await context.Get<IdentityService>().ListTokensAsync(context.Parse.GetValue(listUser), context.Parse.GetValue(all), ct);
             if (context.Json)
@@ -250,7 +250,7 @@ internal static class IdentityCommands
         var key = new Argument<string>("token") { Description = "The token's id, or its name among the owner's" };
         var revokeUser = new Option<string?>("--user") { Description = "Whose token, when naming it by name (default: yours)" };
         var revoke = new Command("revoke", "Revoke a token: every server refuses it within a second") { key, revokeUser };
-        revoke.SetAction(app.Handler(async (context, ct) =>
+        revoke.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var token = await context.Get<IdentityService>().RevokeTokenAsync(context.Parse.GetValue(revokeUser), context.Parse.GetValue(key), ct);
             context.Console.Out.MarkupLineInterpolated($"Revoked token [bold]{token.Name}[/] (id {token.Id}) of {token.Owner}.");
@@ -273,7 +273,7 @@ internal static class IdentityCommands
             Required = true,
         };
         var set = new Command("set", "Grant a role on a resource (replacing the one held there)") { principal, role, on };
-        set.SetAction(app.Handler(async (context, ct) =>
+        set.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var resource = ResourceRef.Parse(context.Parse.GetValue(on)!);
             var granted = Roles.Parse(context.Parse.GetValue(role)!);
@@ -286,7 +286,7 @@ internal static class IdentityCommands
         var removed = new Argument<string>("principal") { Description = "A user, service account or group" };
         var removeOn = new Option<string>("--on") { Description = "The resource", Required = true };
         var remove = new Command("remove", "Remove the role a principal holds on a resource") { removed, removeOn };
-        remove.SetAction(app.Handler(async (context, ct) =>
+        remove.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var resource = ResourceRef.Parse(context.Parse.GetValue(removeOn)!);
             await context.Get<IdentityService>().GrantAsync(context.Parse.GetValue(removed), resource, Role.None, ct);
@@ -298,7 +298,7 @@ internal static class IdentityCommands
         var who = new Option<string?>("--principal") { Description = "Only this principal's grants" };
         var where = new Option<string?>("--on") { Description = "Only grants on this resource" };
         var list = new Command("list", "List grants") { who, where };
-        list.SetAction(app.Handler(async (context, ct) =>
+        list.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var resource = context.Parse.GetValue(where) is { } text ? ResourceRef.Parse(text) : null;
             var grants = await context.Get<IdentityService>().ListGrantsAsync(context.Parse.GetValue(who), resource, ct);

@@ -95,24 +95,55 @@ internal static class ModelsCommands
 
         var filter = new Option<string?>("--filter") { Description = "Only models matching a filter, such as \"name LIKE 'fraud%' AND tags.team = 'risk'\"" };
         var list = new Command("list", "List registered models") { filter };
-        list.SetAction(app.Handler((context, ct) => ListAsync(context, context.Parse.GetValue(filter), ct)));
+        list.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (models, _) = await context.Get<ModelRegistry>().SearchModelsAsync(context.Parse.GetValue(filter), null, ModelRegistry.MaxPageSize, null, ct);
+                return WriteList(context, models, context.Parse.GetValue(filter));
+            },
+            async (context, ct) =>
+            {
+                var query = $"api/models?maxResults={ModelRegistry.MaxPageSize}" + (context.Parse.GetValue(filter) is { } f ? $"&filter={Uri.EscapeDataString(f)}" : "");
+                var page = await context.Remote.GetAsync(query, Server.Api.ApiJson.Default.ModelPage, ct);
+                return WriteList(context, page.Models, context.Parse.GetValue(filter));
+            }));
         command.Subcommands.Add(list);
 
         var shown = ModelArgument();
         var show = new Command("show", "Show a model's versions, aliases, tags and signature") { shown };
-        show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(shown)!, ct)));
+        show.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var registry = context.Get<ModelRegistry>();
+                var name = context.Parse.GetValue(shown)!;
+                return WriteModel(context, await registry.GetModelAsync(name, ct), await registry.ListVersionsAsync(name, ct));
+            },
+            async (context, ct) =>
+            {
+                var path = $"api/models/{Uri.EscapeDataString(context.Parse.GetValue(shown)!)}";
+                return WriteModel(context, await context.Remote.GetAsync(path, CairnJson.Default.RegisteredModel, ct),
+                    await context.Remote.GetAsync(path + "/versions", CairnJson.Default.IReadOnlyListModelVersion, ct));
+            }));
         command.Subcommands.Add(show);
 
         var aliasModel = ModelArgument();
         var aliasName = new Argument<string>("alias") { Description = "The alias, such as champion" };
         var aliasVersion = new Argument<int>("version") { Description = "The version it should point to (2 or v2)", CustomParser = ParseVersion };
         var setAlias = new Command("set-alias", "Point an alias at a version") { aliasModel, aliasName, aliasVersion };
-        setAlias.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (m, a, v) = (context.Parse.GetValue(aliasModel)!, context.Parse.GetValue(aliasName)!, context.Parse.GetValue(aliasVersion));
-            await context.Get<ModelRegistry>().SetAliasAsync(m, a, v, ct);
-            return Done(context, $"{m}@{a} now points to version {v}");
-        }));
+        setAlias.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (m, a, v) = (context.Parse.GetValue(aliasModel)!, context.Parse.GetValue(aliasName)!, context.Parse.GetValue(aliasVersion));
+                await context.Get<ModelRegistry>().SetAliasAsync(m, a, v, ct);
+                return Done(context, $"{m}@{a} now points to version {v}");
+            },
+            async (context, ct) =>
+            {
+                var (m, a, v) = (context.Parse.GetValue(aliasModel)!, context.Parse.GetValue(aliasName)!, context.Parse.GetValue(aliasVersion));
+                await context.Remote.SendAsync(HttpMethod.Put, $"api/models/{Uri.EscapeDataString(m)}/aliases/{Uri.EscapeDataString(a)}",
+                    System.Net.Http.Json.JsonContent.Create(new Server.Api.AliasBody(v), Server.Api.ApiJson.Default.AliasBody), ct);
+                return Done(context, $"{m}@{a} now points to version {v}");
+            }));
         command.Subcommands.Add(setAlias);
 
         var unaliasModel = ModelArgument();
@@ -247,9 +278,8 @@ internal static class ModelsCommands
         return 0;
     }
 
-    private static async Task<int> ListAsync(CommandContext context, string? filter, CancellationToken cancellationToken)
+    private static int WriteList(CommandContext context, IReadOnlyList<Core.Models.RegisteredModel> models, string? filter)
     {
-        var (models, _) = await context.Get<ModelRegistry>().SearchModelsAsync(filter, null, ModelRegistry.MaxPageSize, null, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(models, CairnJson.Readable.IReadOnlyListRegisteredModel);
@@ -275,11 +305,8 @@ internal static class ModelsCommands
         return 0;
     }
 
-    private static async Task<int> ShowAsync(CommandContext context, string name, CancellationToken cancellationToken)
+    private static int WriteModel(CommandContext context, Core.Models.RegisteredModel model, IReadOnlyList<Core.Models.ModelVersion> versions)
     {
-        var registry = context.Get<ModelRegistry>();
-        var model = await registry.GetModelAsync(name, cancellationToken);
-        var versions = await registry.ListVersionsAsync(name, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(versions, CairnJson.Readable.IReadOnlyListModelVersion);

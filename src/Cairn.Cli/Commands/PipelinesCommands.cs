@@ -77,7 +77,7 @@ internal static class PipelinesCommands
         {
             maxRuns, concurrency,
         };
-        worker.SetAction(app.Handler(async (context, ct) =>
+        worker.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var limit = context.Parse.GetValue(concurrency);
             await using var scheduler = await OpenSchedulerAsync(context, limit >= 1 ? limit : throw CairnException.Invalid($"--concurrency is {limit}; it must be at least 1."), ct);
@@ -95,7 +95,7 @@ internal static class PipelinesCommands
             stepKind, stepName, stepDirectory,
         };
         step.Hidden = true;
-        step.SetAction(app.Handler(async (context, ct) =>
+        step.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var settings = System.Text.Json.JsonSerializer.Deserialize(app.Environment("CAIRN_STEP_SETTINGS") ?? "{}", CairnJson.Compact.DictionaryStringString) ?? [];
             var log = new System.Text.StringBuilder();

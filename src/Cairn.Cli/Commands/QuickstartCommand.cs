@@ -24,7 +24,7 @@ internal static class QuickstartCommand
     {
         var port = new Option<int>("--port") { Description = "The port for the demonstration server (0 picks a free one)", DefaultValueFactory = _ => 0 };
         var command = new Command("quickstart", "Run the whole lifecycle on the bundled Adult census data, from CSV to live predictions") { port };
-        command.SetAction(app.Handler((context, ct) => RunAsync(context, context.Parse.GetValue(port), ct)));
+        command.SetAction(app.ServerSideHandler((context, ct) => RunAsync(context, context.Parse.GetValue(port), ct)));
         return command;
     }
 

@@ -14,7 +14,9 @@ internal static class RunsCommands
 
         var limit = new Option<int>("--limit") { Description = "How many of the newest runs to list", DefaultValueFactory = _ => 20 };
         var list = new Command("list", "List the newest runs") { limit };
-        list.SetAction(app.Handler((context, ct) => ListAsync(context, context.Parse.GetValue(limit), ct)));
+        list.SetAction(app.Handler(
+            (context, ct) => ListAsync(context, context.Parse.GetValue(limit), ct),
+            async (context, ct) => Write(context, await context.Remote.GetAsync($"api/runs?limit={context.Parse.GetValue(limit)}", CairnJson.Default.IReadOnlyListRun, ct))));
         command.Subcommands.Add(list);
 
         var experiments = new Option<string[]>("--experiment") { Description = "Experiment ids to search (default: 0)", AllowMultipleArgumentsPerToken = true };
@@ -22,13 +24,22 @@ internal static class RunsCommands
         var orderBy = new Option<string[]>("--order-by") { Description = "Keys such as 'metrics.auc DESC'", AllowMultipleArgumentsPerToken = true };
         var searchLimit = new Option<int>("--limit") { Description = "How many runs to show", DefaultValueFactory = _ => 50 };
         var search = new Command("search", "Find runs by metrics, params, tags and attributes") { experiments, filter, orderBy, searchLimit };
-        search.SetAction(app.Handler(async (context, ct) =>
-        {
-            var ids = context.Parse.GetValue(experiments) is { Length: > 0 } chosen ? chosen : ["0"];
-            var (runs, _) = await context.Get<RunService>().SearchAsync(ids, context.Parse.GetValue(filter), Core.Runs.LifecycleStage.Active,
-                context.Parse.GetValue(orderBy) ?? [], context.Parse.GetValue(searchLimit), null, ct);
-            return Write(context, runs);
-        }));
+        search.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var ids = context.Parse.GetValue(experiments) is { Length: > 0 } chosen ? chosen : ["0"];
+                var (runs, _) = await context.Get<RunService>().SearchAsync(ids, context.Parse.GetValue(filter), Core.Runs.LifecycleStage.Active,
+                    context.Parse.GetValue(orderBy) ?? [], context.Parse.GetValue(searchLimit), null, ct);
+                return Write(context, runs);
+            },
+            async (context, ct) =>
+            {
+                var ids = context.Parse.GetValue(experiments) is { Length: > 0 } chosen ? chosen : ["0"];
+                var body = new Server.Api.SearchRunsBody([.. ids], context.Parse.GetValue(filter), [.. context.Parse.GetValue(orderBy) ?? []], context.Parse.GetValue(searchLimit), null, null);
+                var page = await context.Remote.SendAsync(HttpMethod.Post, "api/runs/search",
+                    System.Net.Http.Json.JsonContent.Create(body, Server.Api.ApiJson.Default.SearchRunsBody), Server.Api.ApiJson.Default.RunPage, ct);
+                return Write(context, page.Runs);
+            }));
         command.Subcommands.Add(search);
 
         var id = new Argument<string>("run") { Description = "The run id, or enough of its start to name one run" };

@@ -53,7 +53,7 @@ internal static class ServeCommand
         var maxUpload = new Option<int>("--max-upload-mib") { Description = "The largest dataset upload accepted, in MiB", DefaultValueFactory = _ => 1024 };
         var maxArtifact = new Option<int>("--max-artifact-mib") { Description = "The largest artifact upload accepted, in MiB", DefaultValueFactory = _ => 8192 };
         var command = new Command("serve", "Serve registered models over HTTP (Open Inference Protocol v2 and JSON rows)") { port, grpcPort, host, alias, deployment, noMonitoring, noUi, auth, remote, anonymousMetrics, oidcAuthority, oidcClient, oidcUserClaim, oidcGroupsClaim, allowedHosts, trustedProxies, corsOrigins, maxUpload, maxArtifact };
-        command.SetAction(app.Handler(async (context, ct) =>
+        command.SetAction(app.ServerSideHandler(async (context, ct) =>
         {
             var open = context.Parse.GetValue(remote);
             var authentication = AuthenticationRequired(context.Parse.GetValue(host)!, context.Home.Store is not null, context.Parse.GetValue(auth),

@@ -95,4 +95,4 @@ public sealed record DecisionBody(string? Comment);
 [JsonSerializable(typeof(ModelPage))]
 [JsonSerializable(typeof(VersionPage))]
 [JsonSerializable(typeof(DecisionBody))]
-internal sealed partial class ApiJson : JsonSerializerContext;
+public sealed partial class ApiJson : JsonSerializerContext;

@@ -28,6 +28,8 @@ internal static class TrackingApi
             .WithSummary("Gets an experiment.");
 
         var runs = app.MapGroup("/api/runs").WithTags("Runs");
+        runs.MapGet("/", (int? limit, RunService service, CancellationToken ct) => service.ListAsync(limit ?? 20, ct))
+            .WithSummary("The newest runs (limit, default 20) of every experiment the caller may read, newest first.");
         runs.MapPost("/", async (CreateRunBody body, RunService service, CancellationToken ct) =>
         {
             var run = await service.CreateAsync(body.ExperimentId, body.Name, null, null, [.. body.Tags ?? []], body.ParentRunId, ct);

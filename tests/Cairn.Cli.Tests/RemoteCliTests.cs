@@ -1,0 +1,120 @@
+namespace Cairn.Cli.Tests;
+
+/// <summary>
+/// The CLI as a client of a server: a laptop with a profile and no store runs commands through the server's API, with
+/// the same output and exit codes as the same commands on the server's own store.
+/// </summary>
+public sealed class RemoteCliTests : IAsyncLifetime
+{
+    private const string Spec = "dataset: iris\nlabel: target\ntask: multiclass\nhyperparameters: {min_data_in_leaf: 2, num_iterations: 10}\n";
+
+    private readonly CairnHarness _server = new();
+    private readonly CairnHarness _laptop = new();
+    private HttpClient _http = null!;
+
+    private string ProfilesFile => Path.Combine(_laptop.WorkingDirectory, "config", "cairn", "profiles.json");
+
+    public async Task InitializeAsync()
+    {
+        await _server.TrainAndRegisterAsync("iris.csv", "iris", Spec, "iris-species");
+        await _server.TrainAndRegisterAsync("iris.csv", "iris", Spec, "iris-species");
+        _http = await _server.StartServerAsync();
+        // The laptop's own home stays empty: everything it shows must come from the server.
+        _laptop.Environment["XDG_CONFIG_HOME"] = Path.Combine(_laptop.WorkingDirectory, "config");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _laptop.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task WithAProfile_CommandsGoThroughTheServer_WithTheSameOutputAsOnItsStore()
+    {
+        var login = await _laptop.RunOkAsync("login", _http.BaseAddress!.ToString());
+        Assert.Contains("Logged in to", login.Output, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(ProfilesFile));
+        }
+
+        string[][] commands =
+        [
+            ["runs", "list"], ["runs", "list", "--limit", "1"], ["runs", "search", "--filter", "params.trainer = 'lightgbm'"], ["experiments", "list"],
+            ["datasets", "list"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
+        ];
+        foreach (var command in commands)
+        {
+            foreach (var json in new[] { false, true })
+            {
+                string[] args = json ? [.. command, "--json"] : command;
+                var local = await _server.RunOkAsync(args);
+                var remote = await _laptop.RunOkAsync(args);
+                Assert.True(local.Output == remote.Output, $"cairn {string.Join(' ', args)} differs:\n--- on the store\n{local.Output}\n--- through the server\n{remote.Output}");
+            }
+        }
+
+        // A change made through the server lands in its store.
+        await _laptop.RunOkAsync("models", "set-alias", "iris-species", "champion", "1");
+        var model = (await _server.RunOkAsync("models", "list", "--json")).Json[0];
+        Assert.Equal(1, model.GetProperty("aliases").GetProperty("champion").GetInt32());
+
+        // Same mistakes, same exit codes.
+        var missing = await _laptop.RunAsync("models", "show", "no-such-model");
+        Assert.Equal((await _server.RunAsync("models", "show", "no-such-model")).ExitCode, missing.ExitCode);
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Contains("no-such-model", missing.Error, StringComparison.Ordinal);
+
+        // A command that cannot go through a server yet says so instead of quietly using a local store.
+        var train = await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec));
+        Assert.Equal(2, train.ExitCode);
+        Assert.Contains("does not run through a server yet", train.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");
+
+        // After logout the laptop's commands use its own (empty) home again.
+        await _laptop.RunOkAsync("logout");
+        Assert.Contains("No datasets yet", (await _laptop.RunOkAsync("datasets", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AServerThatIsDown_ExitsSix_NamingItsAddress()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var result = await _laptop.RunAsync("datasets", "list", "--server", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(6, result.ExitCode);
+        Assert.Contains($"http://127.0.0.1:{port}/", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWrongToken_IsRefusedAtLogin_AndNothingIsStored()
+    {
+        using var guarded = await _server.StartServerAsync(options: new Server.CairnServerOptions { Authentication = true });
+        var user = $"ana-{Guid.NewGuid():N}"[..12];
+        await _server.RunOkAsync("users", "create", user, "--no-token", "--admin");
+        var token = (await _server.RunOkAsync("tokens", "create", "--user", user, "--name", "laptop", "--json")).Json.GetProperty("secret").GetString()!;
+
+        var none = await _laptop.RunAsync("login", guarded.BaseAddress!.ToString());
+        var wrong = await _laptop.RunAsync("login", guarded.BaseAddress!.ToString(), "--token", Core.Identity.TokenSecret.Generate());
+
+        Assert.Equal(8, none.ExitCode);
+        Assert.Contains("asks for a token", none.Error, StringComparison.Ordinal);
+        Assert.Equal(8, wrong.ExitCode);
+        Assert.Contains("refused the token", wrong.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(ProfilesFile));
+
+        // With the right token the profile keeps it, and commands carry it; the token itself is never shown.
+        await _laptop.RunOkAsync("login", guarded.BaseAddress!.ToString(), "--token", token, "--name", "team");
+        var profiles = await _laptop.RunOkAsync("profiles");
+        Assert.Contains(user, profiles.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, profiles.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, (await _laptop.RunOkAsync("profiles", "--json")).Output, StringComparison.Ordinal);
+        Assert.Contains("iris", (await _laptop.RunOkAsync("datasets", "list")).Output, StringComparison.Ordinal);
+    }
+}
