@@ -3,8 +3,11 @@ namespace Cairn.Cli;
 /// <summary>Writes files the CLI produces so that a reader never sees a half-written one.</summary>
 internal static class FileOutput
 {
-    /// <summary>Copies <paramref name="content"/> into a hidden sibling of <paramref name="path"/>, then moves it into place.</summary>
-    public static async Task WriteAtomicallyAsync(string path, Stream content, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies <paramref name="content"/> into a hidden sibling of <paramref name="path"/>, then moves it into place
+    /// unless <paramref name="verify"/> (run once everything is copied) throws.
+    /// </summary>
+    public static async Task WriteAtomicallyAsync(string path, Stream content, CancellationToken cancellationToken, Action? verify = null)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -16,6 +19,7 @@ internal static class FileOutput
                 await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
+            verify?.Invoke();
             File.Move(partial, path, overwrite: true);
         }
         finally

@@ -126,6 +126,19 @@ internal sealed class RemoteServer : IDisposable
         }
     }
 
+    /// <summary>The successful response of any request, for the caller to read and dispose.</summary>
+    public async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, Func<HttpContent?> content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Client.SendRawAsync(method, path, content, retry: method == HttpMethod.Get, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CairnClientException e)
+        {
+            throw Translate(e);
+        }
+    }
+
     // The server's error code says which exit code the same mistake has locally; no answer at all is "unavailable", naming the address.
     private CairnException Translate(CairnClientException e)
     {

@@ -231,6 +231,14 @@ public sealed class CairnClient(HttpClient http, CairnClientOptions? options = n
             : await SendAsync(method, path, content, cancellationToken, retry).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Sends a request to any endpoint and returns its successful response for the caller to read (and dispose): for
+    /// downloads, and for answers whose status matters (201 against 200).
+    /// </summary>
+    public Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, Func<HttpContent?> content, bool retry = false,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(method, path, () => content()!, cancellationToken, retry);
+
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         await response.Content.ReadFromJsonAsync(type, cancellationToken).ConfigureAwait(false)
             ?? throw new CairnClientException($"The server answered {response.RequestMessage?.RequestUri} with an empty body.");

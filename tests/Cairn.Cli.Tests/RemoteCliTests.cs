@@ -43,7 +43,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         string[][] commands =
         [
             ["runs", "list"], ["runs", "list", "--limit", "1"], ["runs", "search", "--filter", "params.trainer = 'lightgbm'"], ["experiments", "list"],
-            ["datasets", "list"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
+            ["datasets", "list"], ["datasets", "show", "iris"], ["datasets", "show", "iris@1"], ["datasets", "log", "iris"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
         ];
         foreach (var command in commands)
         {
@@ -60,6 +60,14 @@ public sealed class RemoteCliTests : IAsyncLifetime
         await _laptop.RunOkAsync("models", "set-alias", "iris-species", "champion", "1");
         var model = (await _server.RunOkAsync("models", "list", "--json")).Json[0];
         Assert.Equal(1, model.GetProperty("aliases").GetProperty("champion").GetInt32());
+
+        // A file added through the server is streamed to it and stored there; the same content again is no new version.
+        var added = await _laptop.RunOkAsync("datasets", "add", CairnHarness.DataFile("diabetes.csv"), "--name", "diabetes", "-m", "from the laptop");
+        Assert.Contains("Added diabetes@1", added.Output, StringComparison.Ordinal);
+        Assert.Contains("Unchanged", (await _laptop.RunOkAsync("datasets", "add", CairnHarness.DataFile("diabetes.csv"), "--name", "diabetes")).Output, StringComparison.Ordinal);
+        Assert.Equal("from the laptop", (await _server.RunOkAsync("datasets", "show", "diabetes", "--json")).Json.GetProperty("message").GetString());
+        var restored = (await _laptop.RunOkAsync("datasets", "get", "diabetes@1", "-o", "restored", "--json")).Json.GetProperty("path").GetString()!;
+        Assert.Equal(await File.ReadAllBytesAsync(CairnHarness.DataFile("diabetes.csv")), await File.ReadAllBytesAsync(restored));
 
         // Same mistakes, same exit codes.
         var missing = await _laptop.RunAsync("models", "show", "no-such-model");

@@ -19,8 +19,19 @@ internal static class DatasetsCommands
         var message = new Option<string?>("--message", "-m") { Description = "What changed in this version" };
         var tags = new Option<string[]>("--tag") { Description = "A tag KEY=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false };
         var add = new Command("add", "Add a CSV file or a folder of them as a new dataset version (identical content returns the existing version)") { file, name, message, tags };
-        add.SetAction(app.Handler((context, ct) => AddAsync(context, context.Parse.GetValue(file)!, context.Parse.GetValue(name)!, context.Parse.GetValue(message),
-            ParseTags(context.Parse.GetValue(tags) ?? []), ct)));
+        add.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (version, created) = await context.Get<DatasetService>().AddAsync(context.ResolvePath(context.Parse.GetValue(file)!), context.Parse.GetValue(name)!,
+                    context.Parse.GetValue(message), ParseTags(context.Parse.GetValue(tags) ?? []), ct);
+                return WriteAdded(context, version, created);
+            },
+            async (context, ct) =>
+            {
+                var (version, created) = await UploadAsync(context, context.ResolvePath(context.Parse.GetValue(file)!), context.Parse.GetValue(name)!,
+                    context.Parse.GetValue(message), ParseTags(context.Parse.GetValue(tags) ?? []), ct);
+                return WriteAdded(context, version, created);
+            }));
         command.Subcommands.Add(add);
 
         var list = new Command("list", "List datasets");
@@ -31,33 +42,39 @@ internal static class DatasetsCommands
 
         var reference = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
         var show = new Command("show", "Show a dataset version and its schema") { reference };
-        show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(reference)!, ct)));
+        show.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var datasets = context.Get<DatasetService>();
+                var version = await datasets.GetAsync(DatasetRef.Parse(context.Parse.GetValue(reference)!), ct);
+                var versions = await datasets.ListVersionsAsync(version.Name, ct);
+                var manifest = version.Format == DatasetFormat.Folder ? await Task.Run(() => datasets.ReadManifest(version), ct) : null;
+                return WriteShown(context, version, versions.Count, manifest);
+            },
+            async (context, ct) =>
+            {
+                var (version, versions) = await RemoteVersionAsync(context, DatasetRef.Parse(context.Parse.GetValue(reference)!), ct);
+                return WriteShown(context, version, versions, null);
+            }));
         command.Subcommands.Add(show);
 
         var logged = new Argument<string>("name") { Description = "The dataset" };
         var log = new Command("log", "Show a dataset's versions, newest first, with their lineage, messages and tags") { logged };
-        log.SetAction(app.Handler((context, ct) => LogAsync(context, context.Parse.GetValue(logged)!, ct)));
+        log.SetAction(app.Handler(
+            async (context, ct) => WriteLog(context, await context.Get<DatasetService>().ListVersionsAsync(Names.Validate(context.Parse.GetValue(logged)!, "dataset"), ct)),
+            async (context, ct) => WriteLog(context, await RemoteVersionsAsync(context, Names.Validate(context.Parse.GetValue(logged)!, "dataset"), ct))));
         command.Subcommands.Add(log);
 
         var restored = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
         var output = new Option<string>("--output", "-o") { Description = "The folder to restore the file into", DefaultValueFactory = _ => "." };
         var get = new Command("get", "Restore a version's file into a folder, verified against its content hash") { restored, output };
-        get.SetAction(app.Handler(async (context, ct) =>
-        {
-            var path = await context.Get<DatasetService>().RestoreAsync(DatasetRef.Parse(context.Parse.GetValue(restored)!),
-                context.ResolvePath(context.Parse.GetValue(output)!), ct);
-            if (context.Json)
-            {
-                context.Console.WriteJson(new Dictionary<string, string> { ["path"] = path }, CairnJson.Readable.DictionaryStringString);
-            }
-            else
-            {
-                context.Console.Out.MarkupLineInterpolated($"[green]Restored[/] {path}");
-            }
-
-            return 0;
-        }));
+        get.SetAction(app.Handler(
+            async (context, ct) => WriteRestored(context, await context.Get<DatasetService>().RestoreAsync(DatasetRef.Parse(context.Parse.GetValue(restored)!),
+                context.ResolvePath(context.Parse.GetValue(output)!), ct)),
+            async (context, ct) => WriteRestored(context, await DownloadAsync(context, DatasetRef.Parse(context.Parse.GetValue(restored)!),
+                context.ResolvePath(context.Parse.GetValue(output)!), ct))));
         command.Subcommands.Add(get);
+
 
         var profiled = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
         var profile = new Command("profile", "Profile a version (computed once, then stored with it): counts, missing, distinct, quantiles, histogram, top values") { profiled };
@@ -287,9 +304,92 @@ internal static class DatasetsCommands
         return parsed;
     }
 
-    private static async Task<int> LogAsync(CommandContext context, string name, CancellationToken cancellationToken)
+    private static int WriteRestored(CommandContext context, string path)
     {
-        var versions = await context.Get<DatasetService>().ListVersionsAsync(Names.Validate(name, "dataset"), cancellationToken);
+        if (context.Json)
+        {
+            context.Console.WriteJson(new Dictionary<string, string> { ["path"] = path }, CairnJson.Readable.DictionaryStringString);
+        }
+        else
+        {
+            context.Console.Out.MarkupLineInterpolated($"[green]Restored[/] {path}");
+        }
+
+        return 0;
+    }
+
+    private static async Task<IReadOnlyList<DatasetVersion>> RemoteVersionsAsync(CommandContext context, string name, CancellationToken cancellationToken) =>
+        await context.Remote.GetAsync($"api/datasets/{Uri.EscapeDataString(name)}/versions", CairnJson.Default.IReadOnlyListDatasetVersion, cancellationToken);
+
+    // A version and how many the dataset has; NAME alone means its newest.
+    private static async Task<(DatasetVersion Version, int Versions)> RemoteVersionAsync(CommandContext context, DatasetRef reference, CancellationToken cancellationToken)
+    {
+        var versions = await RemoteVersionsAsync(context, Names.Validate(reference.Name, "dataset"), cancellationToken);
+        var version = reference.Version is { } wanted
+            ? await context.Remote.GetAsync($"api/datasets/{Uri.EscapeDataString(reference.Name)}/versions/{wanted}", CairnJson.Default.DatasetVersion, cancellationToken)
+            : versions.Count > 0 ? versions[0] : throw CairnException.NotFound($"Dataset '{reference.Name}' has no versions.");
+        return (version, versions.Count);
+    }
+
+    // The file is streamed to the server, which parses and stores it; a folder is not sent (its files would need a manifest upload).
+    private static async Task<(DatasetVersion Version, bool Created)> UploadAsync(CommandContext context, string path, string name, string? message,
+        Dictionary<string, string> tags, CancellationToken cancellationToken)
+    {
+        Names.Validate(name, "dataset");
+        if (Directory.Exists(path))
+        {
+            throw CairnException.Invalid($"'{path}' is a folder; through a server, add its files one at a time or run 'cairn datasets add' where the store is.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw CairnException.NotFound($"File '{path}' does not exist.");
+        }
+
+        var query = $"api/datasets/{Uri.EscapeDataString(name)}/versions?file={Uri.EscapeDataString(Path.GetFileName(path))}"
+            + (message is null ? "" : $"&message={Uri.EscapeDataString(message)}")
+            + string.Concat(tags.Select(t => $"&tag={Uri.EscapeDataString($"{t.Key}={t.Value}")}"));
+        using var response = await context.Remote.SendRawAsync(HttpMethod.Post, query, () => new StreamContent(File.OpenRead(path))
+        {
+            Headers = { ContentType = new(TableFiles.IsParquet(path) ? "application/vnd.apache.parquet" : "text/csv") },
+        }, cancellationToken);
+        var version = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync(response.Content, CairnJson.Default.DatasetVersion, cancellationToken)
+            ?? throw new CairnException(ErrorCode.Unavailable, "The server answered the upload without a version.");
+        return (version, response.StatusCode == System.Net.HttpStatusCode.Created);
+    }
+
+    // Downloaded into a hidden file that takes its name only once its content matches the version's hash.
+    private static async Task<string> DownloadAsync(CommandContext context, DatasetRef reference, string folder, CancellationToken cancellationToken)
+    {
+        var (version, _) = await RemoteVersionAsync(context, reference, cancellationToken);
+        if (version.Format == DatasetFormat.Folder)
+        {
+            throw CairnException.Invalid($"{version.Reference} is a folder of files; restore it where the store is.");
+        }
+
+        var target = Path.Combine(folder, Path.GetFileName(version.Source) is { Length: > 0 } source ? source : version.Name + (version.Format == DatasetFormat.Parquet ? ".parquet" : ".csv"));
+        if (File.Exists(target) || Directory.Exists(target))
+        {
+            throw new CairnException(ErrorCode.Conflict, $"'{target}' already exists; choose another folder or remove it.");
+        }
+
+        using var response = await context.Remote.SendRawAsync(HttpMethod.Get, $"api/datasets/{Uri.EscapeDataString(version.Name)}/versions/{version.Version}/file",
+            () => null, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        await using var hashed = new System.Security.Cryptography.CryptoStream(body, sha, System.Security.Cryptography.CryptoStreamMode.Read);
+        await FileOutput.WriteAtomicallyAsync(target, hashed, cancellationToken, () =>
+        {
+            if (ContentHash.FromDigest(sha.Hash) != version.ContentHash)
+            {
+                throw new CairnException(ErrorCode.Corrupt, $"The file the server sent for {version.Reference} does not match its content hash; nothing was written.");
+            }
+        });
+        return target;
+    }
+
+    private static int WriteLog(CommandContext context, IReadOnlyList<DatasetVersion> versions)
+    {
         if (context.Json)
         {
             context.Console.WriteJson(versions, CairnJson.Readable.IReadOnlyListDatasetVersion);
@@ -307,10 +407,8 @@ internal static class DatasetsCommands
         return 0;
     }
 
-    private static async Task<int> AddAsync(CommandContext context, string path, string name, string? message, Dictionary<string, string> tags,
-        CancellationToken cancellationToken)
+    private static int WriteAdded(CommandContext context, DatasetVersion version, bool created)
     {
-        var (version, created) = await context.Get<DatasetService>().AddAsync(context.ResolvePath(path), name, message, tags, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(version, CairnJson.Readable.DatasetVersion);
@@ -356,10 +454,8 @@ internal static class DatasetsCommands
         return 0;
     }
 
-    private static async Task<int> ShowAsync(CommandContext context, string reference, CancellationToken cancellationToken)
+    private static int WriteShown(CommandContext context, DatasetVersion version, int versions, DatasetManifest? manifest)
     {
-        var datasets = context.Get<DatasetService>();
-        var version = await datasets.GetAsync(DatasetRef.Parse(reference), cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(version, CairnJson.Readable.DatasetVersion);
@@ -367,16 +463,14 @@ internal static class DatasetsCommands
         }
 
         var console = context.Console.Out;
-        var versions = await datasets.ListVersionsAsync(version.Name, cancellationToken);
-        console.MarkupLineInterpolated($"[bold]{version.Reference}[/]  (of {versions.Count} version(s))");
+        console.MarkupLineInterpolated($"[bold]{version.Reference}[/]  (of {versions} version(s))");
         console.MarkupLineInterpolated($"  rows      {Format.Count(version.RowCount)}");
         console.MarkupLineInterpolated($"  size      {Format.Count(version.SizeBytes)} bytes");
         console.MarkupLineInterpolated($"  sha256    {version.ContentHash.Hex}");
         console.MarkupLineInterpolated($"  source    {version.Source}");
         console.MarkupLineInterpolated($"  format    {version.Format.ToString().ToLowerInvariant()}");
-        if (version.Format == DatasetFormat.Folder)
+        if (manifest is not null)
         {
-            var manifest = await Task.Run(() => datasets.ReadManifest(version), cancellationToken);
             console.MarkupLineInterpolated($"  files     {manifest.Files.Count} (the sha256 above is the manifest's)");
             foreach (var file in manifest.Files.Take(20))
             {
