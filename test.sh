@@ -20,6 +20,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# nginx for the cluster test: three replicas behind a real load balancer (Debian's package; the test runs its own instance).
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  command -v apt-get >/dev/null || { echo "test.sh: nginx is required for the cluster test" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+fi
+
 # An S3-compatible server (moto, from the machine's Python) on 127.0.0.1 for the S3 artifact store's tests; each test makes its own bucket.
 command -v moto_server >/dev/null || { echo "test.sh: moto_server (Python package moto) is required for the S3 tests" >&2; exit 1; }
 s3_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"

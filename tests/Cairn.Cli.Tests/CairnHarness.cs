@@ -36,6 +36,14 @@ internal sealed class CairnHarness : IAsyncDisposable
 
     public static string DataFile(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
 
+    /// <summary>A loopback port nothing listens on at the moment of asking.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Reads a `cairn serve` process's output until it says where it listens.</summary>
     public static async Task<Uri> ReadServerAddressAsync(System.Diagnostics.Process server)
     {

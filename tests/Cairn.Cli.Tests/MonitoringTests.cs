@@ -171,7 +171,7 @@ public sealed class MonitoringTests : IAsyncLifetime
 
             received.Enqueue((body, http.Request.Headers[WebhookNotifier.SignatureHeader].ToString()));
         });
-        var deadPort = FreePort();
+        var deadPort = CairnHarness.FreePort();
         var config = _cairn.WriteFile("monitor.yaml", $"""
             alerts: [{"{"}name: traffic, metric: rows, above: 0{"}"}]
             webhooks:
@@ -280,12 +280,5 @@ public sealed class MonitoringTests : IAsyncLifetime
         app.MapPost("/hook", handle);
         await app.StartAsync();
         return app;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -89,10 +89,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
     [Fact]
     public async Task AServerThatIsDown_ExitsSix_NamingItsAddress()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = CairnHarness.FreePort();
 
         var result = await _laptop.RunAsync("datasets", "list", "--server", $"http://127.0.0.1:{port}");
 
