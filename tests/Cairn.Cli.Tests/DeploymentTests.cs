@@ -6,6 +6,7 @@ using Cairn.Application.Serving;
 using Cairn.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cairn.Cli.Tests;
 
@@ -23,6 +24,21 @@ public sealed class DeploymentTests : IAsyncLifetime
     }
 
     public Task DisposeAsync() => _cairn.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task BeforeItsFirstLoad_AHostAnswersUnavailable_NotNotFound_SoALoadBalancerTriesAnotherReplica()
+    {
+        await using var services = ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new ServiceCollection()
+            .AddCairn(CairnHome.Resolve(_cairn.Home, null, null, _ => null, _cairn.WorkingDirectory), new Application.Actor("test")));
+        await using var host = ActivatorUtilities.CreateInstance<DeploymentHost>(services, new ServingObservers());
+
+        var loading = Assert.Throws<Core.CairnException>(() => host.Acquire("adult", null));
+        await host.RefreshAsync(CancellationToken.None);
+        var missing = Assert.Throws<Core.CairnException>(() => host.Acquire("adult", null));
+
+        Assert.Equal(Core.ErrorCode.Unavailable, loading.Code);
+        Assert.Equal(Core.ErrorCode.NotFound, missing.Code);
+    }
 
     [Fact]
     public async Task Deployments_AreCreatedListedShownUpdatedAndDeleted()

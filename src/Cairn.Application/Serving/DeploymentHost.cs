@@ -70,6 +70,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
     private readonly SemaphoreSlim _changed = new(0, 1);
     private volatile Dictionary<string, ActiveDeployment> _active = new(StringComparer.Ordinal);
     private volatile Dictionary<string, string> _failed = new(StringComparer.Ordinal);
+    private volatile bool _loaded;
 
     /// <summary>The one deployment this server serves, or null for all of them.</summary>
     public string? Only { get; set; }
@@ -91,9 +92,12 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
     {
         while (true)
         {
+            // Until the first load ends, an unknown name may be one still loading: 503 sends a load balancer to another replica.
             var active = Find(name) ?? throw (FailureOf(name) is { } failure
                 ? new CairnException(ErrorCode.Unavailable, $"Deployment '{name}' is not serving: {failure}")
-                : CairnException.NotFound($"There is no deployment named '{name}' on this server."));
+                : _loaded
+                    ? CairnException.NotFound($"There is no deployment named '{name}' on this server.")
+                    : new CairnException(ErrorCode.Unavailable, "This server is still loading its deployments; retry in a moment."));
             var model = version is null ? active.Route(routingKey)
                 : active.Models.FirstOrDefault(m => m.Version.Version == version && m != active.Shadow)
                   ?? throw CairnException.NotFound(
@@ -140,6 +144,7 @@ public sealed class DeploymentHost(DeploymentService deployments, ModelLoader lo
 
             _active = next;
             _failed = failed;
+            _loaded = true;
             var kept = next.Values.SelectMany(d => d.Models).ToHashSet();
             foreach (var retired in current.Values.SelectMany(d => d.Models).Where(m => !kept.Contains(m)).Distinct())
             {
