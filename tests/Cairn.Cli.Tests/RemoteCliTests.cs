@@ -44,6 +44,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         [
             ["runs", "list"], ["runs", "list", "--limit", "1"], ["runs", "search", "--filter", "params.trainer = 'lightgbm'"], ["experiments", "list"],
             ["datasets", "list"], ["datasets", "show", "iris"], ["datasets", "show", "iris@1"], ["datasets", "log", "iris"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
+            ["events"], ["events", "--kind", "model.", "--since", "2020-01-01"], ["policies", "runs"],
         ];
         foreach (var command in commands)
         {

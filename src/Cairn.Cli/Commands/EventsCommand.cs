@@ -17,26 +17,41 @@ internal static class EventsCommand
         var since = new Option<string?>("--since") { Description = "Only events at or after this date or ISO 8601 time (UTC unless it says otherwise)" };
         var until = new Option<string?>("--until") { Description = "Only events before this time; a bare date includes its whole day" };
         var command = new Command("events", "Show the audit log: who changed which dataset, run, experiment, model or grant, and when") { limit, user, kind, since, until };
-        command.SetAction(app.Handler(async (context, ct) =>
-        {
-            var query = new AuditQuery(context.Parse.GetValue(limit), context.Parse.GetValue(user), context.Parse.GetValue(kind),
-                AuditQuery.ParseTime(context.Parse.GetValue(since), "--since"), AuditQuery.ParseTime(context.Parse.GetValue(until), "--until", upper: true));
-            var events = await context.Get<AuditLog>().ListAsync(query, ct);
-            if (context.Json)
+        command.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                context.Console.WriteJson(events, CairnJson.Readable.IReadOnlyListAuditEvent);
-                return 0;
-            }
-
-            var table = new Table().AddColumns("at", "actor", "event", "subject", "detail");
-            foreach (var e in events)
+                var query = new AuditQuery(context.Parse.GetValue(limit), context.Parse.GetValue(user), context.Parse.GetValue(kind),
+                    AuditQuery.ParseTime(context.Parse.GetValue(since), "--since"), AuditQuery.ParseTime(context.Parse.GetValue(until), "--until", upper: true));
+                return Write(context, await context.Get<AuditLog>().ListAsync(query, ct));
+            },
+            async (context, ct) =>
             {
-                table.AddRow(Format.Time(e.At), Markup.Escape(e.Actor), Markup.Escape(e.Kind), Markup.Escape(e.Subject), Markup.Escape(e.Detail));
-            }
-
-            context.Console.Out.Write(table);
-            return 0;
-        }));
+                // Times are checked here, so a bad one names the option as it does locally.
+                AuditQuery.ParseTime(context.Parse.GetValue(since), "--since");
+                AuditQuery.ParseTime(context.Parse.GetValue(until), "--until", upper: true);
+                var query = $"api/events?limit={context.Parse.GetValue(limit)}" + string.Concat(
+                    new[] { ("user", context.Parse.GetValue(user)), ("kind", context.Parse.GetValue(kind)), ("since", context.Parse.GetValue(since)), ("until", context.Parse.GetValue(until)) }
+                        .Where(p => p.Item2 is not null).Select(p => $"&{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
+                return Write(context, await context.Remote.GetAsync(query, CairnJson.Default.IReadOnlyListAuditEvent, ct));
+            }));
         return command;
+    }
+
+    private static int Write(CommandContext context, IReadOnlyList<Core.Ports.AuditEvent> events)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(events, CairnJson.Readable.IReadOnlyListAuditEvent);
+            return 0;
+        }
+
+        var table = new Table().AddColumns("at", "actor", "event", "subject", "detail");
+        foreach (var e in events)
+        {
+            table.AddRow(Format.Time(e.At), Markup.Escape(e.Actor), Markup.Escape(e.Kind), Markup.Escape(e.Subject), Markup.Escape(e.Detail));
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
     }
 }
