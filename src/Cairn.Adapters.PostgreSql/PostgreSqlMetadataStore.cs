@@ -18,6 +18,7 @@ public sealed class PostgreSqlMetadataStore : SqlMetadataStore, IChangeFeed
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
+    private int _disposed;
 
     private PostgreSqlMetadataStore(NpgsqlDataSource dataSource, TimeProvider time)
         : base(new PostgreSqlDialect(dataSource), time)
@@ -50,6 +51,18 @@ public sealed class PostgreSqlMetadataStore : SqlMetadataStore, IChangeFeed
         }
 
         return store;
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        // The container disposes the store once per interface it was resolved through; the pool closes once.
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <inheritdoc />

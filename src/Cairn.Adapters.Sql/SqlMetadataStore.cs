@@ -12,7 +12,7 @@ namespace Cairn.Adapters.Sql;
 /// appends its audit event, and writers are serialized, so numbering (versions, experiment ids) never races.
 /// Migrations are applied when the store opens.
 /// </summary>
-public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, IRegistryStore, IDeploymentStore, IAuditStore
+public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, IRegistryStore, IDeploymentStore, IAuditStore, IAsyncDisposable
 {
     private readonly SqlDialect _dialect;
     private readonly TimeProvider _time;
@@ -24,6 +24,13 @@ public abstract partial class SqlMetadataStore : IDatasetStore, ITrackingStore, 
     {
         _dialect = dialect;
         _time = time;
+    }
+
+    /// <summary>Releases the store's connections; a pool left open would hold its idle connections for minutes.</summary>
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The schema version recorded in the database.</summary>

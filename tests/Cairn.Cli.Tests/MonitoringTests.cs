@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Cairn.Adapters.Webhooks;
 using Cairn.Application;
+using Cairn.Application.Serving;
 using Cairn.Core.Monitoring;
 using Cairn.Server;
 using Microsoft.AspNetCore.Builder;
@@ -185,6 +186,8 @@ public sealed class MonitoringTests : IAsyncLifetime
         var client = await _cairn.StartServerAsync(time: _time, options: Fast);
         await SendDriftedTrafficAsync(client, requests: 3, rowsPerRequest: 2);
         await SendDriftedTrafficAsync(client, requests: 3, rowsPerRequest: 2, deployment: "other");
+        // The recorder writes on a wall-clock cadence; under load the test must not outrun it.
+        await _cairn.Services!.GetRequiredService<PredictionRecorder>().FlushAsync(CancellationToken.None);
         _time.Advance(TimeSpan.FromHours(1));
         var monitors = _cairn.Services!.GetRequiredService<MonitorService>();
         var dispatcher = _cairn.Services!.GetRequiredService<AlertDispatcher>();
