@@ -24,12 +24,22 @@ public sealed class DeploymentService(IDeploymentStore store, ModelRegistry regi
     }
 
     /// <summary>Changes a deployment; servers pick the change up and swap versions without failing a request.</summary>
-    public async Task<Deployment> UpdateAsync(string name, Func<DeploymentSpec, DeploymentSpec> change, CancellationToken cancellationToken)
+    public Task<Deployment> UpdateAsync(string name, Func<DeploymentSpec, DeploymentSpec> change, CancellationToken cancellationToken) =>
+        UpdateAsync(name, change, null, cancellationToken);
+
+    /// <summary>Changes a deployment only if it is still at <paramref name="expectedRevision"/> (when given): a change made from a stale read is refused.</summary>
+    public async Task<Deployment> UpdateAsync(string name, Func<DeploymentSpec, DeploymentSpec> change, int? expectedRevision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
         // What a deployment serves is production traffic: changing it (canary, promotion, rollback) is a maintainer's call.
         actor.Demand(ResourceRef.Deployment(name), Role.Maintainer, "change deployments");
         var current = await GetAsync(name, cancellationToken).ConfigureAwait(false);
+        if (expectedRevision is { } expected && current.Revision != expected)
+        {
+            throw new CairnException(ErrorCode.Conflict,
+                $"Deployment '{name}' changed while this change was being made (revision {expected}, now {current.Revision}); read it again and retry.");
+        }
+
         var spec = change(current.Spec);
         await CheckAsync(spec, cancellationToken).ConfigureAwait(false);
         return await store.SaveDeploymentAsync(name, spec, create: false, actor.Name, cancellationToken).ConfigureAwait(false);

@@ -126,6 +126,20 @@ internal sealed class RemoteServer : IDisposable
         }
     }
 
+    /// <summary>Any call of the client (its typed methods), with the server's errors turned into Cairn's, as every request here is.</summary>
+    public async Task<T> CallAsync<T>(Func<CairnClient, Task<T>> call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await call(Client).ConfigureAwait(false);
+        }
+        catch (CairnClientException e)
+        {
+            throw Translate(e);
+        }
+    }
+
     /// <summary>The successful response of any request, for the caller to read and dispose.</summary>
     public async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, Func<HttpContent?> content, CancellationToken cancellationToken)
     {

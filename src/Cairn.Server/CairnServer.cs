@@ -347,6 +347,7 @@ public static partial class CairnServer
         app.MapMlflow();
         app.MapTrackingApi();
         app.MapRegistryApi();
+        app.MapDeploymentsApi();
         app.MapDatasetsApi();
         app.MapArtifacts();
         if (options.Authentication)

@@ -71,21 +71,28 @@ internal static class InferenceEndpoints
             app.MapGet($"{prefix}/{{name}}/version", (string name, HttpContext http) => VersionAsync(name, scope, http));
         }
 
-        // What this server serves now: per deployment, the version behind each reference, its engine and queue.
-        app.MapGet("/api/deployments", (DeploymentHost host, Actor actor) => Json(w =>
-        {
-            // What this server holds in memory, so filtered here: only deployments the caller may see.
-            w.WriteStartArray("deployments");
-            foreach (var active in host.Active.Where(d => actor.Holds(ResourceRef.Deployment(d.Deployment.Name), Role.Viewer))
-                .OrderBy(d => d.Deployment.Name, StringComparer.Ordinal))
+        // What this server serves now: per deployment, the version behind each reference, its engine and queue;
+        // ?stored=true: the stored definitions every server follows.
+        app.MapGet("/api/deployments", async (bool? stored, DeploymentHost host, Actor actor, DeploymentService deployments, CancellationToken ct) =>
+            stored is true ? Results.Ok(await deployments.ListAsync(ct)) : Json(w =>
             {
-                WriteServed(w, active);
+                // What this server holds in memory, so filtered here: only deployments the caller may see.
+                w.WriteStartArray("deployments");
+                foreach (var active in host.Active.Where(d => actor.Holds(ResourceRef.Deployment(d.Deployment.Name), Role.Viewer))
+                    .OrderBy(d => d.Deployment.Name, StringComparer.Ordinal))
+                {
+                    WriteServed(w, active);
+                }
+
+                w.WriteEndArray();
+            }));
+        app.MapGet("/api/deployments/{name}", async (string name, bool? stored, DeploymentHost host, Actor actor, DeploymentService deployments, CancellationToken ct) =>
+        {
+            if (stored is true)
+            {
+                return Results.Ok(await deployments.GetAsync(name, ct));
             }
 
-            w.WriteEndArray();
-        }));
-        app.MapGet("/api/deployments/{name}", (string name, DeploymentHost host, Actor actor) =>
-        {
             actor.Demand(ResourceRef.Deployment(name), Role.Viewer, "read deployments");
             var active = host.Find(name) ?? throw (host.FailureOf(name) is { } failure
                 ? new CairnException(ErrorCode.Unavailable, $"Deployment '{name}' is not serving: {failure}")

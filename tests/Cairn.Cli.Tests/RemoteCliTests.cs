@@ -88,6 +88,74 @@ public sealed class RemoteCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeploymentsMonitorsFeedbackAndAlerts_GoThroughTheServer_WithTheSameOutput()
+    {
+        await _laptop.RunOkAsync("login", _http.BaseAddress!.ToString());
+
+        Assert.Contains("Deployed flowers (revision 1)", (await _laptop.RunOkAsync("deploy", "flowers", "--model", "iris-species@1")).Output, StringComparison.Ordinal);
+        var updated = await _laptop.RunOkAsync("deployments", "update", "flowers", "--canary", "iris-species@2", "--percent", "20");
+        Assert.Contains("canary iris-species@2 on 20%", updated.Output, StringComparison.Ordinal);
+        Assert.Equal(2, (await _server.RunOkAsync("deployments", "show", "flowers", "--json")).Json.GetProperty("revision").GetInt32());
+        var created = await _laptop.RunOkAsync("monitors", "create", "flowers", "--reference", "iris@1", "--window", "1d");
+        Assert.Contains("Monitoring flowers against iris@1", created.Output, StringComparison.Ordinal);
+
+        // Predictions served by the server, labeled from the laptop's CSV file.
+        var ids = new List<string>();
+        for (var i = 0; ids.Count < 3 && i < 100; i++)
+        {
+            using var answer = await _http.PostAsync("api/deployments/flowers/predict", new StringContent(
+                """{"rows": [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}]}""", System.Text.Encoding.UTF8, "application/json"));
+            if (answer.IsSuccessStatusCode)
+            {
+                ids.Add(answer.Headers.GetValues(Server.InferenceEndpoints.PredictionIdHeader).Single()); // one row: the request's id
+            }
+            else
+            {
+                await Task.Delay(100); // the server has not loaded the new deployment yet
+            }
+        }
+
+        var labels = _laptop.WriteFile("labels.csv", "prediction_id,label\n" + string.Concat(ids.Select(id => $"{id},0\n")));
+        Assert.Contains("Recorded 3 label(s) for flowers", (await _laptop.RunOkAsync("feedback", "flowers", "--file", labels)).Output, StringComparison.Ordinal);
+        var twice = await _laptop.RunAsync("feedback", "flowers", "--file", labels);
+        Assert.NotEqual(0, twice.ExitCode);
+        Assert.Equal((await _server.RunAsync("feedback", "flowers", "--file", labels)).ExitCode, twice.ExitCode);
+        var evaluated = (await _laptop.RunOkAsync("monitors", "evaluate", "flowers", "--include-open", "--json")).Json;
+        Assert.Equal(3, evaluated.EnumerateArray().Sum(w => w.GetProperty("rows").GetInt32()));
+        var report = await _laptop.RunOkAsync("monitors", "report", "flowers", "-o", "flowers.html");
+        Assert.Contains("Wrote", report.Output, StringComparison.Ordinal);
+        Assert.Contains("<html", await File.ReadAllTextAsync(Path.Combine(_laptop.WorkingDirectory, "flowers.html")), StringComparison.OrdinalIgnoreCase);
+
+        string[][] commands = [["deployments", "list"], ["deployments", "show", "flowers"], ["monitors", "list"], ["monitors", "show", "flowers"], ["alerts"], ["alerts", "flowers", "--limit", "2"]];
+        foreach (var command in commands)
+        {
+            foreach (var json in new[] { false, true })
+            {
+                string[] args = json ? [.. command, "--json"] : command;
+                var local = await _server.RunOkAsync(args);
+                var remote = await _laptop.RunOkAsync(args);
+                Assert.True(local.Output == remote.Output, $"cairn {string.Join(' ', args)} differs:\n--- on the store\n{local.Output}\n--- through the server\n{remote.Output}");
+            }
+        }
+
+        // A policy's pipeline is a file on the machine that runs it: refused from a laptop, with the reason.
+        var pipeline = _laptop.WriteFile("retrain.yaml", "steps: []\n");
+        var policy = _laptop.WriteFile("policy.yaml", $"policy: {{schedule: \"0 3 * * *\", pipeline: {pipeline}, model: iris-species, holdout: iris}}\n");
+        var refused = await _laptop.RunAsync("monitors", "update", "flowers", "--config", policy);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("pipeline file on the server", refused.Error, StringComparison.Ordinal);
+
+        // Same mistakes, same exit codes; then the deletions land in the server's store.
+        var missing = await _laptop.RunAsync("deployments", "show", "no-such-deployment");
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Equal((await _server.RunAsync("deployments", "show", "no-such-deployment")).ExitCode, missing.ExitCode);
+        await _laptop.RunOkAsync("monitors", "delete", "flowers");
+        await _laptop.RunOkAsync("deployments", "delete", "flowers");
+        Assert.Contains("No deployments yet", (await _server.RunOkAsync("deployments", "list")).Output, StringComparison.Ordinal);
+        Assert.Contains("No monitors yet", (await _server.RunOkAsync("monitors", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AServerThatIsDown_ExitsSix_NamingItsAddress()
     {
         var port = CairnHarness.FreePort();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net.Http.Json;
 using Cairn.Application;
 using Cairn.Core;
 using Cairn.Core.Models;
@@ -17,12 +18,11 @@ internal static class DeploymentsCommands
         var options = new SpecOptions();
         var command = new Command("deploy", "Create a deployment: a named endpoint that serves a model, with an optional canary and shadow") { name, model };
         options.AddTo(command);
-        command.SetAction(app.Handler(async (context, ct) =>
-        {
-            var spec = options.Apply(context, new DeploymentSpec { Model = ModelRef.Parse(context.Parse.GetValue(model)!) });
-            var deployment = await context.Get<DeploymentService>().CreateAsync(context.Parse.GetValue(name)!, spec, ct);
-            return Written(context, deployment, "Deployed");
-        }));
+        DeploymentSpec Spec(CommandContext context) => options.Apply(context, new DeploymentSpec { Model = ModelRef.Parse(context.Parse.GetValue(model)!) });
+        command.SetAction(app.Handler(
+            async (context, ct) => Written(context, await context.Get<DeploymentService>().CreateAsync(context.Parse.GetValue(name)!, Spec(context), ct), "Deployed"),
+            async (context, ct) => Written(context, await context.Remote.SendAsync(HttpMethod.Post, ApiPath(context.Parse.GetValue(name)!),
+                JsonContent.Create(Spec(context), CairnJson.Default.DeploymentSpec), CairnJson.Default.Deployment, ct), "Deployed")));
         return command;
     }
 
@@ -32,73 +32,26 @@ internal static class DeploymentsCommands
         var command = new Command("deployments", "List, show, change and delete deployments; servers pick changes up within a second");
 
         var list = new Command("list", "List deployments");
-        list.SetAction(app.Handler(async (context, ct) =>
-        {
-            var deployments = await context.Get<DeploymentService>().ListAsync(ct);
-            if (context.Json)
-            {
-                context.Console.WriteJson(deployments, CairnJson.Readable.IReadOnlyListDeployment);
-                return 0;
-            }
-
-            if (deployments.Count == 0)
-            {
-                context.Console.Out.MarkupLine("No deployments yet. Create one with: cairn deploy NAME --model MODEL@champion");
-                return 0;
-            }
-
-            var table = new Table().AddColumns("deployment", "model", "canary", "shadow", "revision", "updated");
-            foreach (var d in deployments)
-            {
-                var spec = d.Spec;
-                table.AddRow(Markup.Escape(d.Name), Markup.Escape(spec.Model.ToString()),
-                    Markup.Escape(spec.Canary is { } canary ? $"{canary} ({spec.CanaryPercent}%)" : "-"), Markup.Escape(spec.Shadow?.ToString() ?? "-"),
-                    d.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Time(d.UpdatedAt));
-            }
-
-            context.Console.Out.Write(table);
-            return 0;
-        }));
+        list.SetAction(app.Handler(
+            async (context, ct) => WriteList(context, await context.Get<DeploymentService>().ListAsync(ct)),
+            async (context, ct) => WriteList(context, await context.Remote.GetAsync("api/deployments?stored=true", CairnJson.Default.IReadOnlyListDeployment, ct))));
         command.Subcommands.Add(list);
 
         var shown = NameArgument();
         var show = new Command("show", "Show a deployment and the versions its references resolve to now") { shown };
-        show.SetAction(app.Handler(async (context, ct) =>
-        {
-            var service = context.Get<DeploymentService>();
-            var deployment = await service.GetAsync(context.Parse.GetValue(shown)!, ct);
-            if (context.Json)
+        show.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                context.Console.WriteJson(deployment, CairnJson.Readable.Deployment);
-                return 0;
-            }
-
-            var versions = await service.ResolveAsync(deployment.Spec, ct);
-            var spec = deployment.Spec;
-            var console = context.Console.Out;
-            console.MarkupLineInterpolated($"[bold]{deployment.Name}[/]  revision {deployment.Revision}, updated {Format.Time(deployment.UpdatedAt)} by {deployment.UpdatedBy}");
-            var table = new Table().AddColumns("role", "reference", "resolves to", "traffic");
-            var roles = new List<(string Role, ModelRef Reference, string Traffic)> { ("model", spec.Model, $"{100 - spec.CanaryPercent}%") };
-            if (spec.Canary is { } canary)
+                var service = context.Get<DeploymentService>();
+                var deployment = await service.GetAsync(context.Parse.GetValue(shown)!, ct);
+                return WriteShown(context, deployment, context.Json ? [] : await service.ResolveAsync(deployment.Spec, ct));
+            },
+            async (context, ct) =>
             {
-                roles.Add(("canary", canary, $"{spec.CanaryPercent}%"));
-            }
-
-            if (spec.Shadow is { } shadow)
-            {
-                roles.Add(("shadow", shadow, "copy of all, answers not returned"));
-            }
-
-            foreach (var ((role, reference, traffic), version) in roles.Zip(versions))
-            {
-                table.AddRow(role, Markup.Escape(reference.ToString()), $"{Markup.Escape(version.Model)}@{version.Version}", traffic);
-            }
-
-            console.Write(table);
-            console.MarkupLineInterpolated(
-                $"Batching: up to {spec.Batching.MaxBatchRows} rows per model call, waiting at most {spec.Batching.MaxDelay.TotalMilliseconds} ms. Limits: {spec.Limits.MaxQueuedRequests} queued requests and {spec.Limits.MaxQueuedBytes >> 20} MiB of request bodies per version, {spec.Limits.Timeout.TotalMilliseconds} ms per request.");
-            return 0;
-        }));
+                var path = ApiPath(context.Parse.GetValue(shown)!);
+                var deployment = await context.Remote.GetAsync(path + "?stored=true", CairnJson.Default.Deployment, ct);
+                return WriteShown(context, deployment, context.Json ? [] : await context.Remote.GetAsync(path + "/versions", CairnJson.Default.IReadOnlyListModelVersion, ct));
+            }));
         command.Subcommands.Add(show);
 
         var updated = NameArgument();
@@ -112,51 +65,126 @@ internal static class DeploymentsCommands
             updated, model, noCanary, noShadow, promote,
         };
         options.AddTo(update);
-        update.SetAction(app.Handler(async (context, ct) =>
+        DeploymentSpec Change(CommandContext context, DeploymentSpec spec)
         {
-            var deployment = await context.Get<DeploymentService>().UpdateAsync(context.Parse.GetValue(updated)!, spec =>
+            if (context.Parse.GetValue(promote))
             {
-                if (context.Parse.GetValue(promote))
-                {
-                    spec = spec.PromoteCanary();
-                }
+                spec = spec.PromoteCanary();
+            }
 
-                if (context.Parse.GetValue(model) is { } reference)
-                {
-                    spec = spec with { Model = ModelRef.Parse(reference) };
-                }
+            if (context.Parse.GetValue(model) is { } reference)
+            {
+                spec = spec with { Model = ModelRef.Parse(reference) };
+            }
 
-                if (context.Parse.GetValue(noCanary))
-                {
-                    spec = spec with { Canary = null, CanaryPercent = 0 };
-                }
+            if (context.Parse.GetValue(noCanary))
+            {
+                spec = spec with { Canary = null, CanaryPercent = 0 };
+            }
 
-                if (context.Parse.GetValue(noShadow))
-                {
-                    spec = spec with { Shadow = null };
-                }
+            if (context.Parse.GetValue(noShadow))
+            {
+                spec = spec with { Shadow = null };
+            }
 
-                return options.Apply(context, spec);
-            }, ct);
-            return Written(context, deployment, "Updated");
-        }));
+            return options.Apply(context, spec);
+        }
+
+        update.SetAction(app.Handler(
+            async (context, ct) => Written(context, await context.Get<DeploymentService>().UpdateAsync(context.Parse.GetValue(updated)!, spec => Change(context, spec), ct), "Updated"),
+            async (context, ct) =>
+            {
+                // Changed from what was read, and refused if someone else changed it in between.
+                var path = ApiPath(context.Parse.GetValue(updated)!);
+                var current = await context.Remote.GetAsync(path + "?stored=true", CairnJson.Default.Deployment, ct);
+                var changed = await context.Remote.SendAsync(HttpMethod.Put, $"{path}?revision={current.Revision}",
+                    JsonContent.Create(Change(context, current.Spec), CairnJson.Default.DeploymentSpec), CairnJson.Default.Deployment, ct);
+                return Written(context, changed, "Updated");
+            }));
         command.Subcommands.Add(update);
 
         var deleted = NameArgument();
         var delete = new Command("delete", "Delete a deployment; servers stop serving it") { deleted };
-        delete.SetAction(app.Handler(async (context, ct) =>
+        delete.SetAction(app.Handler(
+            (context, ct) => Deleted(context, context.Get<DeploymentService>().DeleteAsync(context.Parse.GetValue(deleted)!, ct)),
+            (context, ct) => Deleted(context, context.Remote.SendAsync(HttpMethod.Delete, ApiPath(context.Parse.GetValue(deleted)!), null, ct))));
+        command.Subcommands.Add(delete);
+        return command;
+
+        async Task<int> Deleted(CommandContext context, Task deleting)
         {
+            await deleting;
             var target = context.Parse.GetValue(deleted)!;
-            await context.Get<DeploymentService>().DeleteAsync(target, ct);
             if (!context.Json)
             {
                 context.Console.Out.MarkupLineInterpolated($"[green]Deleted deployment {target}[/]");
             }
 
             return 0;
-        }));
-        command.Subcommands.Add(delete);
-        return command;
+        }
+    }
+
+    private static string ApiPath(string deployment) => $"api/deployments/{Uri.EscapeDataString(deployment)}";
+
+    private static int WriteList(CommandContext context, IReadOnlyList<Deployment> deployments)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(deployments, CairnJson.Readable.IReadOnlyListDeployment);
+            return 0;
+        }
+
+        if (deployments.Count == 0)
+        {
+            context.Console.Out.MarkupLine("No deployments yet. Create one with: cairn deploy NAME --model MODEL@champion");
+            return 0;
+        }
+
+        var table = new Table().AddColumns("deployment", "model", "canary", "shadow", "revision", "updated");
+        foreach (var d in deployments)
+        {
+            var spec = d.Spec;
+            table.AddRow(Markup.Escape(d.Name), Markup.Escape(spec.Model.ToString()),
+                Markup.Escape(spec.Canary is { } canary ? $"{canary} ({spec.CanaryPercent}%)" : "-"), Markup.Escape(spec.Shadow?.ToString() ?? "-"),
+                d.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Time(d.UpdatedAt));
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
+    }
+
+    private static int WriteShown(CommandContext context, Deployment deployment, IReadOnlyList<ModelVersion> versions)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(deployment, CairnJson.Readable.Deployment);
+            return 0;
+        }
+
+        var spec = deployment.Spec;
+        var console = context.Console.Out;
+        console.MarkupLineInterpolated($"[bold]{deployment.Name}[/]  revision {deployment.Revision}, updated {Format.Time(deployment.UpdatedAt)} by {deployment.UpdatedBy}");
+        var table = new Table().AddColumns("role", "reference", "resolves to", "traffic");
+        var roles = new List<(string Role, ModelRef Reference, string Traffic)> { ("model", spec.Model, $"{100 - spec.CanaryPercent}%") };
+        if (spec.Canary is { } canary)
+        {
+            roles.Add(("canary", canary, $"{spec.CanaryPercent}%"));
+        }
+
+        if (spec.Shadow is { } shadow)
+        {
+            roles.Add(("shadow", shadow, "copy of all, answers not returned"));
+        }
+
+        foreach (var ((role, reference, traffic), version) in roles.Zip(versions))
+        {
+            table.AddRow(role, Markup.Escape(reference.ToString()), $"{Markup.Escape(version.Model)}@{version.Version}", traffic);
+        }
+
+        console.Write(table);
+        console.MarkupLineInterpolated(
+            $"Batching: up to {spec.Batching.MaxBatchRows} rows per model call, waiting at most {spec.Batching.MaxDelay.TotalMilliseconds} ms. Limits: {spec.Limits.MaxQueuedRequests} queued requests and {spec.Limits.MaxQueuedBytes >> 20} MiB of request bodies per version, {spec.Limits.Timeout.TotalMilliseconds} ms per request.");
+        return 0;
     }
 
     private static Argument<string> NameArgument() => new("name") { Description = "The deployment's name" };
