@@ -40,8 +40,10 @@ public sealed class RemoteCliTests : IAsyncLifetime
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(ProfilesFile));
         }
 
+        var runId = (await _server.RunOkAsync("runs", "list", "--json")).Json[0].GetProperty("id").GetString()!;
         string[][] commands =
         [
+            ["runs", "show", runId], ["runs", "show", runId[..20]], ["lineage", "dataset:iris@1"], ["lineage", "model:iris-species/1"], ["lineage", $"run:{runId}"],
             ["runs", "list"], ["runs", "list", "--limit", "1"], ["runs", "search", "--filter", "params.trainer = 'lightgbm'"], ["experiments", "list"],
             ["datasets", "list"], ["datasets", "show", "iris"], ["datasets", "show", "iris@1"], ["datasets", "log", "iris"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
             ["events"], ["events", "--kind", "model.", "--since", "2020-01-01"], ["policies", "runs"],
@@ -57,9 +59,19 @@ public sealed class RemoteCliTests : IAsyncLifetime
             }
         }
 
-        // A change made through the server lands in its store.
+        // A run's report comes down from the server's artifacts.
+        Assert.Contains("Wrote", (await _laptop.RunOkAsync("runs", "report", runId[..20], "-o", "run.html")).Output, StringComparison.Ordinal);
+        await _server.RunOkAsync("runs", "report", runId, "-o", "run.html");
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_server.WorkingDirectory, "run.html")), await File.ReadAllBytesAsync(Path.Combine(_laptop.WorkingDirectory, "run.html")));
+
+        // Changes made through the server land in its store.
+        Assert.Contains("Created experiment", (await _laptop.RunOkAsync("experiments", "create", "from-laptop")).Output, StringComparison.Ordinal);
+        Assert.Contains("from-laptop", (await _server.RunOkAsync("experiments", "list")).Output, StringComparison.Ordinal);
+        var registered = await _laptop.RunOkAsync("models", "register", runId[..20], "--name", "iris-laptop", "--alias", "staging");
+        Assert.Contains($"Registered iris-laptop version 1 (alias staging) from run {runId}", registered.Output, StringComparison.Ordinal);
+        Assert.Contains(runId, (await _server.RunOkAsync("models", "show", "iris-laptop", "--json")).Output, StringComparison.Ordinal);
         await _laptop.RunOkAsync("models", "set-alias", "iris-species", "champion", "1");
-        var model = (await _server.RunOkAsync("models", "list", "--json")).Json[0];
+        var model = (await _server.RunOkAsync("models", "list", "--json")).Json.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "iris-species");
         Assert.Equal(1, model.GetProperty("aliases").GetProperty("champion").GetInt32());
 
         // A file added through the server is streamed to it and stored there; the same content again is no new version.
@@ -126,7 +138,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Contains("Wrote", report.Output, StringComparison.Ordinal);
         Assert.Contains("<html", await File.ReadAllTextAsync(Path.Combine(_laptop.WorkingDirectory, "flowers.html")), StringComparison.OrdinalIgnoreCase);
 
-        string[][] commands = [["deployments", "list"], ["deployments", "show", "flowers"], ["monitors", "list"], ["monitors", "show", "flowers"], ["alerts"], ["alerts", "flowers", "--limit", "2"]];
+        string[][] commands = [["lineage", ids[0]], ["lineage", "deployment:flowers"], ["deployments", "list"], ["deployments", "show", "flowers"], ["monitors", "list"], ["monitors", "show", "flowers"], ["alerts"], ["alerts", "flowers", "--limit", "2"]];
         foreach (var command in commands)
         {
             foreach (var json in new[] { false, true })

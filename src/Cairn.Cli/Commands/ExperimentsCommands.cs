@@ -15,20 +15,11 @@ internal static class ExperimentsCommands
 
         var name = new Argument<string>("name") { Description = "A unique experiment name" };
         var create = new Command("create", "Create an experiment") { name };
-        create.SetAction(app.Handler(async (context, ct) =>
-        {
-            var experiment = await context.Get<ExperimentService>().CreateAsync(context.Parse.GetValue(name), null, [], ct);
-            if (context.Json)
-            {
-                context.Console.WriteJson(experiment, CairnJson.Readable.Experiment);
-            }
-            else
-            {
-                context.Console.Out.MarkupLineInterpolated($"[green]Created[/] experiment {experiment.Id} '{experiment.Name}'");
-            }
-
-            return 0;
-        }));
+        create.SetAction(app.Handler(
+            async (context, ct) => Created(context, await context.Get<ExperimentService>().CreateAsync(context.Parse.GetValue(name), null, [], ct)),
+            async (context, ct) => Created(context, await context.Remote.SendAsync(HttpMethod.Post, "api/experiments",
+                System.Net.Http.Json.JsonContent.Create(new Server.Api.CreateExperimentBody(context.Parse.GetValue(name), null), Server.Api.ApiJson.Default.CreateExperimentBody),
+                CairnJson.Default.Experiment, ct))));
         command.Subcommands.Add(create);
 
         var all = new Option<bool>("--all") { Description = "Include deleted experiments" };
@@ -50,6 +41,20 @@ internal static class ExperimentsCommands
             }));
         command.Subcommands.Add(list);
         return command;
+    }
+
+    private static int Created(CommandContext context, Experiment experiment)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(experiment, CairnJson.Readable.Experiment);
+        }
+        else
+        {
+            context.Console.Out.MarkupLineInterpolated($"[green]Created[/] experiment {experiment.Id} '{experiment.Name}'");
+        }
+
+        return 0;
     }
 
     private static int WriteList(CommandContext context, IReadOnlyList<Core.Runs.Experiment> experiments)

@@ -19,52 +19,65 @@ internal static class LineageCommand
         };
         var command = new Command("lineage",
             "Trace one logged prediction to the deployment, model version, run, dataset versions, file hashes and git commit behind it; or show what any node came from and what was made from it") { id };
-        command.SetAction(app.Handler(async (context, ct) =>
-        {
-            var text = context.Parse.GetValue(id);
-            if (text?.Contains(':', StringComparison.Ordinal) == true)
+        command.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                return WriteGraph(context, await context.Get<LineageService>().GraphAsync(text, ct));
-            }
-
-            var lineage = await context.Get<LineageService>().OfPredictionAsync(text, ct);
-            if (context.Json)
+                var text = context.Parse.GetValue(id);
+                return IsNode(text)
+                    ? WriteGraph(context, await context.Get<LineageService>().GraphAsync(text, ct))
+                    : Write(context, await context.Get<LineageService>().OfPredictionAsync(text, ct));
+            },
+            async (context, ct) =>
             {
-                context.Console.WriteJson(lineage, CairnJson.Readable.PredictionLineage);
-                return 0;
-            }
-
-            var p = lineage.Prediction;
-            var table = new Table().AddColumns("", "");
-            table.AddRow("prediction", Markup.Escape($"{p.Id} at {Format.Time(p.At)}"));
-            table.AddRow("answered by", Markup.Escape($"deployment {p.Deployment}, {p.Model}@{p.Version} ({p.Role})"));
-            table.AddRow("output", Markup.Escape($"{p.Predicted} (score {p.Score.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)})"));
-            table.AddRow("label", Markup.Escape(p.Label ?? "no feedback yet"));
-            table.AddRow("inputs", Markup.Escape(p.InputsJson));
-            table.AddRow("trained by run", Markup.Escape(lineage.Run is { } run ? $"{run.Id} ({run.Name}, {Format.Time(run.StartedAt)})" : "none recorded"));
-            foreach (var data in lineage.Data)
-            {
-                table.AddRow($"data ({Markup.Escape(data.Input.Context)})", Markup.Escape(data.Input.Reference));
-                foreach (var file in data.Files)
-                {
-                    table.AddRow("  file", Markup.Escape($"{file.Path} sha256:{file.ContentHash}"));
-                }
-            }
-
-            foreach (var (key, value) in lineage.Code)
-            {
-                table.AddRow(Markup.Escape(key), Markup.Escape(value));
-            }
-
-            if (lineage.Code.Count == 0)
-            {
-                table.AddRow("code", "not recorded (the run's spec was not in a git work tree)");
-            }
-
-            context.Console.Out.Write(table);
-            return 0;
-        }));
+                var text = context.Parse.GetValue(id) ?? "";
+                // The node's own slashes (model:adult/3, a prediction's row) stay path separators the server's catch-all route takes back.
+                var path = string.Join('/', text.Split('/').Select(Uri.EscapeDataString));
+                return IsNode(text)
+                    ? WriteGraph(context, await context.Remote.GetAsync($"api/lineage/{path}", CairnJson.Default.LineageGraph, ct))
+                    : Write(context, await context.Remote.GetAsync($"api/lineage/predictions/{path}", CairnJson.Default.PredictionLineage, ct));
+            }));
         return command;
+    }
+
+    private static bool IsNode(string? text) => text?.Contains(':', StringComparison.Ordinal) == true;
+
+    private static int Write(CommandContext context, Core.Runs.PredictionLineage lineage)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(lineage, CairnJson.Readable.PredictionLineage);
+            return 0;
+        }
+
+        var p = lineage.Prediction;
+        var table = new Table().AddColumns("", "");
+        table.AddRow("prediction", Markup.Escape($"{p.Id} at {Format.Time(p.At)}"));
+        table.AddRow("answered by", Markup.Escape($"deployment {p.Deployment}, {p.Model}@{p.Version} ({p.Role})"));
+        table.AddRow("output", Markup.Escape($"{p.Predicted} (score {p.Score.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)})"));
+        table.AddRow("label", Markup.Escape(p.Label ?? "no feedback yet"));
+        table.AddRow("inputs", Markup.Escape(p.InputsJson));
+        table.AddRow("trained by run", Markup.Escape(lineage.Run is { } run ? $"{run.Id} ({run.Name}, {Format.Time(run.StartedAt)})" : "none recorded"));
+        foreach (var data in lineage.Data)
+        {
+            table.AddRow($"data ({Markup.Escape(data.Input.Context)})", Markup.Escape(data.Input.Reference));
+            foreach (var file in data.Files)
+            {
+                table.AddRow("  file", Markup.Escape($"{file.Path} sha256:{file.ContentHash}"));
+            }
+        }
+
+        foreach (var (key, value) in lineage.Code)
+        {
+            table.AddRow(Markup.Escape(key), Markup.Escape(value));
+        }
+
+        if (lineage.Code.Count == 0)
+        {
+            table.AddRow("code", "not recorded (the run's spec was not in a git work tree)");
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
     }
 
     private static int WriteGraph(CommandContext context, Core.Runs.LineageGraph graph)

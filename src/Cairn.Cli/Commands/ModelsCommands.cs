@@ -19,8 +19,14 @@ internal static class ModelsCommands
         var name = new Option<string>("--name") { Description = "The registered model to add a version to", Required = true };
         var alias = new Option<string?>("--alias") { Description = "Point this alias (such as champion) at the new version" };
         var register = new Command("register", "Register a run's model as the next version of a model") { run, name, alias };
-        register.SetAction(app.Handler((context, ct) =>
-            RegisterAsync(context, context.Parse.GetValue(run)!, context.Parse.GetValue(name)!, context.Parse.GetValue(alias), ct)));
+        register.SetAction(app.Handler(
+            (context, ct) => RegisterAsync(context, context.Parse.GetValue(run)!, context.Parse.GetValue(name)!, context.Parse.GetValue(alias), ct),
+            async (context, ct) =>
+            {
+                var body = new Server.Api.CreateVersionBody(context.Parse.GetValue(run), null, context.Parse.GetValue(alias), null, null, null);
+                return Registered(context, await context.Remote.SendAsync(HttpMethod.Post, $"api/models/{Uri.EscapeDataString(context.Parse.GetValue(name)!)}/versions",
+                    System.Net.Http.Json.JsonContent.Create(body, Server.Api.ApiJson.Default.CreateVersionBody), CairnJson.Default.ModelVersion, ct));
+            }));
         command.Subcommands.Add(register);
 
         var file = new Argument<string>("file") { Description = "An ONNX model file (from scikit-learn with zipmap disabled, PyTorch, …), an XGBoost JSON model or a LightGBM text model" };
@@ -265,7 +271,11 @@ internal static class ModelsCommands
     private static async Task<int> RegisterAsync(CommandContext context, string runId, string name, string? alias, CancellationToken cancellationToken)
     {
         var version = await context.Get<ModelRegistry>().RegisterAsync(await context.Get<RunService>().ResolveIdAsync(runId, cancellationToken), name, alias, cancellationToken);
-        version = await context.Get<ModelLoader>().RecordEngineAsync(version, cancellationToken);
+        return Registered(context, await context.Get<ModelLoader>().RecordEngineAsync(version, cancellationToken));
+    }
+
+    private static int Registered(CommandContext context, Core.Models.ModelVersion version)
+    {
         if (context.Json)
         {
             context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);

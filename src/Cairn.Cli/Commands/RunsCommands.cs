@@ -44,25 +44,31 @@ internal static class RunsCommands
 
         var id = new Argument<string>("run") { Description = "The run id, or enough of its start to name one run" };
         var show = new Command("show", "Show a run's params, metrics, inputs and artifacts") { id };
-        show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(id)!, ct)));
+        show.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var runs = context.Get<RunService>();
+                return Show(context, await runs.GetAsync(await runs.ResolveIdAsync(context.Parse.GetValue(id), ct), ct));
+            },
+            async (context, ct) => Show(context, await GetRemoteAsync(context, context.Parse.GetValue(id)!, ct))));
         command.Subcommands.Add(show);
 
         var reportRun = new Argument<string>("run") { Description = "A training or evaluation run" };
         var output = new Option<string?>("--output", "-o") { Description = "The HTML file to write (default: RUN-report.html)" };
         var report = new Command("report", "Write a run's evaluation report: metrics, ROC/PR and calibration plots, importance, slices") { reportRun, output };
-        report.SetAction(app.Handler(async (context, ct) =>
-        {
-            var runId = await context.Get<RunService>().ResolveIdAsync(context.Parse.GetValue(reportRun), ct);
-            var target = context.ResolvePath(context.Parse.GetValue(output) ?? $"{runId}-report.html");
-            var (_, content) = await context.Get<RunArtifacts>().OpenAsync(runId, EvaluationService.ReportPath, ct);
-            await using (content)
+        report.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                await FileOutput.WriteAtomicallyAsync(target, content, ct);
-            }
-
-            context.Console.Out.MarkupLineInterpolated($"Wrote {target}");
-            return 0;
-        }));
+                var runId = await context.Get<RunService>().ResolveIdAsync(context.Parse.GetValue(reportRun), ct);
+                var (_, content) = await context.Get<RunArtifacts>().OpenAsync(runId, EvaluationService.ReportPath, ct);
+                return await WriteReportAsync(context, runId, content, context.Parse.GetValue(output), ct);
+            },
+            async (context, ct) =>
+            {
+                var runId = (await GetRemoteAsync(context, context.Parse.GetValue(reportRun)!, ct)).Id;
+                using var response = await context.Remote.SendRawAsync(HttpMethod.Get, $"api/runs/{runId}/artifacts/{EvaluationService.ReportPath}", () => null, ct);
+                return await WriteReportAsync(context, runId, await response.Content.ReadAsStreamAsync(ct), context.Parse.GetValue(output), ct);
+            }));
         command.Subcommands.Add(report);
 
         var reproduced = new Argument<string>("run") { Description = "A training run" };
@@ -71,6 +77,22 @@ internal static class RunsCommands
         reproduce.SetAction(app.Handler((context, ct) => ReproduceAsync(context, context.Parse.GetValue(reproduced)!, ct)));
         command.Subcommands.Add(reproduce);
         return command;
+    }
+
+    // The server resolves a unique start of a run id as the local store does.
+    private static Task<Core.Runs.Run> GetRemoteAsync(CommandContext context, string id, CancellationToken cancellationToken) =>
+        context.Remote.GetAsync($"api/runs/{Uri.EscapeDataString(id)}", CairnJson.Default.Run, cancellationToken);
+
+    private static async Task<int> WriteReportAsync(CommandContext context, string runId, Stream content, string? output, CancellationToken cancellationToken)
+    {
+        var target = context.ResolvePath(output ?? $"{runId}-report.html");
+        await using (content)
+        {
+            await FileOutput.WriteAtomicallyAsync(target, content, cancellationToken);
+        }
+
+        context.Console.Out.MarkupLineInterpolated($"Wrote {target}");
+        return 0;
     }
 
     private static async Task<int> ReproduceAsync(CommandContext context, string runId, CancellationToken cancellationToken)
@@ -140,10 +162,8 @@ internal static class RunsCommands
         return 0;
     }
 
-    private static async Task<int> ShowAsync(CommandContext context, string id, CancellationToken cancellationToken)
+    private static int Show(CommandContext context, Core.Runs.Run run)
     {
-        var runs = context.Get<RunService>();
-        var run = await runs.GetAsync(await runs.ResolveIdAsync(id, cancellationToken), cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(run, CairnJson.Readable.Run);

@@ -59,10 +59,11 @@ internal static class RegistryApi
 
         models.MapGet("/{name}/versions", (string name, ModelRegistry registry, CancellationToken ct) => registry.ListVersionsAsync(name, ct))
             .WithSummary("A model's versions, newest first.");
-        models.MapPost("/{name}/versions", async (string name, CreateVersionBody body, ModelRegistry registry, ModelLoader loader, CancellationToken ct) =>
+        models.MapPost("/{name}/versions", async (string name, CreateVersionBody body, ModelRegistry registry, ModelLoader loader, RunService runs,
+            CancellationToken ct) =>
         {
             var version = body.Source is null && body.RunId is not null
-                ? await loader.RecordEngineAsync(await registry.RegisterAsync(body.RunId, name, body.Alias, ct), ct)
+                ? await loader.RecordEngineAsync(await registry.RegisterAsync(await runs.ResolveIdAsync(body.RunId, ct), name, body.Alias, ct), ct)
                 : await registry.CreateVersionAsync(name, body.Source, body.RunId, body.RunLink, body.Description, [.. body.Tags ?? []], ct);
             if (body.Source is not null && body.Alias is not null)
             {

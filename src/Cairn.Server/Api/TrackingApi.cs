@@ -35,8 +35,8 @@ internal static class TrackingApi
             var run = await service.CreateAsync(body.ExperimentId, body.Name, null, null, [.. body.Tags ?? []], body.ParentRunId, ct);
             return Results.Created($"/api/runs/{run.Id}", run);
         }).WithSummary("Starts a run, optionally nested under a parent run.");
-        runs.MapGet("/{id}", (string id, RunService service, CancellationToken ct) => service.GetAsync(id, ct))
-            .WithSummary("Gets a run with its params, tags, latest metrics, inputs and artifacts.");
+        runs.MapGet("/{id}", async (string id, RunService service, CancellationToken ct) => await service.GetAsync(await service.ResolveIdAsync(id, ct), ct))
+            .WithSummary("Gets a run (its id, or a unique start of it) with its params, tags, latest metrics, inputs and artifacts.");
         runs.MapPatch("/{id}", (string id, UpdateRunBody body, RunService service, CancellationToken ct) =>
             service.UpdateAsync(id, body.Status, body.EndTime is { } end ? DateTimeOffset.FromUnixTimeMilliseconds(end) : null, body.Name, ct))
             .WithSummary("Changes a run's status, end time or name; a terminal status without an end time ends it now.");
@@ -79,5 +79,11 @@ internal static class TrackingApi
             RunService service, CancellationToken ct) =>
             service.GetMetricSummaryAsync(id, key, maxPoints ?? 1000, fromStep, toStep, ct))
             .WithSummary("One metric's history (or the steps from from_step to to_step) in at most max_points step ranges (default 1000), each with its min, max, last value and count.");
+
+        var lineage = app.MapGroup("/api/lineage").WithTags("Lineage");
+        lineage.MapGet("/predictions/{**id}", (string id, LineageService service, CancellationToken ct) => service.OfPredictionAsync(id, ct))
+            .WithSummary("One logged prediction back to its deployment, model version, run, dataset versions, file hashes and git commit.");
+        lineage.MapGet("/{**node}", (string node, LineageService service, CancellationToken ct) => service.GraphAsync(node, ct))
+            .WithSummary("The graph around any node, named KIND:ID (dataset:adult@2, run:ID, model:adult/3, deployment:NAME, file:SHA256, code:COMMIT).");
     }
 }
