@@ -15,6 +15,7 @@ public abstract partial class SqlMetadataStore : IBlobReferences
         UNION SELECT mlnet_hash, NULL FROM model_versions WHERE mlnet_hash IS NOT NULL
         UNION SELECT contract_hash, NULL FROM dataset_validations
         UNION SELECT baseline_hash, NULL FROM monitors
+        UNION SELECT content_hash, NULL FROM job_files
         """;
 
     /// <inheritdoc />

@@ -518,5 +518,33 @@ internal static class Migrations
             -- PostgreSQL's step 19 makes its servers hear changes (LISTEN/NOTIFY); on SQLite, servers poll. Nothing to change.
             SELECT 1;
             """),
+        (20, "jobs", """
+            -- Work submitted to a server for its workers (train, sweep, pipeline), as JSON with a revision for updates
+            -- that must not cross; its files' blobs are listed apart so `cairn gc` sees them; its log, line by line.
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                submitted_by TEXT NOT NULL,
+                submitted_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                revision BIGINT NOT NULL,
+                job_json TEXT NOT NULL
+            );
+            CREATE INDEX jobs_by_submitter ON jobs (submitted_by, submitted_at);
+            CREATE INDEX jobs_by_time ON jobs (submitted_at);
+            CREATE TABLE job_files (
+                job_id TEXT NOT NULL REFERENCES jobs(id),
+                path TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                PRIMARY KEY (job_id, path)
+            );
+            CREATE TABLE job_log (
+                job_id TEXT NOT NULL REFERENCES jobs(id),
+                sequence BIGINT NOT NULL,
+                at BIGINT NOT NULL,
+                text TEXT NOT NULL,
+                PRIMARY KEY (job_id, sequence)
+            );
+            """),
     ];
 }

@@ -115,10 +115,21 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
     /// Ends as FAILED the runs a schedule's previous firing left RUNNING, and their steps: called when Quartz recovers
     /// the schedule's job, which means the worker running it died (on any machine of a cluster).
     /// </summary>
-    public async Task<IReadOnlyList<Run>> InterruptScheduledAsync(string schedule, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Run>> InterruptScheduledAsync(string schedule, CancellationToken cancellationToken)
     {
         Names.Validate(schedule, "schedule");
-        var (pipelines, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and tags.`cairn.schedule` = '{schedule}'",
+        return InterruptTaggedAsync("cairn.schedule", schedule, "the worker running its schedule stopped", cancellationToken);
+    }
+
+    /// <summary>Ends the runs a submitted job's dead worker left RUNNING (those tagged with the job), with their steps.</summary>
+    public Task<IReadOnlyList<Run>> InterruptJobRunsAsync(string jobId, CancellationToken cancellationToken) =>
+        Ids.IsRunId(jobId) ? InterruptTaggedAsync("cairn.job", jobId, "the worker running its job stopped", cancellationToken)
+            : throw CairnException.Invalid($"'{jobId}' is not a job id.");
+
+    // The tag's value is a checked name or id, so it is safe inside the filter's quotes.
+    private async Task<IReadOnlyList<Run>> InterruptTaggedAsync(string tag, string value, string reason, CancellationToken cancellationToken)
+    {
+        var (pipelines, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.status = 'RUNNING' and tags.`{tag}` = '{value}'",
             LifecycleStage.Active, [], 1000, null, cancellationToken).ConfigureAwait(false);
         var interrupted = new List<Run>(pipelines);
         foreach (var pipeline in pipelines)
@@ -128,7 +139,7 @@ public sealed class PipelineRunner(RunService runs, RunArtifacts runArtifacts, D
             interrupted.AddRange(steps);
         }
 
-        await runs.EndInterruptedAsync(interrupted, "the worker running its schedule stopped", cancellationToken).ConfigureAwait(false);
+        await runs.EndInterruptedAsync(interrupted, reason, cancellationToken).ConfigureAwait(false);
         return interrupted;
     }
 

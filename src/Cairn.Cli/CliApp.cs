@@ -79,6 +79,7 @@ internal sealed class CliApp(CliConsole console, Func<string, string?> environme
         root.Subcommands.Add(SweepCommand.Create(this));
         root.Subcommands.Add(PredictCommand.Create(this));
         root.Subcommands.Add(PipelinesCommands.Create(this));
+        root.Subcommands.Add(JobsCommands.Create(this));
         root.Subcommands.Add(ExperimentsCommands.Create(this));
         root.Subcommands.Add(RunsCommands.Create(this));
         root.Subcommands.Add(ModelsCommands.Create(this));

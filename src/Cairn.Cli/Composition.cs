@@ -87,7 +87,11 @@ internal static class Composition
         services.TryAddSingleton(AlertDeliveryOptions.Default);
         services.TryAddSingleton<AlertDispatcher>();
         services.TryAddSingleton<ICronCalendar, QuartzCronCalendar>();
-        services.TryAddSingleton<IScheduleStore>(sp => new QuartzScheduleStore(JobStoreOf(home), sp));
+        services.TryAddSingleton(sp => new QuartzScheduleStore(JobStoreOf(home), sp));
+        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<QuartzScheduleStore>());
+        services.TryAddSingleton<IJobQueue>(sp => sp.GetRequiredService<QuartzScheduleStore>());
+        services.TryAddSingleton<IJobStore>(sp => sp.GetRequiredService<SqlMetadataStore>());
+        services.TryAddSingleton<JobService>();
         services.TryAddSingleton<PipelineSchedules>();
         services.TryAddSingleton<PolicyRunner>();
         services.TryAddSingleton<INotifier>(sp => new WebhookNotifier(Webhooks, Environment.GetEnvironmentVariable, sp.GetRequiredService<TimeProvider>()));

@@ -22,7 +22,7 @@ namespace Cairn.Core;
         typeof(LowercaseEnumConverter<ModelStage>), typeof(LowercaseEnumConverter<ModelVersionStatus>),
         typeof(LowercaseEnumConverter<DriftMethod>), typeof(LowercaseEnumConverter<ColumnRole>), typeof(LowercaseEnumConverter<DatasetFormat>),
         typeof(LowercaseEnumConverter<AlertDirection>), typeof(LowercaseEnumConverter<AlertStatus>), typeof(LowercaseEnumConverter<PolicyRunState>),
-        typeof(LowercaseEnumConverter<LineageKind>),
+        typeof(LowercaseEnumConverter<LineageKind>), typeof(LowercaseEnumConverter<Jobs.JobKind>), typeof(LowercaseEnumConverter<Jobs.JobStatus>),
         typeof(LowercaseEnumConverter<Identity.Role>), typeof(LowercaseEnumConverter<Identity.ResourceKind>), typeof(LowercaseEnumConverter<Identity.PrincipalKind>),
     ],
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -74,6 +74,9 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(MonitorReport))]
 [JsonSerializable(typeof(IReadOnlyList<Alert>))]
+[JsonSerializable(typeof(Jobs.Job))]
+[JsonSerializable(typeof(IReadOnlyList<Jobs.Job>))]
+[JsonSerializable(typeof(IReadOnlyList<Jobs.JobLogLine>))]
 [JsonSerializable(typeof(PolicyRun))]
 [JsonSerializable(typeof(IReadOnlyList<PolicyRun>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

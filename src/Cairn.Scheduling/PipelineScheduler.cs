@@ -30,6 +30,7 @@ public sealed record JobStore(string ConnectionString, bool Clustered)
 public sealed partial class PipelineScheduler : IAsyncDisposable
 {
     private const string Group = "pipelines";
+    private const string JobsGroup = "jobs";
     private readonly IScheduler _scheduler;
     private readonly ServiceProvider _provider;
 
@@ -66,6 +67,7 @@ public sealed partial class PipelineScheduler : IAsyncDisposable
         // Quartz builds its jobs from a container of its own; the pipeline runner comes from Cairn's.
         var quartz = new ServiceCollection();
         quartz.AddSingleton(_ => services.GetRequiredService<PipelineRunner>());
+        quartz.AddSingleton(_ => services.GetRequiredService<JobService>());
         quartz.AddQuartz(properties, _ => { });
         var provider = quartz.BuildServiceProvider();
         var scheduler = await provider.GetRequiredService<ISchedulerFactory>().GetScheduler(cancellationToken).ConfigureAwait(false);
@@ -109,6 +111,19 @@ public sealed partial class PipelineScheduler : IAsyncDisposable
         return (await ListAsync(cancellationToken).ConfigureAwait(false)).Single(s => s.Name == name);
     }
 
+    /// <summary>Queues a submitted job to run once on a worker, and again on another if that one dies running it.</summary>
+    public async Task EnqueueJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var job = JobBuilder.Create<RemoteJob>()
+            .WithIdentity(jobId, JobsGroup)
+            .WithDescription("a submitted job")
+            .UsingJobData(RemoteJob.JobIdKey, jobId)
+            .RequestRecovery(true)
+            .Build();
+        var trigger = TriggerBuilder.Create().WithIdentity(jobId, JobsGroup).ForJob(job).StartNow().Build();
+        await _scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions(), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Every schedule, by name.</summary>
     public async Task<IReadOnlyList<PipelineSchedule>> ListAsync(CancellationToken cancellationToken)
     {
@@ -149,7 +164,7 @@ public sealed partial class PipelineScheduler : IAsyncDisposable
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var listener = new CompletionListener(maxRuns, progress, done);
-        _scheduler.ListenerManager.AddJobListener(listener, [GroupMatcher<JobKey>.GroupEquals(Group)]);
+        _scheduler.ListenerManager.AddJobListener(listener, [GroupMatcher<JobKey>.GroupEquals(Group), GroupMatcher<JobKey>.GroupEquals(JobsGroup)]);
         await _scheduler.Start(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -4,22 +4,33 @@ using Cairn.Core.Ports;
 namespace Cairn.Scheduling;
 
 /// <summary>
-/// The schedules in Quartz's job store, read through one scheduler that is opened on first use and never started,
-/// so a process that shows schedules (the web UI) fires none of them.
+/// The schedules in Quartz's job store, and the queue submitted jobs wait in for a worker, through one scheduler that
+/// is opened on first use and never started, so a process that shows schedules or queues jobs (a server) fires none.
 /// </summary>
-public sealed class QuartzScheduleStore(JobStore store, IServiceProvider services) : IScheduleStore, IAsyncDisposable
+public sealed class QuartzScheduleStore(JobStore store, IServiceProvider services) : IScheduleStore, IJobQueue, IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private PipelineScheduler? _scheduler;
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<PipelineSchedule>> ListAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PipelineSchedule>> ListAsync(CancellationToken cancellationToken) =>
+        UseAsync(scheduler => scheduler.ListAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task EnqueueAsync(string jobId, CancellationToken cancellationToken) =>
+        UseAsync(async scheduler =>
+        {
+            await scheduler.EnqueueJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    private async Task<T> UseAsync<T>(Func<PipelineScheduler, Task<T>> use, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _scheduler ??= await PipelineScheduler.OpenAsync(store, services, 1, cancellationToken).ConfigureAwait(false);
-            return await _scheduler.ListAsync(cancellationToken).ConfigureAwait(false);
+            return await use(_scheduler).ConfigureAwait(false);
         }
         finally
         {

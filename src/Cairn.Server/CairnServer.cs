@@ -348,6 +348,7 @@ public static partial class CairnServer
         app.MapTrackingApi();
         app.MapRegistryApi();
         app.MapDeploymentsApi();
+        app.MapJobsApi();
         app.MapDatasetsApi();
         app.MapArtifacts();
         if (options.Authentication)

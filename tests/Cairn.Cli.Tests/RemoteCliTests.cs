@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Cairn.Cli.Tests;
 
 /// <summary>
@@ -10,6 +12,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
 
     private readonly CairnHarness _server = new();
     private readonly CairnHarness _laptop = new();
+    private readonly List<Process> _workers = [];
     private HttpClient _http = null!;
 
     private string ProfilesFile => Path.Combine(_laptop.WorkingDirectory, "config", "cairn", "profiles.json");
@@ -25,6 +28,13 @@ public sealed class RemoteCliTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var worker in _workers)
+        {
+            worker.Kill(entireProcessTree: true);
+            await worker.WaitForExitAsync();
+            worker.Dispose();
+        }
+
         _http.Dispose();
         await _laptop.DisposeAsync();
         await _server.DisposeAsync();
@@ -88,10 +98,13 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Equal(3, missing.ExitCode);
         Assert.Contains("no-such-model", missing.Error, StringComparison.Ordinal);
 
-        // A command that cannot go through a server yet says so instead of quietly using a local store.
+        // Heavy work through a server goes to its workers only when asked; never quietly to a local store.
         var train = await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec));
         Assert.Equal(2, train.ExitCode);
-        Assert.Contains("does not run through a server yet", train.Error, StringComparison.Ordinal);
+        Assert.Contains("add --remote", train.Error, StringComparison.Ordinal);
+        var notYet = await _laptop.RunAsync("runs", "reproduce", runId);
+        Assert.Equal(2, notYet.ExitCode);
+        Assert.Contains("does not run through a server yet", notYet.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");
 
         // After logout the laptop's commands use its own (empty) home again.
@@ -165,6 +178,91 @@ public sealed class RemoteCliTests : IAsyncLifetime
         await _laptop.RunOkAsync("deployments", "delete", "flowers");
         Assert.Contains("No deployments yet", (await _server.RunOkAsync("deployments", "list")).Output, StringComparison.Ordinal);
         Assert.Contains("No monitors yet", (await _server.RunOkAsync("monitors", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RemoteJobs_RunOnTheServersWorker_WithTheirLogStreamedBack()
+    {
+        await _laptop.RunOkAsync("login", _http.BaseAddress!.ToString());
+        StartWorker();
+
+        // Training: only the spec travels; the log a local run prints comes back, and the run records its job.
+        var trained = await _laptop.RunOkAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec), "--remote");
+        Assert.Contains("Training lightgbm (multiclass)", trained.Output, StringComparison.Ordinal);
+        var trainJob = (await _laptop.RunOkAsync("jobs", "list", "--json")).Json[0];
+        Assert.Equal("succeeded", trainJob.GetProperty("status").GetString());
+        var trainRun = trainJob.GetProperty("run_id").GetString()!;
+        Assert.Contains($"Job {trainJob.GetProperty("id").GetString()} succeeded: run {trainRun}", trained.Output, StringComparison.Ordinal);
+        Assert.Equal(trainJob.GetProperty("id").GetString(),
+            (await _server.RunOkAsync("runs", "show", trainRun, "--json")).Json.GetProperty("tags").GetProperty("cairn.job").GetString());
+
+        // A pipeline: the files its steps read go with it, from folders below the spec's; its parameters too.
+        _laptop.WriteFile("p/data/diabetes.csv", await File.ReadAllTextAsync(CairnHarness.DataFile("diabetes.csv")));
+        _laptop.WriteFile("p/train.yaml", "dataset: sugar\nlabel: target\ntask: regression\nhyperparameters: {num_iterations: 10}\n");
+        var pipeline = _laptop.WriteFile("p/pipeline.yaml", """
+            name: sugar
+            params:
+              alias: {type: string, default: champion}
+            steps:
+            - {name: ingest, kind: ingest, with: {path: data/diabetes.csv, dataset: sugar}, inputs: ["file:data/diabetes.csv"], outputs: ["dataset:sugar"]}
+            - {name: train, kind: train, with: {config: train.yaml}, inputs: ["dataset:sugar", "file:train.yaml"], outputs: ["run:train"]}
+            - {name: register, kind: register, with: {run: train, model: sugar, alias: "${params.alias}"}, inputs: ["run:train"], outputs: ["model:sugar"]}
+            """);
+        var piped = await _laptop.RunOkAsync("pipelines", "run", pipeline, "--remote", "--param", "alias=staging");
+        Assert.Contains("3 file(s)", piped.Output, StringComparison.Ordinal);
+        Assert.Contains("register: done", piped.Output, StringComparison.Ordinal);
+        Assert.Contains("\"staging\"", (await _server.RunOkAsync("models", "show", "sugar", "--json")).Output, StringComparison.Ordinal);
+
+        // A file the pipeline reads that is missing here is refused before anything is uploaded.
+        var broken = _laptop.WriteFile("p/broken.yaml", "name: broken\nsteps:\n- {name: ingest, kind: ingest, with: {path: gone.csv, dataset: gone}, inputs: [\"file:gone.csv\"]}\n");
+        var refused = await _laptop.RunAsync("pipelines", "run", broken, "--remote");
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Contains("gone.csv", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(2, (await _laptop.RunOkAsync("jobs", "list", "--json")).Json.GetArrayLength());
+
+        // A running job is cancelled by its worker; the command following it ends with it.
+        var slow = _laptop.WriteFile("slow/pipeline.yaml", "name: slow\nsteps:\n- {name: wait, run: [sleep, \"60\"]}\n");
+        var following = _laptop.RunAsync("pipelines", "run", slow, "--remote");
+        string? slowJob = null;
+        for (var i = 0; i < 300 && slowJob is null; i++)
+        {
+            await Task.Delay(100);
+            slowJob = (await _laptop.RunOkAsync("jobs", "list", "--json")).Json.EnumerateArray()
+                .FirstOrDefault(j => j.GetProperty("status").GetString() == "running" && j.GetProperty("spec").GetString() == "pipeline.yaml"
+                    && j.GetProperty("files").GetArrayLength() == 1) is { ValueKind: System.Text.Json.JsonValueKind.Object } job ? job.GetProperty("id").GetString() : null;
+        }
+
+        Assert.NotNull(slowJob);
+        Assert.Contains("Cancelling", (await _laptop.RunOkAsync("jobs", "cancel", slowJob!)).Output, StringComparison.Ordinal);
+        var ended = await following.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, ended.ExitCode);
+        Assert.Contains("cancelled", ended.Output, StringComparison.Ordinal);
+        Assert.Contains("Cancelled.", (await _laptop.RunOkAsync("jobs", "logs", slowJob!)).Output, StringComparison.Ordinal);
+        Assert.Equal(4, (await _laptop.RunAsync("jobs", "cancel", slowJob!)).ExitCode);
+        var shown = await _laptop.RunOkAsync("jobs", "show", slowJob!);
+        Assert.Contains("cancelled", shown.Output, StringComparison.Ordinal);
+        Assert.Equal(3, (await _laptop.RunAsync("jobs", "show", "0123456789abcdef0123456789abcdef")).ExitCode);
+
+        // Without a server, --remote has nowhere to go.
+        await _laptop.RunOkAsync("logout");
+        Assert.Equal(2, (await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec), "--remote")).ExitCode);
+    }
+
+    // A real worker process on the server's home, as `cairn pipelines worker` runs beside `cairn serve`.
+    private void StartWorker()
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = _server.WorkingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "cairn.dll"), "--home", _server.Home, "pipelines", "worker" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _workers.Add(process);
     }
 
     [Fact]

@@ -19,12 +19,28 @@ internal static class PipelinesCommands
         var force = new Option<bool>("--force") { Description = "Run every step even when a cached result exists" };
         var from = new Option<string?>("--from") { Description = "Run this step and every step after it even when cached (the rest may come from the cache)" };
         var parallel = new Option<int?>("--parallel") { Description = "At most this many independent steps at once (default: the number of cores)" };
+        var remote = JobsCommands.RemoteOption();
         var run = new Command("run", $"Run a pipeline; steps whose inputs and settings are unchanged are served from the cache. Exits {CliApp.CheckFailed} if a step fails")
         {
-            file, parameters, force, from, parallel,
+            file, parameters, force, from, parallel, remote,
         };
-        run.SetAction(app.Handler((context, ct) => RunAsync(context, context.Parse.GetValue(file)!, context.Parse.GetValue(parameters) ?? [], context.Parse.GetValue(force),
-            context.Parse.GetValue(from), context.Parse.GetValue(parallel), ct)));
+        run.SetAction(app.Handler(
+            (context, ct) =>
+            {
+                JobsCommands.RefuseRemoteLocally(context, remote);
+                return RunAsync(context, context.Parse.GetValue(file)!, context.Parse.GetValue(parameters) ?? [], context.Parse.GetValue(force),
+                    context.Parse.GetValue(from), context.Parse.GetValue(parallel), ct);
+            },
+            (context, ct) =>
+            {
+                JobsCommands.RequireRemote(context, remote, "cairn pipelines run");
+                if (new Option[] { force, from, parallel }.FirstOrDefault(o => context.Parse.GetResult(o) is { Implicit: false }) is { } local)
+                {
+                    throw CairnException.Invalid($"{local.Name} is not taken with --remote yet; the worker runs the pipeline from its cache.");
+                }
+
+                return JobsCommands.SubmitAsync(context, Core.Jobs.JobKind.Pipeline, context.Parse.GetValue(file)!, Parameters(context.Parse.GetValue(parameters) ?? []), ct);
+            }));
         command.Subcommands.Add(run);
 
         var list = new Command("list", "Recent pipeline runs, newest first");

@@ -14,9 +14,11 @@ internal static class SweepCommand
     {
         var config = new Option<string>("--config") { Description = "A training spec with a 'sweep' section (space, method, trials, metric, early_stopping)", Required = true };
         var parallel = new Option<int?>("--parallel") { Description = "Trials to run at once (default: the spec's, else the cores)" };
-        var command = new Command("sweep", "Search hyperparameters: one child training run per trial, the best picked by the declared metric") { config, parallel };
+        var remote = JobsCommands.RemoteOption();
+        var command = new Command("sweep", "Search hyperparameters: one child training run per trial, the best picked by the declared metric") { config, parallel, remote };
         command.SetAction(app.Handler(async (context, ct) =>
         {
+            JobsCommands.RefuseRemoteLocally(context, remote);
             var sweep = ReadSpec(context.ResolvePath(context.Parse.GetValue(config)!));
             if (context.Parse.GetValue(parallel) is { } p)
             {
@@ -42,6 +44,14 @@ internal static class SweepCommand
             context.Console.Out.MarkupLineInterpolated($"Best trial: [bold]{outcome.Best.Run.Id}[/] ({outcome.SelectedOn} = {Format.Number(outcome.Best.Score ?? double.NaN)}); sweep run {outcome.Sweep.Id}");
             context.Console.Out.MarkupLineInterpolated($"Register it with: [bold]cairn models register {outcome.Best.Run.Id} --name NAME --alias champion[/]");
             return 0;
+        },
+        (context, ct) =>
+        {
+            JobsCommands.RequireRemote(context, remote, "cairn sweep");
+            // The worker's cores decide how many trials run at once there; --parallel speaks of this machine's.
+            return context.Parse.GetResult(parallel) is { Implicit: false }
+                ? throw CairnException.Invalid("--parallel is not taken with --remote: the spec's 'parallel' (or the worker's cores) decides there.")
+                : JobsCommands.SubmitAsync(context, Core.Jobs.JobKind.Sweep, context.Parse.GetValue(config)!, new Dictionary<string, string>(), ct);
         }));
         return command;
     }

@@ -13,8 +13,19 @@ internal static class TrainCommand
     public static Command Create(CliApp app)
     {
         var config = new Option<string>("--config") { Description = "A YAML training spec (dataset, label, task, trainer, hyperparameters, split, seed)", Required = true };
-        var command = new Command("train", "Train and evaluate a model; the run records params, metrics, the dataset version and the model") { config };
-        command.SetAction(app.Handler((context, ct) => RunAsync(context, context.Parse.GetValue(config)!, ct)));
+        var remote = JobsCommands.RemoteOption();
+        var command = new Command("train", "Train and evaluate a model; the run records params, metrics, the dataset version and the model") { config, remote };
+        command.SetAction(app.Handler(
+            (context, ct) =>
+            {
+                JobsCommands.RefuseRemoteLocally(context, remote);
+                return RunAsync(context, context.Parse.GetValue(config)!, ct);
+            },
+            (context, ct) =>
+            {
+                JobsCommands.RequireRemote(context, remote, "cairn train");
+                return JobsCommands.SubmitAsync(context, Core.Jobs.JobKind.Train, context.Parse.GetValue(config)!, new Dictionary<string, string>(), ct);
+            }));
         return command;
     }
 

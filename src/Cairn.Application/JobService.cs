@@ -1,0 +1,407 @@
+using System.Collections.Concurrent;
+using System.IO.Compression;
+using Cairn.Application.Identity;
+using Cairn.Core;
+using Cairn.Core.Identity;
+using Cairn.Core.Jobs;
+using Cairn.Core.Pipelines;
+using Cairn.Core.Ports;
+using Cairn.Core.Training;
+
+namespace Cairn.Application;
+
+/// <summary>
+/// Work a user hands to the server's workers (<c>cairn train|sweep|pipelines run --remote</c>): the spec and the local
+/// files it names arrive as one zip, are checked, stored as blobs and queued; a worker unpacks them into a folder of its
+/// own and runs them with the submitter's rights, writing the progress a local command would print to the job's log.
+/// </summary>
+public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQueue queue, Actor actor, Authenticator authenticator, IIdentityStore identity,
+    TrainingService training, SweepService sweeps, PipelineRunner pipelines, TimeProvider time)
+{
+    /// <summary>The most files one job may carry.</summary>
+    public const int MaxFiles = 1000;
+
+    /// <summary>How often a running job's log reaches the store, and how often its worker looks for a cancellation.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
+
+    private static readonly TimeSpan CancelCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Checks and queues a job: <paramref name="bundle"/> is a zip holding <paramref name="spec"/> (a path inside it) and
+    /// the files it names, at most <paramref name="maxBytes"/> unpacked. Nothing is stored unless all of it is right.
+    /// </summary>
+    public async Task<Job> SubmitAsync(JobKind kind, string spec, IReadOnlyDictionary<string, string> parameters, Stream bundle, long maxBytes,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(bundle);
+        actor.Demand(ResourceRef.Global, Role.Editor, "run jobs on the server's workers");
+        spec = RelativePath(spec);
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        try
+        {
+            using var zip = new ZipArchive(bundle, ZipArchiveMode.Read, leaveOpen: true);
+            if (zip.Entries.Count > MaxFiles)
+            {
+                throw CairnException.Invalid($"The job carries {zip.Entries.Count} files; at most {MaxFiles} are allowed.");
+            }
+
+            // Sizes are checked from the zip's directory before anything is inflated, and again as it inflates.
+            var declared = zip.Entries.Sum(e => e.Length);
+            if (declared > maxBytes)
+            {
+                throw CairnException.Invalid($"The job's files come to {declared:N0} bytes unpacked; this server takes at most {maxBytes:N0}.");
+            }
+
+            foreach (var entry in zip.Entries.Where(e => !e.FullName.EndsWith('/')))
+            {
+                var path = RelativePath(entry.FullName);
+                await using var content = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
+                using var buffer = new MemoryStream();
+                await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                files[path] = buffer.Length <= entry.Length ? buffer.ToArray() : throw CairnException.Invalid($"'{path}' inflates past the size its zip entry declares.");
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw CairnException.Invalid($"The job's files are not a readable zip archive: {e.Message}");
+        }
+
+        var text = files.TryGetValue(spec, out var specBytes) ? System.Text.Encoding.UTF8.GetString(specBytes)
+            : throw CairnException.Invalid($"The job names its spec '{spec}', but no file of that path came with it.");
+        Check(kind, spec, text, parameters, files.Keys);
+
+        var stored = new List<JobFile>();
+        foreach (var (path, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            using var content = new MemoryStream(bytes, writable: false);
+            var blob = await artifacts.PutAsync(content, cancellationToken).ConfigureAwait(false);
+            stored.Add(new JobFile(path, blob.ContentHash, blob.SizeBytes));
+        }
+
+        var principal = actor.Principal;
+        var job = new Job
+        {
+            Id = Ids.NewRunId(),
+            Kind = kind,
+            Spec = spec,
+            Parameters = new Dictionary<string, string>(parameters, StringComparer.Ordinal),
+            Files = stored,
+            SubmittedBy = principal.Name,
+            AsAccount = principal.Id is not null,
+            Token = principal.Token,
+            Cap = principal.Cap,
+            SubmittedAt = time.GetUtcNow(),
+        };
+        await store.AddJobAsync(job, cancellationToken).ConfigureAwait(false);
+        await queue.EnqueueAsync(job.Id, cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    /// <summary>The newest jobs: the caller's own, or everyone's for an administrator.</summary>
+    public Task<IReadOnlyList<Job>> ListAsync(int limit, CancellationToken cancellationToken) =>
+        store.ListJobsAsync(actor.Principal.IsUnrestricted ? null : actor.Principal.Name, Math.Clamp(limit, 1, 1000), cancellationToken);
+
+    /// <summary>A job the caller submitted (any job, for an administrator).</summary>
+    public async Task<Job> GetAsync(string? id, CancellationToken cancellationToken)
+    {
+        var job = Ids.IsRunId(id ?? "") ? await store.GetJobAsync(id!, cancellationToken).ConfigureAwait(false) : null;
+        if (job is null || (!actor.Principal.IsUnrestricted && job.SubmittedBy != actor.Principal.Name))
+        {
+            // Someone else's job is as absent as a job that never was: its existence is theirs to know.
+            throw CairnException.NotFound($"There is no job '{id}' of yours; list them with: cairn jobs list");
+        }
+
+        return job;
+    }
+
+    /// <summary>At most <paramref name="limit"/> lines of a job's log after line <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<JobLogLine>> LogAsync(string? id, long after, int limit, CancellationToken cancellationToken)
+    {
+        var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return await store.ReadJobLogAsync(job.Id, Math.Max(0, after), Math.Clamp(limit, 1, 10_000), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Cancels a job: a queued one at once, a running one by its worker within about a second.</summary>
+    public async Task<Job> CancelAsync(string? id, CancellationToken cancellationToken)
+    {
+        var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var by = actor.Name;
+        return await UpdateAsync(job.Id, current => current switch
+        {
+            { IsFinished: true } => throw new CairnException(ErrorCode.Conflict, $"Job {current.Id} already ended ({Name(current.Status)})."),
+            { Status: JobStatus.Queued } => current with { Status = JobStatus.Cancelled, EndedAt = time.GetUtcNow(), Error = $"cancelled by {by} before it started" },
+            _ => current with { CancelRequested = true, Error = $"cancelled by {by}" },
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a queued job on this worker (<paramref name="worker"/> names it) and returns how it ended.
+    /// <paramref name="recovering"/> says a worker died running it before; it starts again from the beginning (a
+    /// pipeline's finished steps come from its cache).
+    /// </summary>
+    public async Task<Job> RunAsync(string id, string worker, bool recovering, CancellationToken cancellationToken)
+    {
+        var job = await store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? throw CairnException.NotFound($"There is no job '{id}'.");
+        if (job.IsFinished)
+        {
+            return job; // cancelled while it waited
+        }
+
+        await using var log = new JobLog(store, id, time);
+        if (recovering || job.Status == JobStatus.Running)
+        {
+            log.Report($"The worker running this job ({job.Worker}) stopped; {worker} starts it again.");
+            await pipelines.InterruptJobRunsAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        job = await UpdateAsync(id, j => j with { Status = JobStatus.Running, StartedAt = time.GetUtcNow(), Worker = worker, Attempts = j.Attempts + 1 }, cancellationToken)
+            .ConfigureAwait(false);
+        var folder = Directory.CreateTempSubdirectory("cairn-job-");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watching = WatchForCancelAsync(id, cancel);
+        try
+        {
+            actor.Become(await PrincipalOfAsync(job, cancellationToken).ConfigureAwait(false));
+            foreach (var file in job.Files)
+            {
+                var target = Path.GetFullPath(RelativePath(file.Path), folder.FullName);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                await using var content = await artifacts.OpenReadAsync(file.ContentHash, cancellationToken).ConfigureAwait(false);
+                await using var output = File.Create(target);
+                await content.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+            }
+
+            log.Report($"Job {id} ({Name(job.Kind)} {job.Spec}) started on {worker} for {job.SubmittedBy}.");
+            var (runId, failed, result) = await ExecuteAsync(job, Path.Combine(folder.FullName, job.Spec), log, cancel.Token).ConfigureAwait(false);
+            log.Report(result);
+            return await FinishAsync(id, j => j with { Status = failed ? JobStatus.Failed : JobStatus.Succeeded, RunId = runId, Result = result }, log).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            log.Report("Cancelled.");
+            return await FinishAsync(id, j => j with { Status = JobStatus.Cancelled }, log).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            log.Report($"{worker} stopped while the job ran.");
+            return await FinishAsync(id, j => j with { Status = JobStatus.Failed, Error = $"{worker} stopped while it ran; submit it again" }, log).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.Report($"Failed: {e.Message}");
+            return await FinishAsync(id, j => j with { Status = JobStatus.Failed, Error = e.Message }, log).ConfigureAwait(false);
+        }
+        finally
+        {
+            await cancel.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+            actor.BecomeProcess();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private async Task<(string RunId, bool Failed, string Result)> ExecuteAsync(Job job, string specPath, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        var text = await File.ReadAllTextAsync(specPath, cancellationToken).ConfigureAwait(false);
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["cairn.job"] = job.Id };
+        switch (job.Kind)
+        {
+            case JobKind.Train:
+                var trained = await training.TrainAsync(TrainingSpec.Parse(text, job.Spec), tags, log, cancellationToken).ConfigureAwait(false);
+                return (trained.Run.Id, false, $"Run {trained.Run.Id} {Name(trained.Run.Status)}: {Metrics(trained.Run)}");
+            case JobKind.Sweep:
+                var swept = await sweeps.RunAsync(SweepSpec.Parse(text, job.Spec), log, cancellationToken).ConfigureAwait(false);
+                return (swept.Sweep.Id, false, $"Sweep {swept.Sweep.Id}: best trial {swept.Best.Run.Id} (selected on {swept.SelectedOn})");
+            default:
+                var result = await pipelines.RunAsync(PipelineSpec.Parse(text, job.Spec), job.Parameters, Path.GetDirectoryName(specPath)!, force: false, log,
+                    cancellationToken, tags: [.. tags]).ConfigureAwait(false);
+                return (result.RunId, result.Status != Core.Runs.RunStatus.Finished,
+                    $"Pipeline run {result.RunId} {Name(result.Status)} ({result.Steps.Count(s => s.Cached)} of {result.Steps.Count} step(s) cached)");
+        }
+    }
+
+    private static string Metrics(Core.Runs.Run run) =>
+        string.Join(", ", run.Metrics.Where(m => !m.Key.StartsWith("baseline.", StringComparison.Ordinal)).Take(4)
+            .Select(m => $"{m.Key}={m.Value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}"));
+
+    private async Task<Job> FinishAsync(string id, Func<Job, Job> change, JobLog log)
+    {
+        await log.FlushAsync().ConfigureAwait(false);
+        // The ending is recorded even when the worker is stopping: a job left running would wait for a recovery that never comes.
+        return await UpdateAsync(id, j => change(j) with { EndedAt = time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    // The job runs with what its submitter may do now (a disabled account runs nothing), capped by the token it was sent with.
+    private async Task<Principal> PrincipalOfAsync(Job job, CancellationToken cancellationToken)
+    {
+        if (!job.AsAccount)
+        {
+            return Principal.Local(job.SubmittedBy);
+        }
+
+        var account = await identity.GetPrincipalAsync(job.SubmittedBy, cancellationToken).ConfigureAwait(false);
+        return account is { Disabled: false }
+            ? await authenticator.PrincipalForAsync(account, job.Cap, job.Token, cancellationToken).ConfigureAwait(false)
+            : throw CairnException.Denied($"{job.SubmittedBy} is disabled or no longer exists; the job does not run.");
+    }
+
+    private async Task WatchForCancelAsync(string id, CancellationTokenSource cancel)
+    {
+        try
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                await Task.Delay(CancelCheckInterval, time, cancel.Token).ConfigureAwait(false);
+                if (await store.GetJobAsync(id, cancel.Token).ConfigureAwait(false) is { CancelRequested: true })
+                {
+                    await cancel.CancelAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The job ended, or was cancelled.
+        }
+    }
+
+    private async Task<Job> UpdateAsync(string id, Func<Job, Job> change, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var current = await store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? throw CairnException.NotFound($"There is no job '{id}'.");
+            var changed = change(current);
+            if (await store.UpdateJobAsync(changed, current.Revision, cancellationToken).ConfigureAwait(false))
+            {
+                return changed with { Revision = current.Revision + 1 };
+            }
+        }
+    }
+
+    // What the spec must be for its kind, and every local file a pipeline's steps declare (file: inputs) must have come with it.
+    private static void Check(JobKind kind, string spec, string text, IReadOnlyDictionary<string, string> parameters, IEnumerable<string> files)
+    {
+        switch (kind)
+        {
+            case JobKind.Train:
+                _ = TrainingSpec.Parse(text, spec);
+                break;
+            case JobKind.Sweep:
+                _ = SweepSpec.Parse(text, spec);
+                break;
+            default:
+                var pipeline = PipelineSpec.Parse(text, spec);
+                var unknown = parameters.Keys.Where(k => pipeline.Parameters.All(p => p.Name != k)).ToList();
+                if (unknown.Count > 0)
+                {
+                    throw CairnException.Invalid($"--param {string.Join(", ", unknown)}: {pipeline.Name} declares no such parameter.");
+                }
+
+                var present = files.ToHashSet(StringComparer.Ordinal);
+                var folder = spec.Contains('/', StringComparison.Ordinal) ? spec[..(spec.LastIndexOf('/') + 1)] : "";
+                var missing = PipelineFiles(pipeline).Select(f => folder + f).Where(f => !present.Contains(f)).ToList();
+                if (missing.Count > 0)
+                {
+                    throw CairnException.Invalid($"The pipeline reads {string.Join(", ", missing)}, which did not come with the job.");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The local files a pipeline reads (its steps' <c>file:</c> inputs), relative to its folder.</summary>
+    public static IReadOnlyList<string> PipelineFiles(PipelineSpec pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        return [.. pipeline.Steps.SelectMany(s => s.Inputs).Where(i => i.StartsWith("file:", StringComparison.Ordinal))
+            .Select(i => RelativePath(i["file:".Length..])).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// A path inside a job's folder, with '/' separators: never rooted, never climbing out with '..', so a job's files
+    /// land in its folder whatever their names say.
+    /// </summary>
+    public static string RelativePath(string? path)
+    {
+        var parts = (path ?? "").Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
+        return parts.Length == 0 || parts.Any(p => p == ".." || p.Contains(':', StringComparison.Ordinal)) || (path ?? "").StartsWith('/') || path!.Length > 1024
+            ? throw CairnException.Invalid($"'{path}' is not a path inside the job's folder (a relative path without '..').")
+            : string.Join('/', parts);
+    }
+
+    private static string Name<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
+
+    // Progress lines of a running job, written to its log in batches so a chatty trainer costs one write per interval.
+    private sealed class JobLog : IProgress<string>, IAsyncDisposable
+    {
+        private readonly IJobStore _store;
+        private readonly string _id;
+        private readonly TimeProvider _time;
+        private readonly ConcurrentQueue<(DateTimeOffset, string)> _pending = new();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly SemaphoreSlim _flushing = new(1, 1);
+        private readonly Task _loop;
+
+        public JobLog(IJobStore store, string id, TimeProvider time)
+        {
+            (_store, _id, _time) = (store, id, time);
+            _loop = LoopAsync();
+        }
+
+        public void Report(string value) => _pending.Enqueue((_time.GetUtcNow(), value));
+
+        public async Task FlushAsync()
+        {
+            await _flushing.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                var lines = new List<(DateTimeOffset, string)>();
+                while (_pending.TryDequeue(out var line))
+                {
+                    lines.Add(line);
+                }
+
+                if (lines.Count > 0)
+                {
+                    await _store.AppendJobLogAsync(_id, lines, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _flushing.Release();
+            }
+        }
+
+        private async Task LoopAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(FlushInterval, _time, _stop.Token).ConfigureAwait(false);
+                    try
+                    {
+                        await FlushAsync().ConfigureAwait(false);
+                    }
+                    catch (CairnException)
+                    {
+                        // The store is briefly unavailable: these lines are lost, the job goes on, and the next interval writes again.
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The job ended; DisposeAsync writes what is left.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _loop.ConfigureAwait(false);
+            await FlushAsync().ConfigureAwait(false);
+            _stop.Dispose();
+            _flushing.Dispose();
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Cairn.Core.Jobs;
+
+namespace Cairn.Core.Ports;
+
+/// <summary>Jobs submitted to a server and their logs.</summary>
+public interface IJobStore
+{
+    /// <summary>Stores a new job (its files' blobs must be stored already) and records its audit event.</summary>
+    Task AddJobAsync(Job job, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a job if its revision is still <paramref name="expectedRevision"/>; false if someone changed it since.</summary>
+    Task<bool> UpdateJobAsync(Job job, int expectedRevision, CancellationToken cancellationToken);
+
+    /// <summary>A job by id.</summary>
+    Task<Job?> GetJobAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The newest jobs, newest first; only <paramref name="submittedBy"/>'s when given.</summary>
+    Task<IReadOnlyList<Job>> ListJobsAsync(string? submittedBy, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Appends lines to a job's log.</summary>
+    Task AppendJobLogAsync(string id, IReadOnlyList<(DateTimeOffset At, string Text)> lines, CancellationToken cancellationToken);
+
+    /// <summary>At most <paramref name="limit"/> lines of a job's log after line <paramref name="after"/>, in order.</summary>
+    Task<IReadOnlyList<JobLogLine>> ReadJobLogAsync(string id, long after, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>Hands a stored job to the workers.</summary>
+public interface IJobQueue
+{
+    /// <summary>Queues the job <paramref name="jobId"/>: one worker runs it, and another takes it over if that one dies.</summary>
+    Task EnqueueAsync(string jobId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,49 @@
+using Cairn.Application;
+using Cairn.Core;
+using Cairn.Core.Jobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Server.Api;
+
+/// <summary>Jobs for the server's workers: what <c>cairn train|sweep|pipelines run --remote</c> and <c>cairn jobs</c> call.</summary>
+internal static class JobsApi
+{
+    public static void MapJobsApi(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/api/jobs").WithTags("Jobs");
+        jobs.MapPost("/", async (string? kind, string? spec, HttpContext http, JobService service, CairnServerOptions options) =>
+        {
+            var jobKind = Enum.TryParse<JobKind>(kind, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(kind, out _) ? parsed
+                : throw CairnException.Invalid($"kind '{kind}' is not a job kind; use train, sweep or pipeline.");
+            var parameters = http.Request.Query["param"].OfType<string>().Select(p => p.Split('=', 2)).ToDictionary(
+                p => p.Length == 2 && p[0].Length > 0 ? p[0] : throw CairnException.Invalid($"param '{string.Join('=', p)}' is not NAME=VALUE."),
+                p => p[1], StringComparer.Ordinal);
+            Uploads.Limit(http, options.MaxUploadBytes, "job's files", "--max-upload-mib");
+
+            // The zip is spooled to a file: its directory sits at its end, and it is checked whole before anything is stored.
+            var spooled = SpoolFiles.NewTempPath(".zip");
+            try
+            {
+                await using var file = new FileStream(spooled, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 128 * 1024,
+                    FileOptions.Asynchronous);
+                await http.Request.Body.CopyToAsync(file, http.RequestAborted);
+                file.Position = 0;
+                var job = await service.SubmitAsync(jobKind, spec ?? "", parameters, file, options.MaxUploadBytes, http.RequestAborted);
+                return Results.Created($"/api/jobs/{job.Id}", job);
+            }
+            finally
+            {
+                File.Delete(spooled);
+            }
+        }).WithSummary("Queues a job (?kind=train|sweep|pipeline, ?spec=PATH inside the zip, ?param=NAME=VALUE) with its spec and files as an application/zip body.");
+        jobs.MapGet("/", (int? limit, JobService service, CancellationToken ct) => service.ListAsync(limit ?? 20, ct))
+            .WithSummary("The caller's newest jobs (everyone's for an administrator), newest first.");
+        jobs.MapGet("/{id}", (string id, JobService service, CancellationToken ct) => service.GetAsync(id, ct)).WithSummary("A job and where it stands.");
+        jobs.MapGet("/{id}/log", (string id, long? after, int? limit, JobService service, CancellationToken ct) =>
+            service.LogAsync(id, after ?? 0, limit ?? 1000, ct)).WithSummary("A job's log lines after line ?after=N (at most ?limit=, default 1000).");
+        jobs.MapPost("/{id}/cancel", (string id, JobService service, CancellationToken ct) => service.CancelAsync(id, ct))
+            .WithSummary("Cancels a job: a queued one at once, a running one within about a second.");
+    }
+}
