@@ -171,6 +171,54 @@ public sealed class ClusterTests(PostgreSqlServer postgres, S3Server s3, ITestOu
         await _cairn.RunOkAsync("pipelines", "unschedule", "slow-every-second");
     }
 
+    [Fact]
+    public async Task AWorkerKilledMidJob_LeavesItToTheOther_AndTheSubmitterSeesItFinish()
+    {
+        await _cairn.RunOkAsync("users", "create", "ana", "--no-token", "--role", "editor");
+        var token = (await _cairn.RunOkAsync("tokens", "create", "--user", "ana", "--name", "laptop", "--json")).Json.GetProperty("secret").GetString()!;
+        var server = Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "cairn.dll"), "--home", _cairn.Home, "serve",
+            "--port", CairnHarness.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--grpc-port", "0", "--no-ui"]);
+        var address = await CairnHarness.ReadServerAddressAsync(server);
+        var workers = new[] { StartWorker(), StartWorker() };
+
+        // A laptop with nothing but the server's address and a token: no store, no bucket credentials.
+        await using var laptop = new CairnHarness();
+        laptop.Environment[RemoteServer.ServerEnvironmentVariable] = address.ToString();
+        laptop.Environment[RemoteServer.TokenEnvironmentVariable] = token;
+        var pipeline = laptop.WriteFile("slow/pipeline.yaml", "name: slow\nsteps:\n- {name: wait, run: [sleep, \"8\"]}\n");
+        var following = laptop.RunAsync("pipelines", "run", pipeline, "--remote");
+
+        var owner = "";
+        for (var i = 0; i < 600 && owner.Length == 0; i++)
+        {
+            await Task.Delay(100);
+            // Killed once its pipeline's step is under way, not while the worker still unpacks the job.
+            var jobs = (await laptop.RunOkAsync("jobs", "list", "--json")).Json;
+            owner = jobs.GetArrayLength() > 0 && jobs[0].GetProperty("status").GetString() == "running"
+                && (await laptop.RunOkAsync("jobs", "logs", jobs[0].GetProperty("id").GetString()!)).Output.Contains("wait: running", StringComparison.Ordinal)
+                ? jobs[0].GetProperty("worker").GetString()! : "";
+        }
+
+        var victim = workers.Single(w => owner.EndsWith($":{w.Id}", StringComparison.Ordinal));
+        var killed = Stopwatch.StartNew();
+        victim.Kill(entireProcessTree: true);
+        await victim.WaitForExitAsync();
+
+        var result = await following.WaitAsync(TimeSpan.FromMinutes(2));
+        output.WriteLine($"job worker killed: the other finished it {killed.ElapsedMilliseconds} ms later");
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        Assert.Contains("starts it again", result.Output, StringComparison.Ordinal);
+        var job = (await laptop.RunOkAsync("jobs", "list", "--json")).Json[0];
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+        Assert.NotEqual(owner, job.GetProperty("worker").GetString());
+        Assert.Equal("ana/laptop", $"{job.GetProperty("submitted_by").GetString()}/{job.GetProperty("token").GetString()}");
+
+        // The dead worker's pipeline run is ended as interrupted; the one that finished is the job's.
+        var runs = (await _cairn.RunOkAsync("pipelines", "list", "--json")).Json.EnumerateArray().ToList();
+        Assert.Contains(runs, r => r.GetProperty("status").GetString() == "failed" && r.GetProperty("tags").TryGetProperty("cairn.interrupted", out _));
+        Assert.Equal(job.GetProperty("run_id").GetString(), runs.Single(r => r.GetProperty("status").GetString() == "finished").GetProperty("id").GetString());
+    }
+
     private Process StartWorker() =>
         Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "cairn.dll"), "--home", _cairn.Home, "pipelines", "worker"]);
 
