@@ -16,7 +16,7 @@ namespace Cairn.Application;
 /// own and runs them with the submitter's rights, writing the progress a local command would print to the job's log.
 /// </summary>
 public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQueue queue, Actor actor, Authenticator authenticator, IIdentityStore identity,
-    TrainingService training, SweepService sweeps, PipelineRunner pipelines, TimeProvider time)
+    TrainingService training, SweepService sweeps, PipelineRunner pipelines, EvaluationService evaluations, TimeProvider time)
 {
     /// <summary>The most files one job may carry.</summary>
     public const int MaxFiles = 1000;
@@ -25,6 +25,40 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
 
     private static readonly TimeSpan CancelCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Checks and queues a job of a kind that takes parameters alone (evaluate, reproduce).</summary>
+    public Task<Job> SubmitAsync(JobKind kind, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        actor.Demand(ResourceRef.Global, Role.Editor, "run jobs on the server's workers");
+        if (Job.TakesSpec(kind))
+        {
+            throw CairnException.Invalid($"A {Name(kind)} job comes with its spec and files (a zip body).");
+        }
+
+        string[] required = kind == JobKind.Evaluate ? ["model", "dataset"] : ["run"];
+        string[] allowed = kind == JobKind.Evaluate ? ["model", "dataset", "slices"] : ["run"];
+        if (required.FirstOrDefault(r => string.IsNullOrWhiteSpace(parameters.GetValueOrDefault(r))) is { } missing)
+        {
+            throw CairnException.Invalid($"A {Name(kind)} job needs the parameter '{missing}'.");
+        }
+
+        if (parameters.Keys.FirstOrDefault(k => !allowed.Contains(k)) is { } unknown)
+        {
+            throw CairnException.Invalid($"A {Name(kind)} job takes no parameter '{unknown}'; it takes {string.Join(", ", allowed)}.");
+        }
+
+        if (kind == JobKind.Evaluate)
+        {
+            _ = Core.Data.DatasetRef.Parse(parameters["dataset"]);
+        }
+        else if (!Ids.IsRunId(parameters["run"]))
+        {
+            throw CairnException.Invalid($"'{parameters["run"]}' is not a run id (32 lowercase hex characters).");
+        }
+
+        return QueueAsync(kind, "", parameters, [], cancellationToken);
+    }
 
     /// <summary>
     /// Checks and queues a job: <paramref name="bundle"/> is a zip holding <paramref name="spec"/> (a path inside it) and
@@ -36,6 +70,11 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(bundle);
         actor.Demand(ResourceRef.Global, Role.Editor, "run jobs on the server's workers");
+        if (!Job.TakesSpec(kind))
+        {
+            throw CairnException.Invalid($"A {Name(kind)} job takes parameters alone, not files.");
+        }
+
         spec = RelativePath(spec);
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
@@ -79,6 +118,12 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             stored.Add(new JobFile(path, blob.ContentHash, blob.SizeBytes));
         }
 
+        return await QueueAsync(kind, spec, parameters, stored, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Job> QueueAsync(JobKind kind, string spec, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<JobFile> files,
+        CancellationToken cancellationToken)
+    {
         var principal = actor.Principal;
         var job = new Job
         {
@@ -86,7 +131,7 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             Kind = kind,
             Spec = spec,
             Parameters = new Dictionary<string, string>(parameters, StringComparer.Ordinal),
-            Files = stored,
+            Files = files,
             SubmittedBy = principal.Name,
             AsAccount = principal.Id is not null,
             Token = principal.Token,
@@ -172,7 +217,7 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
                 await content.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
             }
 
-            log.Report($"Job {id} ({Name(job.Kind)} {job.Spec}) started on {worker} for {job.SubmittedBy}.");
+            log.Report($"Job {id} ({Describe(job)}) started on {worker} for {job.SubmittedBy}.");
             var (runId, failed, result) = await ExecuteAsync(job, Path.Combine(folder.FullName, job.Spec), log, cancel.Token).ConfigureAwait(false);
             log.Report(result);
             return await FinishAsync(id, j => j with { Status = failed ? JobStatus.Failed : JobStatus.Succeeded, RunId = runId, Result = result }, log).ConfigureAwait(false);
@@ -201,10 +246,35 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
         }
     }
 
+    /// <summary>What a job does, in a few words: its kind and spec, or its arguments.</summary>
+    public static string Describe(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return Job.TakesSpec(job.Kind) ? $"{Name(job.Kind)} {job.Spec}"
+            : $"{Name(job.Kind)} {string.Join(" ", job.Parameters.Select(p => $"{p.Key}={p.Value}"))}";
+    }
+
     private async Task<(string RunId, bool Failed, string Result)> ExecuteAsync(Job job, string specPath, IProgress<string> log, CancellationToken cancellationToken)
     {
-        var text = await File.ReadAllTextAsync(specPath, cancellationToken).ConfigureAwait(false);
         var tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["cairn.job"] = job.Id };
+        switch (job.Kind)
+        {
+            case JobKind.Evaluate:
+                var slices = job.Parameters.GetValueOrDefault("slices") is { Length: > 0 } s ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+                var evaluated = await evaluations.EvaluateAsync(job.Parameters["model"], Core.Data.DatasetRef.Parse(job.Parameters["dataset"]),
+                    new Core.Evaluation.EvaluationOptions(slices), cancellationToken).ConfigureAwait(false);
+                return (evaluated.Run.Id, false,
+                    $"Evaluated {evaluated.Run.Params["model"]} on {evaluated.Run.Params["dataset"]} ({evaluated.Report.Rows:N0} labelled rows) in run {evaluated.Run.Id}: {Metrics(evaluated.Run)}");
+            case JobKind.Reproduce:
+                var reproduced = await training.ReproduceAsync(job.Parameters["run"], log, cancellationToken).ConfigureAwait(false);
+                var differing = reproduced.Metrics.Where(m => !m.Matches).Select(m => m.Key).ToList();
+                return (reproduced.Reproduced.Id, !reproduced.Matches, reproduced.Matches
+                    ? $"Reproduced: run {reproduced.Reproduced.Id} matches run {reproduced.Original.Id} (every metric, and the ONNX model's bytes)"
+                    : $"Not reproduced: run {reproduced.Reproduced.Id} differs from run {reproduced.Original.Id}"
+                        + (differing.Count > 0 ? $" in {string.Join(", ", differing)}" : "") + (reproduced.ModelMatches ? "" : "; the ONNX model's bytes differ"));
+        }
+
+        var text = await File.ReadAllTextAsync(specPath, cancellationToken).ConfigureAwait(false);
         switch (job.Kind)
         {
             case JobKind.Train:

@@ -53,7 +53,8 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var runId = (await _server.RunOkAsync("runs", "list", "--json")).Json[0].GetProperty("id").GetString()!;
         string[][] commands =
         [
-            ["runs", "show", runId], ["runs", "show", runId[..20]], ["lineage", "dataset:iris@1"], ["lineage", "model:iris-species/1"], ["lineage", $"run:{runId}"],
+            ["runs", "show", runId], ["runs", "show", runId[..20]], ["datasets", "profile", "iris"], ["datasets", "diff", "iris@1", "iris@1"],
+            ["datasets", "contract", "infer", "iris@1"], ["lineage", "dataset:iris@1"], ["lineage", "model:iris-species/1"], ["lineage", $"run:{runId}"],
             ["runs", "list"], ["runs", "list", "--limit", "1"], ["runs", "search", "--filter", "params.trainer = 'lightgbm'"], ["experiments", "list"],
             ["datasets", "list"], ["datasets", "show", "iris"], ["datasets", "show", "iris@1"], ["datasets", "log", "iris"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
             ["events"], ["events", "--kind", "model.", "--since", "2020-01-01"], ["policies", "runs"],
@@ -73,6 +74,21 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Contains("Wrote", (await _laptop.RunOkAsync("runs", "report", runId[..20], "-o", "run.html")).Output, StringComparison.Ordinal);
         await _server.RunOkAsync("runs", "report", runId, "-o", "run.html");
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_server.WorkingDirectory, "run.html")), await File.ReadAllBytesAsync(Path.Combine(_laptop.WorkingDirectory, "run.html")));
+
+        // A contract written through the server, checked through it; the result is stored there.
+        Assert.Contains("Wrote", (await _laptop.RunOkAsync("datasets", "contract", "infer", "iris", "-o", "iris-contract.yaml")).Output, StringComparison.Ordinal);
+        Assert.Contains("Passed", (await _laptop.RunOkAsync("datasets", "validate", "iris@1", "--contract", "iris-contract.yaml")).Output, StringComparison.Ordinal);
+        var strict = _laptop.WriteFile("strict.yaml", (await File.ReadAllTextAsync(Path.Combine(_laptop.WorkingDirectory, "iris-contract.yaml")))
+            .Replace("rows:\n  min: 1\n", "rows:\n  min: 1000\n", StringComparison.Ordinal));
+        var broken = await _laptop.RunAsync("datasets", "validate", "iris@1", "--contract", strict);
+        Assert.Equal(CliApp.CheckFailed, broken.ExitCode);
+        Assert.Equal((await _server.RunAsync("datasets", "validate", "iris@1", "--contract", strict)).Output, broken.Output);
+
+        // A model file imported through the server is streamed to it and registered there.
+        var imported = await _laptop.RunOkAsync("models", "import", Path.Combine(AppContext.BaseDirectory, "data", "onnx", "iris_logistic.onnx"), "--name", "iris-sklearn",
+            "--label", "target", "--features", "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm");
+        Assert.Contains("Imported iris-sklearn version 1: multiclass", imported.Output, StringComparison.Ordinal);
+        Assert.Contains("iris_logistic.onnx", (await _server.RunOkAsync("runs", "list", "--json")).Output, StringComparison.Ordinal);
 
         // Changes made through the server land in its store.
         Assert.Contains("Created experiment", (await _laptop.RunOkAsync("experiments", "create", "from-laptop")).Output, StringComparison.Ordinal);
@@ -102,7 +118,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var train = await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec));
         Assert.Equal(2, train.ExitCode);
         Assert.Contains("add --remote", train.Error, StringComparison.Ordinal);
-        var notYet = await _laptop.RunAsync("runs", "reproduce", runId);
+        var notYet = await _laptop.RunAsync("predict", "--model", "iris-species@1", "--input", CairnHarness.DataFile("iris.csv"), "-o", "scored.csv");
         Assert.Equal(2, notYet.ExitCode);
         Assert.Contains("does not run through a server yet", notYet.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");
@@ -242,6 +258,13 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var shown = await _laptop.RunOkAsync("jobs", "show", slowJob!);
         Assert.Contains("cancelled", shown.Output, StringComparison.Ordinal);
         Assert.Equal(3, (await _laptop.RunAsync("jobs", "show", "0123456789abcdef0123456789abcdef")).ExitCode);
+
+        // Evaluation and reproduction are jobs too.
+        var evaluated = await _laptop.RunOkAsync("models", "evaluate", "iris-species@1", "--dataset", "iris", "--slice", "target", "--remote");
+        Assert.Contains("Evaluated iris-species@1 on iris@1 (150 labelled rows)", evaluated.Output, StringComparison.Ordinal);
+        var reproduced = await _laptop.RunOkAsync("runs", "reproduce", trainRun[..20], "--remote");
+        Assert.Contains($"Reproduced: run", reproduced.Output, StringComparison.Ordinal);
+        Assert.Contains($"matches run {trainRun}", reproduced.Output, StringComparison.Ordinal);
 
         // Without a server, --remote has nowhere to go.
         await _laptop.RunOkAsync("logout");

@@ -78,14 +78,30 @@ internal static class DatasetsCommands
 
         var profiled = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
         var profile = new Command("profile", "Profile a version (computed once, then stored with it): counts, missing, distinct, quantiles, histogram, top values") { profiled };
-        profile.SetAction(app.Handler((context, ct) => ProfileAsync(context, context.Parse.GetValue(profiled)!, ct)));
+        profile.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (version, computed) = await context.Get<DatasetAnalysis>().ProfileAsync(DatasetRef.Parse(context.Parse.GetValue(profiled)!), ct);
+                return WriteProfile(context, version, computed);
+            },
+            async (context, ct) =>
+            {
+                var (version, _) = await RemoteVersionAsync(context, DatasetRef.Parse(context.Parse.GetValue(profiled)!), ct);
+                return WriteProfile(context, version, await context.Remote.GetAsync(
+                    $"api/datasets/{Uri.EscapeDataString(version.Name)}/versions/{version.Version}/profile", CairnJson.Default.DatasetProfile, ct));
+            }));
         command.Subcommands.Add(profile);
 
         var from = new Argument<string>("reference") { Description = "The reference version, NAME@VERSION" };
         var to = new Argument<string>("current") { Description = "The version to compare with it" };
         var failOnDrift = new Option<bool>("--fail-on-drift") { Description = $"Exit with code {CliApp.CheckFailed} when the dataset drifted" };
         var diff = new Command("diff", "Compare two versions: schema changes, row counts and a per-column drift table") { from, to, failOnDrift };
-        diff.SetAction(app.Handler((context, ct) => DiffAsync(context, context.Parse.GetValue(from)!, context.Parse.GetValue(to)!, context.Parse.GetValue(failOnDrift), ct)));
+        diff.SetAction(app.Handler(
+            async (context, ct) => WriteDiff(context, await context.Get<DatasetAnalysis>().DiffAsync(
+                DatasetRef.Parse(context.Parse.GetValue(from)!), DatasetRef.Parse(context.Parse.GetValue(to)!), ct), context.Parse.GetValue(failOnDrift)),
+            async (context, ct) => WriteDiff(context, await context.Remote.GetAsync(
+                $"api/datasets/diff?from={Uri.EscapeDataString(context.Parse.GetValue(from)!)}&to={Uri.EscapeDataString(context.Parse.GetValue(to)!)}",
+                CairnJson.Default.DatasetDiff, ct), context.Parse.GetValue(failOnDrift))));
         command.Subcommands.Add(diff);
 
         var splitted = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
@@ -107,7 +123,18 @@ internal static class DatasetsCommands
         var contracted = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
         var contractOutput = new Option<string?>("--output", "-o") { Description = "Write the contract to this file (default: print it)" };
         var infer = new Command("infer", "Write an editable YAML contract that the version passes as it is") { contracted, contractOutput };
-        infer.SetAction(app.Handler((context, ct) => InferContractAsync(context, context.Parse.GetValue(contracted)!, context.Parse.GetValue(contractOutput), ct)));
+        infer.SetAction(app.Handler(
+            async (context, ct) => await WriteContractAsync(context,
+                (await context.Get<DatasetAnalysis>().InferContractAsync(DatasetRef.Parse(context.Parse.GetValue(contracted)!), ct)).ToYaml(),
+                context.Parse.GetValue(contracted)!, context.Parse.GetValue(contractOutput), ct),
+            async (context, ct) =>
+            {
+                var (version, _) = await RemoteVersionAsync(context, DatasetRef.Parse(context.Parse.GetValue(contracted)!), ct);
+                using var response = await context.Remote.SendRawAsync(HttpMethod.Get,
+                    $"api/datasets/{Uri.EscapeDataString(version.Name)}/versions/{version.Version}/contract", () => null, ct);
+                return await WriteContractAsync(context, await response.Content.ReadAsStringAsync(ct), context.Parse.GetValue(contracted)!,
+                    context.Parse.GetValue(contractOutput), ct);
+            }));
         command.Subcommands.Add(new Command("contract", "Data contracts: the rules a dataset's versions must follow") { infer });
 
         var validated = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
@@ -116,7 +143,22 @@ internal static class DatasetsCommands
         {
             validated, contractFile,
         };
-        validate.SetAction(app.Handler((context, ct) => ValidateAsync(context, context.Parse.GetValue(validated)!, context.Parse.GetValue(contractFile)!, ct)));
+        validate.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var contract = await ReadContractAsync(context, context.Parse.GetValue(validated)!, context.Parse.GetValue(contractFile)!, ct);
+                return WriteValidation(context, await context.Get<DatasetAnalysis>().ValidateAsync(DatasetRef.Parse(context.Parse.GetValue(validated)!), contract, ct),
+                    context.Parse.GetValue(contractFile)!);
+            },
+            async (context, ct) =>
+            {
+                var contract = await ReadContractAsync(context, context.Parse.GetValue(validated)!, context.Parse.GetValue(contractFile)!, ct);
+                var (version, _) = await RemoteVersionAsync(context, DatasetRef.Parse(context.Parse.GetValue(validated)!), ct);
+                using var body = new StringContent(contract, System.Text.Encoding.UTF8, "application/yaml");
+                return WriteValidation(context, await context.Remote.SendAsync(HttpMethod.Post,
+                    $"api/datasets/{Uri.EscapeDataString(version.Name)}/versions/{version.Version}/validations", body, CairnJson.Default.ValidationReport, ct),
+                    context.Parse.GetValue(contractFile)!);
+            }));
         command.Subcommands.Add(validate);
         return command;
     }
@@ -153,9 +195,8 @@ internal static class DatasetsCommands
         return 0;
     }
 
-    private static async Task<int> ProfileAsync(CommandContext context, string reference, CancellationToken cancellationToken)
+    private static int WriteProfile(CommandContext context, DatasetVersion version, Cairn.Core.Statistics.DatasetProfile profile)
     {
-        var (version, profile) = await context.Get<DatasetAnalysis>().ProfileAsync(DatasetRef.Parse(reference), cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(profile, CairnJson.Readable.DatasetProfile);
@@ -185,9 +226,8 @@ internal static class DatasetsCommands
             ? DateTimeOffset.FromUnixTimeMilliseconds((long)(v * 1000)).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)
             : Format.Number(v);
 
-    private static async Task<int> DiffAsync(CommandContext context, string from, string to, bool failOnDrift, CancellationToken cancellationToken)
+    private static int WriteDiff(CommandContext context, DatasetDiff diff, bool failOnDrift)
     {
-        var diff = await context.Get<DatasetAnalysis>().DiffAsync(DatasetRef.Parse(from), DatasetRef.Parse(to), cancellationToken);
         var exit = failOnDrift && diff.Drift.Drifted ? CliApp.CheckFailed : 0;
         if (context.Json)
         {
@@ -232,9 +272,8 @@ internal static class DatasetsCommands
         return exit;
     }
 
-    private static async Task<int> InferContractAsync(CommandContext context, string reference, string? output, CancellationToken cancellationToken)
+    private static async Task<int> WriteContractAsync(CommandContext context, string yaml, string reference, string? output, CancellationToken cancellationToken)
     {
-        var yaml = (await context.Get<DatasetAnalysis>().InferContractAsync(DatasetRef.Parse(reference), cancellationToken)).ToYaml();
         if (output is null)
         {
             context.Console.RawOut.Write(yaml);
@@ -253,15 +292,15 @@ internal static class DatasetsCommands
         return 0;
     }
 
-    private static async Task<int> ValidateAsync(CommandContext context, string reference, string contractFile, CancellationToken cancellationToken)
+    private static async Task<string> ReadContractAsync(CommandContext context, string reference, string contractFile, CancellationToken cancellationToken)
     {
         var path = context.ResolvePath(contractFile);
-        if (!File.Exists(path))
-        {
-            throw CairnException.NotFound($"Contract file '{path}' does not exist. Write one with: cairn datasets contract infer {reference} -o {contractFile}");
-        }
+        return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken)
+            : throw CairnException.NotFound($"Contract file '{path}' does not exist. Write one with: cairn datasets contract infer {reference} -o {contractFile}");
+    }
 
-        var report = await context.Get<DatasetAnalysis>().ValidateAsync(DatasetRef.Parse(reference), await File.ReadAllTextAsync(path, cancellationToken), cancellationToken);
+    private static int WriteValidation(CommandContext context, ValidationReport report, string contractFile)
+    {
         var exit = report.Passed ? 0 : CliApp.CheckFailed;
         if (context.Json)
         {

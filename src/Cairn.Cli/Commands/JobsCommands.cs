@@ -44,7 +44,7 @@ internal static class JobsCommands
             var table = Format.Table(["job"], "job", "kind", "spec", "status", "by", "submitted", "took", "run");
             foreach (var job in jobs)
             {
-                table.AddRow(job.Id, Name(job.Kind), Markup.Escape(job.Spec), Status(job), Markup.Escape(job.SubmittedBy), Format.Time(job.SubmittedAt),
+                table.AddRow(job.Id, Name(job.Kind), Markup.Escape(Job.TakesSpec(job.Kind) ? job.Spec : JobService.Describe(job)[(Name(job.Kind).Length + 1)..]), Status(job), Markup.Escape(job.SubmittedBy), Format.Time(job.SubmittedAt),
                     job is { StartedAt: { } start, EndedAt: { } end } ? Format.Duration(end - start) : "", job.RunId ?? "");
             }
 
@@ -144,14 +144,28 @@ internal static class JobsCommands
             + string.Concat(parameters.Select(p => $"&param={Uri.EscapeDataString($"{p.Key}={p.Value}")}"));
         using var content = new StreamContent(bundle);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        var job = await context.Remote.SendAsync(HttpMethod.Post, query, content, CairnJson.Default.Job, cancellationToken);
+        return await FollowAsync(context, Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, content, CairnJson.Default.Job, cancellationToken)),
+            cancellationToken);
+    }
+
+    /// <summary>Sends a job of a kind that takes arguments alone (evaluate, reproduce), then follows its log until it ends.</summary>
+    public static async Task<int> SubmitAsync(CommandContext context, JobKind kind, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
+    {
+        var query = $"api/jobs?kind={Name(kind)}" + string.Concat(parameters.Select(p => $"&param={Uri.EscapeDataString($"{p.Key}={p.Value}")}"));
+        return await FollowAsync(context, Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, null, CairnJson.Default.Job, cancellationToken)),
+            cancellationToken);
+    }
+
+    private static Job Submitted(CommandContext context, Job job)
+    {
         if (!context.Json)
         {
+            var files = job.Files.Count > 0 ? $", {job.Files.Count} file(s)" : "";
             context.Console.Out.MarkupLineInterpolated(
-                $"Submitted job [bold]{job.Id}[/] ({Name(kind)} {job.Spec}, {files.Count} file(s)) to {context.Remote.Address}; Ctrl+C detaches, the job goes on.");
+                $"Submitted job [bold]{job.Id}[/] ({JobService.Describe(job)}{files}) to {context.Remote.Address}; Ctrl+C detaches, the job goes on.");
         }
 
-        return await FollowAsync(context, job, cancellationToken);
+        return job;
     }
 
     // Prints the log as it grows until the job ends; its exit code is the same command's run here.
@@ -191,7 +205,8 @@ internal static class JobsCommands
         return job.Status switch
         {
             JobStatus.Succeeded => 0,
-            JobStatus.Failed when job.Kind == JobKind.Pipeline && job.RunId is not null => CliApp.CheckFailed,
+            // A pipeline with a failed step, a run that did not reproduce: the check failed, as the same command says here.
+            JobStatus.Failed when job.Kind is JobKind.Pipeline or JobKind.Reproduce && job.RunId is not null => CliApp.CheckFailed,
             _ => 1,
         };
     }
@@ -228,7 +243,7 @@ internal static class JobsCommands
         }
 
         var console = context.Console.Out;
-        console.MarkupLineInterpolated($"[bold]Job {job.Id}[/]  {Name(job.Kind)} {job.Spec}");
+        console.MarkupLineInterpolated($"[bold]Job {job.Id}[/]  {JobService.Describe(job)}");
         console.MarkupLine($"  status     {Status(job)}{(job.CancelRequested && !job.IsFinished ? " (cancelling)" : "")}");
         console.MarkupLineInterpolated($"  by         {job.SubmittedBy}{(job.Token is { } token ? $"/{token}" : "")}, {Format.Time(job.SubmittedAt)}");
         if (job.Worker is { } worker)
@@ -249,7 +264,7 @@ internal static class JobsCommands
             }
         }
 
-        foreach (var parameter in job.Parameters)
+        foreach (var parameter in Job.TakesSpec(job.Kind) ? job.Parameters : new Dictionary<string, string>())
         {
             console.MarkupLineInterpolated($"  param      {parameter.Key}={parameter.Value}");
         }

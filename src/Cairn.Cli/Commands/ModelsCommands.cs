@@ -40,40 +40,46 @@ internal static class ModelsCommands
         {
             file, importName, importAlias, task, label, classes, features,
         };
-        import.SetAction(app.Handler(async (context, ct) =>
-        {
-            static IReadOnlyList<string>? List(string? text) => text?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var taskText = context.Parse.GetValue(task);
-            TaskKind? kind = taskText is null ? null
-                : Enum.TryParse<TaskKind>(taskText, ignoreCase: true, out var parsed) && !taskText.All(char.IsDigit) ? parsed
-                : throw CairnException.Invalid($"--task is '{taskText}'; use binary, multiclass or regression.");
-            var options = new Core.Models.ImportOptions(kind, context.Parse.GetValue(label)!, List(context.Parse.GetValue(classes)), List(context.Parse.GetValue(features)));
-            var version = await context.Get<ModelImporter>().ImportAsync(context.ResolvePath(context.Parse.GetValue(file)!), context.Parse.GetValue(importName)!,
-                context.Parse.GetValue(importAlias), options, ct);
-            version = await context.Get<ModelLoader>().RecordEngineAsync(version, ct);
-            if (context.Json)
+        import.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);
-                return 0;
-            }
+                var options = Core.Models.ImportOptions.Parse(context.Parse.GetValue(task), context.Parse.GetValue(label), context.Parse.GetValue(classes), context.Parse.GetValue(features));
+                var version = await context.Get<ModelImporter>().ImportAsync(context.ResolvePath(context.Parse.GetValue(file)!), context.Parse.GetValue(importName)!,
+                    context.Parse.GetValue(importAlias), options, ct);
+                return Imported(context, await context.Get<ModelLoader>().RecordEngineAsync(version, ct));
+            },
+            async (context, ct) =>
+            {
+                // The model file is checked here first (it exists), then streamed to the server, which reads and registers it.
+                _ = Core.Models.ImportOptions.Parse(context.Parse.GetValue(task), context.Parse.GetValue(label), context.Parse.GetValue(classes), context.Parse.GetValue(features));
+                var path = context.ResolvePath(context.Parse.GetValue(file)!);
+                if (!File.Exists(path))
+                {
+                    throw CairnException.NotFound($"Model file '{path}' does not exist.");
+                }
 
-            var signature = version.RequirePackage().Signature;
-            context.Console.Out.MarkupLineInterpolated(
-                $"Imported {version.Model} version {version.Version}: {signature.Task.ToString().ToLowerInvariant()}, inputs {string.Join(", ", signature.Inputs.Select(i => i.Name))}");
-            WriteEngine(context, version);
-            return 0;
-        }));
+                var query = string.Concat(new[] { ("file", (string?)Path.GetFileName(path)), ("alias", context.Parse.GetValue(importAlias)), ("task", context.Parse.GetValue(task)),
+                    ("label", context.Parse.GetValue(label)), ("classes", context.Parse.GetValue(classes)), ("features", context.Parse.GetValue(features)) }
+                    .Where(p => p.Item2 is not null).Select((p, i) => $"{(i == 0 ? '?' : '&')}{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
+                await using var model = File.OpenRead(path);
+                using var content = new StreamContent(model);
+                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+                return Imported(context, await context.Remote.SendAsync(HttpMethod.Post, $"api/models/{Uri.EscapeDataString(context.Parse.GetValue(importName)!)}/import{query}",
+                    content, CairnJson.Default.ModelVersion, ct));
+            }));
         command.Subcommands.Add(import);
 
         var evaluated = new Argument<string>("model") { Description = "NAME, NAME@alias, NAME@VERSION or a training run id" };
         var evaluationData = new Option<string>("--dataset") { Description = "The dataset version to evaluate on (NAME or NAME@VERSION); it needs the label column", Required = true };
         var slices = new Option<string[]>("--slice") { Description = "Break the metrics down by this column (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var remoteEvaluation = JobsCommands.RemoteOption();
         var evaluate = new Command("evaluate", "Evaluate a model on a dataset version; the result is recorded as a run with an HTML report")
         {
-            evaluated, evaluationData, slices,
+            evaluated, evaluationData, slices, remoteEvaluation,
         };
         evaluate.SetAction(app.Handler(async (context, ct) =>
         {
+            JobsCommands.RefuseRemoteLocally(context, remoteEvaluation);
             var outcome = await context.Get<EvaluationService>().EvaluateAsync(context.Parse.GetValue(evaluated)!,
                 Core.Data.DatasetRef.Parse(context.Parse.GetValue(evaluationData)!), new Core.Evaluation.EvaluationOptions(context.Parse.GetValue(slices) ?? []), ct);
             if (context.Json)
@@ -86,6 +92,21 @@ internal static class ModelsCommands
             TrainCommand.WriteSummary(context.Console.Out, outcome.Run);
             context.Console.Out.MarkupLineInterpolated($"Report: [bold]cairn runs report {outcome.Run.Id}[/]");
             return 0;
+        },
+        (context, ct) =>
+        {
+            JobsCommands.RequireRemote(context, remoteEvaluation, "cairn models evaluate");
+            var arguments = new Dictionary<string, string>
+            {
+                ["model"] = context.Parse.GetValue(evaluated)!,
+                ["dataset"] = context.Parse.GetValue(evaluationData)!,
+            };
+            if (context.Parse.GetValue(slices) is { Length: > 0 } chosen)
+            {
+                arguments["slices"] = string.Join(',', chosen);
+            }
+
+            return JobsCommands.SubmitAsync(context, Core.Jobs.JobKind.Evaluate, arguments, ct);
         }));
         command.Subcommands.Add(evaluate);
 
@@ -266,6 +287,21 @@ internal static class ModelsCommands
         {
             context.Console.Out.MarkupLineInterpolated($"Scored by: {engine}{(why is null ? "" : $" ({why})")}");
         }
+    }
+
+    private static int Imported(CommandContext context, Core.Models.ModelVersion version)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(version, CairnJson.Readable.ModelVersion);
+            return 0;
+        }
+
+        var signature = version.RequirePackage().Signature;
+        context.Console.Out.MarkupLineInterpolated(
+            $"Imported {version.Model} version {version.Version}: {signature.Task.ToString().ToLowerInvariant()}, inputs {string.Join(", ", signature.Inputs.Select(i => i.Name))}");
+        WriteEngine(context, version);
+        return 0;
     }
 
     private static async Task<int> RegisterAsync(CommandContext context, string runId, string name, string? alias, CancellationToken cancellationToken)

@@ -74,7 +74,20 @@ internal static class RunsCommands
         var reproduced = new Argument<string>("run") { Description = "A training run" };
         var reproduce = new Command("reproduce",
             $"Train again from a run's recorded dataset version, spec and seed; compare metrics and the model. Exits {CliApp.CheckFailed} if they differ") { reproduced };
-        reproduce.SetAction(app.Handler((context, ct) => ReproduceAsync(context, context.Parse.GetValue(reproduced)!, ct)));
+        var remote = JobsCommands.RemoteOption();
+        reproduce.Options.Add(remote);
+        reproduce.SetAction(app.Handler(
+            (context, ct) =>
+            {
+                JobsCommands.RefuseRemoteLocally(context, remote);
+                return ReproduceAsync(context, context.Parse.GetValue(reproduced)!, ct);
+            },
+            async (context, ct) =>
+            {
+                JobsCommands.RequireRemote(context, remote, "cairn runs reproduce");
+                var run = await GetRemoteAsync(context, context.Parse.GetValue(reproduced)!, ct);
+                return await JobsCommands.SubmitAsync(context, Core.Jobs.JobKind.Reproduce, new Dictionary<string, string> { ["run"] = run.Id }, ct);
+            }));
         command.Subcommands.Add(reproduce);
         return command;
     }

@@ -11,6 +11,12 @@ public enum JobKind
 
     /// <summary>Runs a pipeline.</summary>
     Pipeline,
+
+    /// <summary>Evaluates a model on a dataset version (parameters <c>model</c>, <c>dataset</c>, <c>slices</c>).</summary>
+    Evaluate,
+
+    /// <summary>Trains a run again from its record and compares the two (parameter <c>run</c>).</summary>
+    Reproduce,
 }
 
 /// <summary>Where a job stands.</summary>
@@ -56,10 +62,10 @@ public sealed record Job
     /// <summary>What it does.</summary>
     public required JobKind Kind { get; init; }
 
-    /// <summary>The spec's path among <see cref="Files"/>.</summary>
+    /// <summary>The spec's path among <see cref="Files"/>; empty for the kinds that take only parameters.</summary>
     public required string Spec { get; init; }
 
-    /// <summary>Pipeline parameters (<c>--param NAME=VALUE</c>).</summary>
+    /// <summary>A pipeline's parameters (<c>--param NAME=VALUE</c>), or the arguments of the kinds that take no spec.</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 
     /// <summary>The spec and the files it reads.</summary>
@@ -109,6 +115,9 @@ public sealed record Job
 
     /// <summary>Raised by every change; an update names the revision it read, so two writers cannot both win.</summary>
     public int Revision { get; init; }
+
+    /// <summary>Whether the kind's work comes as a spec with files (train, sweep, pipeline) rather than parameters alone.</summary>
+    public static bool TakesSpec(JobKind kind) => kind is JobKind.Train or JobKind.Sweep or JobKind.Pipeline;
 
     /// <summary>Whether it is over.</summary>
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;

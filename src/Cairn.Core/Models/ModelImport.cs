@@ -20,7 +20,18 @@ public sealed record GraphDescription(IReadOnlyList<GraphTensor> Inputs, IReadOn
 /// <param name="Label">The name of the label the model predicts (for evaluations and monitoring).</param>
 /// <param name="Classes">The class names in output order; by default 0, 1, ….</param>
 /// <param name="Features">Names for the columns of a single [rows, features] input; by default f0, f1, ….</param>
-public sealed record ImportOptions(TaskKind? Task = null, string Label = "label", IReadOnlyList<string>? Classes = null, IReadOnlyList<string>? Features = null);
+public sealed record ImportOptions(TaskKind? Task = null, string Label = "label", IReadOnlyList<string>? Classes = null, IReadOnlyList<string>? Features = null)
+{
+    /// <summary>Options as a command line or a query string gives them: the task by name, the lists comma-separated.</summary>
+    public static ImportOptions Parse(string? task, string? label, string? classes, string? features)
+    {
+        static IReadOnlyList<string>? List(string? text) => text?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        TaskKind? kind = task is null ? null
+            : Enum.TryParse<TaskKind>(task, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !task.All(char.IsDigit) ? parsed
+            : throw CairnException.Invalid($"The task is '{task}'; use binary, multiclass or regression.");
+        return new ImportOptions(kind, string.IsNullOrWhiteSpace(label) ? "label" : label, List(classes), List(features));
+    }
+}
 
 /// <summary>Reads the signature of an ONNX model trained elsewhere (scikit-learn, PyTorch, …) from its graph.</summary>
 public static class ModelImport

@@ -27,6 +27,12 @@ internal static class DatasetsApi
         datasets.MapGet("/{name}/versions/{version:int}/profile", async (string name, int version, DatasetAnalysis service, CancellationToken ct) =>
             (await service.ProfileAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct)).Profile)
             .WithSummary("The version's profile (computed on first request, then stored): per column counts, distinct, quantiles, histogram, top values and sketches.");
+        datasets.MapGet("/diff", (string from, string to, DatasetAnalysis service, CancellationToken ct) =>
+            service.DiffAsync(DatasetRef.Parse(from), DatasetRef.Parse(to), ct))
+            .WithSummary("Schema changes, row counts and per-column drift from ?from=NAME@VERSION (the reference) to ?to=NAME@VERSION, of any two datasets.");
+        datasets.MapGet("/{name}/versions/{version:int}/contract", async (string name, int version, DatasetAnalysis service, CancellationToken ct) =>
+            Results.Text((await service.InferContractAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct)).ToYaml(), "application/yaml"))
+            .WithSummary("An editable YAML data contract the version passes as it is.");
         datasets.MapGet("/{name}/diff", (string name, int from, int to, DatasetAnalysis service, CancellationToken ct) =>
             service.DiffAsync(new DatasetRef(Names.Validate(name, "dataset"), from), new DatasetRef(name, to), ct))
             .WithSummary("Schema changes, row counts and per-column drift from version ?from= (the reference) to ?to=.");

@@ -16,10 +16,16 @@ internal static class JobsApi
         jobs.MapPost("/", async (string? kind, string? spec, HttpContext http, JobService service, CairnServerOptions options) =>
         {
             var jobKind = Enum.TryParse<JobKind>(kind, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(kind, out _) ? parsed
-                : throw CairnException.Invalid($"kind '{kind}' is not a job kind; use train, sweep or pipeline.");
+                : throw CairnException.Invalid($"kind '{kind}' is not a job kind; use train, sweep, pipeline, evaluate or reproduce.");
             var parameters = http.Request.Query["param"].OfType<string>().Select(p => p.Split('=', 2)).ToDictionary(
                 p => p.Length == 2 && p[0].Length > 0 ? p[0] : throw CairnException.Invalid($"param '{string.Join('=', p)}' is not NAME=VALUE."),
                 p => p[1], StringComparer.Ordinal);
+            if (!Job.TakesSpec(jobKind))
+            {
+                var queued = await service.SubmitAsync(jobKind, parameters, http.RequestAborted);
+                return Results.Created($"/api/jobs/{queued.Id}", queued);
+            }
+
             Uploads.Limit(http, options.MaxUploadBytes, "job's files", "--max-upload-mib");
 
             // The zip is spooled to a file: its directory sits at its end, and it is checked whole before anything is stored.
@@ -37,7 +43,7 @@ internal static class JobsApi
             {
                 File.Delete(spooled);
             }
-        }).WithSummary("Queues a job (?kind=train|sweep|pipeline, ?spec=PATH inside the zip, ?param=NAME=VALUE) with its spec and files as an application/zip body.");
+        }).WithSummary("Queues a job: ?kind=train|sweep|pipeline with ?spec=PATH inside the application/zip body of its files (and ?param=NAME=VALUE for a pipeline), or ?kind=evaluate|reproduce with its ?param=NAME=VALUE arguments alone.");
         jobs.MapGet("/", (int? limit, JobService service, CancellationToken ct) => service.ListAsync(limit ?? 20, ct))
             .WithSummary("The caller's newest jobs (everyone's for an administrator), newest first.");
         jobs.MapGet("/{id}", (string id, JobService service, CancellationToken ct) => service.GetAsync(id, ct)).WithSummary("A job and where it stands.");

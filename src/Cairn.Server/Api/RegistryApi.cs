@@ -59,6 +59,33 @@ internal static class RegistryApi
 
         models.MapGet("/{name}/versions", (string name, ModelRegistry registry, CancellationToken ct) => registry.ListVersionsAsync(name, ct))
             .WithSummary("A model's versions, newest first.");
+        models.MapPost("/{name}/import", async (string name, string? file, string? alias, string? task, string? label, string? classes, string? features,
+            HttpContext http, ModelImporter importer, ModelLoader loader, CairnServerOptions options) =>
+        {
+            // Everything that can be checked without the body is checked before a byte of it is read.
+            Names.Validate(name, "model");
+            var importOptions = Core.Models.ImportOptions.Parse(task, label, classes, features);
+            Uploads.Limit(http, options.MaxUploadBytes, "model file", "--max-upload-mib");
+
+            // The file keeps its name (recorded as the import's source_file) in a folder of its own.
+            var folder = Directory.CreateTempSubdirectory("cairn-import-");
+            try
+            {
+                var path = Path.Combine(folder.FullName, string.IsNullOrWhiteSpace(Path.GetFileName(file)) ? "model.onnx" : Path.GetFileName(file)!);
+                await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024, FileOptions.Asynchronous))
+                {
+                    await http.Request.Body.CopyToAsync(output, http.RequestAborted);
+                }
+
+                var version = await importer.ImportAsync(path, name, alias, importOptions, http.RequestAborted);
+                version = await loader.RecordEngineAsync(version, http.RequestAborted);
+                return Results.Created($"/api/models/{name}/versions/{version.Version}", version);
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
+        }).WithSummary("Registers a model trained elsewhere from the body (an ONNX graph, an XGBoost JSON model or a LightGBM text model; ?file= its name, ?alias=, ?task=, ?label=, ?classes=, ?features=).");
         models.MapPost("/{name}/versions", async (string name, CreateVersionBody body, ModelRegistry registry, ModelLoader loader, RunService runs,
             CancellationToken ct) =>
         {
