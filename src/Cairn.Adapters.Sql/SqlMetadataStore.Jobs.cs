@@ -43,14 +43,32 @@ public abstract partial class SqlMetadataStore : IJobStore
 
     /// <inheritdoc />
     public Task<Job?> GetJobAsync(string id, CancellationToken cancellationToken) =>
-        ReadAsync(async connection => (await QueryJobsAsync(connection, "WHERE id = @id", [("@id", id)], cancellationToken).ConfigureAwait(false)).FirstOrDefault(),
+        ReadAsync(async connection => (await QueryJobsAsync(connection, null, "WHERE id = @id", [("@id", id)], cancellationToken).ConfigureAwait(false)).FirstOrDefault(),
             cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Job>> ListJobsAsync(string? submittedBy, int limit, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Job>>(async connection => await QueryJobsAsync(connection,
+        ReadAsync<IReadOnlyList<Job>>(async connection => await QueryJobsAsync(connection, null,
             $"{(submittedBy is null ? "" : "WHERE submitted_by = @by ")}ORDER BY submitted_at DESC, id DESC LIMIT @limit",
             [("@by", submittedBy), ("@limit", (long)limit)], cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
+    public Task AddJobOutputAsync(string id, JobFile output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var job = (await QueryJobsAsync(connection, transaction, "WHERE id = @id", [("@id", id)], cancellationToken).ConfigureAwait(false)).FirstOrDefault()
+                ?? throw CairnException.NotFound($"There is no job '{id}'.");
+            // Outputs share the table of the files a job came with, under a folder of their own.
+            await ExecuteAsync(connection, transaction, "INSERT INTO job_files (job_id, path, content_hash, size_bytes) VALUES (@id, @path, @hash, @size)",
+                [("@id", id), ("@path", $"outputs/{output.Path}"), ("@hash", output.ContentHash.ToString()), ("@size", output.SizeBytes)], cancellationToken).ConfigureAwait(false);
+            var changed = job with { Outputs = [.. job.Outputs, output], Revision = job.Revision + 1 };
+            await ExecuteAsync(connection, transaction, "UPDATE jobs SET revision = @revision, job_json = @json WHERE id = @id",
+                [("@id", id), ("@revision", (long)changed.Revision), ("@json", JsonSerializer.Serialize(changed, CairnJson.Compact.Job))], cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task AppendJobLogAsync(string id, IReadOnlyList<(DateTimeOffset At, string Text)> lines, CancellationToken cancellationToken)
@@ -84,7 +102,7 @@ public abstract partial class SqlMetadataStore : IJobStore
         ("@revision", (long)job.Revision), ("@json", JsonSerializer.Serialize(job, CairnJson.Compact.Job)),
     ];
 
-    private static Task<List<Job>> QueryJobsAsync(System.Data.Common.DbConnection connection, string where, IEnumerable<(string Name, object? Value)> parameters,
-        CancellationToken cancellationToken) =>
-        QueryAsync(connection, null, $"SELECT job_json FROM jobs {where}", parameters, r => JsonSerializer.Deserialize(r.GetString(0), CairnJson.Compact.Job)!, cancellationToken);
+    private static Task<List<Job>> QueryJobsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, string where,
+        IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken) =>
+        QueryAsync(connection, transaction, $"SELECT job_json FROM jobs {where}", parameters, r => JsonSerializer.Deserialize(r.GetString(0), CairnJson.Compact.Job)!, cancellationToken);
 }

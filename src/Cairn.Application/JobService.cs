@@ -16,7 +16,7 @@ namespace Cairn.Application;
 /// own and runs them with the submitter's rights, writing the progress a local command would print to the job's log.
 /// </summary>
 public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQueue queue, Actor actor, Authenticator authenticator, IIdentityStore identity,
-    TrainingService training, SweepService sweeps, PipelineRunner pipelines, EvaluationService evaluations, TimeProvider time)
+    TrainingService training, SweepService sweeps, PipelineRunner pipelines, EvaluationService evaluations, BatchScoring scoring, TimeProvider time)
 {
     /// <summary>The most files one job may carry.</summary>
     public const int MaxFiles = 1000;
@@ -36,8 +36,8 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             throw CairnException.Invalid($"A {Name(kind)} job comes with its spec and files (a zip body).");
         }
 
-        string[] required = kind == JobKind.Evaluate ? ["model", "dataset"] : ["run"];
-        string[] allowed = kind == JobKind.Evaluate ? ["model", "dataset", "slices"] : ["run"];
+        string[] required = kind switch { JobKind.Evaluate => ["model", "dataset"], JobKind.Predict => ["model", "dataset"], _ => ["run"] };
+        string[] allowed = kind switch { JobKind.Evaluate => ["model", "dataset", "slices"], JobKind.Predict => ["model", "dataset", "output"], _ => ["run"] };
         if (required.FirstOrDefault(r => string.IsNullOrWhiteSpace(parameters.GetValueOrDefault(r))) is { } missing)
         {
             throw CairnException.Invalid($"A {Name(kind)} job needs the parameter '{missing}'.");
@@ -48,9 +48,10 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             throw CairnException.Invalid($"A {Name(kind)} job takes no parameter '{unknown}'; it takes {string.Join(", ", allowed)}.");
         }
 
-        if (kind == JobKind.Evaluate)
+        if (kind is JobKind.Evaluate or JobKind.Predict)
         {
             _ = Core.Data.DatasetRef.Parse(parameters["dataset"]);
+            _ = OutputName(parameters);
         }
         else if (!Ids.IsRunId(parameters["run"]))
         {
@@ -70,7 +71,7 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(bundle);
         actor.Demand(ResourceRef.Global, Role.Editor, "run jobs on the server's workers");
-        if (!Job.TakesSpec(kind))
+        if (!Job.TakesFiles(kind))
         {
             throw CairnException.Invalid($"A {Name(kind)} job takes parameters alone, not files.");
         }
@@ -106,8 +107,8 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             throw CairnException.Invalid($"The job's files are not a readable zip archive: {e.Message}");
         }
 
-        var text = files.TryGetValue(spec, out var specBytes) ? System.Text.Encoding.UTF8.GetString(specBytes)
-            : throw CairnException.Invalid($"The job names its spec '{spec}', but no file of that path came with it.");
+        var text = !files.TryGetValue(spec, out var specBytes) ? throw CairnException.Invalid($"The job names its spec '{spec}', but no file of that path came with it.")
+            : Job.TakesSpec(kind) ? System.Text.Encoding.UTF8.GetString(specBytes) : "";
         Check(kind, spec, text, parameters, files.Keys);
 
         var stored = new List<JobFile>();
@@ -254,7 +255,23 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             : $"{Name(job.Kind)} {string.Join(" ", job.Parameters.Select(p => $"{p.Key}={p.Value}"))}";
     }
 
-    private async Task<(string RunId, bool Failed, string Result)> ExecuteAsync(Job job, string specPath, IProgress<string> log, CancellationToken cancellationToken)
+    // The output's file name: CSV unless it ends in .parquet, and never a path.
+    private static string OutputName(IReadOnlyDictionary<string, string> parameters)
+    {
+        var name = parameters.GetValueOrDefault("output") ?? "predictions.csv";
+        return name == Path.GetFileName(name) && name is not ("." or "..") && (name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
+            ? name : throw CairnException.Invalid($"The output '{name}' is not a file name ending in .csv or .parquet.");
+    }
+
+    /// <summary>Opens a file a job wrote, for its submitter to download.</summary>
+    public async Task<(JobFile File, Stream Content)> OpenOutputAsync(string? id, string? name, CancellationToken cancellationToken)
+    {
+        var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var file = job.Outputs.FirstOrDefault(o => o.Path == name) ?? throw CairnException.NotFound($"Job {job.Id} wrote no file '{name}'.");
+        return (file, await artifacts.OpenReadAsync(file.ContentHash, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<(string? RunId, bool Failed, string Result)> ExecuteAsync(Job job, string specPath, IProgress<string> log, CancellationToken cancellationToken)
     {
         var tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["cairn.job"] = job.Id };
         switch (job.Kind)
@@ -265,6 +282,22 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
                     new Core.Evaluation.EvaluationOptions(slices), cancellationToken).ConfigureAwait(false);
                 return (evaluated.Run.Id, false,
                     $"Evaluated {evaluated.Run.Params["model"]} on {evaluated.Run.Params["dataset"]} ({evaluated.Report.Rows:N0} labelled rows) in run {evaluated.Run.Id}: {Metrics(evaluated.Run)}");
+            case JobKind.Predict:
+                var output = Path.Combine(Path.GetDirectoryName(specPath)!, "outputs", OutputName(job.Parameters));
+                Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+                var started = time.GetTimestamp();
+                var scored = job.Parameters.TryGetValue("dataset", out var dataset)
+                    ? await scoring.ScoreAsync(job.Parameters["model"], Core.Data.DatasetRef.Parse(dataset), output, cancellationToken).ConfigureAwait(false)
+                    : await scoring.ScoreFileAsync(job.Parameters["model"], specPath, output, cancellationToken).ConfigureAwait(false);
+                var seconds = time.GetElapsedTime(started).TotalSeconds;
+                await using (var written = File.OpenRead(output))
+                {
+                    var blob = await artifacts.PutAsync(written, cancellationToken).ConfigureAwait(false);
+                    await store.AddJobOutputAsync(job.Id, new JobFile(Path.GetFileName(output), blob.ContentHash, blob.SizeBytes), cancellationToken).ConfigureAwait(false);
+                }
+
+                return (null, false, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Scored {scored.Rows:N0} rows of {(dataset ?? job.Spec)} with {scored.Model} into {Path.GetFileName(output)} in {seconds:0.00} s ({scored.Rows / Math.Max(seconds, 1e-9):N0} rows/s)"));
             case JobKind.Reproduce:
                 var reproduced = await training.ReproduceAsync(job.Parameters["run"], log, cancellationToken).ConfigureAwait(false);
                 var differing = reproduced.Metrics.Where(m => !m.Matches).Select(m => m.Key).ToList();
@@ -353,6 +386,14 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
     {
         switch (kind)
         {
+            case JobKind.Predict:
+                if (string.IsNullOrWhiteSpace(parameters.GetValueOrDefault("model")) || parameters.Keys.Any(k => k is not ("model" or "output")))
+                {
+                    throw CairnException.Invalid("A predict job with a file takes the parameters model (required) and output.");
+                }
+
+                _ = OutputName(parameters);
+                break;
             case JobKind.Train:
                 _ = TrainingSpec.Parse(text, spec);
                 break;

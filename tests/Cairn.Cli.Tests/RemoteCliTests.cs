@@ -118,7 +118,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var train = await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec));
         Assert.Equal(2, train.ExitCode);
         Assert.Contains("add --remote", train.Error, StringComparison.Ordinal);
-        var notYet = await _laptop.RunAsync("predict", "--model", "iris-species@1", "--input", CairnHarness.DataFile("iris.csv"), "-o", "scored.csv");
+        var notYet = await _laptop.RunAsync("datasets", "split", "iris@1");
         Assert.Equal(2, notYet.ExitCode);
         Assert.Contains("does not run through a server yet", notYet.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");
@@ -265,6 +265,17 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var reproduced = await _laptop.RunOkAsync("runs", "reproduce", trainRun[..20], "--remote");
         Assert.Contains($"Reproduced: run", reproduced.Output, StringComparison.Ordinal);
         Assert.Contains($"matches run {trainRun}", reproduced.Output, StringComparison.Ordinal);
+
+        // Batch scoring on the worker: the input goes up, the scored file comes down, byte for byte what a local run writes.
+        var predicted = await _laptop.RunOkAsync("predict", "--model", "iris-species@1", "--input", CairnHarness.DataFile("iris.csv"), "-o", "scored.csv", "--remote");
+        Assert.Contains("Scored 150 rows of iris.csv", predicted.Output, StringComparison.Ordinal);
+        await _server.RunOkAsync("predict", "--model", "iris-species@1", "--input", CairnHarness.DataFile("iris.csv"), "-o", "scored.csv");
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_server.WorkingDirectory, "scored.csv")), await File.ReadAllBytesAsync(Path.Combine(_laptop.WorkingDirectory, "scored.csv")));
+        await _laptop.RunOkAsync("predict", "--model", "iris-species@1", "--dataset", "iris@1", "-o", "scored.parquet", "--remote");
+        Assert.True(new FileInfo(Path.Combine(_laptop.WorkingDirectory, "scored.parquet")).Length > 0);
+        var unscored = await _laptop.RunAsync("predict", "--model", "no-such-model", "--dataset", "iris@1", "-o", "none.csv", "--remote");
+        Assert.Equal(1, unscored.ExitCode);
+        Assert.False(File.Exists(Path.Combine(_laptop.WorkingDirectory, "none.csv")));
 
         // Without a server, --remote has nowhere to go.
         await _laptop.RunOkAsync("logout");

@@ -107,12 +107,44 @@ internal static class JobsCommands
     /// then follows its log until it ends. A file that is missing here is refused before anything is uploaded.
     /// </summary>
     public static async Task<int> SubmitAsync(CommandContext context, JobKind kind, string specPath, IReadOnlyDictionary<string, string> parameters,
+        CancellationToken cancellationToken) =>
+        (await FollowJobAsync(context, await SendAsync(context, kind, specPath, parameters, cancellationToken), cancellationToken)).Exit;
+
+    /// <summary>Sends a job of a kind that takes arguments alone (evaluate, reproduce), then follows its log until it ends.</summary>
+    public static async Task<int> SubmitAsync(CommandContext context, JobKind kind, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) =>
+        (await FollowJobAsync(context, await SendAsync(context, kind, parameters, cancellationToken), cancellationToken)).Exit;
+
+    /// <summary>
+    /// Scores a file (sent along) or a dataset version on the server's workers, then downloads what they wrote into
+    /// <paramref name="target"/>; nothing is written here unless the job succeeded.
+    /// </summary>
+    public static async Task<int> PredictAsync(CommandContext context, string model, string? input, string? dataset, string target, CancellationToken cancellationToken)
+    {
+        var parameters = new Dictionary<string, string> { ["model"] = model, ["output"] = Path.GetFileName(target) };
+        if (dataset is not null)
+        {
+            parameters["dataset"] = dataset;
+        }
+
+        var job = input is not null ? await SendAsync(context, JobKind.Predict, input, parameters, cancellationToken)
+            : await SendAsync(context, JobKind.Predict, parameters, cancellationToken);
+        var (exit, ended) = await FollowJobAsync(context, job, cancellationToken);
+        if (exit == 0)
+        {
+            await DownloadOutputAsync(context, ended, target, cancellationToken);
+        }
+
+        return exit;
+    }
+
+    private static async Task<Job> SendAsync(CommandContext context, JobKind kind, string specPath, IReadOnlyDictionary<string, string> parameters,
         CancellationToken cancellationToken)
     {
         var spec = context.ResolvePath(specPath);
         if (!File.Exists(spec))
         {
-            throw CairnException.NotFound($"{(kind == JobKind.Pipeline ? "Pipeline file" : kind == JobKind.Sweep ? "Sweep spec" : "Training spec")} '{specPath}' does not exist.");
+            throw CairnException.NotFound(
+                $"{kind switch { JobKind.Pipeline => "Pipeline file", JobKind.Sweep => "Sweep spec", JobKind.Predict => "Input file", _ => "Training spec" }} '{specPath}' does not exist.");
         }
 
         var folder = Path.GetDirectoryName(spec)!;
@@ -144,16 +176,25 @@ internal static class JobsCommands
             + string.Concat(parameters.Select(p => $"&param={Uri.EscapeDataString($"{p.Key}={p.Value}")}"));
         using var content = new StreamContent(bundle);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        return await FollowAsync(context, Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, content, CairnJson.Default.Job, cancellationToken)),
-            cancellationToken);
+        return Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, content, CairnJson.Default.Job, cancellationToken));
     }
 
-    /// <summary>Sends a job of a kind that takes arguments alone (evaluate, reproduce), then follows its log until it ends.</summary>
-    public static async Task<int> SubmitAsync(CommandContext context, JobKind kind, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
+    // The file a finished job wrote, into the target, whole or not at all.
+    private static async Task DownloadOutputAsync(CommandContext context, Job job, string target, CancellationToken cancellationToken)
+    {
+        var output = job.Outputs.Count == 1 ? job.Outputs[0] : throw CairnException.NotFound($"Job {job.Id} wrote {job.Outputs.Count} files, not one.");
+        using var response = await context.Remote.SendRawAsync(HttpMethod.Get, $"api/jobs/{job.Id}/outputs/{Uri.EscapeDataString(output.Path)}", () => null, cancellationToken);
+        await FileOutput.WriteAtomicallyAsync(target, await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken);
+        if (!context.Json)
+        {
+            context.Console.Out.MarkupLineInterpolated($"Wrote {target} ({Format.Count(output.SizeBytes)} bytes)");
+        }
+    }
+
+    private static async Task<Job> SendAsync(CommandContext context, JobKind kind, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
         var query = $"api/jobs?kind={Name(kind)}" + string.Concat(parameters.Select(p => $"&param={Uri.EscapeDataString($"{p.Key}={p.Value}")}"));
-        return await FollowAsync(context, Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, null, CairnJson.Default.Job, cancellationToken)),
-            cancellationToken);
+        return Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, null, CairnJson.Default.Job, cancellationToken));
     }
 
     private static Job Submitted(CommandContext context, Job job)
@@ -168,8 +209,11 @@ internal static class JobsCommands
         return job;
     }
 
+    private static async Task<int> FollowAsync(CommandContext context, Job job, CancellationToken cancellationToken) =>
+        (await FollowJobAsync(context, job, cancellationToken)).Exit;
+
     // Prints the log as it grows until the job ends; its exit code is the same command's run here.
-    private static async Task<int> FollowAsync(CommandContext context, Job job, CancellationToken cancellationToken)
+    private static async Task<(int Exit, Job Job)> FollowJobAsync(CommandContext context, Job job, CancellationToken cancellationToken)
     {
         long printed = 0;
         try
@@ -189,7 +233,7 @@ internal static class JobsCommands
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             context.Console.Error.WriteLine($"Detached from job {job.Id}; it goes on. Follow it with: cairn jobs logs {job.Id} --follow");
-            return 130;
+            return (130, job);
         }
 
         await PrintLogAsync(context, job.Id, printed, CancellationToken.None);
@@ -202,13 +246,13 @@ internal static class JobsCommands
             context.Console.Out.MarkupLine($"Job {job.Id} {Status(job)}{(job.RunId is { } run ? $": run {run}" : "")}");
         }
 
-        return job.Status switch
+        return (job.Status switch
         {
             JobStatus.Succeeded => 0,
             // A pipeline with a failed step, a run that did not reproduce: the check failed, as the same command says here.
             JobStatus.Failed when job.Kind is JobKind.Pipeline or JobKind.Reproduce && job.RunId is not null => CliApp.CheckFailed,
             _ => 1,
-        };
+        }, job);
     }
 
     // With --json the log is left out: the output is the job's JSON alone.

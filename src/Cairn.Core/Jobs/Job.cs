@@ -17,6 +17,12 @@ public enum JobKind
 
     /// <summary>Trains a run again from its record and compares the two (parameter <c>run</c>).</summary>
     Reproduce,
+
+    /// <summary>
+    /// Scores a file (the job's one file) or a dataset version (parameter <c>dataset</c>) with a model (parameter
+    /// <c>model</c>) into an output file (parameter <c>output</c>) the submitter downloads.
+    /// </summary>
+    Predict,
 }
 
 /// <summary>Where a job stands.</summary>
@@ -71,6 +77,9 @@ public sealed record Job
     /// <summary>The spec and the files it reads.</summary>
     public IReadOnlyList<JobFile> Files { get; init; } = [];
 
+    /// <summary>The files it wrote for its submitter to download (a prediction's output).</summary>
+    public IReadOnlyList<JobFile> Outputs { get; init; } = [];
+
     /// <summary>Where it stands.</summary>
     public JobStatus Status { get; init; } = JobStatus.Queued;
 
@@ -118,6 +127,9 @@ public sealed record Job
 
     /// <summary>Whether the kind's work comes as a spec with files (train, sweep, pipeline) rather than parameters alone.</summary>
     public static bool TakesSpec(JobKind kind) => kind is JobKind.Train or JobKind.Sweep or JobKind.Pipeline;
+
+    /// <summary>Whether the kind comes with files: a spec's kinds, and a prediction of a file (its input).</summary>
+    public static bool TakesFiles(JobKind kind) => TakesSpec(kind) || kind == JobKind.Predict;
 
     /// <summary>Whether it is over.</summary>
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;

@@ -17,6 +17,9 @@ public interface IJobStore
     /// <summary>The newest jobs, newest first; only <paramref name="submittedBy"/>'s when given.</summary>
     Task<IReadOnlyList<Job>> ListJobsAsync(string? submittedBy, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Records a file a job wrote (its blob stored already), so `cairn gc` keeps it, and adds it to the job's outputs.</summary>
+    Task AddJobOutputAsync(string id, JobFile output, CancellationToken cancellationToken);
+
     /// <summary>Appends lines to a job's log.</summary>
     Task AppendJobLogAsync(string id, IReadOnlyList<(DateTimeOffset At, string Text)> lines, CancellationToken cancellationToken);
 

@@ -20,7 +20,8 @@ internal static class JobsApi
             var parameters = http.Request.Query["param"].OfType<string>().Select(p => p.Split('=', 2)).ToDictionary(
                 p => p.Length == 2 && p[0].Length > 0 ? p[0] : throw CairnException.Invalid($"param '{string.Join('=', p)}' is not NAME=VALUE."),
                 p => p[1], StringComparer.Ordinal);
-            if (!Job.TakesSpec(jobKind))
+            // A job without a spec is its parameters alone (evaluate, reproduce, predict a dataset version); one with a spec brings files.
+            if (string.IsNullOrEmpty(spec))
             {
                 var queued = await service.SubmitAsync(jobKind, parameters, http.RequestAborted);
                 return Results.Created($"/api/jobs/{queued.Id}", queued);
@@ -49,6 +50,11 @@ internal static class JobsApi
         jobs.MapGet("/{id}", (string id, JobService service, CancellationToken ct) => service.GetAsync(id, ct)).WithSummary("A job and where it stands.");
         jobs.MapGet("/{id}/log", (string id, long? after, int? limit, JobService service, CancellationToken ct) =>
             service.LogAsync(id, after ?? 0, limit ?? 1000, ct)).WithSummary("A job's log lines after line ?after=N (at most ?limit=, default 1000).");
+        jobs.MapGet("/{id}/outputs/{name}", async (string id, string name, JobService service, CancellationToken ct) =>
+        {
+            var (file, content) = await service.OpenOutputAsync(id, name, ct);
+            return Results.Stream(content, "application/octet-stream", fileDownloadName: file.Path);
+        }).WithSummary("Downloads a file a job wrote (a prediction's output); its content is verified against its hash as it is sent.");
         jobs.MapPost("/{id}/cancel", (string id, JobService service, CancellationToken ct) => service.CancelAsync(id, ct))
             .WithSummary("Cancels a job: a queued one at once, a running one within about a second.");
     }
