@@ -54,7 +54,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         string[][] commands =
         [
             ["runs", "show", runId], ["runs", "show", runId[..20]], ["datasets", "profile", "iris"], ["datasets", "diff", "iris@1", "iris@1"],
-            ["datasets", "contract", "infer", "iris@1"], ["lineage", "dataset:iris@1"], ["lineage", "model:iris-species/1"], ["lineage", $"run:{runId}"],
+            ["datasets", "contract", "infer", "iris@1"], ["datasets", "split", "iris", "--validation", "0.1"], ["datasets", "split", "iris@1", "--method", "hash", "--column", "sepal_length_cm"], ["lineage", "dataset:iris@1"], ["lineage", "model:iris-species/1"], ["lineage", $"run:{runId}"],
             ["runs", "list"], ["runs", "list", "--limit", "1"], ["runs", "search", "--filter", "params.trainer = 'lightgbm'"], ["experiments", "list"],
             ["datasets", "list"], ["datasets", "show", "iris"], ["datasets", "show", "iris@1"], ["datasets", "log", "iris"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
             ["events"], ["events", "--kind", "model.", "--since", "2020-01-01"], ["policies", "runs"],
@@ -83,6 +83,16 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var broken = await _laptop.RunAsync("datasets", "validate", "iris@1", "--contract", strict);
         Assert.Equal(CliApp.CheckFailed, broken.ExitCode);
         Assert.Equal((await _server.RunAsync("datasets", "validate", "iris@1", "--contract", strict)).Output, broken.Output);
+
+        // A split's parts come down whole, the same bytes as on the server's machine.
+        await _laptop.RunOkAsync("datasets", "split", "iris@1", "--validation", "0.1", "-o", "parts");
+        await _server.RunOkAsync("datasets", "split", "iris@1", "--validation", "0.1", "-o", "parts");
+        foreach (var part in new[] { "train.csv", "validation.csv", "test.csv" })
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_server.WorkingDirectory, "parts", part)), await File.ReadAllBytesAsync(Path.Combine(_laptop.WorkingDirectory, "parts", part)));
+        }
+
+        Assert.Equal(4, (await _laptop.RunAsync("datasets", "split", "iris@1", "-o", "parts")).ExitCode);
 
         // A model file imported through the server is streamed to it and registered there.
         var imported = await _laptop.RunOkAsync("models", "import", Path.Combine(AppContext.BaseDirectory, "data", "onnx", "iris_logistic.onnx"), "--name", "iris-sklearn",
@@ -118,7 +128,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var train = await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec));
         Assert.Equal(2, train.ExitCode);
         Assert.Contains("add --remote", train.Error, StringComparison.Ordinal);
-        var notYet = await _laptop.RunAsync("datasets", "split", "iris@1");
+        var notYet = await _laptop.RunAsync("pipelines", "schedule", _laptop.WriteFile("p.yaml", "name: p\nsteps: []\n"), "--cron", "0 3 * * *");
         Assert.Equal(2, notYet.ExitCode);
         Assert.Contains("does not run through a server yet", notYet.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");

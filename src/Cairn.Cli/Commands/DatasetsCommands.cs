@@ -115,9 +115,30 @@ internal static class DatasetsCommands
         {
             splitted, method, splitColumn, testShare, validationShare, seed, splitOutput,
         };
-        split.SetAction(app.Handler((context, ct) => SplitAsync(context, context.Parse.GetValue(splitted)!, context.Parse.GetValue(method)!,
-            context.Parse.GetValue(splitColumn), context.Parse.GetValue(testShare), context.Parse.GetValue(validationShare), context.Parse.GetValue(seed),
-            context.Parse.GetValue(splitOutput), ct)));
+        split.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var output = context.Parse.GetValue(splitOutput) is { } folder ? context.ResolvePath(folder) : null;
+                var settings = new DataSplit(DataSplit.ParseMethod(context.Parse.GetValue(method)), context.Parse.GetValue(testShare), context.Parse.GetValue(validationShare),
+                    context.Parse.GetValue(splitColumn));
+                var (version, counts, files) = await context.Get<DatasetAnalysis>().SplitAsync(DatasetRef.Parse(context.Parse.GetValue(splitted)!), settings,
+                    context.Parse.GetValue(seed), output, ct);
+                return WriteSplit(context, version.Reference, settings.Method, counts, files);
+            },
+            async (context, ct) =>
+            {
+                var settings = DataSplit.ParseMethod(context.Parse.GetValue(method));
+                var (version, _) = await RemoteVersionAsync(context, DatasetRef.Parse(context.Parse.GetValue(splitted)!), ct);
+                var query = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"api/datasets/{Uri.EscapeDataString(version.Name)}/versions/{version.Version}/split?method={settings.ToString().ToLowerInvariant()}&test={context.Parse.GetValue(testShare)}&validation={context.Parse.GetValue(validationShare)}&seed={context.Parse.GetValue(seed)}")
+                    + (context.Parse.GetValue(splitColumn) is { } column ? $"&column={Uri.EscapeDataString(column)}" : "");
+                var counts = (await context.Remote.GetAsync(query, CairnJson.Default.DictionaryStringString, ct))
+                    .ToDictionary(c => Enum.Parse<SplitPart>(c.Key, ignoreCase: true), c => long.Parse(c.Value, System.Globalization.CultureInfo.InvariantCulture));
+                var files = context.Parse.GetValue(splitOutput) is { } folder
+                    ? await DownloadPartsAsync(context, query.Replace("/split?", "/split/files?", StringComparison.Ordinal), context.ResolvePath(folder), ct)
+                    : [];
+                return WriteSplit(context, version.Reference, settings, counts, files);
+            }));
         command.Subcommands.Add(split);
 
         var contracted = new Argument<string>("dataset") { Description = "NAME (the latest version) or NAME@VERSION" };
@@ -163,16 +184,30 @@ internal static class DatasetsCommands
         return command;
     }
 
-    private static async Task<int> SplitAsync(CommandContext context, string reference, string method, string? column, double test, double validation, int seed,
-        string? output, CancellationToken cancellationToken)
+    // The server's parts come as one zip; each lands in the folder whole, and none is written over an existing file.
+    private static async Task<IReadOnlyList<string>> DownloadPartsAsync(CommandContext context, string query, string folder, CancellationToken cancellationToken)
     {
-        if (!Enum.TryParse<SplitMethod>(method, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || method.All(char.IsDigit))
+        using var response = await context.Remote.SendRawAsync(HttpMethod.Get, query, () => null, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var zip = new System.IO.Compression.ZipArchive(body, System.IO.Compression.ZipArchiveMode.Read);
+        var targets = zip.Entries.Select(e => (Entry: e, Path: Path.Combine(folder, Path.GetFileName(e.FullName)))).ToList();
+        if (targets.FirstOrDefault(t => File.Exists(t.Path)) is { Path: { } taken })
         {
-            throw CairnException.Invalid($"--method is '{method}'; use random, hash or time.");
+            throw new CairnException(ErrorCode.Conflict, $"'{taken}' already exists; choose another folder or remove it.");
         }
 
-        var (version, counts, files) = await context.Get<DatasetAnalysis>().SplitAsync(DatasetRef.Parse(reference), new DataSplit(parsed, test, validation, column), seed,
-            output is null ? null : context.ResolvePath(output), cancellationToken);
+        Directory.CreateDirectory(folder);
+        foreach (var (entry, path) in targets)
+        {
+            await using var content = await entry.OpenAsync(cancellationToken);
+            await FileOutput.WriteAtomicallyAsync(path, content, cancellationToken);
+        }
+
+        return [.. targets.Select(t => t.Path)];
+    }
+
+    private static int WriteSplit(CommandContext context, string reference, SplitMethod parsed, IReadOnlyDictionary<SplitPart, long> counts, IReadOnlyList<string> files)
+    {
         var result = counts.ToDictionary(c => c.Key.ToString().ToLowerInvariant(), c => c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         for (var i = 0; i < files.Count; i++)
         {
@@ -186,7 +221,7 @@ internal static class DatasetsCommands
         }
 
         context.Console.Out.MarkupLineInterpolated(
-            $"{version.Reference} split by {parsed.ToString().ToLowerInvariant()}: train {Format.Count(counts[SplitPart.Train])}, validation {Format.Count(counts[SplitPart.Validation])}, test {Format.Count(counts[SplitPart.Test])}, not placed {Format.Count(counts[SplitPart.Excluded])}");
+            $"{reference} split by {parsed.ToString().ToLowerInvariant()}: train {Format.Count(counts[SplitPart.Train])}, validation {Format.Count(counts[SplitPart.Validation])}, test {Format.Count(counts[SplitPart.Test])}, not placed {Format.Count(counts[SplitPart.Excluded])}");
         foreach (var file in files)
         {
             context.Console.Out.MarkupLineInterpolated($"  [green]Wrote[/] {file}");

@@ -41,6 +41,11 @@ public enum SplitPart
 /// <param name="Column">The id column (hash) or timestamp column (time); null for random.</param>
 public sealed record DataSplit(SplitMethod Method = SplitMethod.Random, double TestFraction = 0.2, double ValidationFraction = 0, string? Column = null)
 {
+    /// <summary>A split method by its name (random, hash or time).</summary>
+    public static SplitMethod ParseMethod(string? method) =>
+        Enum.TryParse<SplitMethod>(method, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !method!.All(char.IsDigit) ? parsed
+            : throw CairnException.Invalid($"The split method is '{method}'; use random, hash or time.");
+
     /// <summary>Every problem with the split's settings against <paramref name="schema"/>, in words.</summary>
     public IEnumerable<string> Problems(TableSchema? schema)
     {

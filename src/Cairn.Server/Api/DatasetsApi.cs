@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using Cairn.Application;
 using Cairn.Core;
 using Cairn.Core.Data;
@@ -33,6 +34,39 @@ internal static class DatasetsApi
         datasets.MapGet("/{name}/versions/{version:int}/contract", async (string name, int version, DatasetAnalysis service, CancellationToken ct) =>
             Results.Text((await service.InferContractAsync(new DatasetRef(Names.Validate(name, "dataset"), version), ct)).ToYaml(), "application/yaml"))
             .WithSummary("An editable YAML data contract the version passes as it is.");
+        datasets.MapGet("/{name}/versions/{version:int}/split", async (string name, int version, string? method, double? test, double? validation, string? column,
+            int? seed, DatasetAnalysis service, CancellationToken ct) =>
+        {
+            var split = new DataSplit(DataSplit.ParseMethod(method ?? "random"), test ?? 0.2, validation ?? 0, column);
+            var (_, counts, _) = await service.SplitAsync(new DatasetRef(Names.Validate(name, "dataset"), version), split, seed ?? 42, null, ct);
+            return counts.ToDictionary(c => c.Key.ToString().ToLowerInvariant(), c => c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }).WithSummary("How a deterministic split (?method=random|hash|time, ?test=, ?validation=, ?column=, ?seed=) assigns the version's rows: counts per part.");
+        datasets.MapGet("/{name}/versions/{version:int}/split/files", async (string name, int version, string? method, double? test, double? validation,
+            string? column, int? seed, HttpContext http, DatasetAnalysis service) =>
+        {
+            var split = new DataSplit(DataSplit.ParseMethod(method ?? "random"), test ?? 0.2, validation ?? 0, column);
+            var folder = Directory.CreateTempSubdirectory("cairn-split-");
+            try
+            {
+                var parts = Path.Combine(folder.FullName, "parts");
+                var (_, _, files) = await service.SplitAsync(new DatasetRef(Names.Validate(name, "dataset"), version), split, seed ?? 42, parts, http.RequestAborted);
+                var zipped = Path.Combine(folder.FullName, "parts.zip");
+                await using (var zip = new ZipArchive(File.Create(zipped), ZipArchiveMode.Create))
+                {
+                    foreach (var file in files)
+                    {
+                        await zip.CreateEntryFromFileAsync(file, Path.GetFileName(file), CompressionLevel.Fastest, http.RequestAborted);
+                    }
+                }
+
+                http.Response.ContentType = "application/zip";
+                await http.Response.SendFileAsync(zipped, http.RequestAborted);
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
+        }).WithSummary("The same split's parts (train.csv, validation.csv, test.csv; the empty ones left out) as one zip.");
         datasets.MapGet("/{name}/diff", (string name, int from, int to, DatasetAnalysis service, CancellationToken ct) =>
             service.DiffAsync(new DatasetRef(Names.Validate(name, "dataset"), from), new DatasetRef(name, to), ct))
             .WithSummary("Schema changes, row counts and per-column drift from version ?from= (the reference) to ?to=.");
