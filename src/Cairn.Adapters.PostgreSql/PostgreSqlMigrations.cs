@@ -476,6 +476,14 @@ internal static class PostgreSqlMigrations
                 size_bytes BIGINT NOT NULL,
                 PRIMARY KEY (job_id, path)
             );
+            -- The files a pipeline sent to run on a schedule starts from; each firing copies them into a job of its own.
+            CREATE TABLE schedule_files (
+                schedule TEXT NOT NULL,
+                path TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                PRIMARY KEY (schedule, path)
+            );
             CREATE TABLE job_log (
                 job_id TEXT NOT NULL REFERENCES jobs(id),
                 sequence BIGINT NOT NULL,

@@ -16,6 +16,7 @@ public abstract partial class SqlMetadataStore : IBlobReferences
         UNION SELECT contract_hash, NULL FROM dataset_validations
         UNION SELECT baseline_hash, NULL FROM monitors
         UNION SELECT content_hash, NULL FROM job_files
+        UNION SELECT content_hash, NULL FROM schedule_files
         """;
 
     /// <inheritdoc />

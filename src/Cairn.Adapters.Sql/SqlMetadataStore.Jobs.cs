@@ -71,6 +71,28 @@ public abstract partial class SqlMetadataStore : IJobStore
     }
 
     /// <inheritdoc />
+    public Task SaveScheduleFilesAsync(string schedule, IReadOnlyList<JobFile> files, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await ExecuteAsync(connection, transaction, "DELETE FROM schedule_files WHERE schedule = @s", [("@s", schedule)], cancellationToken).ConfigureAwait(false);
+            foreach (var file in files)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO schedule_files (schedule, path, content_hash, size_bytes) VALUES (@s, @path, @hash, @size)",
+                    [("@s", schedule), ("@path", file.Path), ("@hash", file.ContentHash.ToString()), ("@size", file.SizeBytes)], cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteScheduleFilesAsync(string schedule, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await ExecuteAsync(connection, transaction, "DELETE FROM schedule_files WHERE schedule = @s", [("@s", schedule)],
+            cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    /// <inheritdoc />
     public Task AppendJobLogAsync(string id, IReadOnlyList<(DateTimeOffset At, string Text)> lines, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lines);

@@ -68,9 +68,67 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
     public async Task<Job> SubmitAsync(JobKind kind, string spec, IReadOnlyDictionary<string, string> parameters, Stream bundle, long maxBytes,
         CancellationToken cancellationToken)
     {
+        actor.Demand(ResourceRef.Global, Role.Editor, "run jobs on the server's workers");
+        var files = await StoreBundleAsync(kind, spec, parameters, bundle, maxBytes, cancellationToken).ConfigureAwait(false);
+        return await QueueAsync(kind, RelativePath(spec), parameters, files, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Schedules a pipeline that comes with its files (a zip, as for <see cref="SubmitAsync(JobKind, string, IReadOnlyDictionary{string, string}, Stream, long, CancellationToken)"/>):
+    /// each firing runs a copy as a job of its own, with the rights of whoever scheduled it as they are then.
+    /// </summary>
+    public async Task<Core.Pipelines.PipelineSchedule> ScheduleAsync(string name, string cron, string spec, IReadOnlyDictionary<string, string> parameters, Stream bundle,
+        long maxBytes, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Global, Role.Editor, "schedule pipelines");
+        Names.Validate(name, "schedule");
+        var files = await StoreBundleAsync(JobKind.Pipeline, spec, parameters, bundle, maxBytes, cancellationToken).ConfigureAwait(false);
+        var template = NewJob(JobKind.Pipeline, RelativePath(spec), parameters, files) with { Schedule = name };
+        // The files are recorded first: a blob nothing refers to may be collected.
+        await store.SaveScheduleFilesAsync(name, files, cancellationToken).ConfigureAwait(false);
+        return await queue.ScheduleAsync(name, cron, template, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a schedule and forgets its files.</summary>
+    public async Task UnscheduleAsync(string name, CancellationToken cancellationToken)
+    {
+        actor.Demand(ResourceRef.Global, Role.Maintainer, "remove pipeline schedules");
+        Names.Validate(name, "schedule");
+        await queue.UnscheduleAsync(name, cancellationToken).ConfigureAwait(false);
+        await store.DeleteScheduleFilesAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One firing of a schedule whose pipeline came with its files: a copy of <paramref name="template"/> becomes a job
+    /// of its own (so `cairn jobs` shows each firing's log) and runs here. <paramref name="recovering"/> says a worker
+    /// died during the previous firing: that firing's job is ended as failed first.
+    /// </summary>
+    public async Task<Job> RunScheduledAsync(Job template, string schedule, string worker, bool recovering, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        if (recovering)
+        {
+            foreach (var stale in (await store.ListJobsAsync(template.SubmittedBy, 100, cancellationToken).ConfigureAwait(false))
+                .Where(j => j.Schedule == schedule && j.Status == JobStatus.Running))
+            {
+                await UpdateAsync(stale.Id, j => j with { Status = JobStatus.Failed, EndedAt = time.GetUtcNow(), Error = $"{j.Worker} stopped while it ran" }, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            await pipelines.InterruptScheduledAsync(schedule, cancellationToken).ConfigureAwait(false);
+        }
+
+        var job = template with { Id = Ids.NewRunId(), SubmittedAt = time.GetUtcNow(), Status = JobStatus.Queued, Revision = 0 };
+        await store.AddJobAsync(job, cancellationToken).ConfigureAwait(false);
+        return await RunAsync(job.Id, worker, recovering: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Unpacks, checks and stores the files of a job that comes with them; returns them as stored.
+    private async Task<IReadOnlyList<JobFile>> StoreBundleAsync(JobKind kind, string spec, IReadOnlyDictionary<string, string> parameters, Stream bundle, long maxBytes,
+        CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(bundle);
-        actor.Demand(ResourceRef.Global, Role.Editor, "run jobs on the server's workers");
         if (!Job.TakesFiles(kind))
         {
             throw CairnException.Invalid($"A {Name(kind)} job takes parameters alone, not files.");
@@ -119,14 +177,23 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             stored.Add(new JobFile(path, blob.ContentHash, blob.SizeBytes));
         }
 
-        return await QueueAsync(kind, spec, parameters, stored, cancellationToken).ConfigureAwait(false);
+        return stored;
     }
 
     private async Task<Job> QueueAsync(JobKind kind, string spec, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<JobFile> files,
         CancellationToken cancellationToken)
     {
+        var job = NewJob(kind, spec, parameters, files);
+        await store.AddJobAsync(job, cancellationToken).ConfigureAwait(false);
+        await queue.EnqueueAsync(job.Id, cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    // A job sent by the caller, who it runs as.
+    private Job NewJob(JobKind kind, string spec, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<JobFile> files)
+    {
         var principal = actor.Principal;
-        var job = new Job
+        return new Job
         {
             Id = Ids.NewRunId(),
             Kind = kind,
@@ -139,9 +206,6 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             Cap = principal.Cap,
             SubmittedAt = time.GetUtcNow(),
         };
-        await store.AddJobAsync(job, cancellationToken).ConfigureAwait(false);
-        await queue.EnqueueAsync(job.Id, cancellationToken).ConfigureAwait(false);
-        return job;
     }
 
     /// <summary>The newest jobs: the caller's own, or everyone's for an administrator.</summary>
@@ -274,6 +338,11 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
     private async Task<(string? RunId, bool Failed, string Result)> ExecuteAsync(Job job, string specPath, IProgress<string> log, CancellationToken cancellationToken)
     {
         var tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["cairn.job"] = job.Id };
+        if (job.Schedule is { } schedule)
+        {
+            tags["cairn.schedule"] = schedule; // so a recovered firing finds the runs its dead worker left
+        }
+
         switch (job.Kind)
         {
             case JobKind.Evaluate:

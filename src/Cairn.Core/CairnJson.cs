@@ -75,6 +75,8 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(MonitorReport))]
 [JsonSerializable(typeof(IReadOnlyList<Alert>))]
 [JsonSerializable(typeof(Jobs.Job))]
+[JsonSerializable(typeof(PipelineSchedule))]
+[JsonSerializable(typeof(IReadOnlyList<PipelineSchedule>))]
 [JsonSerializable(typeof(IReadOnlyList<Jobs.Job>))]
 [JsonSerializable(typeof(IReadOnlyList<Jobs.JobLogLine>))]
 [JsonSerializable(typeof(PolicyRun))]

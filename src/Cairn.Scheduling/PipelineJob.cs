@@ -11,10 +11,13 @@ namespace Cairn.Scheduling;
 /// pipeline run, not retried by Quartz (steps have their own retries).
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed class PipelineJob(PipelineRunner runner) : IJob
+internal sealed class PipelineJob(PipelineRunner runner, JobService jobs) : IJob
 {
     public const string PipelineKey = "pipeline";
     public const string ParametersKey = "parameters";
+
+    // A pipeline sent with its files (cairn pipelines schedule --remote): the job each firing copies.
+    public const string TemplateKey = "template";
 
     /// <summary>A text value of a job's data.</summary>
     public static string? Text(JobDataMap data, string key) => data.TryGetValue(key, out var value) ? value as string : null;
@@ -23,6 +26,14 @@ internal sealed class PipelineJob(PipelineRunner runner) : IJob
     {
         var data = context.MergedJobDataMap;
         var path = Text(data, PipelineKey)!;
+        if (Text(data, TemplateKey) is { } template)
+        {
+            var job = await jobs.RunScheduledAsync(JsonSerializer.Deserialize(template, Core.CairnJson.Compact.Job)!, context.JobDetail.Key.Name,
+                $"worker {Core.LocalProcess.Current}", context.Recovering, cancellationToken).ConfigureAwait(false);
+            context.Result = $"job {job.Id} {job.Status.ToString().ToLowerInvariant()}: {job.Result ?? job.Error}";
+            return;
+        }
+
         try
         {
             if (context.Recovering)

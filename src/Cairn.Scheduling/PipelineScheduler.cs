@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cairn.Application;
 using Cairn.Core;
+using Cairn.Core.Jobs;
 using Cairn.Core.Pipelines;
 using Microsoft.Extensions.DependencyInjection;
 using Quartz;
@@ -92,16 +93,34 @@ public sealed partial class PipelineScheduler : IAsyncDisposable
             throw CairnException.Invalid($"--param {string.Join(", ", unknown)}: {spec.Name} declares no such parameter.");
         }
 
+        return await ScheduleAsync(name, spec.Name, path, cron, parameters, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Schedules (or reschedules) a pipeline that came with its files (<paramref name="template"/>, a job a server
+    /// checked and stored): each firing runs a copy of it as a job of its own, with its sender's rights.
+    /// </summary>
+    public Task<PipelineSchedule> ScheduleAsync(string name, string cron, Job template, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        Names.Validate(name, "schedule");
+        return ScheduleAsync(name, template.Spec, $"{template.Spec} (sent by {template.SubmittedBy}, {template.Files.Count} file(s))", cron, template.Parameters,
+            JsonSerializer.Serialize(template, CairnJson.Compact.Job), cancellationToken);
+    }
+
+    private async Task<PipelineSchedule> ScheduleAsync(string name, string description, string pipeline, string cron, IReadOnlyDictionary<string, string> parameters,
+        string? template, CancellationToken cancellationToken)
+    {
         var expression = ToQuartzCron(cron);
-        var job = JobBuilder.Create<PipelineJob>()
+        var builder = JobBuilder.Create<PipelineJob>()
             .WithIdentity(name, Group)
-            .WithDescription(spec.Name)
-            .UsingJobData(PipelineJob.PipelineKey, path)
+            .WithDescription(description)
+            .UsingJobData(PipelineJob.PipelineKey, pipeline)
             .UsingJobData(PipelineJob.ParametersKey, JsonSerializer.Serialize(parameters.ToDictionary(p => p.Key, p => p.Value), ScheduleJson.Default.DictionaryStringString))
             .StoreDurably(true)
             // A run a dead process left half done is fired again when a worker starts.
-            .RequestRecovery(true)
-            .Build();
+            .RequestRecovery(true);
+        var job = (template is null ? builder : builder.UsingJobData(PipelineJob.TemplateKey, template)).Build();
         var trigger = TriggerBuilder.Create()
             .WithIdentity(name, Group)
             .ForJob(job)

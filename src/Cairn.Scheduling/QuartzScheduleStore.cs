@@ -24,6 +24,18 @@ public sealed class QuartzScheduleStore(JobStore store, IServiceProvider service
             return true;
         }, cancellationToken);
 
+    /// <inheritdoc />
+    public Task<PipelineSchedule> ScheduleAsync(string name, string cron, Core.Jobs.Job template, CancellationToken cancellationToken) =>
+        UseAsync(scheduler => scheduler.ScheduleAsync(name, cron, template, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task UnscheduleAsync(string name, CancellationToken cancellationToken) =>
+        UseAsync(async scheduler =>
+        {
+            await scheduler.UnscheduleAsync(name, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
     private async Task<T> UseAsync<T>(Func<PipelineScheduler, Task<T>> use, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

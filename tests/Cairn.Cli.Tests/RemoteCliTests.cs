@@ -128,7 +128,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var train = await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec));
         Assert.Equal(2, train.ExitCode);
         Assert.Contains("add --remote", train.Error, StringComparison.Ordinal);
-        var notYet = await _laptop.RunAsync("pipelines", "schedule", _laptop.WriteFile("p.yaml", "name: p\nsteps: []\n"), "--cron", "0 3 * * *");
+        var notYet = await _laptop.RunAsync("models", "create", "from-the-laptop");
         Assert.Equal(2, notYet.ExitCode);
         Assert.Contains("does not run through a server yet", notYet.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");
@@ -286,6 +286,24 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var unscored = await _laptop.RunAsync("predict", "--model", "no-such-model", "--dataset", "iris@1", "-o", "none.csv", "--remote");
         Assert.Equal(1, unscored.ExitCode);
         Assert.False(File.Exists(Path.Combine(_laptop.WorkingDirectory, "none.csv")));
+
+        // A pipeline sent to run on a schedule: each firing is a job of its own, with the sender's rights; removing it stops them.
+        Assert.Contains("Scheduled sugar-nightly", (await _laptop.RunOkAsync("pipelines", "schedule", pipeline, "--cron", "* * * * * ?", "--name", "sugar-nightly",
+            "--param", "alias=nightly", "--remote")).Output, StringComparison.Ordinal);
+        Assert.Contains("sent by", (await _laptop.RunOkAsync("pipelines", "schedules")).Output, StringComparison.Ordinal);
+        var fired = false;
+        for (var i = 0; i < 300 && !fired; i++)
+        {
+            await Task.Delay(100);
+            fired = (await _laptop.RunOkAsync("jobs", "list", "--json")).Json.EnumerateArray()
+                .Any(j => j.TryGetProperty("schedule", out var name) && name.GetString() == "sugar-nightly" && j.GetProperty("status").GetString() == "succeeded");
+        }
+
+        Assert.True(fired, "no firing of the schedule finished");
+        Assert.Contains("\"nightly\"", (await _server.RunOkAsync("models", "show", "sugar", "--json")).Output, StringComparison.Ordinal);
+        await _laptop.RunOkAsync("pipelines", "unschedule", "sugar-nightly");
+        Assert.Contains("No schedules", (await _laptop.RunOkAsync("pipelines", "schedules")).Output, StringComparison.Ordinal);
+        Assert.Equal(3, (await _laptop.RunAsync("pipelines", "unschedule", "sugar-nightly")).ExitCode);
 
         // Without a server, --remote has nowhere to go.
         await _laptop.RunOkAsync("logout");

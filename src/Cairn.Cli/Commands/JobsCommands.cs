@@ -140,6 +140,30 @@ internal static class JobsCommands
     private static async Task<Job> SendAsync(CommandContext context, JobKind kind, string specPath, IReadOnlyDictionary<string, string> parameters,
         CancellationToken cancellationToken)
     {
+        var (bundle, spec) = await BundleAsync(context, kind, specPath, cancellationToken);
+        var query = $"api/jobs?kind={Name(kind)}&spec={Uri.EscapeDataString(spec)}" + Query(parameters);
+        using var content = new StreamContent(bundle);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        return Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, content, CairnJson.Default.Job, cancellationToken));
+    }
+
+    /// <summary>Sends a pipeline and the files it reads to run on a schedule on the server's workers.</summary>
+    public static async Task<Core.Pipelines.PipelineSchedule> ScheduleAsync(CommandContext context, string name, string cron, string specPath,
+        IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
+    {
+        var (bundle, spec) = await BundleAsync(context, JobKind.Pipeline, specPath, cancellationToken);
+        var query = $"api/schedules?name={Uri.EscapeDataString(name)}&cron={Uri.EscapeDataString(cron)}&spec={Uri.EscapeDataString(spec)}" + Query(parameters);
+        using var content = new StreamContent(bundle);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        return await context.Remote.SendAsync(HttpMethod.Post, query, content, CairnJson.Default.PipelineSchedule, cancellationToken);
+    }
+
+    private static string Query(IReadOnlyDictionary<string, string> parameters) =>
+        string.Concat(parameters.Select(p => $"&param={Uri.EscapeDataString($"{p.Key}={p.Value}")}"));
+
+    // The spec (or a prediction's input) and, for a pipeline, every file its steps read, as one zip; a file missing here is refused before anything is sent.
+    private static async Task<(MemoryStream Bundle, string Spec)> BundleAsync(CommandContext context, JobKind kind, string specPath, CancellationToken cancellationToken)
+    {
         var spec = context.ResolvePath(specPath);
         if (!File.Exists(spec))
         {
@@ -172,11 +196,7 @@ internal static class JobsCommands
         }
 
         bundle.Position = 0;
-        var query = $"api/jobs?kind={Name(kind)}&spec={Uri.EscapeDataString(files[0])}"
-            + string.Concat(parameters.Select(p => $"&param={Uri.EscapeDataString($"{p.Key}={p.Value}")}"));
-        using var content = new StreamContent(bundle);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        return Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, content, CairnJson.Default.Job, cancellationToken));
+        return (bundle, files[0]);
     }
 
     // The file a finished job wrote, into the target, whole or not at all.
@@ -193,7 +213,7 @@ internal static class JobsCommands
 
     private static async Task<Job> SendAsync(CommandContext context, JobKind kind, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
-        var query = $"api/jobs?kind={Name(kind)}" + string.Concat(parameters.Select(p => $"&param={Uri.EscapeDataString($"{p.Key}={p.Value}")}"));
+        var query = $"api/jobs?kind={Name(kind)}" + Query(parameters);
         return Submitted(context, await context.Remote.SendAsync(HttpMethod.Post, query, null, CairnJson.Default.Job, cancellationToken));
     }
 

@@ -51,39 +51,63 @@ internal static class PipelinesCommands
         var cron = new Option<string>("--cron") { Description = "When to run: five Unix cron fields (\"0 3 * * *\" is 03:00 daily) or Quartz's six or seven, seconds first", Required = true };
         var scheduleName = new Option<string?>("--name") { Description = "The schedule's name (default: the pipeline's name)" };
         var scheduleParameters = new Option<string[]>("--param") { Description = "A parameter NAME=VALUE for every run (repeatable)" };
+        var remoteSchedule = JobsCommands.RemoteOption();
         var schedule = new Command("schedule", "Run a pipeline on a cron schedule; a worker (cairn pipelines worker) runs it. Schedules survive restarts")
         {
-            scheduled, cron, scheduleName, scheduleParameters,
+            scheduled, cron, scheduleName, scheduleParameters, remoteSchedule,
         };
-        schedule.SetAction(app.Handler(async (context, ct) =>
-        {
-            var path = context.ResolvePath(context.Parse.GetValue(scheduled)!);
-            var name = context.Parse.GetValue(scheduleName)
-                ?? (File.Exists(path) ? PipelineSpec.Parse(await File.ReadAllTextAsync(path, ct), path).Name : throw CairnException.NotFound($"Pipeline file '{path}' does not exist."));
-            await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
-            var added = await scheduler.ScheduleAsync(name, path, context.Parse.GetValue(cron)!, Parameters(context.Parse.GetValue(scheduleParameters) ?? []), ct);
-            context.Console.Out.MarkupLineInterpolated($"Scheduled [bold]{added.Name}[/] ({added.Cron}); next run {(added.NextRun is { } next ? Format.Time(next) : "never")}");
-            return 0;
-        }));
+        schedule.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                JobsCommands.RefuseRemoteLocally(context, remoteSchedule);
+                var path = context.ResolvePath(context.Parse.GetValue(scheduled)!);
+                var name = await ScheduleNameAsync(context, path, scheduleName, ct);
+                await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
+                return Scheduled(context, await scheduler.ScheduleAsync(name, path, context.Parse.GetValue(cron)!, Parameters(context.Parse.GetValue(scheduleParameters) ?? []), ct));
+            },
+            async (context, ct) =>
+            {
+                JobsCommands.RequireRemote(context, remoteSchedule, "cairn pipelines schedule");
+                var name = await ScheduleNameAsync(context, context.ResolvePath(context.Parse.GetValue(scheduled)!), scheduleName, ct);
+                return Scheduled(context, await JobsCommands.ScheduleAsync(context, name, context.Parse.GetValue(cron)!, context.Parse.GetValue(scheduled)!,
+                    Parameters(context.Parse.GetValue(scheduleParameters) ?? []), ct));
+            }));
         command.Subcommands.Add(schedule);
 
         var schedules = new Command("schedules", "List pipeline schedules with their next and previous runs");
-        schedules.SetAction(app.Handler(async (context, ct) =>
-        {
-            await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
-            WriteSchedules(context, await scheduler.ListAsync(ct));
-            return 0;
-        }));
+        schedules.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
+                WriteSchedules(context, await scheduler.ListAsync(ct));
+                return 0;
+            },
+            async (context, ct) =>
+            {
+                WriteSchedules(context, await context.Remote.GetAsync("api/schedules", CairnJson.Default.IReadOnlyListPipelineSchedule, ct));
+                return 0;
+            }));
         command.Subcommands.Add(schedules);
 
         var unscheduledName = new Argument<string>("name") { Description = "The schedule to remove" };
         var unschedule = new Command("unschedule", "Remove a pipeline schedule") { unscheduledName };
-        unschedule.SetAction(app.Handler(async (context, ct) =>
-        {
-            await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
-            await scheduler.UnscheduleAsync(context.Parse.GetValue(unscheduledName)!, ct);
-            context.Console.Out.MarkupLineInterpolated($"Removed schedule {context.Parse.GetValue(unscheduledName)}");
-            return 0;
+        unschedule.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                await using (var scheduler = await OpenSchedulerAsync(context, 1, ct))
+                {
+                    await scheduler.UnscheduleAsync(context.Parse.GetValue(unscheduledName)!, ct);
+                }
+
+                await context.Get<Core.Ports.IJobStore>().DeleteScheduleFilesAsync(context.Parse.GetValue(unscheduledName)!, ct);
+                context.Console.Out.MarkupLineInterpolated($"Removed schedule {context.Parse.GetValue(unscheduledName)}");
+                return 0;
+            },
+            async (context, ct) =>
+            {
+                await context.Remote.SendAsync(HttpMethod.Delete, $"api/schedules/{Uri.EscapeDataString(context.Parse.GetValue(unscheduledName)!)}", null, ct);
+                context.Console.Out.MarkupLineInterpolated($"Removed schedule {context.Parse.GetValue(unscheduledName)}");
+                return 0;
         }));
         command.Subcommands.Add(unschedule);
 
@@ -173,6 +197,16 @@ internal static class PipelinesCommands
         }
 
         return overrides;
+    }
+
+    private static async Task<string> ScheduleNameAsync(CommandContext context, string path, Option<string?> scheduleName, CancellationToken cancellationToken) =>
+        context.Parse.GetValue(scheduleName)
+            ?? (File.Exists(path) ? PipelineSpec.Parse(await File.ReadAllTextAsync(path, cancellationToken), path).Name : throw CairnException.NotFound($"Pipeline file '{path}' does not exist."));
+
+    private static int Scheduled(CommandContext context, PipelineSchedule added)
+    {
+        context.Console.Out.MarkupLineInterpolated($"Scheduled [bold]{added.Name}[/] ({added.Cron}); next run {(added.NextRun is { } next ? Format.Time(next) : "never")}");
+        return 0;
     }
 
     private static void WriteSchedules(CommandContext context, IReadOnlyList<PipelineSchedule> schedules)

@@ -77,6 +77,9 @@ public sealed record Job
     /// <summary>The spec and the files it reads.</summary>
     public IReadOnlyList<JobFile> Files { get; init; } = [];
 
+    /// <summary>The schedule that started it, for a pipeline sent to run on a schedule.</summary>
+    public string? Schedule { get; init; }
+
     /// <summary>The files it wrote for its submitter to download (a prediction's output).</summary>
     public IReadOnlyList<JobFile> Outputs { get; init; } = [];
 
