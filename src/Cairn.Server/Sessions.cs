@@ -116,6 +116,7 @@ internal static class Sessions
             await http.SignOutAsync(Scheme);
             return Results.Redirect("/signin", permanent: false, preserveMethod: false);
         }).ExcludeFromDescription();
+        MapCliSignIn(app, options);
         if (options.Oidc is not null)
         {
             app.MapGet("/signin/oidc", (string? returnUrl) =>
@@ -123,9 +124,87 @@ internal static class Sessions
         }
     }
 
-    /// <summary>Paths a request may reach without credentials: signing in.</summary>
+    /// <summary>Paths a request may reach without credentials: signing in (a browser, or the command line through one).</summary>
     public static bool IsSignIn(HttpRequest request) =>
-        (HttpMethods.IsPost(request.Method) && request.Path == "/api/session") || (HttpMethods.IsGet(request.Method) && request.Path == "/signin/oidc");
+        (HttpMethods.IsPost(request.Method) && request.Path == "/api/session") || (HttpMethods.IsGet(request.Method) && request.Path == "/signin/oidc")
+        || (HttpMethods.IsGet(request.Method) && request.Path == CliSignInPath) || (HttpMethods.IsPost(request.Method) && request.Path == CliTokenPath);
+
+    /// <summary>Where <c>cairn login --browser</c> sends the browser.</summary>
+    public const string CliSignInPath = "/signin/cli";
+
+    /// <summary>Where the command line trades its sign-in code for a token.</summary>
+    public const string CliTokenPath = "/api/session/cli-token";
+
+    // How long the code a browser carries back to the command line stays good: long enough to hand over, no longer.
+    private static readonly TimeSpan CliCodeLifetime = TimeSpan.FromMinutes(2);
+
+    // How long the token the command line gets lives; it signs in again after that.
+    private static readonly TimeSpan CliTokenLifetime = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// The command line's browser sign-in (<c>cairn login URL --browser</c>, the loopback flow of RFC 8252): a browser
+    /// signed in here (by the OpenID Connect provider or a password) is sent back to the CLI's listener on 127.0.0.1 with
+    /// a two-minute code bound to the CLI's PKCE challenge; the CLI trades the code and its verifier for a token of its
+    /// user. The code is sealed with the store's key ring, so any replica accepts it; without the verifier, which never
+    /// leaves the CLI, it is worth nothing.
+    /// </summary>
+    private static void MapCliSignIn(IEndpointRouteBuilder app, CairnServerOptions options)
+    {
+        app.MapGet(CliSignInPath, async (HttpContext http, int? port, string? state, string? challenge, IDataProtectionProvider protection, Authenticator authenticator) =>
+        {
+            if (port is not (>= 1024 and <= 65535) || !IsUrlSafe(state, 16, 128) || !IsUrlSafe(challenge, 43, 43))
+            {
+                throw CairnException.Invalid("A command-line sign-in needs ?port= (1024-65535), ?state= and ?challenge= as 'cairn login --browser' makes them.");
+            }
+
+            if (!options.Authentication)
+            {
+                throw CairnException.Invalid("This server asks for no sign-in: log in with 'cairn login URL' alone.");
+            }
+
+            var back = $"{CliSignInPath}?port={port}&state={state}&challenge={challenge}";
+            if (await http.AuthenticateAsync(Scheme) is not { Succeeded: true, Principal.Identity.Name: { } user })
+            {
+                return options.Oidc is not null
+                    ? Results.Challenge(new AuthenticationProperties { RedirectUri = back }, [OidcScheme])
+                    : Results.Redirect($"/signin?returnUrl={Uri.EscapeDataString(back)}");
+            }
+
+            var principal = await authenticator.AuthenticateSessionAsync(user, http.RequestAborted);
+            var code = CliCodes(protection).Protect($"{principal.Name}\n{challenge}", CliCodeLifetime);
+            return Results.Redirect($"http://127.0.0.1:{port}/callback?code={Uri.EscapeDataString(code)}&state={state}");
+        }).ExcludeFromDescription();
+        app.MapPost(CliTokenPath, async (Api.CliTokenBody body, IDataProtectionProvider protection, Authenticator authenticator, IdentityService identity,
+            Actor actor, CancellationToken ct) =>
+        {
+            string sealedPart;
+            try
+            {
+                sealedPart = CliCodes(protection).Unprotect(body.Code ?? "");
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                throw CairnException.Unauthenticated("The sign-in code is not valid or has expired (it lasts two minutes): run 'cairn login URL --browser' again.");
+            }
+
+            var (user, challenge) = (sealedPart.Split('\n')[0], sealedPart.Split('\n')[^1]);
+            var computed = System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(body.Verifier ?? "")));
+            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(computed), System.Text.Encoding.ASCII.GetBytes(challenge)))
+            {
+                throw CairnException.Unauthenticated("The sign-in code was made for another command line (its verifier does not match).");
+            }
+
+            actor.Become(await authenticator.AuthenticateSessionAsync(user, ct));
+            var (token, secret) = await identity.CreateTokenAsync(null, body.Name, "all", CliTokenLifetime, ct);
+            return Results.Ok(new Api.CliTokenAnswer(user, token.Name, secret, token.ExpiresAt));
+        }).ExcludeFromDescription();
+    }
+
+    private static ITimeLimitedDataProtector CliCodes(IDataProtectionProvider protection) =>
+        protection.CreateProtector("cairn.cli-sign-in").ToTimeLimitedDataProtector();
+
+    private static bool IsUrlSafe(string? text, int min, int max) =>
+        text is { Length: var length } && length >= min && length <= max && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     /// <summary>Checks the antiforgery token of a state-changing request the session cookie authenticated.</summary>
     public static async Task ValidateAntiforgeryAsync(HttpContext context)

@@ -115,6 +115,58 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CliBrowserLogin_GoesThroughTheProvider_AndKeepsATokenOfTheUser()
+    {
+        await _cairn.RunOkAsync("groups", "create", "analysts");
+        await _cairn.RunOkAsync("grants", "set", "analysts", "viewer", "--on", "global");
+        OidcProvider.NextUser.Clear();
+        OidcProvider.NextUser["sub"] = ["user-pia"];
+        OidcProvider.NextUser["preferred_username"] = ["pia"];
+        OidcProvider.NextUser["groups"] = ["analysts"];
+
+        // The laptop's "browser" is a script that tells the test which page to open; the test's cookie-keeping client opens it.
+        await using var laptop = new CairnHarness();
+        laptop.Environment["XDG_CONFIG_HOME"] = Path.Combine(laptop.WorkingDirectory, "config");
+        var opened = Path.Combine(laptop.WorkingDirectory, "opened.txt");
+        var script = laptop.WriteFile("browser.sh", $"#!/bin/sh\necho \"$1\" > '{opened}'\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        laptop.Environment["BROWSER"] = script;
+        var login = laptop.RunAsync("login", _server.BaseAddress!.ToString(), "--browser");
+        for (var i = 0; i < 300 && !File.Exists(opened); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var page = (await File.ReadAllTextAsync(opened)).Trim();
+        Assert.StartsWith(new Uri(_server.BaseAddress!, "signin/cli?port=").AbsoluteUri, page, StringComparison.Ordinal);
+        using var browser = Browser();
+        using var landed = await browser.GetAsync(page);
+        Assert.Equal(HttpStatusCode.OK, landed.StatusCode);
+        Assert.Contains("Signed in to Cairn", await landed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var result = await login.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        Assert.Contains("as pia", result.Output, StringComparison.Ordinal);
+        Assert.Contains("No datasets yet", (await laptop.RunOkAsync("datasets", "list")).Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(laptop.Home, "metadata.db")), "the laptop used a local store, not the server");
+        Assert.Equal(8, (await laptop.RunAsync("events")).ExitCode); // a viewer, as the provider's group makes her
+        var tokens = (await _cairn.RunOkAsync("tokens", "list", "--user", "pia", "--json")).Json;
+        Assert.StartsWith("cli-", tokens[0].GetProperty("name").GetString(), StringComparison.Ordinal);
+        Assert.NotEqual(System.Text.Json.JsonValueKind.Null, tokens[0].GetProperty("expires_at").ValueKind);
+
+        // A code without its verifier, or a forged one, is worth nothing.
+        using var anonymous = Browser();
+        var forged = await SendAsync(anonymous, HttpMethod.Post, "/api/session/cli-token", """{"code": "not-a-code", "verifier": "x", "name": "stolen"}""");
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        var bad = await SendAsync(anonymous, HttpMethod.Get, "/signin/cli?port=80&state=x&challenge=y");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Fact]
     public async Task BehindATrustedProxy_TheClientsAddressAndHttpsCount_AndFromAnyoneElseTheHeadersAreIgnored()
     {
         await _cairn.RunOkAsync("users", "create", "pat", "--no-token");

@@ -15,11 +15,20 @@ internal static class ProfileCommands
             Description = $"An API token ('cairn tokens create' on the server makes one); '-' reads it from standard input (default: ${RemoteServer.TokenEnvironmentVariable})",
         };
         var name = new Option<string?>("--name") { Description = "What to call this profile (default: the server's host and port)" };
-        var command = new Command("login", "Work through a Cairn server: check the token and keep it in a profile that later commands use") { server, token, name };
+        var browser = new Option<bool>("--browser")
+        {
+            Description = "Sign in with a browser instead of a token: the server's OpenID Connect provider (or its sign-in page); a token for this machine is made and kept",
+        };
+        var command = new Command("login", "Work through a Cairn server: check the token and keep it in a profile that later commands use") { server, token, name, browser };
         command.SetAction(app.StorelessHandler(async (context, ct) =>
         {
             var address = RemoteServer.ParseAddress(context.Parse.GetValue(server)!);
-            var secret = context.Parse.GetValue(token) switch
+            if (context.Parse.GetValue(browser) && context.Parse.GetValue(token) is not null)
+            {
+                throw CairnException.Invalid("Give --token or --browser, not both.");
+            }
+
+            var secret = context.Parse.GetValue(browser) ? await BrowserSignIn.RunAsync(context, address, app.Environment, ct) : context.Parse.GetValue(token) switch
             {
                 "-" => (await System.Console.In.ReadLineAsync(ct))?.Trim(),
                 { } given => given,

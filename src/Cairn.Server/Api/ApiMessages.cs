@@ -9,6 +9,12 @@ namespace Cairn.Server.Api;
 /// <summary>A new experiment.</summary>
 public sealed record CreateExperimentBody(string? Name, Dictionary<string, string>? Tags);
 
+/// <summary>What <c>cairn login --browser</c> trades for a token: the code the browser brought back, its PKCE verifier, and the token's name.</summary>
+public sealed record CliTokenBody(string? Code, string? Verifier, string? Name);
+
+/// <summary>The token a browser sign-in gave the command line.</summary>
+public sealed record CliTokenAnswer(string User, string Name, string Secret, DateTimeOffset? ExpiresAt);
+
 /// <summary>A new run; <c>experiment_id</c> defaults to "0"; <c>parent_run_id</c> nests it under another run.</summary>
 public sealed record CreateRunBody(string? ExperimentId, string? Name, Dictionary<string, string>? Tags, string? ParentRunId);
 
@@ -79,6 +85,8 @@ public sealed record DecisionBody(string? Comment);
         typeof(Core.LowercaseEnumConverter<ModelVersionStatus>),
     ])]
 [JsonSerializable(typeof(CreateExperimentBody))]
+[JsonSerializable(typeof(CliTokenBody))]
+[JsonSerializable(typeof(CliTokenAnswer))]
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(LogBody))]
 [JsonSerializable(typeof(UpdateRunBody))]
