@@ -128,7 +128,22 @@ public sealed class RemoteCliTests : IAsyncLifetime
         var train = await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec));
         Assert.Equal(2, train.ExitCode);
         Assert.Contains("add --remote", train.Error, StringComparison.Ordinal);
-        var notYet = await _laptop.RunAsync("models", "create", "from-the-laptop");
+        // The registry's other changes go through too.
+        await _laptop.RunOkAsync("models", "create", "scratch", "--description", "a try");
+        await _laptop.RunOkAsync("models", "tag", "scratch", "team", "risk");
+        await _laptop.RunOkAsync("models", "update", "iris-laptop", "--description", "from the laptop", "--version", "1");
+        await _laptop.RunOkAsync("models", "tag", "iris-laptop", "stage", "try", "--version", "1");
+        await _laptop.RunOkAsync("models", "untag", "scratch", "team");
+        await _laptop.RunOkAsync("models", "rename", "scratch", "scratch-2");
+        await _laptop.RunOkAsync("models", "delete-alias", "iris-laptop", "staging");
+        var laptopModel = (await _server.RunOkAsync("models", "show", "iris-laptop", "--json")).Output;
+        Assert.Contains("from the laptop", laptopModel, StringComparison.Ordinal);
+        Assert.DoesNotContain("staging", laptopModel, StringComparison.Ordinal);
+        Assert.Contains("scratch-2", (await _server.RunOkAsync("models", "list")).Output, StringComparison.Ordinal);
+        await _laptop.RunOkAsync("models", "delete", "scratch-2");
+        Assert.Equal(3, (await _server.RunAsync("models", "show", "scratch-2")).ExitCode);
+
+        var notYet = await _laptop.RunAsync("policies", "run", "no-such-deployment");
         Assert.Equal(2, notYet.ExitCode);
         Assert.Contains("does not run through a server yet", notYet.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");
@@ -238,6 +253,11 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Contains("3 file(s)", piped.Output, StringComparison.Ordinal);
         Assert.Contains("register: done", piped.Output, StringComparison.Ordinal);
         Assert.Contains("\"staging\"", (await _server.RunOkAsync("models", "show", "sugar", "--json")).Output, StringComparison.Ordinal);
+        var pipelineRun = (await _laptop.RunOkAsync("jobs", "list", "--json")).Json[0].GetProperty("run_id").GetString()!;
+        foreach (var args in new[] { new[] { "pipelines", "list" }, ["pipelines", "show", pipelineRun], ["pipelines", "status"], ["pipelines", "show", pipelineRun, "--json"] })
+        {
+            Assert.Equal((await _server.RunOkAsync(args)).Output, (await _laptop.RunOkAsync(args)).Output);
+        }
 
         // A file the pipeline reads that is missing here is refused before anything is uploaded.
         var broken = _laptop.WriteFile("p/broken.yaml", "name: broken\nsteps:\n- {name: ingest, kind: ingest, with: {path: gone.csv, dataset: gone}, inputs: [\"file:gone.csv\"]}\n");

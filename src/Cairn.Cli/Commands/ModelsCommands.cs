@@ -113,11 +113,18 @@ internal static class ModelsCommands
         var newModel = ModelArgument();
         var description = new Option<string?>("--description") { Description = "What the model is for" };
         var create = new Command("create", "Create a registered model before its first version") { newModel, description };
-        create.SetAction(app.Handler(async (context, ct) =>
-        {
-            var model = await context.Get<ModelRegistry>().CreateModelAsync(context.Parse.GetValue(newModel), context.Parse.GetValue(description), [], ct);
-            return Done(context, $"Created registered model '{model.Name}'");
-        }));
+        create.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var model = await context.Get<ModelRegistry>().CreateModelAsync(context.Parse.GetValue(newModel), context.Parse.GetValue(description), [], ct);
+                return Done(context, $"Created registered model '{model.Name}'");
+            },
+            async (context, ct) =>
+            {
+                var body = new Server.Api.CreateModelBody(context.Parse.GetValue(newModel), context.Parse.GetValue(description), null);
+                var model = await context.Remote.SendAsync(HttpMethod.Post, "api/models", Json(body, Server.Api.ApiJson.Default.CreateModelBody), CairnJson.Default.RegisteredModel, ct);
+                return Done(context, $"Created registered model '{model.Name}'");
+            }));
         command.Subcommands.Add(create);
 
         var filter = new Option<string?>("--filter") { Description = "Only models matching a filter, such as \"name LIKE 'fraud%' AND tags.team = 'risk'\"" };
@@ -176,36 +183,59 @@ internal static class ModelsCommands
         var unaliasModel = ModelArgument();
         var unaliasName = new Argument<string>("alias") { Description = "The alias to remove" };
         var deleteAlias = new Command("delete-alias", "Remove an alias") { unaliasModel, unaliasName };
-        deleteAlias.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (m, a) = (context.Parse.GetValue(unaliasModel)!, context.Parse.GetValue(unaliasName)!);
-            await context.Get<ModelRegistry>().DeleteAliasAsync(m, a, ct);
-            return Done(context, $"Removed alias {m}@{a}");
-        }));
+        deleteAlias.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (m, a) = (context.Parse.GetValue(unaliasModel)!, context.Parse.GetValue(unaliasName)!);
+                await context.Get<ModelRegistry>().DeleteAliasAsync(m, a, ct);
+                return Done(context, $"Removed alias {m}@{a}");
+            },
+            async (context, ct) =>
+            {
+                var (m, a) = (context.Parse.GetValue(unaliasModel)!, context.Parse.GetValue(unaliasName)!);
+                await context.Remote.SendAsync(HttpMethod.Delete, $"{ModelPath(m)}/aliases/{Uri.EscapeDataString(a)}", null, ct);
+                return Done(context, $"Removed alias {m}@{a}");
+            }));
         command.Subcommands.Add(deleteAlias);
 
         var updated = ModelArgument();
         var newDescription = new Option<string>("--description") { Description = "The new description", Required = true };
         var updateVersion = VersionOption("Describe this version instead of the model");
         var update = new Command("update", "Change the description of a model or one of its versions") { updated, newDescription, updateVersion };
-        update.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (m, d, v) = (context.Parse.GetValue(updated)!, context.Parse.GetValue(newDescription), context.Parse.GetValue(updateVersion));
-            var registry = context.Get<ModelRegistry>();
-            await (v is { } version ? registry.UpdateVersionAsync(m, version, d, ct) : registry.UpdateModelAsync(m, d, ct));
-            return Done(context, $"Updated the description of {(v is { } n ? $"{m}@{n}" : m)}");
-        }));
+        update.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (m, d, v) = (context.Parse.GetValue(updated)!, context.Parse.GetValue(newDescription), context.Parse.GetValue(updateVersion));
+                var registry = context.Get<ModelRegistry>();
+                await (v is { } version ? registry.UpdateVersionAsync(m, version, d, ct) : registry.UpdateModelAsync(m, d, ct));
+                return Done(context, $"Updated the description of {(v is { } n ? $"{m}@{n}" : m)}");
+            },
+            async (context, ct) =>
+            {
+                var (m, d, v) = (context.Parse.GetValue(updated)!, context.Parse.GetValue(newDescription), context.Parse.GetValue(updateVersion));
+                using var body = v is { } ? Json(new Server.Api.UpdateVersionBody(d, null, null), Server.Api.ApiJson.Default.UpdateVersionBody)
+                    : Json(new Server.Api.UpdateModelBody(null, d), Server.Api.ApiJson.Default.UpdateModelBody);
+                await context.Remote.SendAsync(HttpMethod.Patch, v is { } version ? $"{ModelPath(m)}/versions/{version}" : ModelPath(m), body, ct);
+                return Done(context, $"Updated the description of {(v is { } n ? $"{m}@{n}" : m)}");
+            }));
         command.Subcommands.Add(update);
 
         var renamed = ModelArgument();
         var renamedTo = new Argument<string>("new-name") { Description = "The model's new name" };
         var rename = new Command("rename", "Rename a model; its versions, aliases and tags move with it") { renamed, renamedTo };
-        rename.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (m, to) = (context.Parse.GetValue(renamed)!, context.Parse.GetValue(renamedTo)!);
-            await context.Get<ModelRegistry>().RenameModelAsync(m, to, ct);
-            return Done(context, $"Renamed '{m}' to '{to}'");
-        }));
+        rename.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (m, to) = (context.Parse.GetValue(renamed)!, context.Parse.GetValue(renamedTo)!);
+                await context.Get<ModelRegistry>().RenameModelAsync(m, to, ct);
+                return Done(context, $"Renamed '{m}' to '{to}'");
+            },
+            async (context, ct) =>
+            {
+                var (m, to) = (context.Parse.GetValue(renamed)!, context.Parse.GetValue(renamedTo)!);
+                await context.Remote.SendAsync(HttpMethod.Patch, ModelPath(m), Json(new Server.Api.UpdateModelBody(to, null), Server.Api.ApiJson.Default.UpdateModelBody), ct);
+                return Done(context, $"Renamed '{m}' to '{to}'");
+            }));
         command.Subcommands.Add(rename);
 
         var tagged = ModelArgument();
@@ -213,39 +243,68 @@ internal static class ModelsCommands
         var tagValue = new Argument<string>("value") { Description = "The tag value" };
         var tagVersion = VersionOption("Tag this version instead of the model");
         var tag = new Command("tag", "Set a tag on a model or one of its versions") { tagged, tagKey, tagValue, tagVersion };
-        tag.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (m, k, v) = (context.Parse.GetValue(tagged)!, context.Parse.GetValue(tagKey)!, context.Parse.GetValue(tagVersion));
-            await context.Get<ModelRegistry>().SetTagAsync(m, v, k, context.Parse.GetValue(tagValue), ct);
-            return Done(context, $"Tagged {(v is { } n ? $"{m}@{n}" : m)} with {k}");
-        }));
+        tag.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (m, k, v) = (context.Parse.GetValue(tagged)!, context.Parse.GetValue(tagKey)!, context.Parse.GetValue(tagVersion));
+                await context.Get<ModelRegistry>().SetTagAsync(m, v, k, context.Parse.GetValue(tagValue), ct);
+                return Done(context, $"Tagged {(v is { } n ? $"{m}@{n}" : m)} with {k}");
+            },
+            async (context, ct) =>
+            {
+                var (m, k, v) = (context.Parse.GetValue(tagged)!, context.Parse.GetValue(tagKey)!, context.Parse.GetValue(tagVersion));
+                await context.Remote.SendAsync(HttpMethod.Put, TagPath(m, v, k), Json(new Server.Api.TagBody(context.Parse.GetValue(tagValue)), Server.Api.ApiJson.Default.TagBody), ct);
+                return Done(context, $"Tagged {(v is { } n ? $"{m}@{n}" : m)} with {k}");
+            }));
         command.Subcommands.Add(tag);
 
         var untagged = ModelArgument();
         var untagKey = new Argument<string>("key") { Description = "The tag key to remove" };
         var untagVersion = VersionOption("Remove the tag from this version instead of the model");
         var untag = new Command("untag", "Remove a tag from a model or one of its versions") { untagged, untagKey, untagVersion };
-        untag.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (m, k, v) = (context.Parse.GetValue(untagged)!, context.Parse.GetValue(untagKey)!, context.Parse.GetValue(untagVersion));
-            await context.Get<ModelRegistry>().DeleteTagAsync(m, v, k, ct);
-            return Done(context, $"Removed tag {k} from {(v is { } n ? $"{m}@{n}" : m)}");
-        }));
+        untag.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (m, k, v) = (context.Parse.GetValue(untagged)!, context.Parse.GetValue(untagKey)!, context.Parse.GetValue(untagVersion));
+                await context.Get<ModelRegistry>().DeleteTagAsync(m, v, k, ct);
+                return Done(context, $"Removed tag {k} from {(v is { } n ? $"{m}@{n}" : m)}");
+            },
+            async (context, ct) =>
+            {
+                var (m, k, v) = (context.Parse.GetValue(untagged)!, context.Parse.GetValue(untagKey)!, context.Parse.GetValue(untagVersion));
+                await context.Remote.SendAsync(HttpMethod.Delete, TagPath(m, v, k), null, ct);
+                return Done(context, $"Removed tag {k} from {(v is { } n ? $"{m}@{n}" : m)}");
+            }));
         command.Subcommands.Add(untag);
 
         var deleted = ModelArgument();
         var deleteVersion = VersionOption("Delete only this version");
         var delete = new Command("delete", "Delete a model with all its versions, or one version") { deleted, deleteVersion };
-        delete.SetAction(app.Handler(async (context, ct) =>
-        {
-            var (m, v) = (context.Parse.GetValue(deleted)!, context.Parse.GetValue(deleteVersion));
-            var registry = context.Get<ModelRegistry>();
-            await (v is { } version ? registry.DeleteVersionAsync(m, version, ct) : registry.DeleteModelAsync(m, ct));
-            return Done(context, v is { } n ? $"Deleted {m}@{n}" : $"Deleted model '{m}' and all its versions");
-        }));
+        delete.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (m, v) = (context.Parse.GetValue(deleted)!, context.Parse.GetValue(deleteVersion));
+                var registry = context.Get<ModelRegistry>();
+                await (v is { } version ? registry.DeleteVersionAsync(m, version, ct) : registry.DeleteModelAsync(m, ct));
+                return Done(context, v is { } n ? $"Deleted {m}@{n}" : $"Deleted model '{m}' and all its versions");
+            },
+            async (context, ct) =>
+            {
+                var (m, v) = (context.Parse.GetValue(deleted)!, context.Parse.GetValue(deleteVersion));
+                await context.Remote.SendAsync(HttpMethod.Delete, v is { } version ? $"{ModelPath(m)}/versions/{version}" : ModelPath(m), null, ct);
+                return Done(context, v is { } n ? $"Deleted {m}@{n}" : $"Deleted model '{m}' and all its versions");
+            }));
         command.Subcommands.Add(delete);
         return command;
     }
+
+    private static string ModelPath(string model) => $"api/models/{Uri.EscapeDataString(model)}";
+
+    private static string TagPath(string model, int? version, string key) =>
+        $"{ModelPath(model)}{(version is { } v ? $"/versions/{v}" : "")}/tags/{Uri.EscapeDataString(key)}";
+
+    private static System.Net.Http.Json.JsonContent Json<T>(T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        System.Net.Http.Json.JsonContent.Create(body, type);
 
     private static Argument<string> ModelArgument() => new("model") { Description = "The registered model's name" };
 

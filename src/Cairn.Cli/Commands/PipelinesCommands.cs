@@ -44,7 +44,7 @@ internal static class PipelinesCommands
         command.Subcommands.Add(run);
 
         var list = new Command("list", "Recent pipeline runs, newest first");
-        list.SetAction(app.Handler(ListAsync));
+        list.SetAction(app.Handler((context, ct) => ListAsync(context, LocalSearch(context), ct), (context, ct) => ListAsync(context, RemoteSearch(context), ct)));
         command.Subcommands.Add(list);
 
         var scheduled = new Argument<string>("file") { Description = "A YAML pipeline" };
@@ -150,20 +150,44 @@ internal static class PipelinesCommands
         command.Subcommands.Add(step);
 
         var status = new Command("status", "Pipelines running now, with their steps, and the schedules");
-        status.SetAction(app.Handler(StatusAsync));
+        status.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                await context.Get<PipelineRunner>().RecoverInterruptedAsync(ct);
+                await using var scheduler = await OpenSchedulerAsync(context, 1, ct);
+                return await StatusAsync(context, LocalSearch(context), () => scheduler.ListAsync(ct), ct);
+            },
+            (context, ct) => StatusAsync(context, RemoteSearch(context), () => context.Remote.GetAsync("api/schedules", CairnJson.Default.IReadOnlyListPipelineSchedule, ct), ct)));
         command.Subcommands.Add(status);
 
         var runId = new Argument<string>("run") { Description = "A pipeline run id (from pipelines list)" };
         var show = new Command("show", "A pipeline run and its steps: status, cached or not, errors") { runId };
-        show.SetAction(app.Handler((context, ct) => ShowAsync(context, context.Parse.GetValue(runId)!, ct)));
+        show.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var runs = context.Get<RunService>();
+                return await ShowAsync(context, await runs.GetAsync(await runs.ResolveIdAsync(context.Parse.GetValue(runId), ct), ct), LocalSearch(context), ct);
+            },
+            async (context, ct) => await ShowAsync(context,
+                await context.Remote.GetAsync($"api/runs/{Uri.EscapeDataString(context.Parse.GetValue(runId)!)}", CairnJson.Default.Run, ct), RemoteSearch(context), ct)));
         command.Subcommands.Add(show);
         return command;
     }
 
-    private static async Task<int> ListAsync(CommandContext context, CancellationToken cancellationToken)
+    // Runs of the default experiment (where pipelines record) matching a filter, from the store or through the server.
+    private delegate Task<IReadOnlyList<Run>> RunSearch(string filter, string orderBy, int limit, CancellationToken cancellationToken);
+
+    private static RunSearch LocalSearch(CommandContext context) => async (filter, orderBy, limit, cancellationToken) =>
+        (await context.Get<RunService>().SearchAsync([Experiment.DefaultId], filter, LifecycleStage.Active, [orderBy], limit, null, cancellationToken)).Item1;
+
+    private static RunSearch RemoteSearch(CommandContext context) => async (filter, orderBy, limit, cancellationToken) =>
+        (await context.Remote.SendAsync(HttpMethod.Post, "api/runs/search", System.Net.Http.Json.JsonContent.Create(
+            new Server.Api.SearchRunsBody([Experiment.DefaultId], filter, [orderBy], limit, null, null), Server.Api.ApiJson.Default.SearchRunsBody),
+            Server.Api.ApiJson.Default.RunPage, cancellationToken)).Runs;
+
+    private static async Task<int> ListAsync(CommandContext context, RunSearch search, CancellationToken cancellationToken)
     {
-        var (runs, _) = await context.Get<RunService>().SearchAsync([Experiment.DefaultId], "tags.`cairn.kind` = 'pipeline'", LifecycleStage.Active,
-            ["attributes.start_time DESC"], 100, null, cancellationToken);
+        var runs = await search("tags.`cairn.kind` = 'pipeline'", "attributes.start_time DESC", 100, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(runs, CairnJson.Readable.IReadOnlyListRun);
@@ -221,12 +245,10 @@ internal static class PipelinesCommands
         context.Console.Out.Write(schedules.Count == 0 ? new Markup("No schedules. Add one with: cairn pipelines schedule FILE --cron \"0 3 * * *\"\n") : table);
     }
 
-    private static async Task<int> StatusAsync(CommandContext context, CancellationToken cancellationToken)
+    private static async Task<int> StatusAsync(CommandContext context, RunSearch search, Func<Task<IReadOnlyList<PipelineSchedule>>> schedules,
+        CancellationToken cancellationToken)
     {
-        var runs = context.Get<RunService>();
-        await context.Get<PipelineRunner>().RecoverInterruptedAsync(cancellationToken);
-        var (running, _) = await runs.SearchAsync([Experiment.DefaultId], "tags.`cairn.kind` = 'pipeline' and attributes.status = 'RUNNING'", LifecycleStage.Active,
-            ["attributes.start_time DESC"], 100, null, cancellationToken);
+        var running = await search("tags.`cairn.kind` = 'pipeline' and attributes.status = 'RUNNING'", "attributes.start_time DESC", 100, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson(running, CairnJson.Readable.IReadOnlyListRun);
@@ -240,29 +262,24 @@ internal static class PipelinesCommands
 
         foreach (var pipeline in running)
         {
-            var (steps, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.parent_run_id = '{pipeline.Id}'", LifecycleStage.Active,
-                ["attributes.start_time ASC"], 1000, null, cancellationToken);
+            var steps = await search($"attributes.parent_run_id = '{pipeline.Id}'", "attributes.start_time ASC", 1000, cancellationToken);
             var (done, active) = (steps.Count(s => s.Status == RunStatus.Finished), string.Join(", ", steps.Where(s => s.Status == RunStatus.Running).Select(s => s.Name)));
             context.Console.Out.MarkupLineInterpolated(
                 $"[bold]{pipeline.Tags.GetValueOrDefault("cairn.pipeline")}[/] run {pipeline.Id}, started {Format.Time(pipeline.StartedAt)}: {done} step(s) done, running: {active}");
         }
 
-        await using var scheduler = await OpenSchedulerAsync(context, 1, cancellationToken);
-        WriteSchedules(context, await scheduler.ListAsync(cancellationToken));
+        WriteSchedules(context, await schedules());
         return 0;
     }
 
-    private static async Task<int> ShowAsync(CommandContext context, string id, CancellationToken cancellationToken)
+    private static async Task<int> ShowAsync(CommandContext context, Run pipeline, RunSearch search, CancellationToken cancellationToken)
     {
-        var runs = context.Get<RunService>();
-        var pipeline = await runs.GetAsync(await runs.ResolveIdAsync(id, cancellationToken), cancellationToken);
         if (pipeline.Tags.GetValueOrDefault("cairn.kind") != "pipeline")
         {
-            throw CairnException.NotFound($"Run {id} is not a pipeline run; list them with: cairn pipelines list");
+            throw CairnException.NotFound($"Run {pipeline.Id} is not a pipeline run; list them with: cairn pipelines list");
         }
 
-        var (steps, _) = await runs.SearchAsync([Experiment.DefaultId], $"attributes.parent_run_id = '{pipeline.Id}'", LifecycleStage.Active,
-            ["attributes.start_time ASC"], 1000, null, cancellationToken);
+        var steps = await search($"attributes.parent_run_id = '{pipeline.Id}'", "attributes.start_time ASC", 1000, cancellationToken);
         if (context.Json)
         {
             context.Console.WriteJson([pipeline, .. steps], CairnJson.Readable.IReadOnlyListRun);
