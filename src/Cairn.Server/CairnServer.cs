@@ -349,6 +349,7 @@ public static partial class CairnServer
         app.MapRegistryApi();
         app.MapDeploymentsApi();
         app.MapJobsApi();
+        app.MapIdentityApi();
         app.MapDatasetsApi();
         app.MapArtifacts();
         if (options.Authentication)

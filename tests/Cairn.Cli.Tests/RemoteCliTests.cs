@@ -382,5 +382,25 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.DoesNotContain(token, profiles.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(token, (await _laptop.RunOkAsync("profiles", "--json")).Output, StringComparison.Ordinal);
         Assert.Contains("iris", (await _laptop.RunOkAsync("datasets", "list")).Output, StringComparison.Ordinal);
+
+        // A token for CI, made from the laptop: it works at once, and stops when revoked from the laptop.
+        var ci = (await _laptop.RunOkAsync("tokens", "create", "--name", "ci", "--expires", "7d", "--json")).Json.GetProperty("secret").GetString()!;
+        Assert.Contains("ci", (await _laptop.RunOkAsync("tokens", "list")).Output, StringComparison.Ordinal);
+        using (var withCi = new HttpClient { BaseAddress = guarded.BaseAddress })
+        {
+            withCi.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ci);
+            Assert.True((await withCi.GetAsync("api/datasets")).IsSuccessStatusCode);
+            Assert.Contains("Revoked token ci", (await _laptop.RunOkAsync("tokens", "revoke", "ci")).Output, StringComparison.Ordinal);
+            var refused = false;
+            for (var i = 0; i < 50 && !refused; i++) // servers read the revocation within a second
+            {
+                refused = (await withCi.GetAsync("api/datasets")).StatusCode == System.Net.HttpStatusCode.Unauthorized;
+                await Task.Delay(refused ? 0 : 100);
+            }
+
+            Assert.True(refused, "the revoked token still works");
+        }
+
+        Assert.Equal((await _server.RunOkAsync("grants", "list")).Output, (await _laptop.RunOkAsync("grants", "list")).Output);
     }
 }

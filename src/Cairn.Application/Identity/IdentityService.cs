@@ -177,8 +177,15 @@ public sealed class IdentityService(IIdentityStore store, TimeProvider time, Act
 
         if (owner is null && actor.Principal.IsUnrestricted)
         {
-            // An administrator (or the store's own machine) may revoke any token by id.
-            return await store.RevokeTokenAsync(null, idOrName, actor.Name, cancellationToken).ConfigureAwait(false);
+            // An administrator (or the store's own machine) may revoke any token by id; an administrator's own, by name too.
+            try
+            {
+                return await store.RevokeTokenAsync(null, idOrName, actor.Name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CairnException e) when (e.Code == ErrorCode.NotFound && actor.Principal.Id is not null)
+            {
+                owner = actor.Principal.Name;
+            }
         }
 
         owner = OwnerOrSelf(owner, "revoke others' tokens");

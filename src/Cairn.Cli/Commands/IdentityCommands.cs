@@ -204,60 +204,84 @@ internal static class IdentityCommands
         };
         var expires = new Option<string>("--expires") { Description = "How long it lives, such as 30d or 12h", DefaultValueFactory = _ => "90d" };
         var create = new Command("create", "Create a token; its secret is shown once and only its hash is kept") { name, user, scope, expires };
-        create.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            var lifetime = Durations.Parse(context.Parse.GetValue(expires)!, "--expires");
-            var (token, secret) = await context.Get<IdentityService>().CreateTokenAsync(context.Parse.GetValue(user), context.Parse.GetValue(name),
-                context.Parse.GetValue(scope), lifetime, ct);
-            if (context.Json)
+        create.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                context.Console.WriteJson(new IssuedToken(token, secret), CairnJson.Readable.IssuedToken);
-                return 0;
-            }
-
-            context.Console.Out.MarkupLineInterpolated($"Created token [bold]{token.Name}[/] (id {token.Id}) for {token.Owner}, scope {TokenScopes.Name(token.Scope)}.");
-            PrintSecret(context, secret, token.Name, lifetime);
-            return 0;
-        }));
+                var lifetime = Durations.Parse(context.Parse.GetValue(expires)!, "--expires");
+                var (token, secret) = await context.Get<IdentityService>().CreateTokenAsync(context.Parse.GetValue(user), context.Parse.GetValue(name),
+                    context.Parse.GetValue(scope), lifetime, ct);
+                return Issued(context, new IssuedToken(token, secret), lifetime);
+            },
+            async (context, ct) =>
+            {
+                var lifetime = Durations.Parse(context.Parse.GetValue(expires)!, "--expires");
+                var body = new Server.Api.CreateTokenBody(context.Parse.GetValue(user), context.Parse.GetValue(name), context.Parse.GetValue(scope), context.Parse.GetValue(expires));
+                return Issued(context, await context.Remote.SendAsync(HttpMethod.Post, "api/tokens",
+                    System.Net.Http.Json.JsonContent.Create(body, Server.Api.ApiJson.Default.CreateTokenBody), CairnJson.Default.IssuedToken, ct), lifetime);
+            }));
         command.Subcommands.Add(create);
 
         var listUser = new Option<string?>("--user") { Description = "Whose tokens (default: yours)" };
         var all = new Option<bool>("--all") { Description = "Everyone's tokens (administrators)" };
         var list = new Command("list", "List tokens, revoked and expired ones included") { listUser, all };
-        list.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            var tokens = await context.Get<IdentityService>().ListTokensAsync(context.Parse.GetValue(listUser), context.Parse.GetValue(all), ct);
-            if (context.Json)
-            {
-                context.Console.WriteJson(tokens, CairnJson.Readable.IReadOnlyListApiToken);
-                return 0;
-            }
-
-            var now = context.Get<TimeProvider>().GetUtcNow();
-            var table = Format.Table(["id"], "id", "owner", "name", "scope", "created", "expires", "last used", "state");
-            foreach (var t in tokens)
-            {
-                var state = t.RevokedAt is not null ? "[red]revoked[/]" : t.IsLive(now) ? "live" : "[yellow]expired[/]";
-                table.AddRow(t.Id, Markup.Escape(t.Owner), Markup.Escape(t.Name), TokenScopes.Name(t.Scope), Format.Time(t.CreatedAt),
-                    t.ExpiresAt is { } e ? Format.Time(e) : "never", t.LastUsedAt is { } u ? Format.Time(u) : "-", state);
-            }
-
-            context.Console.Out.Write(table);
-            return 0;
-        }));
+        list.SetAction(app.Handler(
+            async (context, ct) => WriteTokens(context, await context.Get<IdentityService>().ListTokensAsync(context.Parse.GetValue(listUser), context.Parse.GetValue(all), ct),
+                context.Get<TimeProvider>().GetUtcNow()),
+            async (context, ct) => WriteTokens(context, await context.Remote.GetAsync(
+                $"api/tokens?all={(context.Parse.GetValue(all) ? "true" : "false")}" + (context.Parse.GetValue(listUser) is { } u ? $"&user={Uri.EscapeDataString(u)}" : ""),
+                CairnJson.Default.IReadOnlyListApiToken, ct), TimeProvider.System.GetUtcNow())));
         command.Subcommands.Add(list);
 
         var key = new Argument<string>("token") { Description = "The token's id, or its name among the owner's" };
         var revokeUser = new Option<string?>("--user") { Description = "Whose token, when naming it by name (default: yours)" };
         var revoke = new Command("revoke", "Revoke a token: every server refuses it within a second") { key, revokeUser };
-        revoke.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            var token = await context.Get<IdentityService>().RevokeTokenAsync(context.Parse.GetValue(revokeUser), context.Parse.GetValue(key), ct);
-            context.Console.Out.MarkupLineInterpolated($"Revoked token [bold]{token.Name}[/] (id {token.Id}) of {token.Owner}.");
-            return 0;
-        }));
+        revoke.SetAction(app.Handler(
+            async (context, ct) => Revoked(context, await context.Get<IdentityService>().RevokeTokenAsync(context.Parse.GetValue(revokeUser), context.Parse.GetValue(key), ct)),
+            async (context, ct) => Revoked(context, await context.Remote.SendAsync(HttpMethod.Delete,
+                $"api/tokens/{Uri.EscapeDataString(context.Parse.GetValue(key)!)}" + (context.Parse.GetValue(revokeUser) is { } u ? $"?user={Uri.EscapeDataString(u)}" : ""),
+                null, CairnJson.Default.ApiToken, ct))));
         command.Subcommands.Add(revoke);
         return command;
+    }
+
+    private static int Issued(CommandContext context, IssuedToken issued, TimeSpan lifetime)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(issued, CairnJson.Readable.IssuedToken);
+            return 0;
+        }
+
+        var token = issued.Token;
+        context.Console.Out.MarkupLineInterpolated($"Created token [bold]{token.Name}[/] (id {token.Id}) for {token.Owner}, scope {TokenScopes.Name(token.Scope)}.");
+        PrintSecret(context, issued.Secret, token.Name, lifetime);
+        return 0;
+    }
+
+    private static int Revoked(CommandContext context, ApiToken token)
+    {
+        context.Console.Out.MarkupLineInterpolated($"Revoked token [bold]{token.Name}[/] (id {token.Id}) of {token.Owner}.");
+        return 0;
+    }
+
+    private static int WriteTokens(CommandContext context, IReadOnlyList<ApiToken> tokens, DateTimeOffset now)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(tokens, CairnJson.Readable.IReadOnlyListApiToken);
+            return 0;
+        }
+
+        var table = Format.Table(["id"], "id", "owner", "name", "scope", "created", "expires", "last used", "state");
+        foreach (var t in tokens)
+        {
+            var state = t.RevokedAt is not null ? "[red]revoked[/]" : t.IsLive(now) ? "live" : "[yellow]expired[/]";
+            table.AddRow(t.Id, Markup.Escape(t.Owner), Markup.Escape(t.Name), TokenScopes.Name(t.Scope), Format.Time(t.CreatedAt),
+                t.ExpiresAt is { } e ? Format.Time(e) : "never", t.LastUsedAt is { } u ? Format.Time(u) : "-", state);
+        }
+
+        context.Console.Out.Write(table);
+        return 0;
     }
 
     /// <summary><c>cairn grants set | remove | list</c>.</summary>
@@ -298,21 +322,32 @@ internal static class IdentityCommands
         var who = new Option<string?>("--principal") { Description = "Only this principal's grants" };
         var where = new Option<string?>("--on") { Description = "Only grants on this resource" };
         var list = new Command("list", "List grants") { who, where };
-        list.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            var resource = context.Parse.GetValue(where) is { } text ? ResourceRef.Parse(text) : null;
-            var grants = await context.Get<IdentityService>().ListGrantsAsync(context.Parse.GetValue(who), resource, ct);
-            if (context.Json)
+        list.SetAction(app.Handler(
+            async (context, ct) =>
             {
-                context.Console.WriteJson(grants, CairnJson.Readable.IReadOnlyListGrant);
-                return 0;
-            }
-
-            WriteGrants(context, grants);
-            return 0;
-        }));
+                var resource = context.Parse.GetValue(where) is { } text ? ResourceRef.Parse(text) : null;
+                return ListedGrants(context, await context.Get<IdentityService>().ListGrantsAsync(context.Parse.GetValue(who), resource, ct));
+            },
+            async (context, ct) =>
+            {
+                var query = string.Join('&', new[] { ("principal", context.Parse.GetValue(who)), ("on", context.Parse.GetValue(where)) }
+                    .Where(q => q.Item2 is not null).Select(q => $"{q.Item1}={Uri.EscapeDataString(q.Item2!)}"));
+                return ListedGrants(context, await context.Remote.GetAsync($"api/grants{(query.Length > 0 ? "?" + query : "")}", CairnJson.Default.IReadOnlyListGrant, ct));
+            }));
         command.Subcommands.Add(list);
         return command;
+    }
+
+    private static int ListedGrants(CommandContext context, IReadOnlyList<Grant> grants)
+    {
+        if (context.Json)
+        {
+            context.Console.WriteJson(grants, CairnJson.Readable.IReadOnlyListGrant);
+            return 0;
+        }
+
+        WriteGrants(context, grants);
+        return 0;
     }
 
     private static void WriteGrants(CommandContext context, IReadOnlyList<Grant> grants)

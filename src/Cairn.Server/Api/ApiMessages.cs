@@ -9,6 +9,9 @@ namespace Cairn.Server.Api;
 /// <summary>A new experiment.</summary>
 public sealed record CreateExperimentBody(string? Name, Dictionary<string, string>? Tags);
 
+/// <summary>A token to make: for whom (default: the caller), its name, scope and lifetime (such as 30d).</summary>
+public sealed record CreateTokenBody(string? User, string? Name, string? Scope, string? Expires);
+
 /// <summary>What <c>cairn login --browser</c> trades for a token: the code the browser brought back, its PKCE verifier, and the token's name.</summary>
 public sealed record CliTokenBody(string? Code, string? Verifier, string? Name);
 
@@ -86,6 +89,7 @@ public sealed record DecisionBody(string? Comment);
     ])]
 [JsonSerializable(typeof(CreateExperimentBody))]
 [JsonSerializable(typeof(CliTokenBody))]
+[JsonSerializable(typeof(CreateTokenBody))]
 [JsonSerializable(typeof(CliTokenAnswer))]
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(LogBody))]
