@@ -60,6 +60,7 @@ namespace Cairn.Core;
 [JsonSerializable(typeof(Identity.ApiToken))]
 [JsonSerializable(typeof(IReadOnlyList<Identity.ApiToken>))]
 [JsonSerializable(typeof(Identity.IssuedToken))]
+[JsonSerializable(typeof(Identity.CreatedAccount))]
 [JsonSerializable(typeof(IReadOnlyList<Identity.Grant>))]
 [JsonSerializable(typeof(Deployment))]
 [JsonSerializable(typeof(DeploymentSpec))]

@@ -402,5 +402,27 @@ public sealed class RemoteCliTests : IAsyncLifetime
         }
 
         Assert.Equal((await _server.RunOkAsync("grants", "list")).Output, (await _laptop.RunOkAsync("grants", "list")).Output);
+
+        // An administrator manages accounts from the laptop too.
+        var bob = $"bob-{Guid.NewGuid():N}"[..12];
+        var team = $"team-{Guid.NewGuid():N}"[..12];
+        await _laptop.RunOkAsync("groups", "create", team);
+        var created = await _laptop.RunOkAsync("users", "create", bob, "--role", "editor");
+        Assert.Contains($"Created user {bob}", created.Output, StringComparison.Ordinal);
+        Assert.Contains("initial", created.Output, StringComparison.Ordinal); // its first token, shown once
+        await _laptop.RunOkAsync("groups", "add", team, bob);
+        await _laptop.RunOkAsync("grants", "set", team, "maintainer", "--on", "dataset:iris");
+        foreach (var args in new[] { new[] { "users", "show", bob }, ["users", "list"], ["groups", "list"], ["grants", "list", "--on", "dataset:iris"] })
+        {
+            Assert.Equal((await _server.RunOkAsync(args)).Output, (await _laptop.RunOkAsync(args)).Output);
+        }
+
+        await _laptop.RunOkAsync("grants", "remove", team, "--on", "dataset:iris");
+        await _laptop.RunOkAsync("groups", "remove", team, bob);
+        await _laptop.RunOkAsync("users", "disable", bob);
+        var shownBob = (await _server.RunOkAsync("users", "show", bob)).Output;
+        Assert.Contains("disabled", shownBob, StringComparison.Ordinal);
+        Assert.DoesNotContain(team, shownBob, StringComparison.Ordinal);
+        await _laptop.RunOkAsync("groups", "delete", team);
     }
 }

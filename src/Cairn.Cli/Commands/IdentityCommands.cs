@@ -25,11 +25,26 @@ internal static class IdentityCommands
         };
         var noToken = new Option<bool>("--no-token") { Description = "Do not issue a first token" };
         var create = new Command("create", "Create a user or service account and print its first token (shown once)") { name, admin, service, display, role, noToken };
-        create.SetAction(app.ServerSideHandler(async (context, ct) =>
+        create.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (account, secret) = await context.Get<IdentityService>().CreateAccountAsync(context.Parse.GetValue(name),
+                    context.Parse.GetValue(service) ? PrincipalKind.Service : PrincipalKind.User, context.Parse.GetValue(display), context.Parse.GetValue(admin),
+                    Roles.Parse(context.Parse.GetValue(role)!), !context.Parse.GetValue(noToken), ct);
+                return CreatedAccount(context, account, secret);
+            },
+            async (context, ct) =>
+            {
+                var body = new Server.Api.CreateAccountBody(context.Parse.GetValue(name), context.Parse.GetValue(service), context.Parse.GetValue(display),
+                    context.Parse.GetValue(admin), context.Parse.GetValue(role), !context.Parse.GetValue(noToken));
+                var created = await context.Remote.SendAsync(HttpMethod.Post, "api/users", Json(body, Server.Api.ApiJson.Default.CreateAccountBody),
+                    CairnJson.Default.CreatedAccount, ct);
+                return CreatedAccount(context, created.Account, created.Secret);
+            }));
+        command.Subcommands.Add(create);
+
+        static int CreatedAccount(CommandContext context, Account account, string? secret)
         {
-            var (account, secret) = await context.Get<IdentityService>().CreateAccountAsync(context.Parse.GetValue(name),
-                context.Parse.GetValue(service) ? PrincipalKind.Service : PrincipalKind.User, context.Parse.GetValue(display), context.Parse.GetValue(admin),
-                Roles.Parse(context.Parse.GetValue(role)!), !context.Parse.GetValue(noToken), ct);
             if (context.Json)
             {
                 context.Console.WriteJson(account, CairnJson.Readable.Account);
@@ -48,13 +63,16 @@ internal static class IdentityCommands
             }
 
             return 0;
-        }));
-        command.Subcommands.Add(create);
+        }
 
         var list = new Command("list", "List users, service accounts and groups");
-        list.SetAction(app.ServerSideHandler(async (context, ct) =>
+        list.SetAction(app.Handler(
+            async (context, ct) => ListedAccounts(context, await context.Get<IdentityService>().ListAsync(null, ct)),
+            async (context, ct) => ListedAccounts(context, await context.Remote.GetAsync("api/users", CairnJson.Default.IReadOnlyListAccount, ct))));
+        command.Subcommands.Add(list);
+
+        static int ListedAccounts(CommandContext context, IReadOnlyList<Account> accounts)
         {
-            var accounts = await context.Get<IdentityService>().ListAsync(null, ct);
             if (context.Json)
             {
                 context.Console.WriteJson(accounts, CairnJson.Readable.IReadOnlyListAccount);
@@ -76,15 +94,27 @@ internal static class IdentityCommands
 
             context.Console.Out.Write(table);
             return 0;
-        }));
-        command.Subcommands.Add(list);
+        }
 
         var shown = new Argument<string>("name") { Description = "A user, service account or group" };
         var show = new Command("show", "Show an account with its groups and grants") { shown };
-        show.SetAction(app.ServerSideHandler(async (context, ct) =>
+        show.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var service = context.Get<IdentityService>();
+                var account = await service.GetAsync(context.Parse.GetValue(shown), ct);
+                return ShownAccount(context, account, context.Json ? [] : await service.ListGrantsAsync(account.Name, null, ct));
+            },
+            async (context, ct) =>
+            {
+                var account = await context.Remote.GetAsync($"api/users/{Uri.EscapeDataString(context.Parse.GetValue(shown)!)}", CairnJson.Default.Account, ct);
+                return ShownAccount(context, account, context.Json ? []
+                    : await context.Remote.GetAsync($"api/grants?principal={Uri.EscapeDataString(account.Name)}", CairnJson.Default.IReadOnlyListGrant, ct));
+            }));
+        command.Subcommands.Add(show);
+
+        static int ShownAccount(CommandContext context, Account account, IReadOnlyList<Grant> grants)
         {
-            var service = context.Get<IdentityService>();
-            var account = await service.GetAsync(context.Parse.GetValue(shown), ct);
             if (context.Json)
             {
                 context.Console.WriteJson(account, CairnJson.Readable.Account);
@@ -95,33 +125,45 @@ internal static class IdentityCommands
             console.MarkupLineInterpolated($"[bold]{account.Name}[/]  {Kind(account.Kind)}{(account.IsAdmin ? ", administrator" : "")}{(account.Disabled ? ", [red]disabled[/]" : "")}");
             console.MarkupLineInterpolated($"  created {Format.Time(account.CreatedAt)} by {account.CreatedBy}{(account.HasPassword ? "; has a password" : "")}");
             console.MarkupLineInterpolated($"  {(account.Kind == PrincipalKind.Group ? "members" : "groups")}: {(account.Groups.Count == 0 ? "none" : string.Join(", ", account.Groups))}");
-            WriteGrants(context, await service.ListGrantsAsync(account.Name, null, ct));
+            WriteGrants(context, grants);
             return 0;
-        }));
-        command.Subcommands.Add(show);
+        }
 
         foreach (var (verb, disabled) in new[] { ("disable", true), ("enable", false) })
         {
             var target = new Argument<string>("name") { Description = "The user or service account" };
             var change = new Command(verb, disabled ? "Disable an account: its tokens and password stop working at once" : "Enable a disabled account again") { target };
-            change.SetAction(app.ServerSideHandler(async (context, ct) =>
+            int Changed(CommandContext context, Account account)
             {
-                var account = await context.Get<IdentityService>().SetDisabledAsync(context.Parse.GetValue(target), disabled, ct);
                 context.Console.Out.MarkupLineInterpolated($"{(disabled ? "Disabled" : "Enabled")} {Kind(account.Kind)} [bold]{account.Name}[/].");
                 return 0;
-            }));
+            }
+
+            change.SetAction(app.Handler(
+                async (context, ct) => Changed(context, await context.Get<IdentityService>().SetDisabledAsync(context.Parse.GetValue(target), disabled, ct)),
+                async (context, ct) => Changed(context, await context.Remote.SendAsync(HttpMethod.Post,
+                    $"api/users/{Uri.EscapeDataString(context.Parse.GetValue(target)!)}/{verb}", null, CairnJson.Default.Account, ct))));
             command.Subcommands.Add(change);
         }
 
         var user = new Argument<string>("name") { Description = "The user" };
         var passwd = new Command("passwd", "Set a user's password (for the web UI and HTTP Basic), read as one line from standard input") { user };
-        passwd.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            var password = System.Console.In.ReadLine() ?? throw CairnException.Invalid("No password on standard input: pipe it in, as in 'cairn users passwd alice < file'.");
-            await context.Get<IdentityService>().SetPasswordAsync(context.Parse.GetValue(user), password, ct);
-            context.Console.Out.MarkupLineInterpolated($"Set the password of [bold]{context.Parse.GetValue(user)}[/].");
-            return 0;
-        }));
+        static string ReadPassword() =>
+            System.Console.In.ReadLine() ?? throw CairnException.Invalid("No password on standard input: pipe it in, as in 'cairn users passwd alice < file'.");
+        passwd.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                await context.Get<IdentityService>().SetPasswordAsync(context.Parse.GetValue(user), ReadPassword(), ct);
+                context.Console.Out.MarkupLineInterpolated($"Set the password of [bold]{context.Parse.GetValue(user)}[/].");
+                return 0;
+            },
+            async (context, ct) =>
+            {
+                await context.Remote.SendAsync(HttpMethod.Put, $"api/users/{Uri.EscapeDataString(context.Parse.GetValue(user)!)}/password",
+                    Json(new Server.Api.PasswordBody(ReadPassword()), Server.Api.ApiJson.Default.PasswordBody), ct);
+                context.Console.Out.MarkupLineInterpolated($"Set the password of [bold]{context.Parse.GetValue(user)}[/].");
+                return 0;
+            }));
         command.Subcommands.Add(passwd);
         return command;
     }
@@ -134,28 +176,44 @@ internal static class IdentityCommands
         var name = new Argument<string>("group") { Description = "The group" };
         var display = new Option<string?>("--display-name") { Description = "A longer name for people" };
         var create = new Command("create", "Create a group") { name, display };
-        create.SetAction(app.ServerSideHandler(async (context, ct) =>
+        static int CreatedGroup(CommandContext context, Account group)
         {
-            var group = await context.Get<IdentityService>().CreateGroupAsync(context.Parse.GetValue(name), context.Parse.GetValue(display), ct);
             context.Console.Out.MarkupLineInterpolated($"Created group [bold]{group.Name}[/].");
             return 0;
-        }));
+        }
+
+        create.SetAction(app.Handler(
+            async (context, ct) => CreatedGroup(context, await context.Get<IdentityService>().CreateGroupAsync(context.Parse.GetValue(name), context.Parse.GetValue(display), ct)),
+            async (context, ct) => CreatedGroup(context, await context.Remote.SendAsync(HttpMethod.Post, "api/groups",
+                Json(new Server.Api.CreateGroupBody(context.Parse.GetValue(name), context.Parse.GetValue(display)), Server.Api.ApiJson.Default.CreateGroupBody),
+                CairnJson.Default.Account, ct))));
         command.Subcommands.Add(create);
 
         var deleted = new Argument<string>("group") { Description = "The group" };
         var delete = new Command("delete", "Delete a group with its memberships and grants") { deleted };
-        delete.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            await context.Get<IdentityService>().DeleteGroupAsync(context.Parse.GetValue(deleted), ct);
-            context.Console.Out.MarkupLineInterpolated($"Deleted group [bold]{context.Parse.GetValue(deleted)}[/].");
-            return 0;
-        }));
+        delete.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                await context.Get<IdentityService>().DeleteGroupAsync(context.Parse.GetValue(deleted), ct);
+                context.Console.Out.MarkupLineInterpolated($"Deleted group [bold]{context.Parse.GetValue(deleted)}[/].");
+                return 0;
+            },
+            async (context, ct) =>
+            {
+                await context.Remote.SendAsync(HttpMethod.Delete, $"api/groups/{Uri.EscapeDataString(context.Parse.GetValue(deleted)!)}", null, ct);
+                context.Console.Out.MarkupLineInterpolated($"Deleted group [bold]{context.Parse.GetValue(deleted)}[/].");
+                return 0;
+            }));
         command.Subcommands.Add(delete);
 
         var list = new Command("list", "List groups");
-        list.SetAction(app.ServerSideHandler(async (context, ct) =>
+        list.SetAction(app.Handler(
+            async (context, ct) => ListedGroups(context, await context.Get<IdentityService>().ListAsync(PrincipalKind.Group, ct)),
+            async (context, ct) => ListedGroups(context, await context.Remote.GetAsync("api/groups", CairnJson.Default.IReadOnlyListAccount, ct))));
+        command.Subcommands.Add(list);
+
+        static int ListedGroups(CommandContext context, IReadOnlyList<Account> groups)
         {
-            var groups = await context.Get<IdentityService>().ListAsync(PrincipalKind.Group, ct);
             if (context.Json)
             {
                 context.Console.WriteJson(groups, CairnJson.Readable.IReadOnlyListAccount);
@@ -170,20 +228,31 @@ internal static class IdentityCommands
 
             context.Console.Out.Write(table);
             return 0;
-        }));
-        command.Subcommands.Add(list);
+        }
 
         foreach (var (verb, member) in new[] { ("add", true), ("remove", false) })
         {
             var group = new Argument<string>("group") { Description = "The group" };
             var principal = new Argument<string>("member") { Description = "A user or service account" };
             var change = new Command(verb, member ? "Add a user or service account to a group" : "Remove a member from a group") { group, principal };
-            change.SetAction(app.ServerSideHandler(async (context, ct) =>
+            int Changed(CommandContext context)
             {
-                await context.Get<IdentityService>().SetMembershipAsync(context.Parse.GetValue(group), context.Parse.GetValue(principal), member, ct);
                 context.Console.Out.MarkupLineInterpolated($"{(member ? "Added" : "Removed")} {context.Parse.GetValue(principal)} {(member ? "to" : "from")} {context.Parse.GetValue(group)}.");
                 return 0;
-            }));
+            }
+
+            change.SetAction(app.Handler(
+                async (context, ct) =>
+                {
+                    await context.Get<IdentityService>().SetMembershipAsync(context.Parse.GetValue(group), context.Parse.GetValue(principal), member, ct);
+                    return Changed(context);
+                },
+                async (context, ct) =>
+                {
+                    await context.Remote.SendAsync(member ? HttpMethod.Put : HttpMethod.Delete,
+                        $"api/groups/{Uri.EscapeDataString(context.Parse.GetValue(group)!)}/members/{Uri.EscapeDataString(context.Parse.GetValue(principal)!)}", null, ct);
+                    return Changed(context);
+                }));
             command.Subcommands.Add(change);
         }
 
@@ -297,26 +366,41 @@ internal static class IdentityCommands
             Required = true,
         };
         var set = new Command("set", "Grant a role on a resource (replacing the one held there)") { principal, role, on };
-        set.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            var resource = ResourceRef.Parse(context.Parse.GetValue(on)!);
-            var granted = Roles.Parse(context.Parse.GetValue(role)!);
-            await context.Get<IdentityService>().GrantAsync(context.Parse.GetValue(principal), resource, granted, ct);
-            context.Console.Out.MarkupLineInterpolated($"{context.Parse.GetValue(principal)} is now {Roles.Name(granted)} on {resource}.");
-            return 0;
-        }));
+        set.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var (resource, granted) = (ResourceRef.Parse(context.Parse.GetValue(on)!), Roles.Parse(context.Parse.GetValue(role)!));
+                await context.Get<IdentityService>().GrantAsync(context.Parse.GetValue(principal), resource, granted, ct);
+                context.Console.Out.MarkupLineInterpolated($"{context.Parse.GetValue(principal)} is now {Roles.Name(granted)} on {resource}.");
+                return 0;
+            },
+            async (context, ct) =>
+            {
+                var (resource, granted) = (ResourceRef.Parse(context.Parse.GetValue(on)!), Roles.Parse(context.Parse.GetValue(role)!));
+                await SendGrantAsync(context, context.Parse.GetValue(principal)!, Roles.Name(granted), resource, ct);
+                context.Console.Out.MarkupLineInterpolated($"{context.Parse.GetValue(principal)} is now {Roles.Name(granted)} on {resource}.");
+                return 0;
+            }));
         command.Subcommands.Add(set);
 
         var removed = new Argument<string>("principal") { Description = "A user, service account or group" };
         var removeOn = new Option<string>("--on") { Description = "The resource", Required = true };
         var remove = new Command("remove", "Remove the role a principal holds on a resource") { removed, removeOn };
-        remove.SetAction(app.ServerSideHandler(async (context, ct) =>
-        {
-            var resource = ResourceRef.Parse(context.Parse.GetValue(removeOn)!);
-            await context.Get<IdentityService>().GrantAsync(context.Parse.GetValue(removed), resource, Role.None, ct);
-            context.Console.Out.MarkupLineInterpolated($"{context.Parse.GetValue(removed)} holds no role on {resource} now.");
-            return 0;
-        }));
+        remove.SetAction(app.Handler(
+            async (context, ct) =>
+            {
+                var resource = ResourceRef.Parse(context.Parse.GetValue(removeOn)!);
+                await context.Get<IdentityService>().GrantAsync(context.Parse.GetValue(removed), resource, Role.None, ct);
+                context.Console.Out.MarkupLineInterpolated($"{context.Parse.GetValue(removed)} holds no role on {resource} now.");
+                return 0;
+            },
+            async (context, ct) =>
+            {
+                var resource = ResourceRef.Parse(context.Parse.GetValue(removeOn)!);
+                await SendGrantAsync(context, context.Parse.GetValue(removed)!, Roles.Name(Role.None), resource, ct);
+                context.Console.Out.MarkupLineInterpolated($"{context.Parse.GetValue(removed)} holds no role on {resource} now.");
+                return 0;
+            }));
         command.Subcommands.Add(remove);
 
         var who = new Option<string?>("--principal") { Description = "Only this principal's grants" };
@@ -337,6 +421,13 @@ internal static class IdentityCommands
         command.Subcommands.Add(list);
         return command;
     }
+
+    private static Task SendGrantAsync(CommandContext context, string principal, string role, ResourceRef resource, CancellationToken cancellationToken) =>
+        context.Remote.SendAsync(HttpMethod.Put, "api/grants", Json(new Server.Api.GrantBody(principal, role, resource.ToString()), Server.Api.ApiJson.Default.GrantBody),
+            cancellationToken);
+
+    private static System.Net.Http.Json.JsonContent Json<T>(T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        System.Net.Http.Json.JsonContent.Create(body, type);
 
     private static int ListedGrants(CommandContext context, IReadOnlyList<Grant> grants)
     {

@@ -118,3 +118,6 @@ public static class TokenSecret
         return new string(digits);
     }
 }
+
+/// <summary>A created account and, when one was asked for, its first token's secret (shown once).</summary>
+public sealed record CreatedAccount(Account Account, string? Secret);

@@ -9,6 +9,18 @@ namespace Cairn.Server.Api;
 /// <summary>A new experiment.</summary>
 public sealed record CreateExperimentBody(string? Name, Dictionary<string, string>? Tags);
 
+/// <summary>A user or service account to create, with its global role and whether it gets a first token.</summary>
+public sealed record CreateAccountBody(string? Name, bool Service, string? DisplayName, bool Admin, string? Role, bool Token);
+
+/// <summary>A group to create.</summary>
+public sealed record CreateGroupBody(string? Name, string? DisplayName);
+
+/// <summary>A user's new password.</summary>
+public sealed record PasswordBody(string? Password);
+
+/// <summary>A role for a principal on a resource (<c>none</c> removes the one it holds there).</summary>
+public sealed record GrantBody(string? Principal, string? Role, string? On);
+
 /// <summary>A token to make: for whom (default: the caller), its name, scope and lifetime (such as 30d).</summary>
 public sealed record CreateTokenBody(string? User, string? Name, string? Scope, string? Expires);
 
@@ -90,6 +102,10 @@ public sealed record DecisionBody(string? Comment);
 [JsonSerializable(typeof(CreateExperimentBody))]
 [JsonSerializable(typeof(CliTokenBody))]
 [JsonSerializable(typeof(CreateTokenBody))]
+[JsonSerializable(typeof(CreateAccountBody))]
+[JsonSerializable(typeof(CreateGroupBody))]
+[JsonSerializable(typeof(PasswordBody))]
+[JsonSerializable(typeof(GrantBody))]
 [JsonSerializable(typeof(CliTokenAnswer))]
 [JsonSerializable(typeof(CreateRunBody))]
 [JsonSerializable(typeof(LogBody))]

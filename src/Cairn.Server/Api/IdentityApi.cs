@@ -8,8 +8,9 @@ using Microsoft.AspNetCore.Routing;
 namespace Cairn.Server.Api;
 
 /// <summary>
-/// The identity a caller may manage from afar: their tokens (an administrator's, anyone's) and the grants they may see.
-/// Accounts and groups are made where the store is (<c>cairn users</c>, <c>cairn groups</c>), as the first administrator must be.
+/// Accounts, groups, tokens and grants through a server: what <c>cairn users|groups|tokens|grants</c> call from a
+/// laptop. The rules are the identity service's (administrators manage accounts; anyone their own tokens); only the
+/// first administrator must be made where the store is.
 /// </summary>
 internal static class IdentityApi
 {
@@ -29,5 +30,52 @@ internal static class IdentityApi
         app.MapGet("/api/grants", (string? principal, string? on, IdentityService service, CancellationToken ct) =>
             service.ListGrantsAsync(principal, on is null ? null : ResourceRef.Parse(on), ct))
             .WithTags("Identity").WithSummary("Grants the caller may see (?principal=, ?on=RESOURCE).");
+        app.MapPut("/api/grants", async (GrantBody body, IdentityService service, CancellationToken ct) =>
+        {
+            await service.GrantAsync(body.Principal, ResourceRef.Parse(body.On ?? ""), Roles.Parse(body.Role ?? ""), ct);
+            return Results.NoContent();
+        }).WithTags("Identity").WithSummary("Grants a role on a resource (replacing the one held there; none removes it).");
+
+        var users = app.MapGroup("/api/users").WithTags("Identity");
+        users.MapGet("/", (IdentityService service, CancellationToken ct) => service.ListAsync(null, ct)).WithSummary("Users, service accounts and groups.");
+        users.MapPost("/", async (CreateAccountBody body, IdentityService service, CancellationToken ct) =>
+        {
+            var (account, secret) = await service.CreateAccountAsync(body.Name, body.Service ? PrincipalKind.Service : PrincipalKind.User, body.DisplayName, body.Admin,
+                Roles.Parse(body.Role ?? "viewer"), body.Token, ct);
+            return Results.Created($"/api/users/{account.Name}", new Core.Identity.CreatedAccount(account, secret));
+        }).WithSummary("Creates a user or service account, with its first token's secret in this answer only when asked for.");
+        users.MapGet("/{name}", (string name, IdentityService service, CancellationToken ct) => service.GetAsync(name, ct)).WithSummary("An account with its groups.");
+        users.MapPost("/{name}/disable", (string name, IdentityService service, CancellationToken ct) => service.SetDisabledAsync(name, true, ct))
+            .WithSummary("Disables an account: its tokens and password stop working at once.");
+        users.MapPost("/{name}/enable", (string name, IdentityService service, CancellationToken ct) => service.SetDisabledAsync(name, false, ct))
+            .WithSummary("Enables a disabled account again.");
+        users.MapPut("/{name}/password", async (string name, PasswordBody body, IdentityService service, CancellationToken ct) =>
+        {
+            await service.SetPasswordAsync(name, body.Password, ct);
+            return Results.NoContent();
+        }).WithSummary("Sets a user's password.");
+
+        var groups = app.MapGroup("/api/groups").WithTags("Identity");
+        groups.MapGet("/", (IdentityService service, CancellationToken ct) => service.ListAsync(PrincipalKind.Group, ct)).WithSummary("Groups.");
+        groups.MapPost("/", async (CreateGroupBody body, IdentityService service, CancellationToken ct) =>
+        {
+            var group = await service.CreateGroupAsync(body.Name, body.DisplayName, ct);
+            return Results.Created($"/api/groups/{group.Name}", group);
+        }).WithSummary("Creates a group.");
+        groups.MapDelete("/{name}", async (string name, IdentityService service, CancellationToken ct) =>
+        {
+            await service.DeleteGroupAsync(name, ct);
+            return Results.NoContent();
+        }).WithSummary("Deletes a group with its memberships and grants.");
+        groups.MapPut("/{name}/members/{member}", async (string name, string member, IdentityService service, CancellationToken ct) =>
+        {
+            await service.SetMembershipAsync(name, member, true, ct);
+            return Results.NoContent();
+        }).WithSummary("Adds a user or service account to a group.");
+        groups.MapDelete("/{name}/members/{member}", async (string name, string member, IdentityService service, CancellationToken ct) =>
+        {
+            await service.SetMembershipAsync(name, member, false, ct);
+            return Results.NoContent();
+        }).WithSummary("Removes a member from a group.");
     }
 }
