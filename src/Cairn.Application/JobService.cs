@@ -16,7 +16,8 @@ namespace Cairn.Application;
 /// own and runs them with the submitter's rights, writing the progress a local command would print to the job's log.
 /// </summary>
 public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQueue queue, Actor actor, Authenticator authenticator, IIdentityStore identity,
-    TrainingService training, SweepService sweeps, PipelineRunner pipelines, EvaluationService evaluations, BatchScoring scoring, TimeProvider time)
+    TrainingService training, SweepService sweeps, PipelineRunner pipelines, EvaluationService evaluations, BatchScoring scoring, PolicyRunner policies,
+    TimeProvider time)
 {
     /// <summary>The most files one job may carry.</summary>
     public const int MaxFiles = 1000;
@@ -36,8 +37,11 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             throw CairnException.Invalid($"A {Name(kind)} job comes with its spec and files (a zip body).");
         }
 
-        string[] required = kind switch { JobKind.Evaluate => ["model", "dataset"], JobKind.Predict => ["model", "dataset"], _ => ["run"] };
-        string[] allowed = kind switch { JobKind.Evaluate => ["model", "dataset", "slices"], JobKind.Predict => ["model", "dataset", "output"], _ => ["run"] };
+        string[] required = kind switch { JobKind.Evaluate => ["model", "dataset"], JobKind.Predict => ["model", "dataset"], JobKind.Policy => ["deployment"], _ => ["run"] };
+        string[] allowed = kind switch
+        {
+            JobKind.Evaluate => ["model", "dataset", "slices"], JobKind.Predict => ["model", "dataset", "output"], JobKind.Policy => ["deployment"], _ => ["run"],
+        };
         if (required.FirstOrDefault(r => string.IsNullOrWhiteSpace(parameters.GetValueOrDefault(r))) is { } missing)
         {
             throw CairnException.Invalid($"A {Name(kind)} job needs the parameter '{missing}'.");
@@ -52,6 +56,10 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
         {
             _ = Core.Data.DatasetRef.Parse(parameters["dataset"]);
             _ = OutputName(parameters);
+        }
+        else if (kind == JobKind.Policy)
+        {
+            Names.Validate(parameters["deployment"], "deployment");
         }
         else if (!Ids.IsRunId(parameters["run"]))
         {
@@ -367,6 +375,10 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
 
                 return (null, false, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"Scored {scored.Rows:N0} rows of {(dataset ?? job.Spec)} with {scored.Model} into {Path.GetFileName(output)} in {seconds:0.00} s ({scored.Rows / Math.Max(seconds, 1e-9):N0} rows/s)"));
+            case JobKind.Policy:
+                var policy = await policies.StartAsync(job.Parameters["deployment"], "manual", log, cancellationToken).ConfigureAwait(false);
+                return (null, policy.State == Core.Monitoring.PolicyRunState.Failed,
+                    $"Policy run {policy.Id}: {policy.State.ToString().ToLowerInvariant()} ({policy.Events[^1].Message})");
             case JobKind.Reproduce:
                 var reproduced = await training.ReproduceAsync(job.Parameters["run"], log, cancellationToken).ConfigureAwait(false);
                 var differing = reproduced.Metrics.Where(m => !m.Matches).Select(m => m.Key).ToList();

@@ -41,6 +41,8 @@ internal static class MonitoringEndpoints
             Results.Ok(await policies.ApproveAsync(id, body?.Comment, ct)));
         app.MapPost("/api/policy-runs/{id}/reject", async (string id, Api.DecisionBody? body, PolicyRunner policies, CancellationToken ct) =>
             Results.Ok(await policies.RejectAsync(id, body?.Comment, ct)));
+        app.MapPost("/api/policy-runs/{id}/cancel", async (string id, PolicyRunner policies, CancellationToken ct) => Results.Ok(await policies.CancelAsync(id, ct)))
+            .WithSummary("Ends a policy run that is still going; a canary it started is taken out of serving.");
     }
 
     private static async Task<IReadOnlyList<Feedback>> ReadFeedbackAsync(HttpContext http)

@@ -145,7 +145,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
 
         var notYet = await _laptop.RunAsync("policies", "run", "no-such-deployment");
         Assert.Equal(2, notYet.ExitCode);
-        Assert.Contains("does not run through a server yet", notYet.Error, StringComparison.Ordinal);
+        Assert.Contains("add --remote", notYet.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_laptop.Home, "metadata.db")), "the laptop opened a local store");
 
         // After logout the laptop's commands use its own (empty) home again.
@@ -324,6 +324,12 @@ public sealed class RemoteCliTests : IAsyncLifetime
         await _laptop.RunOkAsync("pipelines", "unschedule", "sugar-nightly");
         Assert.Contains("No schedules", (await _laptop.RunOkAsync("pipelines", "schedules")).Output, StringComparison.Ordinal);
         Assert.Equal(3, (await _laptop.RunAsync("pipelines", "unschedule", "sugar-nightly")).ExitCode);
+
+        // A policy runs as a job too; one the deployment does not have fails with the reason, and a policy run is cancelled through the server.
+        var policy = await _laptop.RunAsync("policies", "run", "no-such-deployment", "--remote");
+        Assert.Equal(1, policy.ExitCode);
+        Assert.Contains("no-such-deployment", policy.Output, StringComparison.Ordinal);
+        Assert.Equal(3, (await _laptop.RunAsync("policies", "cancel", "0123456789abcdef0123456789abcdef")).ExitCode);
 
         // Without a server, --remote has nowhere to go.
         await _laptop.RunOkAsync("logout");

@@ -16,9 +16,11 @@ internal static class PoliciesCommands
         var command = new Command("policies", "The closed loop: retrain, gate, canary, then promote or roll back (the server runs policies on their triggers)");
 
         var deployment = new Argument<string>("deployment") { Description = "The monitored deployment whose policy to run" };
-        var run = new Command("run", "Run a deployment's policy now: retrain, evaluate, gate and start the canary (a running server watches the canary)") { deployment };
+        var remote = JobsCommands.RemoteOption();
+        var run = new Command("run", "Run a deployment's policy now: retrain, evaluate, gate and start the canary (a running server watches the canary)") { deployment, remote };
         run.SetAction(app.Handler(async (context, ct) =>
         {
+            JobsCommands.RefuseRemoteLocally(context, remote);
             var result = await context.Get<PolicyRunner>().StartAsync(context.Parse.GetValue(deployment)!, "manual", context.Json ? null : new TrainCommand.Progress(context.Console.Out), ct);
             if (context.Json)
             {
@@ -30,6 +32,11 @@ internal static class PoliciesCommands
             }
 
             return result.State is PolicyRunState.Failed ? 1 : 0;
+        },
+        (context, ct) =>
+        {
+            JobsCommands.RequireRemote(context, remote, "cairn policies run");
+            return JobsCommands.SubmitAsync(context, Core.Jobs.JobKind.Policy, new Dictionary<string, string> { ["deployment"] = context.Parse.GetValue(deployment)! }, ct);
         }));
         command.Subcommands.Add(run);
 
@@ -52,12 +59,16 @@ internal static class PoliciesCommands
 
         var cancelled = new Argument<string>("id") { Description = "The policy run's id" };
         var cancel = new Command("cancel", "End a policy run that is still going (a canary it started is taken out of serving)") { cancelled };
-        cancel.SetAction(app.Handler(async (context, ct) =>
+        static int Cancelled(CommandContext context, PolicyRun ended)
         {
-            var ended = await context.Get<PolicyRunner>().CancelAsync(context.Parse.GetValue(cancelled)!, ct);
             context.Console.Out.MarkupLineInterpolated($"Policy run {ended.Id}: {ended.Events[^1].Message}.");
             return 0;
-        }));
+        }
+
+        cancel.SetAction(app.Handler(
+            async (context, ct) => Cancelled(context, await context.Get<PolicyRunner>().CancelAsync(context.Parse.GetValue(cancelled)!, ct)),
+            async (context, ct) => Cancelled(context, await context.Remote.SendAsync(HttpMethod.Post,
+                $"api/policy-runs/{Uri.EscapeDataString(context.Parse.GetValue(cancelled)!)}/cancel", null, CairnJson.Default.PolicyRun, ct))));
         command.Subcommands.Add(cancel);
 
         foreach (var approve in new[] { true, false })

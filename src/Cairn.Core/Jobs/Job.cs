@@ -23,6 +23,9 @@ public enum JobKind
     /// <c>model</c>) into an output file (parameter <c>output</c>) the submitter downloads.
     /// </summary>
     Predict,
+
+    /// <summary>Runs a monitored deployment's policy now (parameter <c>deployment</c>): retrain, gate, canary.</summary>
+    Policy,
 }
 
 /// <summary>Where a job stands.</summary>
