@@ -163,9 +163,10 @@ public sealed class JobService(IJobStore store, IArtifactStore artifacts, IJobQu
             {
                 var path = RelativePath(entry.FullName);
                 await using var content = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
-                using var buffer = new MemoryStream();
-                await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                files[path] = buffer.Length <= entry.Length ? buffer.ToArray() : throw CairnException.Invalid($"'{path}' inflates past the size its zip entry declares.");
+                // Read one byte past the declared size at most: an entry that lies about its size is caught without inflating the rest.
+                var bytes = new byte[entry.Length + 1];
+                var read = await content.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                files[path] = read <= entry.Length ? bytes[..read] : throw CairnException.Invalid($"'{path}' inflates past the size its zip entry declares.");
             }
         }
         catch (InvalidDataException e)
