@@ -59,16 +59,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
             ["datasets", "list"], ["datasets", "show", "iris"], ["datasets", "show", "iris@1"], ["datasets", "log", "iris"], ["models", "list"], ["models", "list", "--filter", "name LIKE 'iris%'"], ["models", "show", "iris-species"],
             ["events"], ["events", "--kind", "model.", "--since", "2020-01-01"], ["policies", "runs"],
         ];
-        foreach (var command in commands)
-        {
-            foreach (var json in new[] { false, true })
-            {
-                string[] args = json ? [.. command, "--json"] : command;
-                var local = await _server.RunOkAsync(args);
-                var remote = await _laptop.RunOkAsync(args);
-                Assert.True(local.Output == remote.Output, $"cairn {string.Join(' ', args)} differs:\n--- on the store\n{local.Output}\n--- through the server\n{remote.Output}");
-            }
-        }
+        await AssertSameOutputAsync(commands, withJson: true);
 
         // A run's report comes down from the server's artifacts.
         Assert.Contains("Wrote", (await _laptop.RunOkAsync("runs", "report", runId[..20], "-o", "run.html")).Output, StringComparison.Ordinal);
@@ -193,16 +184,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Contains("<html", await File.ReadAllTextAsync(Path.Combine(_laptop.WorkingDirectory, "flowers.html")), StringComparison.OrdinalIgnoreCase);
 
         string[][] commands = [["lineage", ids[0]], ["lineage", "deployment:flowers"], ["deployments", "list"], ["deployments", "show", "flowers"], ["monitors", "list"], ["monitors", "show", "flowers"], ["alerts"], ["alerts", "flowers", "--limit", "2"]];
-        foreach (var command in commands)
-        {
-            foreach (var json in new[] { false, true })
-            {
-                string[] args = json ? [.. command, "--json"] : command;
-                var local = await _server.RunOkAsync(args);
-                var remote = await _laptop.RunOkAsync(args);
-                Assert.True(local.Output == remote.Output, $"cairn {string.Join(' ', args)} differs:\n--- on the store\n{local.Output}\n--- through the server\n{remote.Output}");
-            }
-        }
+        await AssertSameOutputAsync(commands, withJson: true);
 
         // A policy's pipeline is a file on the machine that runs it: refused from a laptop, with the reason.
         var pipeline = _laptop.WriteFile("retrain.yaml", "steps: []\n");
@@ -254,10 +236,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Contains("register: done", piped.Output, StringComparison.Ordinal);
         Assert.Contains("\"staging\"", (await _server.RunOkAsync("models", "show", "sugar", "--json")).Output, StringComparison.Ordinal);
         var pipelineRun = (await _laptop.RunOkAsync("jobs", "list", "--json")).Json[0].GetProperty("run_id").GetString()!;
-        foreach (var args in new[] { new[] { "pipelines", "list" }, ["pipelines", "show", pipelineRun], ["pipelines", "status"], ["pipelines", "show", pipelineRun, "--json"] })
-        {
-            Assert.Equal((await _server.RunOkAsync(args)).Output, (await _laptop.RunOkAsync(args)).Output);
-        }
+        await AssertSameOutputAsync([["pipelines", "list"], ["pipelines", "show", pipelineRun], ["pipelines", "status"], ["pipelines", "show", pipelineRun, "--json"]]);
 
         // A file the pipeline reads that is missing here is refused before anything is uploaded.
         var broken = _laptop.WriteFile("p/broken.yaml", "name: broken\nsteps:\n- {name: ingest, kind: ingest, with: {path: gone.csv, dataset: gone}, inputs: [\"file:gone.csv\"]}\n");
@@ -336,6 +315,21 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Equal(2, (await _laptop.RunAsync("train", "--config", _laptop.WriteFile("iris.yaml", Spec), "--remote")).ExitCode);
     }
 
+    // Each command (and, with withJson, its --json form) prints the same on the server's store and through the server.
+    private async Task AssertSameOutputAsync(string[][] commands, bool withJson = false)
+    {
+        foreach (var command in commands)
+        {
+            foreach (var json in withJson ? new[] { false, true } : [false])
+            {
+                string[] args = json ? [.. command, "--json"] : command;
+                var local = await _server.RunOkAsync(args);
+                var remote = await _laptop.RunOkAsync(args);
+                Assert.True(local.Output == remote.Output, $"cairn {string.Join(' ', args)} differs:\n--- on the store\n{local.Output}\n--- through the server\n{remote.Output}");
+            }
+        }
+    }
+
     // A real worker process on the server's home, as `cairn pipelines worker` runs beside `cairn serve`.
     private void StartWorker()
     {
@@ -351,6 +345,66 @@ public sealed class RemoteCliTests : IAsyncLifetime
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _workers.Add(process);
+    }
+
+    [Fact]
+    public async Task TheNewEndpoints_RefuseBadInput_With4xx_NotA500()
+    {
+        static ByteArrayContent Zip(string entry, string text, string type = "application/zip")
+        {
+            using var memory = new MemoryStream();
+            using (var zip = new System.IO.Compression.ZipArchive(memory, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+            {
+                using var writer = new StreamWriter(zip.CreateEntry(entry).Open());
+                writer.Write(text);
+            }
+
+            var content = new ByteArrayContent(memory.ToArray());
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(type);
+            return content;
+        }
+
+        async Task<int> PostAsync(string path, HttpContent? content, string? origin = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+            if (origin is not null)
+            {
+                request.Headers.Add("Origin", origin);
+            }
+
+            using var response = await _http.SendAsync(request);
+            return (int)response.StatusCode;
+        }
+
+        Assert.Equal(415, await PostAsync("api/jobs?kind=train&spec=t.yaml", Zip("t.yaml", Spec, "text/plain")));
+        Assert.Equal(400, await PostAsync("api/jobs?kind=train&spec=t.yaml", new ByteArrayContent("not a zip"u8.ToArray()) { Headers = { ContentType = new("application/zip") } }));
+        Assert.Equal(400, await PostAsync("api/jobs?kind=bogus&spec=t.yaml", Zip("t.yaml", Spec)));
+        Assert.Equal(400, await PostAsync("api/jobs?kind=train&spec=../t.yaml", Zip("../t.yaml", Spec)));
+        Assert.Equal(400, await PostAsync("api/jobs?kind=train&spec=t.yaml", Zip("t.yaml", "label: [")));
+        Assert.Equal(400, await PostAsync("api/jobs?kind=reproduce&param=run=nope", null));
+        Assert.Equal(403, await PostAsync("api/jobs?kind=train&spec=t.yaml", Zip("t.yaml", Spec), origin: "https://evil.example"));
+        Assert.Equal(400, await PostAsync("api/models/x/import?file=m.onnx", new ByteArrayContent("not a model"u8.ToArray()) { Headers = { ContentType = new("application/octet-stream") } }));
+        Assert.Equal(404, (int)(await _http.GetAsync("api/jobs/not-a-job")).StatusCode);
+        Assert.Equal(0, (await _server.RunOkAsync("jobs", "list", "--json", "--server", _http.BaseAddress!.ToString())).Json.GetArrayLength());
+
+        // A viewer may read but not send work to the workers, nor manage accounts.
+        using var guarded = await _server.StartServerAsync(options: new Server.CairnServerOptions { Authentication = true });
+        var viewer = $"vi-{Guid.NewGuid():N}"[..12];
+        await _server.RunOkAsync("users", "create", viewer, "--no-token", "--role", "viewer");
+        var token = (await _server.RunOkAsync("tokens", "create", "--user", viewer, "--name", "t", "--json")).Json.GetProperty("secret").GetString()!;
+        using var asViewer = new HttpClient { BaseAddress = guarded.BaseAddress };
+        asViewer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(403, (int)(await asViewer.PostAsync("api/jobs?kind=train&spec=t.yaml", Zip("t.yaml", Spec))).StatusCode);
+        Assert.Equal(403, (int)(await asViewer.PostAsync("api/users", new StringContent("""{"name": "mallory", "admin": true}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(200, (int)(await asViewer.GetAsync("api/jobs")).StatusCode);
+
+        // The command line's sign-in takes no credentials, so it takes no nonsense either.
+        using var anonymous = new HttpClient { BaseAddress = guarded.BaseAddress };
+        var deep = new string('[', 5000) + new string(']', 5000);
+        Assert.Equal(400, (int)(await anonymous.PostAsync("api/session/cli-token", new StringContent(deep, System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(401, (int)(await anonymous.PostAsync("api/session/cli-token",
+            new StringContent("""{"code": "x", "verifier": "y", "name": "z"}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(400, (int)(await anonymous.GetAsync("signin/cli?port=1&state=s&challenge=c")).StatusCode);
     }
 
     [Fact]
@@ -418,10 +472,7 @@ public sealed class RemoteCliTests : IAsyncLifetime
         Assert.Contains("initial", created.Output, StringComparison.Ordinal); // its first token, shown once
         await _laptop.RunOkAsync("groups", "add", team, bob);
         await _laptop.RunOkAsync("grants", "set", team, "maintainer", "--on", "dataset:iris");
-        foreach (var args in new[] { new[] { "users", "show", bob }, ["users", "list"], ["groups", "list"], ["grants", "list", "--on", "dataset:iris"] })
-        {
-            Assert.Equal((await _server.RunOkAsync(args)).Output, (await _laptop.RunOkAsync(args)).Output);
-        }
+        await AssertSameOutputAsync([["users", "show", bob], ["users", "list"], ["groups", "list"], ["grants", "list", "--on", "dataset:iris"]]);
 
         await _laptop.RunOkAsync("grants", "remove", team, "--on", "dataset:iris");
         await _laptop.RunOkAsync("groups", "remove", team, bob);
