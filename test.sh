@@ -37,4 +37,5 @@ export CAIRN_TEST_S3="http://127.0.0.1:$s3_port/"
 
 dotnet restore Cairn.slnx -v quiet
 dotnet build Cairn.slnx -c Release --no-restore -v quiet -nologo -clp:ErrorsOnly
-dotnet test Cairn.slnx -c Release --no-build -v quiet -nologo "$@"
+# A failed test prints its message and stack (minimal verbosity); passing ones stay quiet.
+dotnet test Cairn.slnx -c Release --no-build -v quiet -nologo --logger "console;verbosity=minimal" "$@"

@@ -146,8 +146,9 @@ public sealed class ClusterTests(PostgreSqlServer postgres, S3Server s3, ITestOu
             }
         }
 
-        Assert.NotNull(runId);
-        var victim = workers.Single(w => owner.EndsWith($":{w.Id}", StringComparison.Ordinal));
+        Assert.True(runId is not null, "no worker started the scheduled pipeline");
+        var victim = workers.SingleOrDefault(w => owner.EndsWith($":{w.Id}", StringComparison.Ordinal));
+        Assert.True(victim is not null, $"the running pipeline names {owner}, neither worker ({string.Join(", ", workers.Select(w => w.Id))})");
         var killed = Stopwatch.StartNew();
         victim.Kill(entireProcessTree: true);
         await victim.WaitForExitAsync();
@@ -164,9 +165,9 @@ public sealed class ClusterTests(PostgreSqlServer postgres, S3Server s3, ITestOu
         Assert.True(finished.ValueKind != System.Text.Json.JsonValueKind.Undefined, "no worker finished the pipeline after the kill");
         output.WriteLine($"worker killed: the other finished the pipeline {killed.ElapsedMilliseconds} ms later");
         Assert.NotEqual(owner, finished.GetProperty("tags").GetProperty(Core.LocalProcess.Tag).GetString());
-        Assert.True(File.Exists(Path.Combine(_cairn.WorkingDirectory, "second.txt")));
+        Assert.True(File.Exists(Path.Combine(_cairn.WorkingDirectory, "second.txt")), "the finished pipeline wrote no second.txt");
         var dead = (await _cairn.RunOkAsync("runs", "show", runId!, "--json")).Json;
-        Assert.Equal("failed", dead.GetProperty("status").GetString());
+        Assert.True(dead.GetProperty("status").GetString() == "failed", dead.ToString());
         Assert.True(dead.GetProperty("tags").TryGetProperty("cairn.interrupted", out _), dead.ToString());
         await _cairn.RunOkAsync("pipelines", "unschedule", "slow-every-second");
     }
